@@ -1,0 +1,139 @@
+//! Escalation chains: who a breached workflow goes to next, and for how long.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::validate_target_seconds;
+use crate::{Directory, Email, ValidationError};
+
+/// Whom a level escalates to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// The head of the workflow's department.
+    DepartmentHead,
+    /// The manager of whoever holds the workflow when it breaches.
+    ManagerOf,
+    /// A named user.
+    User { email: Email },
+}
+
+impl Target {
+    /// Resolves the target for a workflow of `department` currently with `assignee`.
+    /// `None` when it does not exist (no head, no manager, user left the directory).
+    pub fn resolve<'d>(
+        &'d self,
+        directory: &'d impl Directory,
+        department: &str,
+        assignee: &str,
+    ) -> Option<&'d str> {
+        match self {
+            Target::DepartmentHead => directory.department_head(department),
+            Target::ManagerOf => directory.manager_of(assignee),
+            Target::User { email } => directory.has_user(email.as_str()).then_some(email.as_str()),
+        }
+        .filter(|resolved| directory.has_user(resolved))
+    }
+
+    /// Short description for audit entries and the UI.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::DepartmentHead => "department_head".into(),
+            Target::ManagerOf => "manager_of".into(),
+            Target::User { email } => format!("user:{email}"),
+        }
+    }
+}
+
+/// One step of a chain: the target and how long the workflow may stay there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Level {
+    pub target: Target,
+    pub time_limit_seconds: i64,
+}
+
+impl Level {
+    /// The time the workflow may stay at this level before escalating again.
+    pub fn time_limit(&self) -> TimeDelta {
+        TimeDelta::seconds(self.time_limit_seconds)
+    }
+}
+
+/// An ordered list of levels. Level 0 is the original assignee under the SLA policy;
+/// escalation level `n` (1-based) is `levels[n - 1]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationChain {
+    pub name: String,
+    pub levels: Vec<Level>,
+}
+
+/// The longest chain we accept; real chains have two to four levels.
+pub const MAX_LEVELS: usize = 20;
+
+impl EscalationChain {
+    /// Builds a validated chain.
+    pub fn new(name: &str, levels: Vec<Level>) -> Result<Self, ValidationError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(ValidationError::new("name", "must be 1-200 characters"));
+        }
+        if levels.is_empty() || levels.len() > MAX_LEVELS {
+            return Err(ValidationError::new(
+                "levels",
+                format!("a chain has 1 to {MAX_LEVELS} levels"),
+            ));
+        }
+        for (i, level) in levels.iter().enumerate() {
+            validate_target_seconds("time_limit_seconds", level.time_limit_seconds)
+                .map_err(|e| e.within(&format!("levels[{i}].")))?;
+        }
+        Ok(Self {
+            name: name.to_string(),
+            levels,
+        })
+    }
+
+    /// The level reached at escalation level `n` (1-based), if the chain has it.
+    pub fn level(&self, n: u32) -> Option<&Level> {
+        let index = usize::try_from(n).ok()?.checked_sub(1)?;
+        self.levels.get(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_are_validated_per_level() {
+        let ok = Level {
+            target: Target::DepartmentHead,
+            time_limit_seconds: 3600,
+        };
+        let bad = Level {
+            target: Target::ManagerOf,
+            time_limit_seconds: 0,
+        };
+        assert!(EscalationChain::new("c", vec![ok.clone()]).is_ok());
+        assert_eq!(
+            EscalationChain::new("c", vec![]).unwrap_err().field,
+            "levels"
+        );
+        assert_eq!(
+            EscalationChain::new("c", vec![ok, bad]).unwrap_err().field,
+            "levels[1].time_limit_seconds"
+        );
+    }
+
+    #[test]
+    fn levels_are_one_based() {
+        let l = |s| Level {
+            target: Target::DepartmentHead,
+            time_limit_seconds: s,
+        };
+        let c = EscalationChain::new("c", vec![l(1), l(2)]).unwrap();
+        assert!(c.level(0).is_none());
+        assert_eq!(c.level(2).unwrap().time_limit_seconds, 2);
+        assert!(c.level(3).is_none());
+    }
+}

@@ -1,0 +1,21 @@
+//! Escalator's domain: who works where, what an SLA promises, how its clock runs,
+//! and what the escalation engine decides for one workflow at one instant.
+//!
+//! Everything here is a pure function of its inputs (no I/O, no wall clock), so the
+//! same code runs in the server, in tests and in the browser (wasm32).
+
+pub mod chain;
+pub mod directory;
+pub mod error;
+pub mod escalation;
+pub mod policy;
+pub mod sla;
+pub mod workflow;
+
+pub use chain::{EscalationChain, Level, Target};
+pub use directory::{Department, DepartmentKey, Directory, Email, Role, User};
+pub use error::ValidationError;
+pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, Subject, Unresolved};
+pub use policy::{SlaPolicy, SlaTerms, WarningWindow};
+pub use sla::{evaluate, SlaState, SlaStatus, Timeline};
+pub use workflow::{Action, TransitionError, WorkflowStatus};

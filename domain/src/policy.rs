@@ -1,0 +1,181 @@
+//! SLA policies: how long a stage may take and when its assignee is warned.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use crate::ValidationError;
+
+/// When the warning (reminder) fires, relative to a target duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WarningWindow {
+    /// Warn this many seconds before the deadline (the seed: 2 h before a 24 h deadline).
+    BeforeDeadline { seconds: i64 },
+    /// Warn once this percentage of the target has elapsed (e.g. 90).
+    ElapsedPercent { percent: u8 },
+}
+
+impl WarningWindow {
+    /// How long before the deadline of a `target`-long clock the warning fires.
+    /// Never more than the target itself: a warning cannot come before the start.
+    pub fn lead_time(self, target: TimeDelta) -> TimeDelta {
+        let lead = match self {
+            WarningWindow::BeforeDeadline { seconds } => TimeDelta::seconds(seconds),
+            WarningWindow::ElapsedPercent { percent } => {
+                let remaining_pct = 100 - i64::from(percent.min(100));
+                TimeDelta::milliseconds(target.num_milliseconds() * remaining_pct / 100)
+            }
+        };
+        lead.clamp(TimeDelta::zero(), target)
+    }
+
+    fn validate(self) -> Result<(), ValidationError> {
+        match self {
+            WarningWindow::BeforeDeadline { seconds } if seconds < 0 => Err(ValidationError::new(
+                "warning.seconds",
+                "must be zero or positive",
+            )),
+            WarningWindow::ElapsedPercent { percent } if percent == 0 || percent > 100 => Err(
+                ValidationError::new("warning.percent", "must be between 1 and 100"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The longest target a policy or level may have (a year); keeps date arithmetic far from overflow.
+pub const MAX_TARGET_SECONDS: i64 = 366 * 24 * 3600;
+
+/// Validates a duration given in seconds: positive and at most [`MAX_TARGET_SECONDS`].
+pub fn validate_target_seconds(field: &str, seconds: i64) -> Result<TimeDelta, ValidationError> {
+    if seconds <= 0 {
+        return Err(ValidationError::new(
+            field,
+            "must be a positive number of seconds",
+        ));
+    }
+    if seconds > MAX_TARGET_SECONDS {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {MAX_TARGET_SECONDS} seconds (a year)"),
+        ));
+    }
+    Ok(TimeDelta::seconds(seconds))
+}
+
+/// An SLA policy: the stage must complete within `target`; the assignee is warned per `warning`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaPolicy {
+    pub name: String,
+    pub target_seconds: i64,
+    pub warning: WarningWindow,
+}
+
+impl SlaPolicy {
+    /// Builds a validated policy.
+    pub fn new(
+        name: &str,
+        target_seconds: i64,
+        warning: WarningWindow,
+    ) -> Result<Self, ValidationError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(ValidationError::new("name", "must be 1-200 characters"));
+        }
+        validate_target_seconds("target_seconds", target_seconds)?;
+        warning.validate()?;
+        if let WarningWindow::BeforeDeadline { seconds } = warning {
+            if seconds >= target_seconds {
+                return Err(ValidationError::new(
+                    "warning.seconds",
+                    "must be shorter than the target",
+                ));
+            }
+        }
+        Ok(Self {
+            name: name.to_string(),
+            target_seconds,
+            warning,
+        })
+    }
+
+    /// The terms of the policy's own clock (escalation level 0).
+    pub fn terms(&self) -> SlaTerms {
+        SlaTerms::new(TimeDelta::seconds(self.target_seconds), self.warning)
+    }
+}
+
+/// What one SLA clock promises: a target duration and the warning lead time before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaTerms {
+    pub target: TimeDelta,
+    pub warn_before: TimeDelta,
+}
+
+impl SlaTerms {
+    /// Terms for a clock of `target` with `warning` applied to it.
+    pub fn new(target: TimeDelta, warning: WarningWindow) -> Self {
+        Self {
+            target,
+            warn_before: warning.lead_time(target),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_policy_warns_two_hours_before() {
+        let p = SlaPolicy::new(
+            "Standard",
+            24 * 3600,
+            WarningWindow::BeforeDeadline { seconds: 7200 },
+        )
+        .unwrap();
+        assert_eq!(p.terms().warn_before, TimeDelta::hours(2));
+    }
+
+    #[test]
+    fn percentage_warnings_scale_with_the_target() {
+        let w = WarningWindow::ElapsedPercent { percent: 75 };
+        assert_eq!(w.lead_time(TimeDelta::hours(8)), TimeDelta::hours(2));
+        assert_eq!(w.lead_time(TimeDelta::hours(4)), TimeDelta::hours(1));
+    }
+
+    #[test]
+    fn a_lead_time_never_exceeds_the_target() {
+        let w = WarningWindow::BeforeDeadline { seconds: 7200 };
+        assert_eq!(w.lead_time(TimeDelta::hours(1)), TimeDelta::hours(1));
+    }
+
+    #[test]
+    fn invalid_policies_name_the_field() {
+        let before = |s| WarningWindow::BeforeDeadline { seconds: s };
+        assert_eq!(SlaPolicy::new("", 10, before(1)).unwrap_err().field, "name");
+        assert_eq!(
+            SlaPolicy::new("p", -5, before(1)).unwrap_err().field,
+            "target_seconds"
+        );
+        assert_eq!(
+            SlaPolicy::new("p", 10, before(-1)).unwrap_err().field,
+            "warning.seconds"
+        );
+        assert_eq!(
+            SlaPolicy::new("p", 10, before(10)).unwrap_err().field,
+            "warning.seconds"
+        );
+        let pct = WarningWindow::ElapsedPercent { percent: 0 };
+        assert_eq!(
+            SlaPolicy::new("p", 10, pct).unwrap_err().field,
+            "warning.percent"
+        );
+        assert_eq!(
+            SlaPolicy::new("p", MAX_TARGET_SECONDS + 1, before(1))
+                .unwrap_err()
+                .field,
+            "target_seconds"
+        );
+    }
+}

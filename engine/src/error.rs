@@ -1,0 +1,40 @@
+//! The engine's one error type; the HTTP layer maps it to status codes once.
+
+use escalator_domain::{TransitionError, ValidationError};
+use escalator_storage::StoreError;
+
+/// What an engine operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Well-formed input with a bad value; names the field.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// No such object.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The object exists already (e.g. a workflow's external id).
+    #[error("{0}")]
+    Conflict(String),
+    /// The workflow's status does not allow the action.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job queue failed.
+    #[error("job queue: {0}")]
+    Queue(String),
+}
+
+/// Results of engine operations.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+impl EngineError {
+    /// A not-found error for `what` with `id`.
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        EngineError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}

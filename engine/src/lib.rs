@@ -1,0 +1,19 @@
+//! Escalator's escalation engine: the services that the scheduler, the CLI, the REST
+//! API and the UI all call. One tick is [`Escalator::tick`]; delivery of what a tick
+//! queues is [`outbox`]; apalis runs both in the server process ([`scheduler`]).
+
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod metrics;
+pub mod outbox;
+pub mod scheduler;
+mod service;
+pub mod tick;
+pub mod workflows;
+
+pub use error::{EngineError, EngineResult};
+pub use metrics::Metrics;
+
+pub use service::{EngineConfig, Escalator};
+pub use tick::TickSummary;

@@ -1,0 +1,265 @@
+//! Prometheus metrics. Names follow the seed (`workflow_tasks_*_total`, …); labels stay
+//! low-cardinality (no workflow ids, no e-mails). Gauges that need counting rows are
+//! refreshed per tick ([`Escalator::refresh_gauges`]), never per scrape.
+
+use chrono::Utc;
+pub use prometheus::Error as PrometheusError;
+use prometheus::{
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::tick::TickSummary;
+use crate::{EngineResult, Escalator};
+
+/// All of Escalator's metrics, in one registry.
+pub struct Metrics {
+    registry: Registry,
+    checked: IntCounter,
+    escalated: IntCounter,
+    reminded: IntCounter,
+    over_sla: IntCounter,
+    failures: IntCounter,
+    ticks: IntCounterVec,
+    tick_duration: Histogram,
+    last_success: Gauge,
+    tick_interval: Gauge,
+    open: IntGaugeVec,
+    oldest_breach_age: Gauge,
+    outbox_pending: IntGaugeVec,
+    outbox_dead: IntGaugeVec,
+    outbox_oldest_pending_age: Gauge,
+    notifications_sent: IntCounterVec,
+    notification_failures: IntCounterVec,
+    /// HTTP requests by method, matched route and status; recorded by the server.
+    pub http_requests: IntCounterVec,
+    /// HTTP latency by method and matched route; recorded by the server.
+    pub http_duration: HistogramVec,
+}
+
+const TICK_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+const HTTP_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new(tick_interval_seconds: f64) -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
+            let c = IntCounter::new(name, help)?;
+            registry.register(Box::new(c.clone()))?;
+            Ok(c)
+        };
+        let counter_vec =
+            |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
+                let c = IntCounterVec::new(Opts::new(name, help), labels)?;
+                registry.register(Box::new(c.clone()))?;
+                Ok(c)
+            };
+        let gauge = |name: &str, help: &str| -> Result<Gauge, prometheus::Error> {
+            let g = Gauge::new(name, help)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
+        let gauge_vec =
+            |name: &str, help: &str, labels: &[&str]| -> Result<IntGaugeVec, prometheus::Error> {
+                let g = IntGaugeVec::new(Opts::new(name, help), labels)?;
+                registry.register(Box::new(g.clone()))?;
+                Ok(g)
+            };
+        let tick_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "workflow_escalation_duration_seconds",
+                "Duration of escalation ticks.",
+            )
+            .buckets(TICK_BUCKETS.to_vec()),
+        )?;
+        registry.register(Box::new(tick_duration.clone()))?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by matched route.",
+            )
+            .buckets(HTTP_BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        registry.register(Box::new(http_duration.clone()))?;
+        let build_info = IntGauge::with_opts(
+            Opts::new("escalator_build_info", "Escalator build information.")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        build_info.set(1);
+        registry.register(Box::new(build_info))?;
+
+        let metrics = Self {
+            checked: counter(
+                "workflow_tasks_checked_total",
+                "Due workflows checked by ticks.",
+            )?,
+            escalated: counter("workflow_tasks_escalated_total", "Workflows escalated.")?,
+            reminded: counter("workflow_tasks_reminded_total", "Reminders created.")?,
+            over_sla: counter(
+                "workflow_tasks_over_sla_total",
+                "Workflows found breached by ticks.",
+            )?,
+            failures: counter(
+                "workflow_escalation_failures_total",
+                "Workflows that failed within a tick.",
+            )?,
+            ticks: counter_vec(
+                "workflow_ticks_total",
+                "Ticks by outcome (ok, error, skipped).",
+                &["outcome"],
+            )?,
+            tick_duration,
+            last_success: gauge(
+                "workflow_last_successful_tick_timestamp_seconds",
+                "Unix time of the last successful tick.",
+            )?,
+            tick_interval: gauge(
+                "workflow_tick_interval_seconds",
+                "Configured period of the safety-net tick.",
+            )?,
+            open: gauge_vec(
+                "workflow_open",
+                "Open workflows by SLA status, as of the last tick.",
+                &["sla_status"],
+            )?,
+            oldest_breach_age: gauge(
+                "workflow_oldest_breach_age_seconds",
+                "Age of the oldest unresolved breach, as of the last tick.",
+            )?,
+            outbox_pending: gauge_vec(
+                "workflow_outbox_pending",
+                "Outbox rows waiting for delivery.",
+                &["kind"],
+            )?,
+            outbox_dead: gauge_vec(
+                "workflow_outbox_dead",
+                "Dead-lettered outbox rows.",
+                &["kind"],
+            )?,
+            outbox_oldest_pending_age: gauge(
+                "workflow_outbox_oldest_pending_age_seconds",
+                "Age of the oldest pending outbox row.",
+            )?,
+            notifications_sent: counter_vec(
+                "workflow_notifications_sent_total",
+                "Outbox messages delivered, by channel.",
+                &["channel"],
+            )?,
+            notification_failures: counter_vec(
+                "workflow_notification_failures_total",
+                "Failed delivery attempts, by channel.",
+                &["channel"],
+            )?,
+            http_requests: counter_vec(
+                "http_requests_total",
+                "HTTP requests by method, matched route and status.",
+                &["method", "route", "status"],
+            )?,
+            http_duration,
+            registry,
+        };
+        metrics.tick_interval.set(tick_interval_seconds);
+        for status in ["ok", "warning", "breached", "paused"] {
+            metrics.open.with_label_values(&[status]).set(0);
+        }
+        for kind in ["notification", "event"] {
+            metrics.outbox_pending.with_label_values(&[kind]).set(0);
+            metrics.outbox_dead.with_label_values(&[kind]).set(0);
+        }
+        for outcome in ["ok", "error", "skipped"] {
+            metrics.ticks.with_label_values(&[outcome]);
+        }
+        Ok(metrics)
+    }
+
+    /// The registry, for extra collectors.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        if let Err(err) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(%err, "could not encode metrics");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+
+    pub(crate) fn record_tick(&self, s: &TickSummary) {
+        self.checked.inc_by(s.checked);
+        self.escalated.inc_by(s.escalated);
+        self.reminded.inc_by(s.reminded);
+        self.over_sla.inc_by(s.escalated + s.exhausted);
+        self.failures.inc_by(s.failed);
+        self.ticks.with_label_values(&["ok"]).inc();
+        self.tick_duration.observe(s.duration_seconds);
+        self.last_success.set(Utc::now().timestamp() as f64);
+    }
+
+    pub(crate) fn record_failed_tick(&self, seconds: f64) {
+        self.ticks.with_label_values(&["error"]).inc();
+        self.tick_duration.observe(seconds);
+    }
+
+    pub(crate) fn record_skipped_tick(&self) {
+        self.ticks.with_label_values(&["skipped"]).inc();
+    }
+
+    pub(crate) fn record_delivered(&self, channel: &str, n: usize) {
+        self.notifications_sent
+            .with_label_values(&[channel])
+            .inc_by(n as u64);
+    }
+
+    pub(crate) fn record_delivery_failure(&self, channel: &str) {
+        self.notification_failures
+            .with_label_values(&[channel])
+            .inc();
+    }
+}
+
+impl Escalator {
+    /// Recounts the gauges that need the database (open workflows, outbox backlog).
+    pub async fn refresh_gauges(&self) -> EngineResult<()> {
+        let now = crate::clock::now();
+        let stats = self.store.stats(now).await?;
+        let m = &self.metrics;
+        for status in ["ok", "warning", "breached", "paused"] {
+            let n = stats
+                .open_by_sla_status
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            m.open.with_label_values(&[status]).set(n);
+        }
+        let age = |at: Option<chrono::DateTime<Utc>>| {
+            at.map_or(0.0, |at| {
+                (now - at).num_milliseconds().max(0) as f64 / 1000.0
+            })
+        };
+        m.oldest_breach_age.set(age(stats.oldest_breach_due_at));
+        m.outbox_oldest_pending_age
+            .set(age(stats.oldest_pending_outbox_at));
+        for kind in ["notification", "event"] {
+            let find = |status: &str| {
+                stats
+                    .outbox
+                    .iter()
+                    .find(|(k, s, _)| k == kind && s == status)
+                    .map_or(0, |(_, _, n)| *n)
+            };
+            m.outbox_pending
+                .with_label_values(&[kind])
+                .set(find("pending"));
+            m.outbox_dead.with_label_values(&[kind]).set(find("dead"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use escalator_storage::Store;
+
+use crate::metrics::Metrics;
+use crate::outbox::{Backoff, Sink};
+use crate::scheduler::DeliveryQueue;
+
+/// Engine settings; the server fills them from its configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How many due workflows one batch (one transaction) handles.
+    pub batch_size: i64,
+    /// How long a replica may hold the tick lease before another may take it.
+    pub tick_lease: Duration,
+    /// Retry policy of outbox deliveries.
+    pub backoff: Backoff,
+    /// How many outbox rows one delivery round claims.
+    pub delivery_batch: i64,
+    /// A name unique to this process, for leases and worker names.
+    pub instance: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            tick_lease: Duration::from_secs(300),
+            backoff: Backoff::default(),
+            delivery_batch: 500,
+            instance: instance_name(),
+        }
+    }
+}
+
+/// `hostname-pid-random`: unique per process, readable in the leases table.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "escalator".into());
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{host}-{}-{nonce:08x}", std::process::id())
+}
+
+/// The engine: one per process, cheap to clone, shared by scheduler, CLI, API and UI.
+#[derive(Clone)]
+pub struct Escalator {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) sink: Arc<dyn Sink>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) config: Arc<EngineConfig>,
+    pub(crate) queue: Option<DeliveryQueue>,
+}
+
+impl Escalator {
+    /// An engine over `store` delivering through `sink`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        sink: Arc<dyn Sink>,
+        metrics: Arc<Metrics>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            store,
+            sink,
+            metrics,
+            config: Arc::new(config),
+            queue: None,
+        }
+    }
+
+    /// Hands outbox deliveries to the job queue as soon as a change queues them.
+    pub fn with_queue(mut self, queue: DeliveryQueue) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Asks the job queue (if any) to deliver the outbox now; failures only delay delivery,
+    /// since the periodic sweep picks pending rows up anyway.
+    pub(crate) async fn request_delivery(&self) {
+        if let Some(queue) = &self.queue {
+            if let Err(err) = queue.request(None).await {
+                tracing::warn!(%err, "could not enqueue outbox delivery; the sweep will deliver it");
+            }
+        }
+    }
+}

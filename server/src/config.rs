@@ -1,0 +1,272 @@
+//! Configuration: defaults, then an optional TOML file, then environment variables,
+//! then command-line flags. Every key is listed in the README.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use escalator_engine::outbox::Backoff;
+use escalator_engine::scheduler::SchedulerConfig;
+use escalator_engine::EngineConfig;
+use serde::Deserialize;
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid value {value:?} for {key}: {message}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        message: String,
+    },
+}
+
+/// All settings of the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `ESCALATOR_LISTEN`.
+    pub listen: SocketAddr,
+    /// `ESCALATOR_METRICS_LISTEN`: serve metrics on a separate address too.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `ESCALATOR_TICK_SCHEDULE`: cron with seconds, UTC.
+    pub tick_schedule: String,
+    /// `ESCALATOR_TICK_INTERVAL_SECONDS`: the period the schedule amounts to, exported for alerts.
+    pub tick_interval_seconds: u64,
+    /// `ESCALATOR_BATCH_SIZE`: due workflows per transaction.
+    pub batch_size: i64,
+    /// `ESCALATOR_OUTBOX_MAX_ATTEMPTS`.
+    pub outbox_max_attempts: i64,
+    /// `ESCALATOR_OUTBOX_BACKOFF_BASE_SECONDS`.
+    pub outbox_backoff_base_seconds: u64,
+    /// `ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS`.
+    pub outbox_backoff_cap_seconds: u64,
+    /// `ESCALATOR_OUTBOX_SWEEP_SECONDS`.
+    pub outbox_sweep_seconds: u64,
+    /// `ESCALATOR_LOG_FORMAT`: `text` or `json`.
+    pub log_format: String,
+    /// `LEPTOS_SITE_ROOT`: where the built UI (`pkg/`) lives.
+    pub site_root: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: default_database_url(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            metrics_listen: None,
+            tick_schedule: SchedulerConfig::default().tick_schedule,
+            tick_interval_seconds: 900,
+            batch_size: 500,
+            outbox_max_attempts: Backoff::default().max_attempts,
+            outbox_backoff_base_seconds: Backoff::default().base.as_secs(),
+            outbox_backoff_cap_seconds: Backoff::default().cap.as_secs(),
+            outbox_sweep_seconds: 15,
+            log_format: "text".into(),
+            site_root: None,
+        }
+    }
+}
+
+/// `sqlite:` + `escalator.db` next to the binary (the current directory if unknown).
+fn default_database_url() -> String {
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    format!("sqlite:{}", dir.join("escalator.db").display())
+}
+
+fn parse<T: std::str::FromStr>(key: &'static str, value: String) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| ConfigError::Invalid {
+        key,
+        message: e.to_string(),
+        value,
+    })
+}
+
+impl Config {
+    /// Loads defaults, the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.into(),
+                    source,
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        Ok(config)
+    }
+
+    /// Overrides settings from environment variables (`lookup` abstracts the environment for tests).
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = lookup("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = lookup("ESCALATOR_LISTEN") {
+            self.listen = parse("ESCALATOR_LISTEN", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_METRICS_LISTEN") {
+            self.metrics_listen = Some(parse("ESCALATOR_METRICS_LISTEN", v)?);
+        }
+        if let Some(v) = lookup("ESCALATOR_TICK_SCHEDULE") {
+            self.tick_schedule = v;
+        }
+        if let Some(v) = lookup("ESCALATOR_TICK_INTERVAL_SECONDS") {
+            self.tick_interval_seconds = parse("ESCALATOR_TICK_INTERVAL_SECONDS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_BATCH_SIZE") {
+            self.batch_size = parse("ESCALATOR_BATCH_SIZE", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_OUTBOX_MAX_ATTEMPTS") {
+            self.outbox_max_attempts = parse("ESCALATOR_OUTBOX_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_OUTBOX_BACKOFF_BASE_SECONDS") {
+            self.outbox_backoff_base_seconds = parse("ESCALATOR_OUTBOX_BACKOFF_BASE_SECONDS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS") {
+            self.outbox_backoff_cap_seconds = parse("ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_OUTBOX_SWEEP_SECONDS") {
+            self.outbox_sweep_seconds = parse("ESCALATOR_OUTBOX_SWEEP_SECONDS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = lookup("LEPTOS_SITE_ROOT") {
+            self.site_root = Some(PathBuf::from(v));
+        }
+        self.validate()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, value: String, message: &str| ConfigError::Invalid {
+            key,
+            value,
+            message: message.into(),
+        };
+        if self.batch_size < 1 {
+            return Err(invalid(
+                "batch_size",
+                self.batch_size.to_string(),
+                "must be at least 1",
+            ));
+        }
+        if self.outbox_max_attempts < 1 {
+            return Err(invalid(
+                "outbox_max_attempts",
+                self.outbox_max_attempts.to_string(),
+                "must be at least 1",
+            ));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(invalid(
+                "log_format",
+                self.log_format.clone(),
+                "must be text or json",
+            ));
+        }
+        escalator_engine::scheduler::parse_schedule(&self.tick_schedule)
+            .map_err(|e| invalid("tick_schedule", self.tick_schedule.clone(), &e.message))?;
+        Ok(())
+    }
+
+    /// The engine's part.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            batch_size: self.batch_size,
+            backoff: Backoff {
+                base: Duration::from_secs(self.outbox_backoff_base_seconds),
+                cap: Duration::from_secs(self.outbox_backoff_cap_seconds),
+                max_attempts: self.outbox_max_attempts,
+            },
+            ..EngineConfig::default()
+        }
+    }
+
+    /// The scheduler's part.
+    pub fn scheduler(&self) -> SchedulerConfig {
+        SchedulerConfig {
+            tick_schedule: self.tick_schedule.clone(),
+            sweep_every: Duration::from_secs(self.outbox_sweep_seconds),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let env: HashMap<&str, &str> = [
+            ("DATABASE_URL", "postgres://localhost/x"),
+            ("ESCALATOR_LISTEN", "0.0.0.0:8080"),
+            ("ESCALATOR_TICK_SCHEDULE", "0 * * * * *"),
+        ]
+        .into();
+        let mut c = Config::default();
+        c.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.database_url, "postgres://localhost/x");
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.tick_schedule, "0 * * * * *");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|k| (k == "ESCALATOR_BATCH_SIZE").then(|| "many".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("ESCALATOR_BATCH_SIZE"), "{err}");
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|k| (k == "ESCALATOR_TICK_SCHEDULE").then(|| "every day".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("tick_schedule"), "{err}");
+    }
+
+    #[test]
+    fn a_file_is_read_and_unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("escalator.toml");
+        std::fs::write(
+            &path,
+            "database_url = \"sqlite:/tmp/x.db\"\nbatch_size = 50\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.batch_size, 50);
+        std::fs::write(&path, "batchsize = 50\n").unwrap();
+        assert!(matches!(
+            Config::load(Some(&path)),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}

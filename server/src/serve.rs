@@ -1,0 +1,155 @@
+//! Wiring: opens the store, builds the engine, and runs HTTP and the jobs until a
+//! shutdown signal, then lets the tick in flight finish.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use escalator_engine::outbox::LogSink;
+use escalator_engine::scheduler::{self, DeliveryQueue};
+use escalator_engine::{EngineError, Escalator, Metrics};
+use escalator_storage::StoreError;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, ConfigError};
+use crate::http::{self, AppState};
+use crate::ui;
+
+/// Why the server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus_error::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+mod prometheus_error {
+    pub use escalator_engine::metrics::PrometheusError as Error;
+}
+
+/// Opens the store (migrating it) and builds the engine with its job queue.
+pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
+    let store = escalator_storage::connect(&config.database_url).await?;
+    store.migrate().await?;
+    let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
+    let queue = DeliveryQueue::setup(store.pool()).await?;
+    Ok(Escalator::new(store, Arc::new(LogSink), metrics, config.engine()).with_queue(queue))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down: finishing work in flight");
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Runs UI, API, metrics and jobs until a shutdown signal.
+pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
+    // Listen first, so /healthz answers while the rest starts.
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let escalator = engine(&config).await?;
+    let state = AppState {
+        escalator: escalator.clone(),
+        scheduler_running: Arc::new(AtomicBool::new(false)),
+    };
+    let site_root = ui::site_root(config.site_root.as_deref());
+    let app = http::routes(state.clone())
+        .merge(ui::router(ui::options(&site_root, addr), escalator.clone()));
+    let app = http::with_tracking(app, escalator.metrics().clone());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+
+    if let Some(metrics_addr) = config.metrics_listen {
+        let metrics_listener =
+            TcpListener::bind(metrics_addr)
+                .await
+                .map_err(|source| ServerError::Listen {
+                    addr: metrics_addr,
+                    source,
+                })?;
+        let metrics_app = http::metrics_routes::<()>(escalator.clone());
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(metrics_listener, metrics_app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(%err, "metrics listener failed");
+            }
+        });
+        tracing::info!("metrics on http://{metrics_addr}/metrics");
+    }
+
+    let running = state.scheduler_running.clone();
+    let jobs = tokio::spawn({
+        let escalator = escalator.clone();
+        let config = config.scheduler();
+        let stop = stopped(stop_rx.clone());
+        async move {
+            running.store(true, Ordering::Relaxed);
+            let result = scheduler::run(escalator, config, stop).await;
+            running.store(false, Ordering::Relaxed);
+            result
+        }
+    });
+    if let Err(err) = escalator.refresh_gauges().await {
+        tracing::warn!(%err, "could not compute the initial gauges");
+    }
+
+    tracing::info!(database = %escalator_storage::redact(&config.database_url), site_root = %site_root.display(), "Escalator is running on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stopped(stop_rx))
+        .await?;
+    match jobs.await {
+        Ok(result) => result?,
+        Err(err) => tracing::error!(%err, "the job runner panicked"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Escalator's storage layer: the [`Store`] trait and its two implementations,
+//! SQLite (the embedded default) and PostgreSQL (production, several replicas).
+//!
+//! Both run the same SQL text (`$n` placeholders work in both dialects) from one
+//! implementation in [`sql`]; each backend only adds its connection set-up, its
+//! migrations (`migrations/sqlite`, `migrations/postgres`) and a few dialect words.
+//! One contract suite (`tests/contract.rs`) runs every case against both.
+
+mod error;
+pub mod postgres;
+mod records;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use escalator_domain::{Department, EscalationChain, SlaPolicy, User};
+
+pub use error::{StoreError, StoreResult};
+pub use records::*;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names: `sqlite:` or `postgres:`/`postgresql:`.
+    pub fn from_url(url: &str) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact(url)))
+        }
+    }
+}
+
+/// A URL without its password, for error messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Connects to the database a URL names. Does not migrate: call [`Store::migrate`].
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url).await?),
+        Backend::Postgres => Arc::new(postgres::PgStore::connect(url).await?),
+    })
+}
+
+/// Everything Escalator persists. Implementations must make [`Store::apply`] atomic
+/// per change and conditional on the workflow's version.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend behind this store.
+    fn backend(&self) -> Backend;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Checks that the database answers and is migrated.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates or replaces a department.
+    async fn upsert_department(
+        &self,
+        department: &Department,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// One department.
+    async fn department(&self, key: &str) -> StoreResult<Option<Department>>;
+    /// All departments, by key.
+    async fn departments(&self) -> StoreResult<Vec<Department>>;
+    /// Creates or replaces a user (not their password).
+    async fn upsert_user(&self, user: &User, now: DateTime<Utc>) -> StoreResult<()>;
+    /// One user.
+    async fn user(&self, email: &str) -> StoreResult<Option<User>>;
+    /// All users, by e-mail.
+    async fn users(&self) -> StoreResult<Vec<User>>;
+    /// The whole directory, for resolving escalation targets.
+    async fn directory(&self) -> StoreResult<DirectorySnapshot>;
+
+    /// Stores a new SLA policy.
+    async fn create_policy(
+        &self,
+        policy: &SlaPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PolicyRecord>;
+    /// Replaces a policy; `None` if there is no such id.
+    async fn update_policy(
+        &self,
+        id: i64,
+        policy: &SlaPolicy,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<PolicyRecord>>;
+    /// One policy.
+    async fn policy(&self, id: i64) -> StoreResult<Option<PolicyRecord>>;
+    /// All policies, by id.
+    async fn policies(&self) -> StoreResult<Vec<PolicyRecord>>;
+
+    /// Stores a new escalation chain.
+    async fn create_chain(
+        &self,
+        chain: &EscalationChain,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ChainRecord>;
+    /// Replaces a chain; `None` if there is no such id.
+    async fn update_chain(
+        &self,
+        id: i64,
+        chain: &EscalationChain,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ChainRecord>>;
+    /// One chain.
+    async fn chain(&self, id: i64) -> StoreResult<Option<ChainRecord>>;
+    /// All chains, by id.
+    async fn chains(&self) -> StoreResult<Vec<ChainRecord>>;
+
+    /// Inserts a workflow with its creation audit entry, atomically.
+    /// [`StoreError::Conflict`] if the external id exists.
+    async fn insert_workflow(
+        &self,
+        workflow: &NewWorkflow,
+        audit: &NewAudit,
+    ) -> StoreResult<WorkflowRecord>;
+    /// One workflow.
+    async fn workflow(&self, id: i64) -> StoreResult<Option<WorkflowRecord>>;
+    /// One workflow by the id its source system gave it.
+    async fn workflow_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> StoreResult<Option<WorkflowRecord>>;
+    /// A page of workflows, newest first.
+    async fn workflows(&self, filter: &WorkflowFilter) -> StoreResult<Vec<WorkflowRecord>>;
+
+    /// Open workflows whose `next_check_at` is at or before `now`, in (next_check_at, id)
+    /// order, strictly after the `after` cursor. Reads through the next-check index only.
+    async fn due_workflows(
+        &self,
+        now: DateTime<Utc>,
+        after: Option<DueCursor>,
+        limit: i64,
+    ) -> StoreResult<Vec<WorkflowRecord>>;
+    /// Applies changes in one transaction, each conditional on its expected version;
+    /// an error rolls back the whole batch (the caller retries one by one).
+    async fn apply(&self, changes: &[WorkflowChange]) -> StoreResult<Vec<Applied>>;
+
+    /// Audit entries matching `filter`, newest first.
+    async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Reminders of one workflow, oldest first.
+    async fn workflow_reminders(&self, workflow_id: i64) -> StoreResult<Vec<Reminder>>;
+
+    /// Claims up to `limit` deliverable outbox rows: bumps their attempt count and hides
+    /// them until `lease_until`, so that a crashed worker's rows come back by themselves.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    /// Marks rows delivered.
+    async fn outbox_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a failed attempt: retried at `retry_at`, or dead-lettered when `None`.
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Outbox rows by status, for the API and tests.
+    async fn outbox(
+        &self,
+        status: Option<OutboxStatus>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    /// The earliest `next_attempt_at` of a pending row, if any.
+    async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// Takes or renews the named lease for `holder` until `until`, unless another holder's
+    /// lease is still valid at `now`. Returns whether `holder` now holds it.
+    async fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives a lease back early.
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+
+    /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
+    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+    /// Counts for the gauges: open workflows by SLA status at `now`, outbox backlog.
+    async fn stats(&self, now: DateTime<Utc>) -> StoreResult<Stats>;
+    /// The underlying pool, for the job queue and for benchmarks' raw SQL.
+    fn pool(&self) -> DbPool;
+}
+
+/// A backend's connection pool.
+#[derive(Clone, Debug)]
+pub enum DbPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}

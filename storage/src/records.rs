@@ -1,0 +1,624 @@
+//! What the store reads and writes: records (rows with ids and timestamps), new rows,
+//! changes, filters. Row structs mirror the tables; conversions validate into the domain.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use escalator_domain::{
+    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, User,
+    WarningWindow, WorkflowStatus,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// A stored SLA policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub policy: SlaPolicy,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored escalation chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub chain: EscalationChain,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The part of a workflow that changes over its life; written whole by [`WorkflowChange`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowState {
+    pub status: WorkflowStatus,
+    pub stage: String,
+    pub stage_seq: i64,
+    pub assignee: String,
+    pub level: u32,
+    pub policy_id: i64,
+    pub stage_started_at: DateTime<Utc>,
+    pub level_started_at: DateTime<Utc>,
+    pub warn_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A stored workflow instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowRecord {
+    pub id: i64,
+    pub external_id: String,
+    pub workflow_type: String,
+    pub title: String,
+    pub department: String,
+    pub initiator: String,
+    pub chain_id: i64,
+    #[serde(flatten)]
+    pub state: WorkflowState,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A workflow to insert.
+#[derive(Debug, Clone)]
+pub struct NewWorkflow {
+    pub external_id: String,
+    pub workflow_type: String,
+    pub title: String,
+    pub department: String,
+    pub initiator: String,
+    pub chain_id: i64,
+    pub state: WorkflowState,
+    pub now: DateTime<Utc>,
+}
+
+/// Which workflows to list.
+#[derive(Debug, Clone, Default)]
+pub struct WorkflowFilter {
+    pub status: Option<WorkflowStatus>,
+    pub open_only: bool,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    /// Only those whose id is below this (keyset pagination, newest first).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Where the previous page of due workflows ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueCursor {
+    pub next_check_at: DateTime<Utc>,
+    pub id: i64,
+}
+
+/// The once-only key of an engine transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    Remind,
+    Escalate,
+    Exhaust,
+}
+
+impl ClaimKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Remind => "remind",
+            ClaimKind::Escalate => "escalate",
+            ClaimKind::Exhaust => "exhaust",
+        }
+    }
+}
+
+/// A (workflow, stage, level, kind) key: a change carrying one happens at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub stage_seq: i64,
+    pub level: u32,
+    pub kind: ClaimKind,
+}
+
+impl Claim {
+    pub(crate) fn kind_str(&self) -> &'static str {
+        self.kind.as_str()
+    }
+}
+
+/// A reminder to create with a change.
+#[derive(Debug, Clone)]
+pub struct NewReminder {
+    pub assignee: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// An audit entry to append.
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub actor: String,
+    pub action: String,
+    pub workflow_id: Option<i64>,
+    pub details: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// What an outbox row carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    /// A message to people (e-mail, in-app, SMS).
+    Notification,
+    /// An event for other systems (webhooks).
+    Event,
+}
+
+/// An outbox row to insert.
+#[derive(Debug, Clone)]
+pub struct NewOutbox {
+    pub kind: OutboxKind,
+    pub topic: String,
+    pub payload: serde_json::Value,
+    /// Unique per logical message: inserting the same key twice is a no-op.
+    pub dedupe_key: String,
+}
+
+/// One atomic, version-checked change to a workflow and its side effects.
+#[derive(Debug, Clone)]
+pub struct WorkflowChange {
+    pub workflow_id: i64,
+    pub expected_version: i64,
+    pub state: WorkflowState,
+    /// When present, the side effects below happen only if this key is new.
+    pub claim: Option<Claim>,
+    pub reminder: Option<NewReminder>,
+    pub audit: Vec<NewAudit>,
+    pub outbox: Vec<NewOutbox>,
+    pub now: DateTime<Utc>,
+}
+
+/// The outcome of one change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// State and side effects written.
+    Done,
+    /// State written; the claim existed already, so side effects were skipped.
+    AlreadyClaimed,
+    /// Someone else changed the workflow first; nothing written.
+    Stale,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub workflow_id: Option<i64>,
+    pub details: serde_json::Value,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub workflow_id: Option<i64>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// A stored reminder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub stage_seq: i64,
+    pub level: u32,
+    pub assignee: String,
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Delivery state of an outbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+impl OutboxStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+}
+
+/// A stored outbox row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub kind: OutboxKind,
+    pub topic: String,
+    pub workflow_id: Option<i64>,
+    pub payload: serde_json::Value,
+    pub dedupe_key: String,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Aggregates for the metrics gauges, computed once per tick rather than per scrape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Open workflows per SLA status name (`ok`, `warning`, `breached`, `paused`).
+    pub open_by_sla_status: Vec<(String, i64)>,
+    /// The earliest deadline among breached open workflows.
+    pub oldest_breach_due_at: Option<DateTime<Utc>>,
+    /// Outbox rows per (kind, status) for pending and dead rows.
+    pub outbox: Vec<(String, String, i64)>,
+    /// The oldest pending outbox row's creation time.
+    pub oldest_pending_outbox_at: Option<DateTime<Utc>>,
+}
+
+/// The directory in memory: enough to resolve every escalation target of a tick.
+#[derive(Debug, Clone, Default)]
+pub struct DirectorySnapshot {
+    heads: HashMap<String, String>,
+    managers: HashMap<String, Option<String>>,
+}
+
+impl DirectorySnapshot {
+    /// Builds a snapshot from departments and users.
+    pub fn new(departments: &[Department], users: &[User]) -> Self {
+        Self {
+            heads: departments
+                .iter()
+                .filter_map(|d| Some((d.key.to_string(), d.head.as_ref()?.to_string())))
+                .collect(),
+            managers: users
+                .iter()
+                .map(|u| {
+                    (
+                        u.email.to_string(),
+                        u.manager.as_ref().map(Email::to_string),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Directory for DirectorySnapshot {
+    fn department_head(&self, department: &str) -> Option<&str> {
+        self.heads.get(department).map(String::as_str)
+    }
+    fn manager_of(&self, user: &str) -> Option<&str> {
+        self.managers.get(user)?.as_deref()
+    }
+    fn has_user(&self, user: &str) -> bool {
+        self.managers.contains_key(user)
+    }
+}
+
+// ---- rows ---------------------------------------------------------------------------
+
+fn corrupt(table: &'static str, message: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        message: message.to_string(),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DepartmentRow {
+    key: String,
+    name: String,
+    head_email: Option<String>,
+}
+
+impl TryFrom<DepartmentRow> for Department {
+    type Error = StoreError;
+    fn try_from(r: DepartmentRow) -> Result<Self, StoreError> {
+        let c = |e| corrupt("departments", e);
+        Ok(Department {
+            key: DepartmentKey::parse(&r.key).map_err(c)?,
+            name: r.name,
+            head: r
+                .head_email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(c)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    email: String,
+    name: String,
+    role: String,
+    department_key: Option<String>,
+    manager_email: Option<String>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let c = |e| corrupt("users", e);
+        Ok(User {
+            email: Email::parse(&r.email).map_err(c)?,
+            name: r.name,
+            role: Role::parse(&r.role).map_err(c)?,
+            department: r
+                .department_key
+                .as_deref()
+                .map(DepartmentKey::parse)
+                .transpose()
+                .map_err(c)?,
+            manager: r
+                .manager_email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(c)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PolicyRow {
+    id: i64,
+    name: String,
+    target_seconds: i64,
+    warning_kind: String,
+    warning_value: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Splits a warning window into its stored kind and value.
+pub(crate) fn warning_columns(w: WarningWindow) -> (&'static str, i64) {
+    match w {
+        WarningWindow::BeforeDeadline { seconds } => ("before_deadline", seconds),
+        WarningWindow::ElapsedPercent { percent } => ("elapsed_percent", i64::from(percent)),
+    }
+}
+
+impl TryFrom<PolicyRow> for PolicyRecord {
+    type Error = StoreError;
+    fn try_from(r: PolicyRow) -> Result<Self, StoreError> {
+        let warning = match r.warning_kind.as_str() {
+            "before_deadline" => WarningWindow::BeforeDeadline {
+                seconds: r.warning_value,
+            },
+            "elapsed_percent" => WarningWindow::ElapsedPercent {
+                percent: u8::try_from(r.warning_value).map_err(|e| corrupt("sla_policies", e))?,
+            },
+            other => return Err(corrupt("sla_policies", format!("warning_kind {other:?}"))),
+        };
+        Ok(PolicyRecord {
+            id: r.id,
+            policy: SlaPolicy::new(&r.name, r.target_seconds, warning)
+                .map_err(|e| corrupt("sla_policies", e))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChainRow {
+    id: i64,
+    name: String,
+    levels: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ChainRow> for ChainRecord {
+    type Error = StoreError;
+    fn try_from(r: ChainRow) -> Result<Self, StoreError> {
+        let c = |e: String| corrupt("escalation_chains", e);
+        let levels: Vec<Level> = serde_json::from_str(&r.levels).map_err(|e| c(e.to_string()))?;
+        Ok(ChainRecord {
+            id: r.id,
+            chain: EscalationChain::new(&r.name, levels).map_err(|e| c(e.to_string()))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WorkflowRow {
+    id: i64,
+    external_id: String,
+    workflow_type: String,
+    title: String,
+    stage: String,
+    stage_seq: i64,
+    department_key: String,
+    initiator_email: String,
+    assignee_email: String,
+    status: String,
+    level: i64,
+    policy_id: i64,
+    chain_id: i64,
+    stage_started_at: DateTime<Utc>,
+    level_started_at: DateTime<Utc>,
+    warn_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    next_check_at: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<WorkflowRow> for WorkflowRecord {
+    type Error = StoreError;
+    fn try_from(r: WorkflowRow) -> Result<Self, StoreError> {
+        Ok(WorkflowRecord {
+            id: r.id,
+            external_id: r.external_id,
+            workflow_type: r.workflow_type,
+            title: r.title,
+            department: r.department_key,
+            initiator: r.initiator_email,
+            chain_id: r.chain_id,
+            state: WorkflowState {
+                status: WorkflowStatus::parse(&r.status).map_err(|e| corrupt("workflows", e))?,
+                stage: r.stage,
+                stage_seq: r.stage_seq,
+                assignee: r.assignee_email,
+                level: u32::try_from(r.level).map_err(|e| corrupt("workflows", e))?,
+                policy_id: r.policy_id,
+                stage_started_at: r.stage_started_at,
+                level_started_at: r.level_started_at,
+                warn_at: r.warn_at,
+                due_at: r.due_at,
+                next_check_at: r.next_check_at,
+                closed_at: r.closed_at,
+            },
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    workflow_id: Option<i64>,
+    details: String,
+}
+
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            workflow_id: r.workflow_id,
+            details: serde_json::from_str(&r.details).map_err(|e| corrupt("audit_log", e))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReminderRow {
+    id: i64,
+    workflow_id: i64,
+    stage_seq: i64,
+    level: i64,
+    assignee_email: String,
+    due_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    acknowledged_at: Option<DateTime<Utc>>,
+    acknowledged_by: Option<String>,
+}
+
+impl TryFrom<ReminderRow> for Reminder {
+    type Error = StoreError;
+    fn try_from(r: ReminderRow) -> Result<Self, StoreError> {
+        Ok(Reminder {
+            id: r.id,
+            workflow_id: r.workflow_id,
+            stage_seq: r.stage_seq,
+            level: u32::try_from(r.level).map_err(|e| corrupt("reminders", e))?,
+            assignee: r.assignee_email,
+            due_at: r.due_at,
+            created_at: r.created_at,
+            acknowledged_at: r.acknowledged_at,
+            acknowledged_by: r.acknowledged_by,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    id: i64,
+    created_at: DateTime<Utc>,
+    kind: String,
+    topic: String,
+    workflow_id: Option<i64>,
+    payload: String,
+    dedupe_key: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+    delivered_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = StoreError;
+    fn try_from(r: OutboxRow) -> Result<Self, StoreError> {
+        let c = |e: String| corrupt("outbox", e);
+        Ok(OutboxMessage {
+            id: r.id,
+            created_at: r.created_at,
+            kind: match r.kind.as_str() {
+                "notification" => OutboxKind::Notification,
+                "event" => OutboxKind::Event,
+                other => return Err(c(format!("kind {other:?}"))),
+            },
+            topic: r.topic,
+            workflow_id: r.workflow_id,
+            payload: serde_json::from_str(&r.payload).map_err(|e| c(e.to_string()))?,
+            dedupe_key: r.dedupe_key,
+            status: match r.status.as_str() {
+                "pending" => OutboxStatus::Pending,
+                "delivered" => OutboxStatus::Delivered,
+                "dead" => OutboxStatus::Dead,
+                other => return Err(c(format!("status {other:?}"))),
+            },
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            delivered_at: r.delivered_at,
+        })
+    }
+}
+
+impl OutboxKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Notification => "notification",
+            OutboxKind::Event => "event",
+        }
+    }
+}
+
+/// Converts rows into records, failing on the first corrupt one.
+pub(crate) fn convert<R, T: TryFrom<R, Error = StoreError>>(
+    rows: Vec<R>,
+) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
+}

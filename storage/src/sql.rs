@@ -1,0 +1,627 @@
+//! The one implementation of [`Store`](crate::Store), shared by both backends.
+//!
+//! sqlx fixes the database type per pool, and code generic over `sqlx::Database` needs
+//! a wall of trait bounds in every function; instead the implementation is written once
+//! here and instantiated for `SqliteStore` and `PgStore` by `impl_store!`. The SQL text
+//! is the same for both (`$n` placeholders, `ON CONFLICT`, `RETURNING`, row values);
+//! the few dialect differences come from each store's `Dialect` constants.
+
+/// The dialect words that differ between backends.
+pub(crate) struct Dialect {
+    /// Statement that opens a write transaction.
+    pub begin_write: &'static str,
+    /// Appended to the row-claiming sub-select of the outbox.
+    pub skip_locked: &'static str,
+}
+
+pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
+pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email";
+pub(crate) const POLICY_COLUMNS: &str =
+    "id, name, target_seconds, warning_kind, warning_value, created_at, updated_at";
+pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
+pub(crate) const WORKFLOW_COLUMNS: &str =
+    "id, external_id, workflow_type, title, stage, stage_seq, \
+    department_key, initiator_email, assignee_email, status, level, policy_id, chain_id, \
+    stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
+    updated_at, closed_at";
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
+    status, attempts, next_attempt_at, last_error, delivered_at";
+
+/// `$from, $from+1, …` for `n` values, for `IN (…)` lists.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+macro_rules! impl_store {
+    ($store:ty, $backend:expr, $dialect:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> $crate::Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> $crate::StoreResult<()> {
+                self.migrator().run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> $crate::StoreResult<()> {
+                sqlx::query("SELECT 1 FROM leases LIMIT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn upsert_department(&self, d: &escalator_domain::Department, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO departments (key, name, head_email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                     ON CONFLICT (key) DO UPDATE SET name = excluded.name, head_email = excluded.head_email, updated_at = excluded.updated_at",
+                )
+                .bind(d.key.as_str())
+                .bind(&d.name)
+                .bind(d.head.as_ref().map(|h| h.as_str()))
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn department(&self, key: &str) -> $crate::StoreResult<Option<escalator_domain::Department>> {
+                let sql = format!("SELECT {} FROM departments WHERE key = $1", $crate::sql::DEPARTMENT_COLUMNS);
+                sqlx::query_as::<_, $crate::records::DepartmentRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn departments(&self) -> $crate::StoreResult<Vec<escalator_domain::Department>> {
+                let sql = format!("SELECT {} FROM departments ORDER BY key", $crate::sql::DEPARTMENT_COLUMNS);
+                let rows = sqlx::query_as::<_, $crate::records::DepartmentRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn upsert_user(&self, u: &escalator_domain::User, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (email, name, role, department_key, manager_email, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                     ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role, \
+                     department_key = excluded.department_key, manager_email = excluded.manager_email, updated_at = excluded.updated_at",
+                )
+                .bind(u.email.as_str())
+                .bind(&u.name)
+                .bind(u.role.as_str())
+                .bind(u.department.as_ref().map(|d| d.as_str()))
+                .bind(u.manager.as_ref().map(|m| m.as_str()))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::classify(e, "department"))?;
+                Ok(())
+            }
+
+            async fn user(&self, email: &str) -> $crate::StoreResult<Option<escalator_domain::User>> {
+                let sql = format!("SELECT {} FROM users WHERE email = $1", $crate::sql::USER_COLUMNS);
+                sqlx::query_as::<_, $crate::records::UserRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn users(&self) -> $crate::StoreResult<Vec<escalator_domain::User>> {
+                let sql = format!("SELECT {} FROM users ORDER BY email", $crate::sql::USER_COLUMNS);
+                let rows = sqlx::query_as::<_, $crate::records::UserRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn directory(&self) -> $crate::StoreResult<$crate::DirectorySnapshot> {
+                let departments = self.departments().await?;
+                let users = self.users().await?;
+                Ok($crate::DirectorySnapshot::new(&departments, &users))
+            }
+
+            async fn create_policy(&self, p: &escalator_domain::SlaPolicy, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::PolicyRecord> {
+                let (kind, value) = $crate::records::warning_columns(p.warning);
+                let sql = format!(
+                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING {}",
+                    $crate::sql::POLICY_COLUMNS
+                );
+                sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&p.name)
+                    .bind(p.target_seconds)
+                    .bind(kind)
+                    .bind(value)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_into()
+            }
+
+            async fn update_policy(&self, id: i64, p: &escalator_domain::SlaPolicy, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
+                let (kind, value) = $crate::records::warning_columns(p.warning);
+                let sql = format!(
+                    "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, updated_at = $5 \
+                     WHERE id = $6 RETURNING {}",
+                    $crate::sql::POLICY_COLUMNS
+                );
+                sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&p.name)
+                    .bind(p.target_seconds)
+                    .bind(kind)
+                    .bind(value)
+                    .bind(now)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn policy(&self, id: i64) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
+                let sql = format!("SELECT {} FROM sla_policies WHERE id = $1", $crate::sql::POLICY_COLUMNS);
+                sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn policies(&self) -> $crate::StoreResult<Vec<$crate::PolicyRecord>> {
+                let sql = format!("SELECT {} FROM sla_policies ORDER BY id", $crate::sql::POLICY_COLUMNS);
+                let rows = sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn create_chain(&self, c: &escalator_domain::EscalationChain, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::ChainRecord> {
+                let levels = serde_json::to_string(&c.levels).map_err(|e| $crate::StoreError::Corrupt { table: "escalation_chains", message: e.to_string() })?;
+                let sql = format!(
+                    "INSERT INTO escalation_chains (name, levels, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING {}",
+                    $crate::sql::CHAIN_COLUMNS
+                );
+                sqlx::query_as::<_, $crate::records::ChainRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&c.name)
+                    .bind(levels)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_into()
+            }
+
+            async fn update_chain(&self, id: i64, c: &escalator_domain::EscalationChain, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::ChainRecord>> {
+                let levels = serde_json::to_string(&c.levels).map_err(|e| $crate::StoreError::Corrupt { table: "escalation_chains", message: e.to_string() })?;
+                let sql = format!(
+                    "UPDATE escalation_chains SET name = $1, levels = $2, updated_at = $3 WHERE id = $4 RETURNING {}",
+                    $crate::sql::CHAIN_COLUMNS
+                );
+                sqlx::query_as::<_, $crate::records::ChainRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&c.name)
+                    .bind(levels)
+                    .bind(now)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn chain(&self, id: i64) -> $crate::StoreResult<Option<$crate::ChainRecord>> {
+                let sql = format!("SELECT {} FROM escalation_chains WHERE id = $1", $crate::sql::CHAIN_COLUMNS);
+                sqlx::query_as::<_, $crate::records::ChainRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn chains(&self) -> $crate::StoreResult<Vec<$crate::ChainRecord>> {
+                let sql = format!("SELECT {} FROM escalation_chains ORDER BY id", $crate::sql::CHAIN_COLUMNS);
+                let rows = sqlx::query_as::<_, $crate::records::ChainRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn insert_workflow(&self, w: &$crate::NewWorkflow, audit: &$crate::NewAudit) -> $crate::StoreResult<$crate::WorkflowRecord> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let s = &w.state;
+                let sql = format!(
+                    "INSERT INTO workflows (external_id, workflow_type, title, stage, stage_seq, department_key, \
+                     initiator_email, assignee_email, status, level, policy_id, chain_id, stage_started_at, \
+                     level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19) \
+                     RETURNING {}",
+                    $crate::sql::WORKFLOW_COLUMNS
+                );
+                let row = sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(&w.external_id)
+                    .bind(&w.workflow_type)
+                    .bind(&w.title)
+                    .bind(&s.stage)
+                    .bind(s.stage_seq)
+                    .bind(&w.department)
+                    .bind(&w.initiator)
+                    .bind(&s.assignee)
+                    .bind(s.status.as_str())
+                    .bind(i64::from(s.level))
+                    .bind(s.policy_id)
+                    .bind(w.chain_id)
+                    .bind(s.stage_started_at)
+                    .bind(s.level_started_at)
+                    .bind(s.warn_at)
+                    .bind(s.due_at)
+                    .bind(s.next_check_at)
+                    .bind(w.now)
+                    .bind(s.closed_at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::StoreError::classify(e, "workflow"))?;
+                let record: $crate::WorkflowRecord = row.try_into()?;
+                let audit = $crate::NewAudit { workflow_id: Some(record.id), ..audit.clone() };
+                Self::insert_audit(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn workflow(&self, id: i64) -> $crate::StoreResult<Option<$crate::WorkflowRecord>> {
+                let sql = format!("SELECT {} FROM workflows WHERE id = $1", $crate::sql::WORKFLOW_COLUMNS);
+                sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn workflow_by_external_id(&self, external_id: &str) -> $crate::StoreResult<Option<$crate::WorkflowRecord>> {
+                let sql = format!("SELECT {} FROM workflows WHERE external_id = $1", $crate::sql::WORKFLOW_COLUMNS);
+                sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(external_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn workflows(&self, f: &$crate::WorkflowFilter) -> $crate::StoreResult<Vec<$crate::WorkflowRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM workflows \
+                     WHERE ($1 IS NULL OR status = $1) \
+                       AND ($2 = 0 OR status IN ('pending', 'escalated', 'on_hold')) \
+                       AND ($3 IS NULL OR department_key = $3) \
+                       AND ($4 IS NULL OR assignee_email = $4) \
+                       AND ($5 IS NULL OR id < $5) \
+                     ORDER BY id DESC LIMIT $6",
+                    $crate::sql::WORKFLOW_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(f.status.map(|s| s.as_str()))
+                    .bind(i64::from(f.open_only))
+                    .bind(f.department.as_deref())
+                    .bind(f.assignee.as_deref())
+                    .bind(f.before_id)
+                    .bind(f.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn due_workflows(&self, now: chrono::DateTime<chrono::Utc>, after: Option<$crate::DueCursor>, limit: i64) -> $crate::StoreResult<Vec<$crate::WorkflowRecord>> {
+                // Two statements rather than an optional cursor, so both are plain index ranges.
+                let cursor = if after.is_some() { "AND (next_check_at, id) > ($2, $3)" } else { "AND $2 IS NULL AND $3 IS NULL" };
+                let sql = format!(
+                    "SELECT {} FROM workflows \
+                     WHERE next_check_at IS NOT NULL AND next_check_at <= $1 {cursor} \
+                     ORDER BY next_check_at, id LIMIT $4",
+                    $crate::sql::WORKFLOW_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(after.map(|c| c.next_check_at))
+                    .bind(after.map(|c| c.id))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn apply(&self, changes: &[$crate::WorkflowChange]) -> $crate::StoreResult<Vec<$crate::Applied>> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let mut outcomes = Vec::with_capacity(changes.len());
+                for change in changes {
+                    outcomes.push(Self::apply_one(&mut tx, change).await?);
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn audit_entries(&self, f: &$crate::AuditFilter) -> $crate::StoreResult<Vec<$crate::AuditEntry>> {
+                let rows = sqlx::query_as::<_, $crate::records::AuditRow>(
+                    "SELECT id, at, actor, action, workflow_id, details FROM audit_log \
+                     WHERE ($1 IS NULL OR workflow_id = $1) \
+                       AND ($2 IS NULL OR action = $2) \
+                       AND ($3 IS NULL OR actor = $3) \
+                       AND ($4 IS NULL OR at >= $4) \
+                       AND ($5 IS NULL OR at < $5) \
+                       AND ($6 IS NULL OR id < $6) \
+                     ORDER BY id DESC LIMIT $7",
+                )
+                .bind(f.workflow_id)
+                .bind(f.action.as_deref())
+                .bind(f.actor.as_deref())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.before_id)
+                .bind(f.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn workflow_reminders(&self, workflow_id: i64) -> $crate::StoreResult<Vec<$crate::Reminder>> {
+                let rows = sqlx::query_as::<_, $crate::records::ReminderRow>(
+                    "SELECT id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, acknowledged_at, acknowledged_by \
+                     FROM reminders WHERE workflow_id = $1 ORDER BY id",
+                )
+                .bind(workflow_id)
+                .fetch_all(&self.pool)
+                .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn claim_outbox(&self, now: chrono::DateTime<chrono::Utc>, lease_until: chrono::DateTime<chrono::Utc>, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                // The outer conditions are re-checked on rows another claimer updated first
+                // (PostgreSQL re-evaluates them after the row lock), so a row is never
+                // claimed twice; SKIP LOCKED only spares the wait.
+                let sql = format!(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 \
+                     WHERE status = 'pending' AND next_attempt_at <= $1 AND id IN ( \
+                         SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                         ORDER BY next_attempt_at, id LIMIT $3 {}) \
+                     RETURNING {}",
+                    $dialect.skip_locked,
+                    $crate::sql::OUTBOX_COLUMNS
+                );
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let rows = sqlx::query_as::<_, $crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let mut messages: Vec<$crate::OutboxMessage> = $crate::records::convert(rows)?;
+                messages.sort_by_key(|m| m.id);
+                Ok(messages)
+            }
+
+            async fn outbox_delivered(&self, ids: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE outbox SET status = 'delivered', delivered_at = $1, last_error = NULL WHERE id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<chrono::DateTime<chrono::Utc>>) -> $crate::StoreResult<()> {
+                let status = if retry_at.is_some() { "pending" } else { "dead" };
+                sqlx::query(
+                    "UPDATE outbox SET status = $1, last_error = $2, next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $4",
+                )
+                .bind(status)
+                .bind(error)
+                .bind(retry_at)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox(&self, status: Option<$crate::OutboxStatus>, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                let sql = format!(
+                    "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
+                    $crate::sql::OUTBOX_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(status.map(|s| s.as_str()))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn next_outbox_attempt(&self) -> $crate::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+                Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn try_lease(&self, name: &str, holder: &str, now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+                     WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
+                )
+                .bind(name)
+                .bind(holder)
+                .bind(until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn append_audit(&self, entry: &$crate::NewAudit) -> $crate::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                Self::insert_audit(&mut tx, entry).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn stats(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::Stats> {
+                let open_by_sla_status: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT CASE WHEN status = 'on_hold' THEN 'paused' WHEN due_at <= $1 THEN 'breached' \
+                     WHEN warn_at <= $1 THEN 'warning' ELSE 'ok' END AS sla_status, COUNT(*) \
+                     FROM workflows WHERE status IN ('pending', 'escalated', 'on_hold') GROUP BY 1",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                let oldest_breach_due_at: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+                    "SELECT MIN(due_at) FROM workflows WHERE status IN ('pending', 'escalated') AND due_at <= $1",
+                )
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                let outbox: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT kind, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'dead') GROUP BY kind, status",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let oldest_pending_outbox_at: Option<chrono::DateTime<chrono::Utc>> =
+                    sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok($crate::Stats { open_by_sla_status, oldest_breach_due_at, outbox, oldest_pending_outbox_at })
+            }
+
+            fn pool(&self) -> $crate::DbPool {
+                $crate::DbPool::from(self.pool.clone())
+            }
+
+            async fn release_lease(&self, name: &str, holder: &str) -> $crate::StoreResult<()> {
+                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+                    .bind(name)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        impl $store {
+            async fn insert_audit(
+                tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
+                a: &$crate::NewAudit,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query("INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(a.at)
+                    .bind(&a.actor)
+                    .bind(&a.action)
+                    .bind(a.workflow_id)
+                    .bind(a.details.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn apply_one(
+                tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
+                c: &$crate::WorkflowChange,
+            ) -> $crate::StoreResult<$crate::Applied> {
+                let s = &c.state;
+                let updated = sqlx::query(
+                    "UPDATE workflows SET status = $1, stage = $2, stage_seq = $3, assignee_email = $4, level = $5, \
+                     policy_id = $6, stage_started_at = $7, level_started_at = $8, warn_at = $9, due_at = $10, \
+                     next_check_at = $11, closed_at = $12, updated_at = $13, version = version + 1 \
+                     WHERE id = $14 AND version = $15",
+                )
+                .bind(s.status.as_str())
+                .bind(&s.stage)
+                .bind(s.stage_seq)
+                .bind(&s.assignee)
+                .bind(i64::from(s.level))
+                .bind(s.policy_id)
+                .bind(s.stage_started_at)
+                .bind(s.level_started_at)
+                .bind(s.warn_at)
+                .bind(s.due_at)
+                .bind(s.next_check_at)
+                .bind(s.closed_at)
+                .bind(c.now)
+                .bind(c.workflow_id)
+                .bind(c.expected_version)
+                .execute(&mut **tx)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Ok($crate::Applied::Stale);
+                }
+                if let Some(claim) = &c.claim {
+                    let claimed = sqlx::query(
+                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(c.workflow_id)
+                    .bind(claim.stage_seq)
+                    .bind(i64::from(claim.level))
+                    .bind(claim.kind_str())
+                    .bind(c.now)
+                    .execute(&mut **tx)
+                    .await?;
+                    if claimed.rows_affected() == 0 {
+                        return Ok($crate::Applied::AlreadyClaimed);
+                    }
+                }
+                if let Some(r) = &c.reminder {
+                    sqlx::query(
+                        "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(c.workflow_id)
+                    .bind(s.stage_seq)
+                    .bind(i64::from(s.level))
+                    .bind(&r.assignee)
+                    .bind(r.due_at)
+                    .bind(c.now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for a in &c.audit {
+                    Self::insert_audit(tx, a).await?;
+                }
+                for o in &c.outbox {
+                    sqlx::query(
+                        "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $1) ON CONFLICT (dedupe_key) DO NOTHING",
+                    )
+                    .bind(c.now)
+                    .bind(o.kind.as_str())
+                    .bind(&o.topic)
+                    .bind(c.workflow_id)
+                    .bind(o.payload.to_string())
+                    .bind(&o.dedupe_key)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok($crate::Applied::Done)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;
+
+/// Names the sqlx database type of a store, for the helper functions' signatures.
+pub(crate) trait HasDb {
+    type Db: sqlx::Database;
+}

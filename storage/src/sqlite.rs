@@ -1,0 +1,64 @@
+//! The SQLite backend: the embedded default, one file next to the binary, WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::sql::{impl_store, Dialect, HasDb};
+use crate::{Backend, StoreResult};
+
+/// A store on a SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const DIALECT: Dialect = Dialect {
+    // Take the write lock up front: a deferred transaction that reads then writes can
+    // fail with SQLITE_BUSY instead of waiting for the busy timeout.
+    begin_write: "BEGIN IMMEDIATE",
+    skip_locked: "",
+};
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite:` URL.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, shared with the job queue (apalis) so both use one file and one writer.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        let mut migrator = sqlx::migrate!("../migrations/sqlite");
+        // apalis-sqlite keeps its history in sqlx's default table in the same file.
+        migrator.dangerous_set_table_name("escalator_migrations");
+        migrator
+    }
+}
+
+impl HasDb for SqliteStore {
+    type Db = sqlx::Sqlite;
+}
+
+impl_store!(SqliteStore, Backend::Sqlite, DIALECT);
+
+impl From<SqlitePool> for crate::DbPool {
+    fn from(pool: SqlitePool) -> Self {
+        crate::DbPool::Sqlite(pool)
+    }
+}
