@@ -11,6 +11,8 @@ pub mod postgres;
 mod records;
 mod sql;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 

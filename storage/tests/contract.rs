@@ -1,0 +1,679 @@
+//! The storage contract: every case runs against SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use escalator_domain::{
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
+    WarningWindow, WorkflowStatus,
+};
+use escalator_storage::testing::TestDb;
+use escalator_storage::{
+    Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox,
+    NewReminder, NewWorkflow, OutboxKind, OutboxStatus, Store, StoreError, WorkflowChange,
+    WorkflowFilter, WorkflowRecord, WorkflowState,
+};
+use serde_json::json;
+
+/// Runs a case once per backend, as `<case>::sqlite` and `<case>::postgres`.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+contract!(
+    migrations_are_idempotent,
+    directory_round_trips,
+    users_need_an_existing_department,
+    policies_and_chains_round_trip,
+    workflows_round_trip_and_external_ids_are_unique,
+    due_workflows_come_in_order_through_a_cursor,
+    changes_are_version_checked_and_claims_happen_once,
+    a_failed_batch_writes_nothing,
+    outbox_rows_are_claimed_once_retried_and_dead_lettered,
+    leases_are_exclusive_until_they_expire,
+    the_audit_log_is_append_only_and_filterable,
+    stats_count_open_workflows_by_sla_status,
+);
+
+fn t0() -> DateTime<Utc> {
+    Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap()
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+async fn seed(store: &Arc<dyn Store>) -> (i64, i64) {
+    let now = t0();
+    let dept = Department {
+        key: DepartmentKey::parse("finance").unwrap(),
+        name: "Finance".into(),
+        head: Some(email("head@x.io")),
+    };
+    store.upsert_department(&dept, now).await.unwrap();
+    for (e, role, manager) in [
+        ("head@x.io", Role::DepartmentHead, None),
+        ("ann@x.io", Role::Approver, Some("head@x.io")),
+    ] {
+        let user = User {
+            email: email(e),
+            name: e.into(),
+            role,
+            department: Some(dept.key.clone()),
+            manager: manager.map(email),
+        };
+        store.upsert_user(&user, now).await.unwrap();
+    }
+    let policy = SlaPolicy::new("p", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
+    let policy = store.create_policy(&policy, now).await.unwrap();
+    let chain = EscalationChain::new(
+        "c",
+        vec![Level {
+            target: Target::DepartmentHead,
+            time_limit_seconds: 1800,
+        }],
+    )
+    .unwrap();
+    let chain = store.create_chain(&chain, now).await.unwrap();
+    (policy.id, chain.id)
+}
+
+fn state(
+    policy_id: i64,
+    started: DateTime<Utc>,
+    next_check_at: Option<DateTime<Utc>>,
+) -> WorkflowState {
+    WorkflowState {
+        status: WorkflowStatus::Pending,
+        stage: "Manager Approval".into(),
+        stage_seq: 1,
+        assignee: "ann@x.io".into(),
+        level: 0,
+        policy_id,
+        stage_started_at: started,
+        level_started_at: started,
+        warn_at: started + TimeDelta::minutes(50),
+        due_at: started + TimeDelta::hours(1),
+        next_check_at,
+        closed_at: None,
+    }
+}
+
+fn audit(action: &str, at: DateTime<Utc>) -> NewAudit {
+    NewAudit {
+        actor: "tester".into(),
+        action: action.into(),
+        workflow_id: None,
+        details: json!({"k": "v"}),
+        at,
+    }
+}
+
+async fn workflow(
+    store: &Arc<dyn Store>,
+    ext: &str,
+    next: Option<DateTime<Utc>>,
+) -> WorkflowRecord {
+    let (policy_id, chain_id) = match store.policies().await.unwrap().first() {
+        Some(p) => (p.id, store.chains().await.unwrap()[0].id),
+        None => seed(store).await,
+    };
+    let new = NewWorkflow {
+        external_id: ext.into(),
+        workflow_type: "purchase".into(),
+        title: format!("Title {ext}"),
+        department: "finance".into(),
+        initiator: "head@x.io".into(),
+        chain_id,
+        state: state(policy_id, t0() - TimeDelta::hours(2), next),
+        now: t0(),
+    };
+    store
+        .insert_workflow(&new, &audit("create", t0()))
+        .await
+        .unwrap()
+}
+
+fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange {
+    let mut state = w.state.clone();
+    state.next_check_at = None;
+    WorkflowChange {
+        workflow_id: w.id,
+        expected_version: w.version,
+        state,
+        claim,
+        reminder: Some(NewReminder {
+            assignee: w.state.assignee.clone(),
+            due_at: w.state.due_at,
+        }),
+        audit: vec![NewAudit {
+            workflow_id: Some(w.id),
+            ..audit("remind", t0())
+        }],
+        outbox: vec![NewOutbox {
+            kind: OutboxKind::Notification,
+            topic: "workflow.reminder".into(),
+            payload: json!({"to": ["ann@x.io"]}),
+            dedupe_key: key.into(),
+        }],
+        now: t0(),
+    }
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    db.store.ping().await.unwrap();
+}
+
+async fn directory_round_trips(db: TestDb) {
+    let s = &db.store;
+    seed(s).await;
+    let d = s.department("finance").await.unwrap().unwrap();
+    assert_eq!(d.head, Some(email("head@x.io")));
+    let ann = s.user("ann@x.io").await.unwrap().unwrap();
+    assert_eq!(ann.role, Role::Approver);
+    assert_eq!(ann.manager, Some(email("head@x.io")));
+    // Upserts replace.
+    let renamed = User {
+        name: "Ann B".into(),
+        role: Role::Viewer,
+        ..ann
+    };
+    s.upsert_user(&renamed, t0()).await.unwrap();
+    assert_eq!(s.user("ann@x.io").await.unwrap().unwrap(), renamed);
+    assert_eq!(s.users().await.unwrap().len(), 2);
+    assert!(s.user("nobody@x.io").await.unwrap().is_none());
+    use escalator_domain::Directory;
+    let dir = s.directory().await.unwrap();
+    assert_eq!(dir.department_head("finance"), Some("head@x.io"));
+    assert_eq!(dir.manager_of("ann@x.io"), Some("head@x.io"));
+    assert!(dir.has_user("head@x.io"));
+    assert!(!dir.has_user("ghost@x.io"));
+}
+
+async fn users_need_an_existing_department(db: TestDb) {
+    let user = User {
+        email: email("z@x.io"),
+        name: "Z".into(),
+        role: Role::Viewer,
+        department: Some(DepartmentKey::parse("nowhere").unwrap()),
+        manager: None,
+    };
+    let err = db.store.upsert_user(&user, t0()).await.unwrap_err();
+    assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
+    assert!(db.store.user("z@x.io").await.unwrap().is_none());
+}
+
+async fn policies_and_chains_round_trip(db: TestDb) {
+    let s = &db.store;
+    let p = SlaPolicy::new(
+        "pct",
+        8 * 3600,
+        WarningWindow::ElapsedPercent { percent: 80 },
+    )
+    .unwrap();
+    let stored = s.create_policy(&p, t0()).await.unwrap();
+    assert_eq!(stored.policy, p);
+    assert_eq!(s.policy(stored.id).await.unwrap().unwrap(), stored);
+    let p2 = SlaPolicy::new(
+        "pct2",
+        4 * 3600,
+        WarningWindow::BeforeDeadline { seconds: 60 },
+    )
+    .unwrap();
+    let updated = s
+        .update_policy(stored.id, &p2, t0() + TimeDelta::seconds(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.policy, p2);
+    assert!(updated.updated_at > updated.created_at);
+    assert!(s.update_policy(9999, &p2, t0()).await.unwrap().is_none());
+
+    let c = EscalationChain::new(
+        "chain",
+        vec![
+            Level {
+                target: Target::ManagerOf,
+                time_limit_seconds: 60,
+            },
+            Level {
+                target: Target::User {
+                    email: email("cfo@x.io"),
+                },
+                time_limit_seconds: 120,
+            },
+        ],
+    )
+    .unwrap();
+    let stored = s.create_chain(&c, t0()).await.unwrap();
+    assert_eq!(s.chain(stored.id).await.unwrap().unwrap().chain, c);
+    let c2 = EscalationChain::new(
+        "chain",
+        vec![Level {
+            target: Target::DepartmentHead,
+            time_limit_seconds: 5,
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        s.update_chain(stored.id, &c2, t0())
+            .await
+            .unwrap()
+            .unwrap()
+            .chain,
+        c2
+    );
+    assert_eq!(s.chains().await.unwrap().len(), 1);
+}
+
+async fn workflows_round_trip_and_external_ids_are_unique(db: TestDb) {
+    let s = &db.store;
+    let next = t0() + TimeDelta::microseconds(123_456);
+    let w = workflow(s, "PO-1", Some(next)).await;
+    assert_eq!(w.version, 0);
+    assert_eq!(
+        w.state.next_check_at,
+        Some(next),
+        "timestamps survive to the microsecond"
+    );
+    assert_eq!(s.workflow(w.id).await.unwrap().unwrap(), w);
+    assert_eq!(
+        s.workflow_by_external_id("PO-1").await.unwrap().unwrap().id,
+        w.id
+    );
+
+    let mut dup = NewWorkflow {
+        external_id: "PO-1".into(),
+        workflow_type: "x".into(),
+        title: "x".into(),
+        department: "finance".into(),
+        initiator: "ann@x.io".into(),
+        chain_id: w.chain_id,
+        state: w.state.clone(),
+        now: t0(),
+    };
+    let err = s
+        .insert_workflow(&dup, &audit("create", t0()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    dup.external_id = "PO-2".into();
+    dup.department = "nowhere".into();
+    let err = s
+        .insert_workflow(&dup, &audit("create", t0()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
+    // The rejected inserts left no audit entry behind.
+    let entries = s
+        .audit_entries(&AuditFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].workflow_id, Some(w.id));
+
+    let w2 = workflow(s, "PO-3", None).await;
+    let page = s
+        .workflows(&WorkflowFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|w| w.id).collect::<Vec<_>>(), vec![w2.id]);
+    let next_page = s
+        .workflows(&WorkflowFilter {
+            limit: 10,
+            before_id: Some(w2.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        next_page.iter().map(|w| w.id).collect::<Vec<_>>(),
+        vec![w.id]
+    );
+    let none = s
+        .workflows(&WorkflowFilter {
+            limit: 10,
+            assignee: Some("head@x.io".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let pending = s
+        .workflows(&WorkflowFilter {
+            limit: 10,
+            status: Some(WorkflowStatus::Pending),
+            department: Some("finance".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2);
+}
+
+async fn due_workflows_come_in_order_through_a_cursor(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    let a = workflow(s, "A", Some(now - TimeDelta::minutes(5))).await;
+    let b = workflow(s, "B", Some(now - TimeDelta::minutes(10))).await;
+    let c = workflow(s, "C", Some(now - TimeDelta::minutes(5))).await;
+    let _future = workflow(s, "D", Some(now + TimeDelta::minutes(5))).await;
+    let _never = workflow(s, "E", None).await;
+    let all = s.due_workflows(now, None, 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|w| w.id).collect::<Vec<_>>(),
+        vec![b.id, a.id, c.id]
+    );
+    let first = s.due_workflows(now, None, 2).await.unwrap();
+    let last = first.last().unwrap();
+    let cursor = DueCursor {
+        next_check_at: last.state.next_check_at.unwrap(),
+        id: last.id,
+    };
+    let rest = s.due_workflows(now, Some(cursor), 2).await.unwrap();
+    assert_eq!(rest.iter().map(|w| w.id).collect::<Vec<_>>(), vec![c.id]);
+}
+
+async fn changes_are_version_checked_and_claims_happen_once(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "A", Some(t0())).await;
+    let claim = Claim {
+        stage_seq: 1,
+        level: 0,
+        kind: ClaimKind::Remind,
+    };
+    let first = change(&w, Some(claim), "k1");
+    assert_eq!(
+        s.apply(std::slice::from_ref(&first)).await.unwrap(),
+        vec![Applied::Done]
+    );
+    // The same decision again, from the same (now stale) version: nothing happens.
+    assert_eq!(s.apply(&[first]).await.unwrap(), vec![Applied::Stale]);
+    // A fresh version with the same claim: state written, side effects skipped.
+    let w1 = s.workflow(w.id).await.unwrap().unwrap();
+    assert_eq!(w1.version, 1);
+    assert_eq!(w1.state.next_check_at, None);
+    assert_eq!(
+        s.apply(&[change(&w1, Some(claim), "k2")]).await.unwrap(),
+        vec![Applied::AlreadyClaimed]
+    );
+    assert_eq!(s.workflow(w.id).await.unwrap().unwrap().version, 2);
+    assert_eq!(s.workflow_reminders(w.id).await.unwrap().len(), 1);
+    let reminds = s
+        .audit_entries(&AuditFilter {
+            action: Some("remind".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reminds.len(), 1);
+    assert_eq!(s.outbox(None, 10).await.unwrap().len(), 1);
+}
+
+async fn a_failed_batch_writes_nothing(db: TestDb) {
+    let s = &db.store;
+    let a = workflow(s, "A", Some(t0())).await;
+    let b = workflow(s, "B", Some(t0())).await;
+    let good = change(&a, None, "ka");
+    let mut broken = change(&b, None, "kb");
+    broken.audit[0].workflow_id = Some(999_999); // a dangling reference fails inside the transaction
+    assert!(s.apply(&[good, broken]).await.is_err());
+    assert_eq!(
+        s.workflow(a.id).await.unwrap().unwrap().version,
+        0,
+        "the good change was rolled back too"
+    );
+    assert!(s.outbox(None, 10).await.unwrap().is_empty());
+    assert!(s.workflow_reminders(a.id).await.unwrap().is_empty());
+}
+
+async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "A", Some(t0())).await;
+    let mut c = change(&w, None, "k1");
+    c.outbox.push(NewOutbox {
+        dedupe_key: "k2".into(),
+        kind: OutboxKind::Event,
+        ..c.outbox[0].clone()
+    });
+    c.outbox.push(NewOutbox {
+        dedupe_key: "k1".into(),
+        ..c.outbox[0].clone()
+    }); // duplicate key: ignored
+    s.apply(&[c]).await.unwrap();
+    let now = t0() + TimeDelta::seconds(1);
+    let claimed = s
+        .claim_outbox(now, now + TimeDelta::minutes(2), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert!(claimed.iter().all(|m| m.attempts == 1));
+    // Hidden while claimed.
+    assert!(s
+        .claim_outbox(now, now + TimeDelta::minutes(2), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    s.outbox_delivered(&[claimed[0].id], now).await.unwrap();
+    s.outbox_failed(
+        claimed[1].id,
+        "smtp down",
+        Some(now + TimeDelta::seconds(10)),
+    )
+    .await
+    .unwrap();
+    assert!(s
+        .claim_outbox(now + TimeDelta::seconds(5), now + TimeDelta::minutes(2), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.next_outbox_attempt().await.unwrap(),
+        Some(now + TimeDelta::seconds(10))
+    );
+    let again = s
+        .claim_outbox(
+            now + TimeDelta::seconds(10),
+            now + TimeDelta::minutes(3),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    assert_eq!(again[0].last_error.as_deref(), Some("smtp down"));
+    s.outbox_failed(again[0].id, "still down", None)
+        .await
+        .unwrap();
+    let dead = s.outbox(Some(OutboxStatus::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].last_error.as_deref(), Some("still down"));
+    let delivered = s.outbox(Some(OutboxStatus::Delivered), 10).await.unwrap();
+    assert_eq!(delivered.len(), 1);
+    assert!(delivered[0].delivered_at.is_some());
+    // A crashed worker's claim expires and the row comes back.
+    let w2 = workflow(s, "B", Some(t0())).await;
+    s.apply(&[change(&w2, None, "k3")]).await.unwrap();
+    let lost = s
+        .claim_outbox(now, now + TimeDelta::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(lost.len(), 1);
+    let back = s
+        .claim_outbox(
+            now + TimeDelta::seconds(30),
+            now + TimeDelta::minutes(5),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        back.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![lost[0].id]
+    );
+}
+
+async fn leases_are_exclusive_until_they_expire(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    let until = now + TimeDelta::minutes(5);
+    assert!(s.try_lease("tick", "a", now, until).await.unwrap());
+    assert!(!s.try_lease("tick", "b", now, until).await.unwrap());
+    assert!(
+        s.try_lease("tick", "a", now, until).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(
+        s.try_lease("other", "b", now, until).await.unwrap(),
+        "leases are per name"
+    );
+    assert!(
+        s.try_lease("tick", "b", until, until + TimeDelta::minutes(5))
+            .await
+            .unwrap(),
+        "expired leases are taken over"
+    );
+    s.release_lease("tick", "a").await.unwrap(); // not the holder: no effect
+    assert!(!s.try_lease("tick", "a", until, until).await.unwrap());
+    s.release_lease("tick", "b").await.unwrap();
+    assert!(s
+        .try_lease("tick", "a", until, until + TimeDelta::minutes(1))
+        .await
+        .unwrap());
+}
+
+async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "A", None).await;
+    for (i, action) in ["remind", "escalate", "remind"].iter().enumerate() {
+        let entry = NewAudit {
+            workflow_id: Some(w.id),
+            actor: if i == 1 {
+                "system".into()
+            } else {
+                "ann@x.io".into()
+            },
+            ..audit(action, t0() + TimeDelta::minutes(i as i64 + 1))
+        };
+        s.append_audit(&entry).await.unwrap();
+    }
+    let f = |f: AuditFilter| async move {
+        s.audit_entries(&AuditFilter { limit: 100, ..f })
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        f(AuditFilter {
+            action: Some("remind".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        f(AuditFilter {
+            actor: Some("system".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        1
+    );
+    let window = f(AuditFilter {
+        from: Some(t0() + TimeDelta::minutes(2)),
+        to: Some(t0() + TimeDelta::minutes(3)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        window.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["escalate"]
+    );
+    let all = f(AuditFilter {
+        workflow_id: Some(w.id),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0].details, json!({"k": "v"}));
+    let page = s
+        .audit_entries(&AuditFilter {
+            limit: 2,
+            before_id: Some(all[1].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![all[2].id, all[3].id]
+    );
+
+    let (update, delete) = (
+        "UPDATE audit_log SET action = 'forged'",
+        "DELETE FROM audit_log",
+    );
+    match s.pool() {
+        DbPool::Sqlite(pool) => {
+            assert!(sqlx::query(update).execute(&pool).await.is_err());
+            assert!(sqlx::query(delete).execute(&pool).await.is_err());
+        }
+        DbPool::Postgres(pool) => {
+            assert!(sqlx::query(update).execute(&pool).await.is_err());
+            assert!(sqlx::query(delete).execute(&pool).await.is_err());
+        }
+    }
+    assert_eq!(f(AuditFilter::default()).await.len(), 4);
+    assert!(f(AuditFilter {
+        action: Some("forged".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+}
+
+async fn stats_count_open_workflows_by_sla_status(db: TestDb) {
+    let s = &db.store;
+    // Seeded workflows start 2 h ago with a 1 h deadline: breached.
+    let a = workflow(s, "A", None).await;
+    workflow(s, "B", None).await;
+    let mut held = change(&a, None, "k");
+    held.state.status = WorkflowStatus::OnHold;
+    s.apply(&[held]).await.unwrap();
+    let stats = s.stats(t0()).await.unwrap();
+    let mut open = stats.open_by_sla_status.clone();
+    open.sort();
+    assert_eq!(
+        open,
+        vec![("breached".to_string(), 1), ("paused".to_string(), 1)]
+    );
+    assert_eq!(stats.oldest_breach_due_at, Some(t0() - TimeDelta::hours(1)));
+    assert_eq!(
+        stats.outbox,
+        vec![("notification".to_string(), "pending".to_string(), 1)]
+    );
+    assert_eq!(
+        s.backend() == Backend::Sqlite,
+        matches!(s.pool(), DbPool::Sqlite(_))
+    );
+}
