@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# End-to-end tests of the UI in a real headless Chromium.
+#
+#   .ci/e2e.sh [--release] [PLAYWRIGHT ARGS...]
+#
+# Run from the repository root. Installs what is missing (Debian's chromium, the wasm32
+# target, cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130, end2end's npm packages), builds
+# the site with `cargo leptos build` (dev; `--release` for a release build, with wasm-opt
+# from npm's binaryen), loads the demo data into a fresh SQLite database, starts
+# `escalator serve` on a free port, runs Playwright against it and exits with Playwright's
+# status. The server is always stopped. Build output goes to target/e2e/build.log (shown
+# on failure, or always with E2E_VERBOSE=1); the server's log is copied to
+# end2end/test-results/server.log.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130
+
+release=0
+if [ "${1:-}" = "--release" ]; then
+  release=1
+  shift
+fi
+
+root="$(pwd)"
+if [ ! -f "$root/Cargo.toml" ] || [ ! -d "$root/end2end" ]; then
+  echo "e2e: run this from the repository root" >&2
+  exit 2
+fi
+export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
+
+say() { echo "e2e: $*"; }
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- tools ---------------------------------------------------------------------------
+chromium="${ESCALATOR_E2E_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  say "installing Debian's chromium"
+  apt_install chromium
+fi
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { say "installing $tool"; apt_install "$tool"; }
+done
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "e2e: Node.js 20 or later is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 2
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes on 2 cores)"
+  cargo install --quiet --locked --force cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its lock file holds a yanked crate.
+  cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# Playwright (driving Debian's chromium, never a downloaded browser) and binaryen's
+# wasm-opt. Reinstalled only when the lock file changed.
+if ! cmp -s end2end/package-lock.json end2end/node_modules/.e2e-installed-lock 2>/dev/null; then
+  say "installing end2end's npm packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp end2end/package-lock.json end2end/node_modules/.e2e-installed-lock
+fi
+
+# --- build ---------------------------------------------------------------------------
+mkdir -p target/e2e
+build_log="$root/target/e2e/build.log"
+if [ "$release" -eq 1 ]; then
+  profile=release
+  build_args=(--release)
+else
+  profile=debug
+  build_args=()
+fi
+say "cargo leptos build ${build_args[*]:-} (log: target/e2e/build.log)"
+start=$(date +%s)
+# DATABASE_URL must not reach the build: apalis' compile-time queries would check it.
+if [ "${E2E_VERBOSE:-0}" = "1" ]; then
+  env -u DATABASE_URL cargo leptos build "${build_args[@]}" 2>&1 | tee "$build_log"
+  build_status=${PIPESTATUS[0]}
+else
+  build_status=0
+  env -u DATABASE_URL cargo leptos build "${build_args[@]}" >"$build_log" 2>&1 || build_status=$?
+fi
+if [ "$build_status" -ne 0 ]; then
+  tail -n 80 "$build_log" >&2
+  echo "e2e: cargo leptos build failed (status $build_status)" >&2
+  exit "$build_status"
+fi
+bin="$root/target/$profile/escalator"
+site="$root/target/site"
+wasm_bytes=$(stat -c %s "$site/pkg/escalator.wasm")
+say "built in $(elapsed "$start"): $bin, $site/pkg (wasm $((wasm_bytes / 1024)) KiB)"
+
+# --- server --------------------------------------------------------------------------
+tmp="$(mktemp -d -t escalator-e2e.XXXXXX)"
+server_pid=""
+server_log="$tmp/server.log"
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -f "$server_log" ]; then
+    mkdir -p "$root/end2end/test-results"
+    cp "$server_log" "$root/end2end/test-results/server.log" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+url="http://127.0.0.1:$port"
+export DATABASE_URL="sqlite:$tmp/escalator.db"
+export LEPTOS_SITE_ROOT="$site"
+export ESCALATOR_LOG_FORMAT=text
+export RUST_LOG="${RUST_LOG:-info}"
+
+"$bin" demo >"$tmp/demo.log" 2>&1 || {
+  cat "$tmp/demo.log" >&2
+  echo "e2e: escalator demo failed" >&2
+  exit 1
+}
+say "$(tail -n 1 "$tmp/demo.log")"
+
+"$bin" serve --listen "127.0.0.1:$port" >"$server_log" 2>&1 &
+server_pid=$!
+
+ready=0
+for _ in $(seq 1 240); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    cat "$server_log" >&2
+    echo "e2e: the server exited before it was ready" >&2
+    exit 1
+  fi
+  if curl -fsS -o /dev/null --max-time 2 "$url/healthz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.25
+done
+if [ "$ready" -ne 1 ]; then
+  tail -n 50 "$server_log" >&2
+  echo "e2e: $url/healthz did not answer within 60 s" >&2
+  exit 1
+fi
+say "server ready on $url (pid $server_pid)"
+
+# --- tests ---------------------------------------------------------------------------
+status=0
+(cd end2end && ESCALATOR_E2E_URL="$url" ESCALATOR_E2E_CHROMIUM="$chromium" npx --no-install playwright test "$@") || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "e2e: playwright failed (status $status); server log: end2end/test-results/server.log" >&2
+fi
+exit "$status"

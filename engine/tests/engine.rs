@@ -1,0 +1,509 @@
+//! The escalation engine end to end, on SQLite and PostgreSQL.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{TimeDelta, Utc};
+use escalator_domain::{
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
+    WarningWindow, WorkflowStatus,
+};
+use escalator_engine::outbox::{Backoff, DeliveryError, LogSink, Sink};
+use escalator_engine::workflows::CreateWorkflow;
+use escalator_engine::{EngineConfig, EngineError, Escalator, Metrics};
+use escalator_storage::testing::TestDb;
+use escalator_storage::{AuditFilter, DbPool, OutboxKind, OutboxMessage, OutboxStatus};
+use serde_json::json;
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    the_demo_reminds_and_escalates_once,
+    the_seed_scenario_escalates_to_the_department_head,
+    unresolved_targets_fall_through_and_are_audited,
+    an_exhausted_chain_is_audited_once,
+    one_failing_workflow_does_not_stop_the_tick,
+    bad_input_is_rejected_and_changes_nothing,
+    deliveries_retry_with_backoff_then_dead_letter,
+    concurrent_ticks_escalate_each_workflow_exactly_once,
+);
+
+/// Backoff of the test engines: long enough that one delivery round does not retry.
+const RETRY: std::time::Duration = std::time::Duration::from_millis(300);
+
+fn engine(db: &TestDb, sink: Arc<dyn Sink>) -> Escalator {
+    engine_on(db.store.clone(), sink)
+}
+
+fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Sink>) -> Escalator {
+    let config = EngineConfig {
+        batch_size: 3, // small batches exercise the cursor
+        backoff: Backoff {
+            base: RETRY,
+            cap: RETRY,
+            max_attempts: 3,
+        },
+        ..EngineConfig::default()
+    };
+    Escalator::new(store, sink, Arc::new(Metrics::new(900.0).unwrap()), config)
+}
+
+fn email(s: &str) -> Email {
+    Email::parse(s).unwrap()
+}
+
+/// A department "ops" headed by boss@, with ann@ (manager: mgr@), mgr@ and the initiator.
+async fn org(e: &Escalator, chain: Vec<Target>) -> (i64, i64) {
+    let s = e.store();
+    let now = Utc::now();
+    let key = DepartmentKey::parse("ops").unwrap();
+    s.upsert_department(
+        &Department {
+            key: key.clone(),
+            name: "Ops".into(),
+            head: Some(email("boss@x.io")),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    for (who, manager) in [
+        ("boss@x.io", None),
+        ("mgr@x.io", Some("boss@x.io")),
+        ("ann@x.io", Some("mgr@x.io")),
+        ("init@x.io", None),
+        ("solo@x.io", None),
+    ] {
+        let user = User {
+            email: email(who),
+            name: who.into(),
+            role: Role::Approver,
+            department: Some(key.clone()),
+            manager: manager.map(email),
+        };
+        s.upsert_user(&user, now).await.unwrap();
+    }
+    let policy = s
+        .create_policy(
+            &SlaPolicy::new(
+                "24h",
+                24 * 3600,
+                WarningWindow::BeforeDeadline { seconds: 7200 },
+            )
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let levels = chain
+        .into_iter()
+        .map(|target| Level {
+            target,
+            time_limit_seconds: 8 * 3600,
+        })
+        .collect();
+    let chain = s
+        .create_chain(&EscalationChain::new("chain", levels).unwrap(), now)
+        .await
+        .unwrap();
+    (policy.id, chain.id)
+}
+
+fn input(
+    ext: &str,
+    assignee: &str,
+    hours_ago: i64,
+    (policy_id, chain_id): (i64, i64),
+) -> CreateWorkflow {
+    CreateWorkflow {
+        external_id: ext.into(),
+        workflow_type: "purchase".into(),
+        title: format!("Workflow {ext}"),
+        stage: "Manager Approval".into(),
+        department: "ops".into(),
+        initiator: "init@x.io".into(),
+        assignee: assignee.into(),
+        policy_id,
+        chain_id,
+        started_at: Some(Utc::now() - TimeDelta::hours(hours_ago)),
+    }
+}
+
+async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry> {
+    e.store()
+        .audit_entries(&AuditFilter {
+            action: Some(action.into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+async fn the_demo_reminds_and_escalates_once(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let loaded = e.load_demo().await.unwrap();
+    assert!(loaded.workflows_created >= 3);
+    let first = e.tick().await.unwrap();
+    assert!(first.reminded >= 1, "{first:?}");
+    assert!(first.escalated >= 1, "{first:?}");
+    assert_eq!(first.failed, 0);
+    let second = e.tick().await.unwrap();
+    assert_eq!(
+        (second.reminded, second.escalated, second.checked),
+        (0, 0, 0),
+        "{second:?}"
+    );
+    // Loading the demo again adds nothing.
+    assert_eq!(e.load_demo().await.unwrap().workflows_created, 0);
+    // The metrics saw it.
+    let text = e.metrics().render();
+    assert!(
+        text.contains(&format!(
+            "workflow_tasks_escalated_total {}",
+            first.escalated
+        )),
+        "{text}"
+    );
+}
+
+async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let created = e
+        .create_workflow(&input("PO-48", "mgr@x.io", 48, refs), "api")
+        .await
+        .unwrap();
+    assert_eq!(created.sla.status, escalator_domain::SlaStatus::Breached);
+    let summary = e.tick().await.unwrap();
+    assert_eq!((summary.escalated, summary.reminded), (1, 0), "{summary:?}");
+
+    let w = e.workflow(created.workflow.id).await.unwrap();
+    assert_eq!(w.workflow.state.status, WorkflowStatus::Escalated);
+    assert_eq!(w.workflow.state.assignee, "boss@x.io");
+    assert_eq!(w.workflow.state.level, 1);
+    // The new level's clock: 8 h from the escalation.
+    assert!(w.sla.remaining > TimeDelta::hours(7) && w.sla.remaining <= TimeDelta::hours(8));
+
+    let entries = audit(&e, "escalate").await;
+    assert_eq!(entries.len(), 1);
+    let d = &entries[0].details;
+    assert_eq!(d["reason"], "sla_breach");
+    assert_eq!(d["elapsed"], "48h");
+    assert_eq!(d["from_assignee"], "mgr@x.io");
+    assert_eq!(d["to_assignee"], "boss@x.io");
+
+    let notes = e.store().outbox(None, 10).await.unwrap();
+    let mail = notes
+        .iter()
+        .find(|m| m.kind == OutboxKind::Notification)
+        .expect("a notification");
+    assert_eq!(mail.topic, "workflow.escalated");
+    assert_eq!(mail.payload["to"], json!(["boss@x.io"]));
+    assert_eq!(mail.payload["cc"], json!(["mgr@x.io", "init@x.io"]));
+    assert!(notes
+        .iter()
+        .any(|m| m.kind == OutboxKind::Event && m.topic == "workflow.escalated"));
+
+    // Delivery empties the outbox.
+    let delivered = e.deliver_outbox().await.unwrap();
+    assert_eq!(delivered.delivered, 2);
+    assert_eq!(
+        e.store()
+            .outbox(Some(OutboxStatus::Pending), 10)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(&e, vec![Target::ManagerOf, Target::DepartmentHead]).await;
+    // solo@ has no manager: level 1 cannot resolve, level 2 (the head) takes it.
+    let w = e
+        .create_workflow(&input("S-1", "solo@x.io", 30, refs), "api")
+        .await
+        .unwrap();
+    let summary = e.tick().await.unwrap();
+    assert_eq!(summary.escalated, 1);
+    let w = e.workflow(w.workflow.id).await.unwrap().workflow;
+    assert_eq!((w.state.assignee.as_str(), w.state.level), ("boss@x.io", 2));
+    let skipped = audit(&e, "escalation_target_unresolved").await;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].details["level"], 1);
+    assert_eq!(skipped[0].details["target"], "manager_of");
+}
+
+async fn an_exhausted_chain_is_audited_once(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(
+        &e,
+        vec![Target::User {
+            email: email("gone@x.io"),
+        }],
+    )
+    .await;
+    let w = e
+        .create_workflow(&input("X-1", "ann@x.io", 30, refs), "api")
+        .await
+        .unwrap();
+    let first = e.tick().await.unwrap();
+    assert_eq!((first.escalated, first.exhausted), (0, 1), "{first:?}");
+    let second = e.tick().await.unwrap();
+    assert_eq!((second.checked, second.exhausted), (0, 0), "{second:?}");
+    let w = e.workflow(w.workflow.id).await.unwrap().workflow;
+    assert_eq!(w.state.assignee, "ann@x.io", "stays with its assignee");
+    assert_eq!(w.state.next_check_at, None);
+    assert_eq!(audit(&e, "chain_exhausted").await.len(), 1);
+    assert_eq!(
+        audit(&e, "escalation_target_unresolved").await.len(),
+        0,
+        "skips are listed in the exhaustion entry"
+    );
+}
+
+async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            e.create_workflow(&input(&format!("F-{i}"), "ann@x.io", 30, refs), "api")
+                .await
+                .unwrap()
+                .workflow
+                .id,
+        );
+    }
+    let victim = ids[2];
+    // A database-level failure on one workflow's update.
+    match e.store().pool() {
+        DbPool::Sqlite(pool) => {
+            let sql = format!("CREATE TRIGGER boom BEFORE UPDATE ON workflows WHEN NEW.id = {victim} BEGIN SELECT RAISE(ABORT, 'boom'); END");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        DbPool::Postgres(pool) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = {victim} THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END; $$;
+                 CREATE TRIGGER boom BEFORE UPDATE ON workflows FOR EACH ROW EXECUTE FUNCTION boom();"
+            )))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+    let summary = e.tick().await.unwrap();
+    assert_eq!((summary.escalated, summary.failed), (4, 1), "{summary:?}");
+    let failures = audit(&e, "escalation_failed").await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].workflow_id, Some(victim));
+    assert_eq!(
+        e.workflow(victim).await.unwrap().workflow.state.status,
+        WorkflowStatus::Pending
+    );
+    assert!(e
+        .metrics()
+        .render()
+        .contains("workflow_escalation_failures_total 1"));
+}
+
+async fn bad_input_is_rejected_and_changes_nothing(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let cases: Vec<(&str, CreateWorkflow)> = vec![
+        (
+            "department",
+            CreateWorkflow {
+                department: "nope".into(),
+                ..input("B-1", "ann@x.io", 1, refs)
+            },
+        ),
+        ("assignee", input("B-2", "ghost@x.io", 1, refs)),
+        (
+            "initiator",
+            CreateWorkflow {
+                initiator: "ghost@x.io".into(),
+                ..input("B-3", "ann@x.io", 1, refs)
+            },
+        ),
+        (
+            "policy_id",
+            CreateWorkflow {
+                policy_id: 999,
+                ..input("B-4", "ann@x.io", 1, refs)
+            },
+        ),
+        (
+            "chain_id",
+            CreateWorkflow {
+                chain_id: 999,
+                ..input("B-5", "ann@x.io", 1, refs)
+            },
+        ),
+        ("started_at", input("B-6", "ann@x.io", -2, refs)),
+        ("external_id", input("  ", "ann@x.io", 1, refs)),
+    ];
+    for (field, case) in cases {
+        match e.create_workflow(&case, "api").await {
+            Err(EngineError::Invalid(v)) => assert_eq!(v.field, field),
+            other => panic!("{field}: expected a validation error, got {other:?}"),
+        }
+    }
+    e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), "api")
+        .await
+        .unwrap();
+    assert!(matches!(
+        e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), "api")
+            .await,
+        Err(EngineError::Conflict(_))
+    ));
+    assert_eq!(audit(&e, "create").await.len(), 1);
+}
+
+/// Fails the first `failures` deliveries, then succeeds; records what it saw.
+struct FlakySink {
+    failures: usize,
+    calls: AtomicUsize,
+    delivered: Mutex<Vec<i64>>,
+}
+
+#[async_trait]
+impl Sink for FlakySink {
+    fn channel(&self) -> &'static str {
+        "test"
+    }
+    async fn deliver(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+            return Err(DeliveryError("receiver down".into()));
+        }
+        self.delivered.lock().unwrap().push(m.id);
+        Ok(())
+    }
+}
+
+async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
+    let sink = Arc::new(FlakySink {
+        failures: 2,
+        calls: AtomicUsize::new(0),
+        delivered: Mutex::new(Vec::new()),
+    });
+    let e = engine(&db, sink.clone());
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    e.create_workflow(&input("D-1", "ann@x.io", 30, refs), "api")
+        .await
+        .unwrap();
+    e.tick().await.unwrap(); // queues one notification and one event
+    let first = e.deliver_outbox().await.unwrap();
+    assert_eq!((first.delivered, first.retried), (0, 2), "{first:?}");
+    tokio::time::sleep(RETRY).await;
+    let second = e.deliver_outbox().await.unwrap();
+    assert_eq!((second.delivered, second.retried), (2, 0), "{second:?}");
+    let mut ids = sink.delivered.lock().unwrap().clone();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "each row delivered exactly once");
+
+    // A receiver that never recovers: dead after max_attempts, with the error kept.
+    let dead_sink = Arc::new(FlakySink {
+        failures: usize::MAX,
+        calls: AtomicUsize::new(0),
+        delivered: Mutex::new(Vec::new()),
+    });
+    let e2 = engine(&db, dead_sink.clone());
+    e2.create_workflow(&input("D-2", "ann@x.io", 30, refs), "api")
+        .await
+        .unwrap();
+    e2.tick().await.unwrap();
+    for _ in 0..3 {
+        e2.deliver_outbox().await.unwrap();
+        tokio::time::sleep(RETRY).await;
+    }
+    let dead = e2
+        .store()
+        .outbox(Some(OutboxStatus::Dead), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 2);
+    assert!(dead
+        .iter()
+        .all(|m| m.attempts == 3 && m.last_error.as_deref() == Some("receiver down")));
+    assert_eq!(dead_sink.calls.load(Ordering::SeqCst), 6);
+}
+
+async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
+    let e = engine(&db, Arc::new(LogSink));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let n = 40;
+    for i in 0..n {
+        e.create_workflow(&input(&format!("C-{i}"), "ann@x.io", 30, refs), "api")
+            .await
+            .unwrap();
+    }
+    // Two "replicas" (separate engines on separate pools) tick at once, without the lease,
+    // so only the version checks and once-only claims stand between them.
+    let e2 = engine_on(
+        escalator_storage::connect(&db.url).await.unwrap(),
+        Arc::new(LogSink),
+    );
+    let (a, b) = tokio::join!(
+        tokio::spawn({
+            let e = e.clone();
+            async move { e.tick_unleased().await.unwrap() }
+        }),
+        tokio::spawn({
+            let e2 = e2.clone();
+            async move { e2.tick_unleased().await.unwrap() }
+        }),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.escalated + b.escalated, n, "{a:?} {b:?}");
+    assert_eq!(a.failed + b.failed, 0, "{a:?} {b:?}");
+    let escalations = audit(&e, "escalate").await;
+    assert_eq!(escalations.len() as u64, n);
+    let mut per_workflow: Vec<_> = escalations.iter().filter_map(|a| a.workflow_id).collect();
+    per_workflow.sort();
+    per_workflow.dedup();
+    assert_eq!(
+        per_workflow.len() as u64,
+        n,
+        "one escalation entry per workflow"
+    );
+    let notifications = e.store().outbox(None, 1000).await.unwrap();
+    assert_eq!(
+        notifications
+            .iter()
+            .filter(|m| m.kind == OutboxKind::Notification)
+            .count() as u64,
+        n
+    );
+
+    // With the lease, a second replica's tick is skipped while the first holds it.
+    for i in 0..n {
+        e.create_workflow(&input(&format!("L-{i}"), "ann@x.io", 30, refs), "api")
+            .await
+            .unwrap();
+    }
+    let (a, b) = tokio::join!(e.tick(), e2.tick());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.escalated + b.escalated, n, "{a:?} {b:?}");
+    assert_eq!(audit(&e, "escalate").await.len() as u64, 2 * n);
+}
