@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of Escalator: formatting, clippy, unit/property/contract/integration
+# tests on SQLite and PostgreSQL, the deployment checks (promtool, amtool, ...), and the
+# end-to-end tests in headless Chromium. Installs what is missing and starts PostgreSQL.
+#   ./scripts/test-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tools.sh
+
+step() { echo; echo "==> $*"; }
+
+step "services: PostgreSQL"
+ESCALATOR_TEST_PG_URL="$(.ci/postgres.sh)"
+export ESCALATOR_TEST_PG_URL
+echo "PostgreSQL at $ESCALATOR_TEST_PG_URL"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace
+
+step "deployment checks (deploy/check.sh)"
+bash deploy/check.sh
+
+if [ -f .ci/e2e.sh ]; then
+  step "end-to-end tests in headless Chromium (.ci/e2e.sh)"
+  bash .ci/e2e.sh
+fi
+
+echo
+echo "All test suites passed."
