@@ -28,7 +28,9 @@ const DEPARTMENTS: &[(&str, &str, &str)] = &[
 ];
 
 /// (email, name, role, department, manager)
-const USERS: &[(&str, &str, Role, Option<&str>, Option<&str>)] = &[
+type DemoUser = (&'static str, &'static str, Role, Option<&'static str>, Option<&'static str>);
+
+const USERS: &[DemoUser] = &[
     ("admin@acme.example", "Ada Admin", Role::Admin, None, None),
     (
         "olivia.coo@acme.example",
