@@ -8,6 +8,7 @@ use escalator_domain::{
 };
 use serde::Serialize;
 
+use crate::access::Actor;
 use crate::clock::now;
 use crate::workflows::CreateWorkflow;
 use crate::{EngineError, EngineResult, Escalator};
@@ -28,7 +29,13 @@ const DEPARTMENTS: &[(&str, &str, &str)] = &[
 ];
 
 /// (email, name, role, department, manager)
-type DemoUser = (&'static str, &'static str, Role, Option<&'static str>, Option<&'static str>);
+type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 const USERS: &[DemoUser] = &[
     ("admin@acme.example", "Ada Admin", Role::Admin, None, None),
@@ -272,7 +279,10 @@ impl Escalator {
                 chain_id: chain.id,
                 started_at: Some(now - TimeDelta::hours(*hours)),
             };
-            match self.create_workflow(&input, "demo").await {
+            match self
+                .create_workflow(&input, &Actor::internal("demo"), None)
+                .await
+            {
                 Ok(_) => summary.workflows_created += 1,
                 Err(EngineError::Conflict(_)) => summary.workflows_existing += 1,
                 Err(other) => return Err(other),

@@ -12,6 +12,9 @@ pub enum EngineError {
     /// No such object.
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The object exists already (e.g. a workflow's external id).
     #[error("{0}")]
     Conflict(String),
@@ -21,6 +24,9 @@ pub enum EngineError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Something that should not happen (no randomness, …).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The job queue failed.
     #[error("job queue: {0}")]
     Queue(String),

@@ -2,8 +2,11 @@
 //! API and the UI all call. One tick is [`Escalator::tick`]; delivery of what a tick
 //! queues is [`outbox`]; apalis runs both in the server process ([`scheduler`]).
 
+pub mod access;
+pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod directory;
 mod error;
 pub mod metrics;
 pub mod outbox;
@@ -11,6 +14,8 @@ pub mod scheduler;
 mod service;
 pub mod tick;
 pub mod workflows;
+
+pub use access::Actor;
 
 pub use error::{EngineError, EngineResult};
 pub use metrics::Metrics;

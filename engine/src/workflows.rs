@@ -1,11 +1,21 @@
 //! Workflow services: creating a workflow and reading it with its live SLA state.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, TimeDelta, Utc};
-use escalator_domain::{evaluate, terms_at, SlaState, Timeline, ValidationError, WorkflowStatus};
-use escalator_storage::{NewAudit, NewWorkflow, StoreError, WorkflowRecord, WorkflowState};
+use escalator_domain::{
+    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, SlaStatus,
+    Timeline as SlaTimeline, ValidationError, WorkflowStatus,
+};
+use escalator_storage::{
+    Applied, AuditEntry, AuditFilter, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
+    Reminder, ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord,
+    WorkflowState,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::Actor;
 use crate::clock::{now, truncate};
 use crate::{EngineError, EngineResult, Escalator};
 
@@ -49,11 +59,39 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError>
 
 impl Escalator {
     /// Starts watching a workflow. Validates every reference; a rejected input changes nothing.
+    /// With an idempotency key, repeating a create returns the first result.
     pub async fn create_workflow(
         &self,
         input: &CreateWorkflow,
-        actor: &str,
-    ) -> EngineResult<WorkflowView> {
+        actor: &Actor,
+        idempotency_key: Option<&str>,
+    ) -> EngineResult<Created> {
+        if !matches!(actor.role, Role::Admin | Role::DepartmentHead) {
+            return Err(EngineError::Forbidden(
+                "only admins and department heads create workflows".into(),
+            ));
+        }
+        if actor.role == Role::DepartmentHead
+            && actor.department.as_deref() != Some(input.department.as_str())
+        {
+            return Err(EngineError::Forbidden(
+                "department heads create workflows of their own department only".into(),
+            ));
+        }
+        if let Some(key) = idempotency_key {
+            if let Some(existing) = self
+                .store
+                .workflow_by_external_id(input.external_id.trim())
+                .await?
+            {
+                if existing.idempotency_key.as_deref() == Some(key) {
+                    return Ok(Created {
+                        view: self.view(existing).await?,
+                        replayed: true,
+                    });
+                }
+            }
+        }
         let now = now();
         let external_id = text("external_id", &input.external_id, 200)?;
         let workflow_type = text("workflow_type", &input.workflow_type, 100)?;
@@ -98,7 +136,7 @@ impl Escalator {
 
         let terms = terms_at(&policy.policy, &chain.chain, 0)
             .ok_or_else(|| ValidationError::new("policy_id", "policy has no terms"))?;
-        let sla = evaluate(&terms, &Timeline::started(started_at), now);
+        let sla = evaluate(&terms, &SlaTimeline::started(started_at), now);
         let new = NewWorkflow {
             external_id,
             workflow_type,
@@ -122,10 +160,11 @@ impl Escalator {
                 next_check_at: Some(sla.warn_at),
                 closed_at: None,
             },
+            idempotency_key: idempotency_key.map(str::to_string),
             now,
         };
         let audit = NewAudit {
-            actor: actor.to_string(),
+            actor: actor.email.clone(),
             action: "create".into(),
             workflow_id: None,
             details: json!({
@@ -147,17 +186,25 @@ impl Escalator {
                 )),
                 other => other.into(),
             })?;
-        Ok(WorkflowView { workflow, sla })
+        Ok(Created {
+            view: WorkflowView { workflow, sla },
+            replayed: false,
+        })
     }
 
-    /// A workflow with its SLA state now.
-    pub async fn workflow(&self, id: i64) -> EngineResult<WorkflowView> {
-        let workflow = self
-            .store
+    /// A workflow with its SLA state now, if the actor may see it (else "not found",
+    /// so that ids of other departments' workflows do not leak).
+    pub async fn workflow(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowView> {
+        let workflow = self.visible(id, actor).await?;
+        self.view(workflow).await
+    }
+
+    async fn visible(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowRecord> {
+        self.store
             .workflow(id)
             .await?
-            .ok_or_else(|| EngineError::not_found("workflow", id))?;
-        self.view(workflow).await
+            .filter(|w| actor.can_view(w))
+            .ok_or_else(|| EngineError::not_found("workflow", id))
     }
 
     /// Adds the live SLA state to a stored workflow.
@@ -176,18 +223,393 @@ impl Escalator {
             .store
             .policy(w.state.policy_id)
             .await?
-            .ok_or_else(|| EngineError::not_found("policy", w.state.policy_id))?;
+            .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
         let chain = self
             .store
             .chain(w.chain_id)
             .await?
-            .ok_or_else(|| EngineError::not_found("chain", w.chain_id))?;
-        let terms = terms_at(&policy.policy, &chain.chain, w.state.level)
-            .unwrap_or_else(|| policy.policy.terms());
-        Ok(evaluate(
-            &terms,
-            &Timeline::started(w.state.level_started_at),
-            at,
+            .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
+        let policies = HashMap::from([(policy.id, policy.policy)]);
+        let chains = HashMap::from([(chain.id, chain.chain)]);
+        clock_of(w, &policies, &chains, at)
+    }
+
+    /// A workflow, its SLA state and everything that happened to it.
+    pub async fn workflow_with_timeline(
+        &self,
+        id: i64,
+        actor: &Actor,
+    ) -> EngineResult<(WorkflowView, Timeline)> {
+        let view = self.workflow(id, actor).await?;
+        let audit = self
+            .store
+            .audit_entries(&AuditFilter {
+                workflow_id: Some(id),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await?;
+        let reminders = self
+            .store
+            .reminders(&ReminderFilter {
+                workflow_id: Some(id),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await?;
+        let notifications = self.store.workflow_outbox(id).await?;
+        Ok((
+            view,
+            Timeline {
+                audit,
+                reminders,
+                notifications,
+            },
         ))
+    }
+
+    /// A page of the workflows the actor may see, newest first.
+    pub async fn workflows(
+        &self,
+        mut filter: WorkflowFilter,
+        actor: &Actor,
+    ) -> EngineResult<Vec<WorkflowView>> {
+        filter.limit = filter.limit.clamp(0, 500);
+        actor.scope(&mut filter);
+        if filter.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now();
+        filter.now = Some(now);
+        let records = self.store.workflows(&filter).await?;
+        let policies: HashMap<i64, SlaPolicy> = self
+            .store
+            .policies()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.policy))
+            .collect();
+        let chains: HashMap<i64, EscalationChain> = self
+            .store
+            .chains()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.chain))
+            .collect();
+        records
+            .into_iter()
+            .map(|workflow| {
+                let sla = clock_of(&workflow, &policies, &chains, now)?;
+                Ok(WorkflowView { workflow, sla })
+            })
+            .collect()
+    }
+
+    /// Completes, advances, reassigns or cancels a workflow, with its audit entry and event.
+    pub async fn act(
+        &self,
+        id: i64,
+        request: &ActionRequest,
+        actor: &Actor,
+    ) -> EngineResult<WorkflowView> {
+        let action = request.action();
+        // A concurrent change (a tick, another client) makes ours stale: decide again on the new version.
+        for _ in 0..3 {
+            let w = self.visible(id, actor).await?;
+            if !actor.can_act(&w, action) {
+                return Err(EngineError::Forbidden(format!(
+                    "you may not {} this workflow",
+                    action_name(action)
+                )));
+            }
+            w.state.status.allows(action)?;
+            let change = self.plan_action(&w, request, actor).await?;
+            let notifies = !change.outbox.is_empty();
+            if self
+                .store
+                .apply(std::slice::from_ref(&change))
+                .await?
+                .first()
+                == Some(&Applied::Stale)
+            {
+                continue;
+            }
+            if notifies {
+                self.request_delivery().await;
+            }
+            return self.workflow(id, actor).await;
+        }
+        Err(EngineError::Conflict(
+            "the workflow changed while this request was applied; retry".into(),
+        ))
+    }
+
+    async fn plan_action(
+        &self,
+        w: &WorkflowRecord,
+        request: &ActionRequest,
+        actor: &Actor,
+    ) -> EngineResult<WorkflowChange> {
+        let now = now();
+        let mut state = w.state.clone();
+        let mut details = serde_json::Map::new();
+        let mut notify: Option<String> = None;
+        match request {
+            ActionRequest::Complete { note } => {
+                state.status = WorkflowStatus::Completed;
+                state.closed_at = Some(now);
+                state.next_check_at = None;
+                if let Some(note) = note {
+                    details.insert("note".into(), json!(note));
+                }
+            }
+            ActionRequest::Cancel { reason } => {
+                state.status = WorkflowStatus::Cancelled;
+                state.closed_at = Some(now);
+                state.next_check_at = None;
+                if let Some(reason) = reason {
+                    details.insert("reason".into(), json!(reason));
+                }
+            }
+            ActionRequest::Advance {
+                stage,
+                policy_id,
+                assignee,
+            } => {
+                state.stage = text("stage", stage, 200)?;
+                state.stage_seq += 1;
+                if let Some(policy_id) = policy_id {
+                    state.policy_id = *policy_id;
+                }
+                if let Some(assignee) = assignee {
+                    state.assignee = self.assignable(w, assignee, actor).await?;
+                    notify = Some(state.assignee.clone());
+                }
+                let policy = self.store.policy(state.policy_id).await?.ok_or_else(|| {
+                    ValidationError::new(
+                        "policy_id",
+                        format!("unknown SLA policy {}", state.policy_id),
+                    )
+                })?;
+                let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
+                state.status = WorkflowStatus::Pending;
+                state.level = 0;
+                state.stage_started_at = now;
+                state.level_started_at = now;
+                state.warn_at = sla.warn_at;
+                state.due_at = sla.due_at;
+                state.next_check_at = Some(sla.warn_at);
+                details.insert("from_stage".into(), json!(w.state.stage));
+                details.insert("to_stage".into(), json!(state.stage));
+                details.insert("due_at".into(), json!(sla.due_at));
+            }
+            ActionRequest::Reassign { assignee, reason } => {
+                state.assignee = self.assignable(w, assignee, actor).await?;
+                if let Some(reason) = reason {
+                    details.insert("reason".into(), json!(reason));
+                }
+                notify = Some(state.assignee.clone());
+            }
+        }
+        let action = action_name(request.action());
+        details.insert("from_assignee".into(), json!(w.state.assignee));
+        details.insert("to_assignee".into(), json!(state.assignee));
+        details.insert("status".into(), json!(state.status.as_str()));
+        let payload = json!({
+            "workflow": {
+                "id": w.id, "external_id": w.external_id, "title": w.title, "stage": state.stage,
+                "department": w.department, "initiator": w.initiator,
+            },
+            "actor": actor.email,
+            "details": details,
+        });
+        let key = format!("{action}:{}:{}", w.id, w.version);
+        let mut outbox = vec![NewOutbox {
+            kind: OutboxKind::Event,
+            topic: format!("workflow.{}", past_tense(request.action())),
+            payload: payload.clone(),
+            dedupe_key: format!("{key}:event"),
+        }];
+        if let Some(to) = notify.filter(|to| *to != actor.email) {
+            let mut message = payload;
+            message["template"] = json!("assigned");
+            message["to"] = json!([to]);
+            message["cc"] = json!([]);
+            outbox.push(NewOutbox {
+                kind: OutboxKind::Notification,
+                topic: "workflow.assigned".into(),
+                payload: message,
+                dedupe_key: format!("{key}:notify"),
+            });
+        }
+        Ok(WorkflowChange {
+            workflow_id: w.id,
+            expected_version: w.version,
+            state,
+            claim: None,
+            reminder: None,
+            audit: vec![NewAudit {
+                actor: actor.email.clone(),
+                action: action.into(),
+                workflow_id: Some(w.id),
+                details: serde_json::Value::Object(details),
+                at: now,
+            }],
+            outbox,
+            now,
+        })
+    }
+
+    /// Validates a new assignee: in the directory, and in the workflow's department when
+    /// a department head assigns.
+    async fn assignable(
+        &self,
+        w: &WorkflowRecord,
+        raw: &str,
+        actor: &Actor,
+    ) -> EngineResult<String> {
+        let email = raw.trim().to_lowercase();
+        let user = self.store.user(&email).await?.ok_or_else(|| {
+            ValidationError::new(
+                "assignee",
+                format!("{email} is not a user in the directory"),
+            )
+        })?;
+        let same_department =
+            user.department.as_ref().map(|d| d.as_str()) == Some(w.department.as_str());
+        if actor.role == Role::DepartmentHead && !same_department {
+            return Err(ValidationError::new(
+                "assignee",
+                "department heads reassign within their department only",
+            )
+            .into());
+        }
+        Ok(user.email.to_string())
+    }
+
+    /// The reminders of the actor (admins: of anyone, optionally filtered by assignee).
+    pub async fn reminders(
+        &self,
+        mut filter: ReminderFilter,
+        actor: &Actor,
+    ) -> EngineResult<Vec<Reminder>> {
+        if !actor.is_admin() {
+            filter.assignee = Some(actor.email.clone());
+        }
+        filter.limit = filter.limit.clamp(1, 500);
+        Ok(self.store.reminders(&filter).await?)
+    }
+
+    /// Acknowledges a reminder of the actor's (admins: anyone's). Repeating it is harmless.
+    pub async fn acknowledge_reminder(&self, id: i64, actor: &Actor) -> EngineResult<Reminder> {
+        let reminder = self
+            .store
+            .reminder(id)
+            .await?
+            .filter(|r| actor.is_admin() || r.assignee == actor.email)
+            .ok_or_else(|| EngineError::not_found("reminder", id))?;
+        let audit = NewAudit {
+            actor: actor.email.clone(),
+            action: "reminder_acknowledged".into(),
+            workflow_id: Some(reminder.workflow_id),
+            details: json!({ "reminder_id": id, "level": reminder.level, "stage_seq": reminder.stage_seq }),
+            at: now(),
+        };
+        self.store
+            .acknowledge_reminder(id, &actor.email, &audit)
+            .await?
+            .ok_or_else(|| EngineError::not_found("reminder", id))
+    }
+}
+
+/// A workflow's clock at its current level.
+fn clock_of(
+    w: &WorkflowRecord,
+    policies: &HashMap<i64, SlaPolicy>,
+    chains: &HashMap<i64, EscalationChain>,
+    at: DateTime<Utc>,
+) -> EngineResult<SlaState> {
+    let policy = policies
+        .get(&w.state.policy_id)
+        .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
+    let chain = chains
+        .get(&w.chain_id)
+        .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
+    let terms = terms_at(policy, chain, w.state.level).unwrap_or_else(|| policy.terms());
+    let mut sla = evaluate(&terms, &SlaTimeline::started(w.state.level_started_at), at);
+    if w.state.status == WorkflowStatus::OnHold {
+        sla.status = SlaStatus::Paused;
+    }
+    Ok(sla)
+}
+
+/// The result of a create: the workflow, and whether an earlier request with the same
+/// idempotency key had created it.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub view: WorkflowView,
+    pub replayed: bool,
+}
+
+/// Everything that happened to a workflow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Timeline {
+    pub audit: Vec<AuditEntry>,
+    pub reminders: Vec<Reminder>,
+    pub notifications: Vec<OutboxMessage>,
+}
+
+/// An action on a workflow, as clients send it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionRequest {
+    Complete {
+        note: Option<String>,
+    },
+    Advance {
+        stage: String,
+        policy_id: Option<i64>,
+        assignee: Option<String>,
+    },
+    Reassign {
+        assignee: String,
+        reason: Option<String>,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+}
+
+impl ActionRequest {
+    /// The domain action this request performs.
+    pub fn action(&self) -> Action {
+        match self {
+            ActionRequest::Complete { .. } => Action::Complete,
+            ActionRequest::Advance { .. } => Action::Advance,
+            ActionRequest::Reassign { .. } => Action::Reassign,
+            ActionRequest::Cancel { .. } => Action::Cancel,
+        }
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Complete => "complete",
+        Action::Advance => "advance",
+        Action::Reassign => "reassign",
+        Action::Cancel => "cancel",
+        Action::Hold => "hold",
+        Action::Resume => "resume",
+    }
+}
+
+fn past_tense(action: Action) -> &'static str {
+    match action {
+        Action::Complete => "completed",
+        Action::Advance => "advanced",
+        Action::Reassign => "reassigned",
+        Action::Cancel => "cancelled",
+        Action::Hold => "held",
+        Action::Resume => "resumed",
     }
 }

@@ -62,6 +62,10 @@ fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Sink>) -> E
     Escalator::new(store, sink, Arc::new(Metrics::new(900.0).unwrap()), config)
 }
 
+fn api() -> escalator_engine::Actor {
+    escalator_engine::Actor::internal("api")
+}
+
 fn email(s: &str) -> Email {
     Email::parse(s).unwrap()
 }
@@ -185,14 +189,17 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
     let e = engine(&db, Arc::new(LogSink));
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let created = e
-        .create_workflow(&input("PO-48", "mgr@x.io", 48, refs), "api")
+        .create_workflow(&input("PO-48", "mgr@x.io", 48, refs), &api(), None)
         .await
         .unwrap();
-    assert_eq!(created.sla.status, escalator_domain::SlaStatus::Breached);
+    assert_eq!(
+        created.view.sla.status,
+        escalator_domain::SlaStatus::Breached
+    );
     let summary = e.tick().await.unwrap();
     assert_eq!((summary.escalated, summary.reminded), (1, 0), "{summary:?}");
 
-    let w = e.workflow(created.workflow.id).await.unwrap();
+    let w = e.workflow(created.view.workflow.id, &api()).await.unwrap();
     assert_eq!(w.workflow.state.status, WorkflowStatus::Escalated);
     assert_eq!(w.workflow.state.assignee, "boss@x.io");
     assert_eq!(w.workflow.state.level, 1);
@@ -237,12 +244,16 @@ async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {
     let refs = org(&e, vec![Target::ManagerOf, Target::DepartmentHead]).await;
     // solo@ has no manager: level 1 cannot resolve, level 2 (the head) takes it.
     let w = e
-        .create_workflow(&input("S-1", "solo@x.io", 30, refs), "api")
+        .create_workflow(&input("S-1", "solo@x.io", 30, refs), &api(), None)
         .await
         .unwrap();
     let summary = e.tick().await.unwrap();
     assert_eq!(summary.escalated, 1);
-    let w = e.workflow(w.workflow.id).await.unwrap().workflow;
+    let w = e
+        .workflow(w.view.workflow.id, &api())
+        .await
+        .unwrap()
+        .workflow;
     assert_eq!((w.state.assignee.as_str(), w.state.level), ("boss@x.io", 2));
     let skipped = audit(&e, "escalation_target_unresolved").await;
     assert_eq!(skipped.len(), 1);
@@ -260,14 +271,18 @@ async fn an_exhausted_chain_is_audited_once(db: TestDb) {
     )
     .await;
     let w = e
-        .create_workflow(&input("X-1", "ann@x.io", 30, refs), "api")
+        .create_workflow(&input("X-1", "ann@x.io", 30, refs), &api(), None)
         .await
         .unwrap();
     let first = e.tick().await.unwrap();
     assert_eq!((first.escalated, first.exhausted), (0, 1), "{first:?}");
     let second = e.tick().await.unwrap();
     assert_eq!((second.checked, second.exhausted), (0, 0), "{second:?}");
-    let w = e.workflow(w.workflow.id).await.unwrap().workflow;
+    let w = e
+        .workflow(w.view.workflow.id, &api())
+        .await
+        .unwrap()
+        .workflow;
     assert_eq!(w.state.assignee, "ann@x.io", "stays with its assignee");
     assert_eq!(w.state.next_check_at, None);
     assert_eq!(audit(&e, "chain_exhausted").await.len(), 1);
@@ -284,11 +299,16 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(
-            e.create_workflow(&input(&format!("F-{i}"), "ann@x.io", 30, refs), "api")
-                .await
-                .unwrap()
-                .workflow
-                .id,
+            e.create_workflow(
+                &input(&format!("F-{i}"), "ann@x.io", 30, refs),
+                &api(),
+                None,
+            )
+            .await
+            .unwrap()
+            .view
+            .workflow
+            .id,
         );
     }
     let victim = ids[2];
@@ -317,7 +337,12 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].workflow_id, Some(victim));
     assert_eq!(
-        e.workflow(victim).await.unwrap().workflow.state.status,
+        e.workflow(victim, &api())
+            .await
+            .unwrap()
+            .workflow
+            .state
+            .status,
         WorkflowStatus::Pending
     );
     assert!(e
@@ -363,16 +388,16 @@ async fn bad_input_is_rejected_and_changes_nothing(db: TestDb) {
         ("external_id", input("  ", "ann@x.io", 1, refs)),
     ];
     for (field, case) in cases {
-        match e.create_workflow(&case, "api").await {
+        match e.create_workflow(&case, &api(), None).await {
             Err(EngineError::Invalid(v)) => assert_eq!(v.field, field),
             other => panic!("{field}: expected a validation error, got {other:?}"),
         }
     }
-    e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), "api")
+    e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), &api(), None)
         .await
         .unwrap();
     assert!(matches!(
-        e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), "api")
+        e.create_workflow(&input("OK-1", "ann@x.io", 1, refs), &api(), None)
             .await,
         Err(EngineError::Conflict(_))
     ));
@@ -408,7 +433,7 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
     });
     let e = engine(&db, sink.clone());
     let refs = org(&e, vec![Target::DepartmentHead]).await;
-    e.create_workflow(&input("D-1", "ann@x.io", 30, refs), "api")
+    e.create_workflow(&input("D-1", "ann@x.io", 30, refs), &api(), None)
         .await
         .unwrap();
     e.tick().await.unwrap(); // queues one notification and one event
@@ -429,7 +454,7 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
         delivered: Mutex::new(Vec::new()),
     });
     let e2 = engine(&db, dead_sink.clone());
-    e2.create_workflow(&input("D-2", "ann@x.io", 30, refs), "api")
+    e2.create_workflow(&input("D-2", "ann@x.io", 30, refs), &api(), None)
         .await
         .unwrap();
     e2.tick().await.unwrap();
@@ -454,9 +479,13 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let n = 40;
     for i in 0..n {
-        e.create_workflow(&input(&format!("C-{i}"), "ann@x.io", 30, refs), "api")
-            .await
-            .unwrap();
+        e.create_workflow(
+            &input(&format!("C-{i}"), "ann@x.io", 30, refs),
+            &api(),
+            None,
+        )
+        .await
+        .unwrap();
     }
     // Two "replicas" (separate engines on separate pools) tick at once, without the lease,
     // so only the version checks and once-only claims stand between them.
@@ -498,9 +527,13 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
 
     // With the lease, a second replica's tick is skipped while the first holds it.
     for i in 0..n {
-        e.create_workflow(&input(&format!("L-{i}"), "ann@x.io", 30, refs), "api")
-            .await
-            .unwrap();
+        e.create_workflow(
+            &input(&format!("L-{i}"), "ann@x.io", 30, refs),
+            &api(),
+            None,
+        )
+        .await
+        .unwrap();
     }
     let (a, b) = tokio::join!(e.tick(), e2.tick());
     let (a, b) = (a.unwrap(), b.unwrap());

@@ -162,8 +162,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit entries matching `filter`, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
-    /// Reminders of one workflow, oldest first.
-    async fn workflow_reminders(&self, workflow_id: i64) -> StoreResult<Vec<Reminder>>;
 
     /// Claims up to `limit` deliverable outbox rows: bumps their attempt count and hides
     /// them until `lease_until`, so that a crashed worker's rows come back by themselves.
@@ -202,6 +200,44 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Gives a lease back early.
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+
+    /// Sets a user's password hash (argon2 PHC string); false if there is no such user.
+    async fn set_password_hash(
+        &self,
+        email: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// A user's password hash, if the user exists and has one.
+    async fn password_hash(&self, email: &str) -> StoreResult<Option<String>>;
+    /// Stores an API token (its SHA-256 only) for a user.
+    async fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TokenRecord>;
+    /// The live (unrevoked) token with this hash, with its owner.
+    async fn token_owner(&self, token_hash: &str) -> StoreResult<Option<(TokenRecord, User)>>;
+    /// Tokens, of one user or all, newest first.
+    async fn tokens(&self, email: Option<&str>) -> StoreResult<Vec<TokenRecord>>;
+    /// Revokes a token; false if there is no such live token.
+    async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Outbox rows queued for one workflow, oldest first.
+    async fn workflow_outbox(&self, workflow_id: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// Reminders matching `filter`, newest first.
+    async fn reminders(&self, filter: &ReminderFilter) -> StoreResult<Vec<Reminder>>;
+    /// One reminder.
+    async fn reminder(&self, id: i64) -> StoreResult<Option<Reminder>>;
+    /// Acknowledges a reminder (once: a second call changes nothing) with its audit entry.
+    async fn acknowledge_reminder(
+        &self,
+        id: i64,
+        by: &str,
+        audit: &NewAudit,
+    ) -> StoreResult<Option<Reminder>>;
 
     /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, User,
-    WarningWindow, WorkflowStatus,
+    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy,
+    SlaStatus, User, WarningWindow, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +64,8 @@ pub struct WorkflowRecord {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
 }
 
 /// A workflow to insert.
@@ -76,6 +78,8 @@ pub struct NewWorkflow {
     pub initiator: String,
     pub chain_id: i64,
     pub state: WorkflowState,
+    /// The client's Idempotency-Key, so a retried create returns the first result.
+    pub idempotency_key: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -86,9 +90,32 @@ pub struct WorkflowFilter {
     pub open_only: bool,
     pub department: Option<String>,
     pub assignee: Option<String>,
+    /// Only those in this SLA status at `now`.
+    pub sla_status: Option<SlaStatus>,
+    pub now: Option<DateTime<Utc>>,
     /// Only those whose id is below this (keyset pagination, newest first).
     pub before_id: Option<i64>,
     pub limit: i64,
+}
+
+/// Which reminders to list.
+#[derive(Debug, Clone, Default)]
+pub struct ReminderFilter {
+    pub assignee: Option<String>,
+    pub workflow_id: Option<i64>,
+    pub unacknowledged_only: bool,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// A stored API token (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Where the previous page of due workflows ended.
@@ -473,6 +500,7 @@ pub(crate) struct WorkflowRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
+    idempotency_key: Option<String>,
 }
 
 impl TryFrom<WorkflowRow> for WorkflowRecord {
@@ -503,6 +531,7 @@ impl TryFrom<WorkflowRow> for WorkflowRecord {
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            idempotency_key: r.idempotency_key,
         })
     }
 }
@@ -613,6 +642,28 @@ impl OutboxKind {
             OutboxKind::Notification => "notification",
             OutboxKind::Event => "event",
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    id: i64,
+    user_email: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TokenRow> for TokenRecord {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
+        Ok(TokenRecord {
+            id: r.id,
+            user: r.user_email,
+            name: r.name,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        })
     }
 }
 

@@ -23,7 +23,11 @@ pub(crate) const WORKFLOW_COLUMNS: &str =
     "id, external_id, workflow_type, title, stage, stage_seq, \
     department_key, initiator_email, assignee_email, status, level, policy_id, chain_id, \
     stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
-    updated_at, closed_at";
+    updated_at, closed_at, idempotency_key";
+pub(crate) const REMINDER_COLUMNS: &str =
+    "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
+    acknowledged_at, acknowledged_by";
+pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
 pub(crate) const OUTBOX_COLUMNS: &str =
     "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
     status, attempts, next_attempt_at, last_error, delivered_at";
@@ -241,8 +245,8 @@ macro_rules! impl_store {
                 let sql = format!(
                     "INSERT INTO workflows (external_id, workflow_type, title, stage, stage_seq, department_key, \
                      initiator_email, assignee_email, status, level, policy_id, chain_id, stage_started_at, \
-                     level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19) \
+                     level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at, idempotency_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19, $20) \
                      RETURNING {}",
                     $crate::sql::WORKFLOW_COLUMNS
                 );
@@ -266,6 +270,7 @@ macro_rules! impl_store {
                     .bind(s.next_check_at)
                     .bind(w.now)
                     .bind(s.closed_at)
+                    .bind(w.idempotency_key.as_deref())
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| $crate::StoreError::classify(e, "workflow"))?;
@@ -304,6 +309,9 @@ macro_rules! impl_store {
                        AND ($3 IS NULL OR department_key = $3) \
                        AND ($4 IS NULL OR assignee_email = $4) \
                        AND ($5 IS NULL OR id < $5) \
+                       AND ($7 IS NULL OR $7 = CASE WHEN status = 'on_hold' THEN 'paused' \
+                            WHEN status NOT IN ('pending', 'escalated') THEN 'closed' \
+                            WHEN due_at <= $8 THEN 'breached' WHEN warn_at <= $8 THEN 'warning' ELSE 'ok' END) \
                      ORDER BY id DESC LIMIT $6",
                     $crate::sql::WORKFLOW_COLUMNS
                 );
@@ -314,6 +322,8 @@ macro_rules! impl_store {
                     .bind(f.assignee.as_deref())
                     .bind(f.before_id)
                     .bind(f.limit)
+                    .bind(f.sla_status.map(|s| s.as_str()))
+                    .bind(f.now)
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::records::convert(rows)
@@ -366,17 +376,6 @@ macro_rules! impl_store {
                 .bind(f.to)
                 .bind(f.before_id)
                 .bind(f.limit)
-                .fetch_all(&self.pool)
-                .await?;
-                $crate::records::convert(rows)
-            }
-
-            async fn workflow_reminders(&self, workflow_id: i64) -> $crate::StoreResult<Vec<$crate::Reminder>> {
-                let rows = sqlx::query_as::<_, $crate::records::ReminderRow>(
-                    "SELECT id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, acknowledged_at, acknowledged_by \
-                     FROM reminders WHERE workflow_id = $1 ORDER BY id",
-                )
-                .bind(workflow_id)
                 .fetch_all(&self.pool)
                 .await?;
                 $crate::records::convert(rows)
@@ -469,6 +468,130 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_password_hash(&self, email: &str, hash: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
+                let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE email = $3")
+                    .bind(hash)
+                    .bind(now)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn password_hash(&self, email: &str) -> $crate::StoreResult<Option<String>> {
+                let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(hash.flatten())
+            }
+
+            async fn create_token(&self, email: &str, name: &str, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::TokenRecord> {
+                let sql = format!(
+                    "INSERT INTO api_tokens (user_email, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING {}",
+                    $crate::sql::TOKEN_COLUMNS
+                );
+                sqlx::query_as::<_, $crate::records::TokenRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(email)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::classify(e, "user"))?
+                    .try_into()
+            }
+
+            async fn token_owner(&self, token_hash: &str) -> $crate::StoreResult<Option<($crate::TokenRecord, escalator_domain::User)>> {
+                let sql = format!(
+                    "SELECT {} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                    $crate::sql::TOKEN_COLUMNS
+                );
+                let Some(row) = sqlx::query_as::<_, $crate::records::TokenRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let token: $crate::TokenRecord = row.try_into()?;
+                Ok(self.user(&token.user).await?.map(|user| (token, user)))
+            }
+
+            async fn tokens(&self, email: Option<&str>) -> $crate::StoreResult<Vec<$crate::TokenRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM api_tokens WHERE ($1 IS NULL OR user_email = $1) ORDER BY id DESC",
+                    $crate::sql::TOKEN_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::TokenRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(email)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn revoke_token(&self, id: i64, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
+                let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn workflow_outbox(&self, workflow_id: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                let sql = format!("SELECT {} FROM outbox WHERE workflow_id = $1 ORDER BY id", $crate::sql::OUTBOX_COLUMNS);
+                let rows = sqlx::query_as::<_, $crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(workflow_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn reminders(&self, f: &$crate::ReminderFilter) -> $crate::StoreResult<Vec<$crate::Reminder>> {
+                let sql = format!(
+                    "SELECT {} FROM reminders WHERE ($1 IS NULL OR assignee_email = $1) AND ($2 IS NULL OR workflow_id = $2) \
+                     AND ($3 = 0 OR acknowledged_at IS NULL) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+                    $crate::sql::REMINDER_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(f.assignee.as_deref())
+                    .bind(f.workflow_id)
+                    .bind(i64::from(f.unacknowledged_only))
+                    .bind(f.before_id)
+                    .bind(f.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn reminder(&self, id: i64) -> $crate::StoreResult<Option<$crate::Reminder>> {
+                let sql = format!("SELECT {} FROM reminders WHERE id = $1", $crate::sql::REMINDER_COLUMNS);
+                sqlx::query_as::<_, $crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn acknowledge_reminder(&self, id: i64, by: &str, audit: &$crate::NewAudit) -> $crate::StoreResult<Option<$crate::Reminder>> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let done = sqlx::query(
+                    "UPDATE reminders SET acknowledged_at = $1, acknowledged_by = $2 WHERE id = $3 AND acknowledged_at IS NULL",
+                )
+                .bind(audit.at)
+                .bind(by)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    Self::insert_audit(&mut tx, audit).await?;
+                }
+                tx.commit().await?;
+                self.reminder(id).await
             }
 
             async fn append_audit(&self, entry: &$crate::NewAudit) -> $crate::StoreResult<()> {

@@ -10,8 +10,8 @@ use escalator_domain::{
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
     Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox,
-    NewReminder, NewWorkflow, OutboxKind, OutboxStatus, Store, StoreError, WorkflowChange,
-    WorkflowFilter, WorkflowRecord, WorkflowState,
+    NewReminder, NewWorkflow, OutboxKind, OutboxStatus, ReminderFilter, Store, StoreError,
+    WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
 };
 use serde_json::json;
 
@@ -137,6 +137,7 @@ async fn workflow(
         initiator: "head@x.io".into(),
         chain_id,
         state: state(policy_id, t0() - TimeDelta::hours(2), next),
+        idempotency_key: None,
         now: t0(),
     };
     store
@@ -302,6 +303,7 @@ async fn workflows_round_trip_and_external_ids_are_unique(db: TestDb) {
         initiator: "ann@x.io".into(),
         chain_id: w.chain_id,
         state: w.state.clone(),
+        idempotency_key: None,
         now: t0(),
     };
     let err = s
@@ -416,7 +418,17 @@ async fn changes_are_version_checked_and_claims_happen_once(db: TestDb) {
         vec![Applied::AlreadyClaimed]
     );
     assert_eq!(s.workflow(w.id).await.unwrap().unwrap().version, 2);
-    assert_eq!(s.workflow_reminders(w.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.reminders(&ReminderFilter {
+            workflow_id: Some(w.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len(),
+        1
+    );
     let reminds = s
         .audit_entries(&AuditFilter {
             action: Some("remind".into()),
@@ -443,7 +455,15 @@ async fn a_failed_batch_writes_nothing(db: TestDb) {
         "the good change was rolled back too"
     );
     assert!(s.outbox(None, 10).await.unwrap().is_empty());
-    assert!(s.workflow_reminders(a.id).await.unwrap().is_empty());
+    assert!(s
+        .reminders(&ReminderFilter {
+            workflow_id: Some(a.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {

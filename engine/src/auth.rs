@@ -1,0 +1,143 @@
+//! Credentials: API tokens (random, shown once, stored as SHA-256) and passwords (argon2).
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use escalator_domain::ValidationError;
+use escalator_storage::TokenRecord;
+use sha2::{Digest, Sha256};
+
+use crate::access::Actor;
+use crate::clock::now;
+use crate::{EngineError, EngineResult, Escalator};
+
+/// Prefix of every token, so leaked tokens are recognisable by secret scanners.
+const TOKEN_PREFIX: &str = "esc_";
+
+/// SHA-256 of a token: tokens are 256 random bits, so a fast hash is enough (no brute force).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> EngineResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> EngineResult<String> {
+    if password.chars().count() < 8 {
+        return Err(ValidationError::new("password", "must be at least 8 characters").into());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ValidationError::new("password", e.to_string()).into())
+}
+
+/// Checks a password against a stored argon2 hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+impl Escalator {
+    /// Creates a token for a user; returns the secret (shown once) and its record.
+    pub async fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+    ) -> EngineResult<(String, TokenRecord)> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(ValidationError::new("name", "must be 1-100 characters").into());
+        }
+        let email = email.trim().to_lowercase();
+        if self.store.user(&email).await?.is_none() {
+            return Err(ValidationError::new("email", "no such user").into());
+        }
+        let token = new_token()?;
+        let record = self
+            .store
+            .create_token(&email, name, &token_hash(&token), now())
+            .await?;
+        Ok((token, record))
+    }
+
+    /// The actor a bearer token authenticates, if it is live.
+    pub async fn authenticate_token(&self, token: &str) -> EngineResult<Option<Actor>> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .token_owner(&token_hash(token))
+            .await?
+            .map(|(_, user)| Actor::from(&user)))
+    }
+
+    /// The actor an e-mail and password authenticate.
+    pub async fn authenticate_password(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> EngineResult<Option<Actor>> {
+        let email = email.trim().to_lowercase();
+        let Some(hash) = self.store.password_hash(&email).await? else {
+            // Spend the same time as a real check, so timing does not reveal which users exist.
+            let _ = verify_password(
+                password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$ZHVtbXlkdW1teWR1bW15ZHVtbXlkdW1teQ",
+            );
+            return Ok(None);
+        };
+        if !verify_password(password, &hash) {
+            return Ok(None);
+        }
+        Ok(self.store.user(&email).await?.map(|u| Actor::from(&u)))
+    }
+
+    /// Sets a user's password.
+    pub async fn set_password(&self, email: &str, password: &str) -> EngineResult<()> {
+        let hash = hash_password(password)?;
+        if self
+            .store
+            .set_password_hash(&email.trim().to_lowercase(), &hash, now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(EngineError::not_found("user", email))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with("esc_") && a.len() == 4 + 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

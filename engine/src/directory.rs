@@ -1,0 +1,253 @@
+//! Admin services: the directory (departments, users), SLA policies and escalation chains.
+//! Each validates its references, so a rejected request changes nothing, and is audited.
+
+use escalator_domain::{
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
+    ValidationError, WarningWindow,
+};
+use escalator_storage::{ChainRecord, NewAudit, PolicyRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::access::Actor;
+use crate::clock::now;
+use crate::{EngineError, EngineResult, Escalator};
+
+/// The body of `PUT /departments/{key}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DepartmentInput {
+    pub name: String,
+    /// E-mail of the department head; must be a user in the directory.
+    pub head: Option<String>,
+}
+
+/// The body of `PUT /users/{email}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserInput {
+    pub name: String,
+    /// `admin`, `department_head`, `approver` or `viewer`.
+    pub role: String,
+    pub department: Option<String>,
+    /// E-mail of the user's manager; must be a user in the directory.
+    pub manager: Option<String>,
+}
+
+/// The body of `POST`/`PUT /sla-policies`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyInput {
+    pub name: String,
+    pub target_seconds: i64,
+    pub warning: WarningWindow,
+}
+
+/// The body of `POST`/`PUT /escalation-chains`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainInput {
+    pub name: String,
+    pub levels: Vec<Level>,
+}
+
+fn name(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > 200 {
+        return Err(ValidationError::new(field, "must be 1-200 characters"));
+    }
+    Ok(v.to_string())
+}
+
+impl Escalator {
+    async fn existing_user(&self, field: &str, raw: &str) -> EngineResult<Email> {
+        let email = Email::parse(raw).map_err(|e| ValidationError::new(field, e.message))?;
+        if self.store.user(email.as_str()).await?.is_none() {
+            return Err(ValidationError::new(
+                field,
+                format!("{email} is not a user in the directory"),
+            )
+            .into());
+        }
+        Ok(email)
+    }
+
+    async fn audit_admin(
+        &self,
+        actor: &Actor,
+        action: &str,
+        details: serde_json::Value,
+    ) -> EngineResult<()> {
+        let entry = NewAudit {
+            actor: actor.email.clone(),
+            action: action.into(),
+            workflow_id: None,
+            details,
+            at: now(),
+        };
+        Ok(self.store.append_audit(&entry).await?)
+    }
+
+    /// Creates or replaces a department; returns it and whether it was new.
+    pub async fn put_department(
+        &self,
+        key: &str,
+        input: &DepartmentInput,
+        actor: &Actor,
+    ) -> EngineResult<(Department, bool)> {
+        actor.require_admin()?;
+        let key = DepartmentKey::parse(key)?;
+        let head = match &input.head {
+            Some(h) => Some(self.existing_user("head", h).await?),
+            None => None,
+        };
+        let department = Department {
+            key,
+            name: name("name", &input.name)?,
+            head,
+        };
+        let created = self
+            .store
+            .department(department.key.as_str())
+            .await?
+            .is_none();
+        self.store.upsert_department(&department, now()).await?;
+        self.audit_admin(actor, "department_upserted", json!(department))
+            .await?;
+        Ok((department, created))
+    }
+
+    /// Creates or replaces a user (not their password); returns it and whether it was new.
+    pub async fn put_user(
+        &self,
+        email: &str,
+        input: &UserInput,
+        actor: &Actor,
+    ) -> EngineResult<(User, bool)> {
+        actor.require_admin()?;
+        let email = Email::parse(email)?;
+        let role = Role::parse(&input.role)?;
+        let department = match &input.department {
+            Some(d) => {
+                let key = DepartmentKey::parse(d)
+                    .map_err(|e| ValidationError::new("department", e.message))?;
+                if self.store.department(key.as_str()).await?.is_none() {
+                    return Err(ValidationError::new(
+                        "department",
+                        format!("unknown department {d:?}"),
+                    )
+                    .into());
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        let manager = match &input.manager {
+            Some(m) => {
+                let m = self.existing_user("manager", m).await?;
+                if m == email {
+                    return Err(ValidationError::new(
+                        "manager",
+                        "a user cannot be their own manager",
+                    )
+                    .into());
+                }
+                Some(m)
+            }
+            None => None,
+        };
+        let user = User {
+            email,
+            name: name("name", &input.name)?,
+            role,
+            department,
+            manager,
+        };
+        let created = self.store.user(user.email.as_str()).await?.is_none();
+        self.store.upsert_user(&user, now()).await?;
+        self.audit_admin(actor, "user_upserted", json!(user))
+            .await?;
+        Ok((user, created))
+    }
+
+    fn policy(input: &PolicyInput) -> Result<SlaPolicy, ValidationError> {
+        SlaPolicy::new(&input.name, input.target_seconds, input.warning)
+    }
+
+    /// Creates an SLA policy.
+    pub async fn create_policy(
+        &self,
+        input: &PolicyInput,
+        actor: &Actor,
+    ) -> EngineResult<PolicyRecord> {
+        actor.require_admin()?;
+        let record = self
+            .store
+            .create_policy(&Self::policy(input)?, now())
+            .await?;
+        self.audit_admin(actor, "policy_created", json!(record))
+            .await?;
+        Ok(record)
+    }
+
+    /// Replaces an SLA policy.
+    pub async fn update_policy(
+        &self,
+        id: i64,
+        input: &PolicyInput,
+        actor: &Actor,
+    ) -> EngineResult<PolicyRecord> {
+        actor.require_admin()?;
+        let policy = Self::policy(input)?;
+        let record = self
+            .store
+            .update_policy(id, &policy, now())
+            .await?
+            .ok_or_else(|| EngineError::not_found("SLA policy", id))?;
+        self.audit_admin(actor, "policy_updated", json!(record))
+            .await?;
+        Ok(record)
+    }
+
+    async fn chain(&self, input: &ChainInput) -> EngineResult<EscalationChain> {
+        let chain = EscalationChain::new(&input.name, input.levels.clone())?;
+        for (i, level) in chain.levels.iter().enumerate() {
+            if let Target::User { email } = &level.target {
+                self.existing_user(&format!("levels[{i}].target.email"), email.as_str())
+                    .await?;
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Creates an escalation chain.
+    pub async fn create_chain(
+        &self,
+        input: &ChainInput,
+        actor: &Actor,
+    ) -> EngineResult<ChainRecord> {
+        actor.require_admin()?;
+        let record = self
+            .store
+            .create_chain(&self.chain(input).await?, now())
+            .await?;
+        self.audit_admin(actor, "chain_created", json!(record))
+            .await?;
+        Ok(record)
+    }
+
+    /// Replaces an escalation chain.
+    pub async fn update_chain(
+        &self,
+        id: i64,
+        input: &ChainInput,
+        actor: &Actor,
+    ) -> EngineResult<ChainRecord> {
+        actor.require_admin()?;
+        let chain = self.chain(input).await?;
+        let record = self
+            .store
+            .update_chain(id, &chain, now())
+            .await?
+            .ok_or_else(|| EngineError::not_found("escalation chain", id))?;
+        self.audit_admin(actor, "chain_updated", json!(record))
+            .await?;
+        Ok(record)
+    }
+}
