@@ -7,6 +7,7 @@ use crate::policy::validate_target_seconds;
 use crate::{Directory, Email, ValidationError};
 
 /// Whom a level escalates to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
@@ -21,12 +22,7 @@ pub enum Target {
 impl Target {
     /// Resolves the target for a workflow of `department` currently with `assignee`.
     /// `None` when it does not exist (no head, no manager, user left the directory).
-    pub fn resolve<'d>(
-        &'d self,
-        directory: &'d impl Directory,
-        department: &str,
-        assignee: &str,
-    ) -> Option<&'d str> {
+    pub fn resolve<'d>(&'d self, directory: &'d impl Directory, department: &str, assignee: &str) -> Option<&'d str> {
         match self {
             Target::DepartmentHead => directory.department_head(department),
             Target::ManagerOf => directory.manager_of(assignee),
@@ -46,6 +42,7 @@ impl Target {
 }
 
 /// One step of a chain: the target and how long the workflow may stay there.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Level {
     pub target: Target,
@@ -61,6 +58,7 @@ impl Level {
 
 /// An ordered list of levels. Level 0 is the original assignee under the SLA policy;
 /// escalation level `n` (1-based) is `levels[n - 1]`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalationChain {
     pub name: String,
@@ -115,10 +113,7 @@ mod tests {
             time_limit_seconds: 0,
         };
         assert!(EscalationChain::new("c", vec![ok.clone()]).is_ok());
-        assert_eq!(
-            EscalationChain::new("c", vec![]).unwrap_err().field,
-            "levels"
-        );
+        assert_eq!(EscalationChain::new("c", vec![]).unwrap_err().field, "levels");
         assert_eq!(
             EscalationChain::new("c", vec![ok, bad]).unwrap_err().field,
             "levels[1].time_limit_seconds"

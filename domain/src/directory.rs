@@ -7,6 +7,7 @@ use std::fmt;
 use crate::ValidationError;
 
 /// A user's e-mail address, lower-cased; the user's identity everywhere in Escalator.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -57,6 +58,7 @@ impl fmt::Display for Email {
 }
 
 /// A department's short key (`finance`, `hr-emea`): lower-case letters, digits, `-` and `_`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DepartmentKey(String);
@@ -105,6 +107,7 @@ impl fmt::Display for DepartmentKey {
 }
 
 /// What a user may do; see the README's role table.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -116,12 +119,7 @@ pub enum Role {
 
 impl Role {
     /// All roles, in decreasing power.
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::DepartmentHead,
-        Role::Approver,
-        Role::Viewer,
-    ];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::DepartmentHead, Role::Approver, Role::Viewer];
 
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
@@ -135,21 +133,17 @@ impl Role {
 
     /// Parses the stored name.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| {
-                ValidationError::new(
-                    "role",
-                    format!(
-                        "unknown role {raw:?}; expected admin, department_head, approver or viewer"
-                    ),
-                )
-            })
+        Self::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
+            ValidationError::new(
+                "role",
+                format!("unknown role {raw:?}; expected admin, department_head, approver or viewer"),
+            )
+        })
     }
 }
 
 /// A department and its head, the usual escalation target.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {
     pub key: DepartmentKey,
@@ -158,6 +152,7 @@ pub struct Department {
 }
 
 /// A person in the directory.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub email: Email,
@@ -183,10 +178,7 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_validated() {
-        assert_eq!(
-            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
         for bad in [
             "",
             "ann",

@@ -4,10 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    evaluate, Directory, EscalationChain, SlaPolicy, SlaState, SlaStatus, SlaTerms, Timeline,
-    WorkflowStatus,
-};
+use crate::{evaluate, Directory, EscalationChain, SlaPolicy, SlaState, SlaStatus, SlaTerms, Timeline, WorkflowStatus};
 
 /// The clock terms at escalation `level`: the policy's at level 0, then each chain level's
 /// time limit with the policy's warning window. `None` past the end of the chain.
@@ -57,18 +54,13 @@ pub struct Escalation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Nothing yet; look again at `next_check_at` (never, when `None`).
-    Wait {
-        next_check_at: Option<DateTime<Utc>>,
-    },
+    Wait { next_check_at: Option<DateTime<Utc>> },
     /// Inside the warning window: remind the assignee, look again at the deadline.
     Remind { state: SlaState },
     /// Breached: reassign up the chain.
     Escalate(Escalation),
     /// Breached, but no further level resolves: stays with its assignee, recorded once.
-    Exhausted {
-        state: SlaState,
-        skipped: Vec<Unresolved>,
-    },
+    Exhausted { state: SlaState, skipped: Vec<Unresolved> },
 }
 
 impl Decision {
@@ -100,14 +92,9 @@ pub fn decide(
     directory: &impl Directory,
     now: DateTime<Utc>,
 ) -> Decision {
-    let open_and_running = matches!(
-        subject.status,
-        WorkflowStatus::Pending | WorkflowStatus::Escalated
-    );
+    let open_and_running = matches!(subject.status, WorkflowStatus::Pending | WorkflowStatus::Escalated);
     let Some(terms) = terms_at(policy, chain, subject.level).filter(|_| open_and_running) else {
-        return Decision::Wait {
-            next_check_at: None,
-        };
+        return Decision::Wait { next_check_at: None };
     };
     let state = evaluate(&terms, subject.timeline, now);
     match state.status {
@@ -133,10 +120,7 @@ fn escalate(
         let Some(level) = chain.level(to_level) else {
             break;
         };
-        let reason = match level
-            .target
-            .resolve(directory, subject.department, subject.assignee)
-        {
+        let reason = match level.target.resolve(directory, subject.department, subject.assignee) {
             Some(to) if to == subject.assignee => "target is already the assignee",
             Some(to) => {
                 let terms = SlaTerms::new(level.time_limit(), policy.warning);
@@ -207,12 +191,7 @@ mod tests {
     }
 
     fn policy() -> SlaPolicy {
-        SlaPolicy::new(
-            "std",
-            24 * 3600,
-            WarningWindow::BeforeDeadline { seconds: 7200 },
-        )
-        .unwrap()
+        SlaPolicy::new("std", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap()
     }
 
     fn chain(targets: Vec<Target>) -> EscalationChain {
@@ -260,17 +239,11 @@ mod tests {
         let Decision::Escalate(e) = at(48) else {
             panic!("expected an escalation")
         };
-        assert_eq!(
-            (e.from_level, e.to_level, e.to_assignee.as_str()),
-            (0, 1, "mgr@x.io")
-        );
+        assert_eq!((e.from_level, e.to_level, e.to_assignee.as_str()), (0, 1, "mgr@x.io"));
         assert_eq!(e.breached.elapsed, TimeDelta::hours(48));
         // The new level's clock: 8 h limit, warned 2 h before.
         assert_eq!(e.next.due_at, t0() + TimeDelta::hours(56));
-        assert_eq!(
-            Decision::Escalate(e).next_check_at(),
-            Some(t0() + TimeDelta::hours(54))
-        );
+        assert_eq!(Decision::Escalate(e).next_check_at(), Some(t0() + TimeDelta::hours(54)));
     }
 
     #[test]
@@ -321,10 +294,7 @@ mod tests {
         let Decision::Exhausted { skipped, .. } = d else {
             panic!("expected exhaustion")
         };
-        assert_eq!(
-            skipped.iter().map(|u| u.level).collect::<Vec<_>>(),
-            vec![1, 2]
-        );
+        assert_eq!(skipped.iter().map(|u| u.level).collect::<Vec<_>>(), vec![1, 2]);
     }
 
     #[test]
@@ -341,12 +311,7 @@ mod tests {
                 ..subject(&tl, 0, "ann@x.io")
             };
             let d = decide(s, &policy(), &c, &dir(), t0() + TimeDelta::hours(100));
-            assert_eq!(
-                d,
-                Decision::Wait {
-                    next_check_at: None
-                }
-            );
+            assert_eq!(d, Decision::Wait { next_check_at: None });
         }
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ValidationError;
 
 /// When the warning (reminder) fires, relative to a target duration.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WarningWindow {
@@ -31,13 +32,12 @@ impl WarningWindow {
 
     fn validate(self) -> Result<(), ValidationError> {
         match self {
-            WarningWindow::BeforeDeadline { seconds } if seconds < 0 => Err(ValidationError::new(
-                "warning.seconds",
-                "must be zero or positive",
-            )),
-            WarningWindow::ElapsedPercent { percent } if percent == 0 || percent > 100 => Err(
-                ValidationError::new("warning.percent", "must be between 1 and 100"),
-            ),
+            WarningWindow::BeforeDeadline { seconds } if seconds < 0 => {
+                Err(ValidationError::new("warning.seconds", "must be zero or positive"))
+            }
+            WarningWindow::ElapsedPercent { percent } if percent == 0 || percent > 100 => {
+                Err(ValidationError::new("warning.percent", "must be between 1 and 100"))
+            }
             _ => Ok(()),
         }
     }
@@ -49,10 +49,7 @@ pub const MAX_TARGET_SECONDS: i64 = 366 * 24 * 3600;
 /// Validates a duration given in seconds: positive and at most [`MAX_TARGET_SECONDS`].
 pub fn validate_target_seconds(field: &str, seconds: i64) -> Result<TimeDelta, ValidationError> {
     if seconds <= 0 {
-        return Err(ValidationError::new(
-            field,
-            "must be a positive number of seconds",
-        ));
+        return Err(ValidationError::new(field, "must be a positive number of seconds"));
     }
     if seconds > MAX_TARGET_SECONDS {
         return Err(ValidationError::new(
@@ -64,6 +61,7 @@ pub fn validate_target_seconds(field: &str, seconds: i64) -> Result<TimeDelta, V
 }
 
 /// An SLA policy: the stage must complete within `target`; the assignee is warned per `warning`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaPolicy {
     pub name: String,
@@ -73,11 +71,7 @@ pub struct SlaPolicy {
 
 impl SlaPolicy {
     /// Builds a validated policy.
-    pub fn new(
-        name: &str,
-        target_seconds: i64,
-        warning: WarningWindow,
-    ) -> Result<Self, ValidationError> {
+    pub fn new(name: &str, target_seconds: i64, warning: WarningWindow) -> Result<Self, ValidationError> {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(ValidationError::new("name", "must be 1-200 characters"));
@@ -128,12 +122,7 @@ mod tests {
 
     #[test]
     fn the_seed_policy_warns_two_hours_before() {
-        let p = SlaPolicy::new(
-            "Standard",
-            24 * 3600,
-            WarningWindow::BeforeDeadline { seconds: 7200 },
-        )
-        .unwrap();
+        let p = SlaPolicy::new("Standard", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap();
         assert_eq!(p.terms().warn_before, TimeDelta::hours(2));
     }
 
@@ -154,10 +143,7 @@ mod tests {
     fn invalid_policies_name_the_field() {
         let before = |s| WarningWindow::BeforeDeadline { seconds: s };
         assert_eq!(SlaPolicy::new("", 10, before(1)).unwrap_err().field, "name");
-        assert_eq!(
-            SlaPolicy::new("p", -5, before(1)).unwrap_err().field,
-            "target_seconds"
-        );
+        assert_eq!(SlaPolicy::new("p", -5, before(1)).unwrap_err().field, "target_seconds");
         assert_eq!(
             SlaPolicy::new("p", 10, before(-1)).unwrap_err().field,
             "warning.seconds"
@@ -167,10 +153,7 @@ mod tests {
             "warning.seconds"
         );
         let pct = WarningWindow::ElapsedPercent { percent: 0 };
-        assert_eq!(
-            SlaPolicy::new("p", 10, pct).unwrap_err().field,
-            "warning.percent"
-        );
+        assert_eq!(SlaPolicy::new("p", 10, pct).unwrap_err().field, "warning.percent");
         assert_eq!(
             SlaPolicy::new("p", MAX_TARGET_SECONDS + 1, before(1))
                 .unwrap_err()

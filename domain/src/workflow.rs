@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ValidationError;
 
 /// Where a workflow's current stage stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkflowStatus {
@@ -77,19 +78,14 @@ impl WorkflowStatus {
     /// Checks that `action` is allowed now.
     pub fn allows(self, action: Action) -> Result<(), TransitionError> {
         let ok = match action {
-            Action::Complete | Action::Advance | Action::Reassign | Action::Cancel => {
-                self.is_open()
-            }
+            Action::Complete | Action::Advance | Action::Reassign | Action::Cancel => self.is_open(),
             Action::Hold => matches!(self, WorkflowStatus::Pending | WorkflowStatus::Escalated),
             Action::Resume => self == WorkflowStatus::OnHold,
         };
         if ok {
             Ok(())
         } else {
-            Err(TransitionError {
-                action,
-                current: self,
-            })
+            Err(TransitionError { action, current: self })
         }
     }
 }

@@ -67,10 +67,7 @@ impl Actor {
         match self.role {
             Role::Admin => true,
             Role::DepartmentHead => self.in_department(&w.department),
-            Role::Approver => {
-                w.state.assignee == self.email
-                    && matches!(action, Action::Complete | Action::Advance)
-            }
+            Role::Approver => w.state.assignee == self.email && matches!(action, Action::Complete | Action::Advance),
             Role::Viewer => false,
         }
     }

@@ -1,8 +1,6 @@
 //! Credentials: API tokens (random, shown once, stored as SHA-256) and passwords (argon2).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use escalator_domain::ValidationError;
 use escalator_storage::TokenRecord;
@@ -22,8 +20,7 @@ pub fn token_hash(token: &str) -> String {
 
 fn new_token() -> EngineResult<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| EngineError::Internal(format!("no randomness: {e}")))?;
     Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
 }
 
@@ -41,20 +38,12 @@ pub fn hash_password(password: &str) -> EngineResult<String> {
 
 /// Checks a password against a stored argon2 hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 impl Escalator {
     /// Creates a token for a user; returns the secret (shown once) and its record.
-    pub async fn create_token(
-        &self,
-        email: &str,
-        name: &str,
-    ) -> EngineResult<(String, TokenRecord)> {
+    pub async fn create_token(&self, email: &str, name: &str) -> EngineResult<(String, TokenRecord)> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
             return Err(ValidationError::new("name", "must be 1-100 characters").into());
@@ -84,11 +73,7 @@ impl Escalator {
     }
 
     /// The actor an e-mail and password authenticate.
-    pub async fn authenticate_password(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> EngineResult<Option<Actor>> {
+    pub async fn authenticate_password(&self, email: &str, password: &str) -> EngineResult<Option<Actor>> {
         let email = email.trim().to_lowercase();
         let Some(hash) = self.store.password_hash(&email).await? else {
             // Spend the same time as a real check, so timing does not reveal which users exist.

@@ -3,8 +3,8 @@
 
 use chrono::TimeDelta;
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
-    ValidationError, WarningWindow,
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, ValidationError,
+    WarningWindow,
 };
 use serde::Serialize;
 
@@ -39,13 +39,7 @@ type DemoUser = (
 
 const USERS: &[DemoUser] = &[
     ("admin@acme.example", "Ada Admin", Role::Admin, None, None),
-    (
-        "olivia.coo@acme.example",
-        "Olivia Operations",
-        Role::Admin,
-        None,
-        None,
-    ),
+    ("olivia.coo@acme.example", "Olivia Operations", Role::Admin, None, None),
     (
         "dana.head@acme.example",
         "Dana Finance-Head",
@@ -239,12 +233,7 @@ impl Escalator {
             }
         };
         let chain_name = "Department head, then COO";
-        let chain = match store
-            .chains()
-            .await?
-            .into_iter()
-            .find(|c| c.chain.name == chain_name)
-        {
+        let chain = match store.chains().await?.into_iter().find(|c| c.chain.name == chain_name) {
             Some(c) => c,
             None => {
                 let c = EscalationChain::new(
@@ -279,10 +268,7 @@ impl Escalator {
                 chain_id: chain.id,
                 started_at: Some(now - TimeDelta::hours(*hours)),
             };
-            match self
-                .create_workflow(&input, &Actor::internal("demo"), None)
-                .await
-            {
+            match self.create_workflow(&input, &Actor::internal("demo"), None).await {
                 Ok(_) => summary.workflows_created += 1,
                 Err(EngineError::Conflict(_)) => summary.workflows_existing += 1,
                 Err(other) => return Err(other),

@@ -2,8 +2,8 @@
 //! Each validates its references, so a rejected request changes nothing, and is audited.
 
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
-    ValidationError, WarningWindow,
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, ValidationError,
+    WarningWindow,
 };
 use escalator_storage::{ChainRecord, NewAudit, PolicyRecord};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use crate::clock::now;
 use crate::{EngineError, EngineResult, Escalator};
 
 /// The body of `PUT /departments/{key}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DepartmentInput {
     pub name: String,
@@ -22,6 +23,7 @@ pub struct DepartmentInput {
 }
 
 /// The body of `PUT /users/{email}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserInput {
     pub name: String,
@@ -33,6 +35,7 @@ pub struct UserInput {
 }
 
 /// The body of `POST`/`PUT /sla-policies`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyInput {
     pub name: String,
@@ -41,6 +44,7 @@ pub struct PolicyInput {
 }
 
 /// The body of `POST`/`PUT /escalation-chains`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChainInput {
     pub name: String,
@@ -59,21 +63,12 @@ impl Escalator {
     async fn existing_user(&self, field: &str, raw: &str) -> EngineResult<Email> {
         let email = Email::parse(raw).map_err(|e| ValidationError::new(field, e.message))?;
         if self.store.user(email.as_str()).await?.is_none() {
-            return Err(ValidationError::new(
-                field,
-                format!("{email} is not a user in the directory"),
-            )
-            .into());
+            return Err(ValidationError::new(field, format!("{email} is not a user in the directory")).into());
         }
         Ok(email)
     }
 
-    async fn audit_admin(
-        &self,
-        actor: &Actor,
-        action: &str,
-        details: serde_json::Value,
-    ) -> EngineResult<()> {
+    async fn audit_admin(&self, actor: &Actor, action: &str, details: serde_json::Value) -> EngineResult<()> {
         let entry = NewAudit {
             actor: actor.email.clone(),
             action: action.into(),
@@ -102,11 +97,7 @@ impl Escalator {
             name: name("name", &input.name)?,
             head,
         };
-        let created = self
-            .store
-            .department(department.key.as_str())
-            .await?
-            .is_none();
+        let created = self.store.department(department.key.as_str()).await?.is_none();
         self.store.upsert_department(&department, now()).await?;
         self.audit_admin(actor, "department_upserted", json!(department))
             .await?;
@@ -114,25 +105,15 @@ impl Escalator {
     }
 
     /// Creates or replaces a user (not their password); returns it and whether it was new.
-    pub async fn put_user(
-        &self,
-        email: &str,
-        input: &UserInput,
-        actor: &Actor,
-    ) -> EngineResult<(User, bool)> {
+    pub async fn put_user(&self, email: &str, input: &UserInput, actor: &Actor) -> EngineResult<(User, bool)> {
         actor.require_admin()?;
         let email = Email::parse(email)?;
         let role = Role::parse(&input.role)?;
         let department = match &input.department {
             Some(d) => {
-                let key = DepartmentKey::parse(d)
-                    .map_err(|e| ValidationError::new("department", e.message))?;
+                let key = DepartmentKey::parse(d).map_err(|e| ValidationError::new("department", e.message))?;
                 if self.store.department(key.as_str()).await?.is_none() {
-                    return Err(ValidationError::new(
-                        "department",
-                        format!("unknown department {d:?}"),
-                    )
-                    .into());
+                    return Err(ValidationError::new("department", format!("unknown department {d:?}")).into());
                 }
                 Some(key)
             }
@@ -142,11 +123,7 @@ impl Escalator {
             Some(m) => {
                 let m = self.existing_user("manager", m).await?;
                 if m == email {
-                    return Err(ValidationError::new(
-                        "manager",
-                        "a user cannot be their own manager",
-                    )
-                    .into());
+                    return Err(ValidationError::new("manager", "a user cannot be their own manager").into());
                 }
                 Some(m)
             }
@@ -161,8 +138,7 @@ impl Escalator {
         };
         let created = self.store.user(user.email.as_str()).await?.is_none();
         self.store.upsert_user(&user, now()).await?;
-        self.audit_admin(actor, "user_upserted", json!(user))
-            .await?;
+        self.audit_admin(actor, "user_upserted", json!(user)).await?;
         Ok((user, created))
     }
 
@@ -171,28 +147,15 @@ impl Escalator {
     }
 
     /// Creates an SLA policy.
-    pub async fn create_policy(
-        &self,
-        input: &PolicyInput,
-        actor: &Actor,
-    ) -> EngineResult<PolicyRecord> {
+    pub async fn create_policy(&self, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
-        let record = self
-            .store
-            .create_policy(&Self::policy(input)?, now())
-            .await?;
-        self.audit_admin(actor, "policy_created", json!(record))
-            .await?;
+        let record = self.store.create_policy(&Self::policy(input)?, now()).await?;
+        self.audit_admin(actor, "policy_created", json!(record)).await?;
         Ok(record)
     }
 
     /// Replaces an SLA policy.
-    pub async fn update_policy(
-        &self,
-        id: i64,
-        input: &PolicyInput,
-        actor: &Actor,
-    ) -> EngineResult<PolicyRecord> {
+    pub async fn update_policy(&self, id: i64, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
         let policy = Self::policy(input)?;
         let record = self
@@ -200,8 +163,7 @@ impl Escalator {
             .update_policy(id, &policy, now())
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", id))?;
-        self.audit_admin(actor, "policy_updated", json!(record))
-            .await?;
+        self.audit_admin(actor, "policy_updated", json!(record)).await?;
         Ok(record)
     }
 
@@ -217,28 +179,15 @@ impl Escalator {
     }
 
     /// Creates an escalation chain.
-    pub async fn create_chain(
-        &self,
-        input: &ChainInput,
-        actor: &Actor,
-    ) -> EngineResult<ChainRecord> {
+    pub async fn create_chain(&self, input: &ChainInput, actor: &Actor) -> EngineResult<ChainRecord> {
         actor.require_admin()?;
-        let record = self
-            .store
-            .create_chain(&self.chain(input).await?, now())
-            .await?;
-        self.audit_admin(actor, "chain_created", json!(record))
-            .await?;
+        let record = self.store.create_chain(&self.chain(input).await?, now()).await?;
+        self.audit_admin(actor, "chain_created", json!(record)).await?;
         Ok(record)
     }
 
     /// Replaces an escalation chain.
-    pub async fn update_chain(
-        &self,
-        id: i64,
-        input: &ChainInput,
-        actor: &Actor,
-    ) -> EngineResult<ChainRecord> {
+    pub async fn update_chain(&self, id: i64, input: &ChainInput, actor: &Actor) -> EngineResult<ChainRecord> {
         actor.require_admin()?;
         let chain = self.chain(input).await?;
         let record = self
@@ -246,8 +195,7 @@ impl Escalator {
             .update_chain(id, &chain, now())
             .await?
             .ok_or_else(|| EngineError::not_found("escalation chain", id))?;
-        self.audit_admin(actor, "chain_updated", json!(record))
-            .await?;
+        self.audit_admin(actor, "chain_updated", json!(record)).await?;
         Ok(record)
     }
 }

@@ -5,8 +5,8 @@
 use chrono::Utc;
 pub use prometheus::Error as PrometheusError;
 use prometheus::{
-    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::tick::TickSummary;
@@ -40,9 +40,7 @@ pub struct Metrics {
 const TICK_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
-const HTTP_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
+const HTTP_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 impl Metrics {
     /// Creates and registers every metric.
@@ -53,29 +51,24 @@ impl Metrics {
             registry.register(Box::new(c.clone()))?;
             Ok(c)
         };
-        let counter_vec =
-            |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
-                let c = IntCounterVec::new(Opts::new(name, help), labels)?;
-                registry.register(Box::new(c.clone()))?;
-                Ok(c)
-            };
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
+            let c = IntCounterVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(c.clone()))?;
+            Ok(c)
+        };
         let gauge = |name: &str, help: &str| -> Result<Gauge, prometheus::Error> {
             let g = Gauge::new(name, help)?;
             registry.register(Box::new(g.clone()))?;
             Ok(g)
         };
-        let gauge_vec =
-            |name: &str, help: &str, labels: &[&str]| -> Result<IntGaugeVec, prometheus::Error> {
-                let g = IntGaugeVec::new(Opts::new(name, help), labels)?;
-                registry.register(Box::new(g.clone()))?;
-                Ok(g)
-            };
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| -> Result<IntGaugeVec, prometheus::Error> {
+            let g = IntGaugeVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
         let tick_duration = Histogram::with_opts(
-            HistogramOpts::new(
-                "workflow_escalation_duration_seconds",
-                "Duration of escalation ticks.",
-            )
-            .buckets(TICK_BUCKETS.to_vec()),
+            HistogramOpts::new("workflow_escalation_duration_seconds", "Duration of escalation ticks.")
+                .buckets(TICK_BUCKETS.to_vec()),
         )?;
         registry.register(Box::new(tick_duration.clone()))?;
         let http_duration = HistogramVec::new(
@@ -95,16 +88,10 @@ impl Metrics {
         registry.register(Box::new(build_info))?;
 
         let metrics = Self {
-            checked: counter(
-                "workflow_tasks_checked_total",
-                "Due workflows checked by ticks.",
-            )?,
+            checked: counter("workflow_tasks_checked_total", "Due workflows checked by ticks.")?,
             escalated: counter("workflow_tasks_escalated_total", "Workflows escalated.")?,
             reminded: counter("workflow_tasks_reminded_total", "Reminders created.")?,
-            over_sla: counter(
-                "workflow_tasks_over_sla_total",
-                "Workflows found breached by ticks.",
-            )?,
+            over_sla: counter("workflow_tasks_over_sla_total", "Workflows found breached by ticks.")?,
             failures: counter(
                 "workflow_escalation_failures_total",
                 "Workflows that failed within a tick.",
@@ -137,11 +124,7 @@ impl Metrics {
                 "Outbox rows waiting for delivery.",
                 &["kind"],
             )?,
-            outbox_dead: gauge_vec(
-                "workflow_outbox_dead",
-                "Dead-lettered outbox rows.",
-                &["kind"],
-            )?,
+            outbox_dead: gauge_vec("workflow_outbox_dead", "Dead-lettered outbox rows.", &["kind"])?,
             outbox_oldest_pending_age: gauge(
                 "workflow_outbox_oldest_pending_age_seconds",
                 "Age of the oldest pending outbox row.",
@@ -213,15 +196,11 @@ impl Metrics {
     }
 
     pub(crate) fn record_delivered(&self, channel: &str, n: usize) {
-        self.notifications_sent
-            .with_label_values(&[channel])
-            .inc_by(n as u64);
+        self.notifications_sent.with_label_values(&[channel]).inc_by(n as u64);
     }
 
     pub(crate) fn record_delivery_failure(&self, channel: &str) {
-        self.notification_failures
-            .with_label_values(&[channel])
-            .inc();
+        self.notification_failures.with_label_values(&[channel]).inc();
     }
 }
 
@@ -240,13 +219,10 @@ impl Escalator {
             m.open.with_label_values(&[status]).set(n);
         }
         let age = |at: Option<chrono::DateTime<Utc>>| {
-            at.map_or(0.0, |at| {
-                (now - at).num_milliseconds().max(0) as f64 / 1000.0
-            })
+            at.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
         };
         m.oldest_breach_age.set(age(stats.oldest_breach_due_at));
-        m.outbox_oldest_pending_age
-            .set(age(stats.oldest_pending_outbox_at));
+        m.outbox_oldest_pending_age.set(age(stats.oldest_pending_outbox_at));
         for kind in ["notification", "event"] {
             let find = |status: &str| {
                 stats
@@ -255,9 +231,7 @@ impl Escalator {
                     .find(|(k, s, _)| k == kind && s == status)
                     .map_or(0, |(_, _, n)| *n)
             };
-            m.outbox_pending
-                .with_label_values(&[kind])
-                .set(find("pending"));
+            m.outbox_pending.with_label_values(&[kind]).set(find("pending"));
             m.outbox_dead.with_label_values(&[kind]).set(find("dead"));
         }
         Ok(())

@@ -76,11 +76,7 @@ impl Backoff {
             return None;
         }
         let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-        Some(
-            self.base
-                .saturating_mul(2u32.saturating_pow(exponent))
-                .min(self.cap),
-        )
+        Some(self.base.saturating_mul(2u32.saturating_pow(exponent)).min(self.cap))
     }
 }
 
@@ -117,12 +113,9 @@ impl Escalator {
                         match self.config.backoff.retry_after(message.attempts) {
                             Some(wait) => {
                                 summary.retried += 1;
-                                let retry_at =
-                                    now + TimeDelta::from_std(wait).unwrap_or(CLAIM_LEASE);
+                                let retry_at = now + TimeDelta::from_std(wait).unwrap_or(CLAIM_LEASE);
                                 tracing::warn!(outbox_id = message.id, attempts = message.attempts, %err, %retry_at, "delivery failed; will retry");
-                                self.store
-                                    .outbox_failed(message.id, &err.0, Some(retry_at))
-                                    .await?;
+                                self.store.outbox_failed(message.id, &err.0, Some(retry_at)).await?;
                             }
                             None => {
                                 summary.dead += 1;
@@ -134,8 +127,7 @@ impl Escalator {
                 }
             }
             self.store.outbox_delivered(&delivered, now).await?;
-            self.metrics
-                .record_delivered(self.sink.channel(), delivered.len());
+            self.metrics.record_delivered(self.sink.channel(), delivered.len());
             summary.delivered += delivered.len() as u64;
         }
         Ok(summary)
@@ -153,9 +145,7 @@ mod tests {
             cap: Duration::from_secs(60),
             max_attempts: 5,
         };
-        let waits: Vec<_> = (1..=5)
-            .map(|a| b.retry_after(a).map(|d| d.as_secs()))
-            .collect();
+        let waits: Vec<_> = (1..=5).map(|a| b.retry_after(a).map(|d| d.as_secs())).collect();
         assert_eq!(waits, vec![Some(10), Some(20), Some(40), Some(60), None]);
     }
 }

@@ -56,16 +56,8 @@ impl DeliveryQueue {
         }
         let task = task.build();
         let result = match self {
-            DeliveryQueue::Sqlite(storage) => storage
-                .clone()
-                .push_task(task)
-                .await
-                .map_err(|e| e.to_string()),
-            DeliveryQueue::Postgres(storage) => storage
-                .clone()
-                .push_task(task)
-                .await
-                .map_err(|e| e.to_string()),
+            DeliveryQueue::Sqlite(storage) => storage.clone().push_task(task).await.map_err(|e| e.to_string()),
+            DeliveryQueue::Postgres(storage) => storage.clone().push_task(task).await.map_err(|e| e.to_string()),
         };
         result.map_err(EngineError::Queue)
     }
@@ -90,14 +82,9 @@ impl Default for SchedulerConfig {
 }
 
 /// Parses a cron expression (seconds first, e.g. `0 */15 * * * *`).
-pub fn parse_schedule(
-    expression: &str,
-) -> Result<cron::Schedule, escalator_domain::ValidationError> {
+pub fn parse_schedule(expression: &str) -> Result<cron::Schedule, escalator_domain::ValidationError> {
     cron::Schedule::from_str(expression).map_err(|e| {
-        escalator_domain::ValidationError::new(
-            "tick_schedule",
-            format!("invalid cron expression {expression:?}: {e}"),
-        )
+        escalator_domain::ValidationError::new("tick_schedule", format!("invalid cron expression {expression:?}: {e}"))
     })
 }
 
@@ -126,15 +113,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> EngineResult<()> {
     let schedule = parse_schedule(&config.tick_schedule)?;
-    let sweep_schedule = parse_schedule(&format!(
-        "*/{} * * * * *",
-        config.sweep_every.as_secs().clamp(1, 59)
-    ))?;
+    let sweep_schedule = parse_schedule(&format!("*/{} * * * * *", config.sweep_every.as_secs().clamp(1, 59)))?;
     let instance = escalator.config.instance.clone();
     let Some(queue) = escalator.queue.clone() else {
-        return Err(EngineError::Queue(
-            "the scheduler needs a delivery queue".into(),
-        ));
+        return Err(EngineError::Queue("the scheduler needs a delivery queue".into()));
     };
     let monitor = Monitor::new().shutdown_timeout(Duration::from_secs(60));
     let tick_escalator = escalator.clone();

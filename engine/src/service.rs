@@ -58,12 +58,7 @@ pub struct Escalator {
 
 impl Escalator {
     /// An engine over `store` delivering through `sink`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        sink: Arc<dyn Sink>,
-        metrics: Arc<Metrics>,
-        config: EngineConfig,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, sink: Arc<dyn Sink>, metrics: Arc<Metrics>, config: EngineConfig) -> Self {
         Self {
             store,
             sink,

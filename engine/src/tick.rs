@@ -6,12 +6,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{
-    decide, Decision, Directory, EscalationChain, SlaPolicy, Subject, Timeline, WorkflowStatus,
-};
+use escalator_domain::{decide, Decision, Directory, EscalationChain, SlaPolicy, Subject, Timeline, WorkflowStatus};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, NewAudit, NewOutbox, NewReminder, OutboxKind,
-    WorkflowChange, WorkflowRecord,
+    Applied, Claim, ClaimKind, DueCursor, NewAudit, NewOutbox, NewReminder, OutboxKind, WorkflowChange, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -23,6 +20,7 @@ use crate::{EngineResult, Escalator};
 pub const SYSTEM_ACTOR: &str = "system";
 
 /// What one tick did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TickSummary {
     /// Due workflows looked at.
@@ -60,11 +58,7 @@ impl Escalator {
         let start = now();
         let lease_until = start + self.config.tick_lease;
         let holder = &self.config.instance;
-        if !self
-            .store
-            .try_lease(TICK_LEASE, holder, start, lease_until)
-            .await?
-        {
+        if !self.store.try_lease(TICK_LEASE, holder, start, lease_until).await? {
             tracing::info!("another replica holds the tick lease; skipping this tick");
             self.metrics.record_skipped_tick();
             return Ok(TickSummary {
@@ -132,10 +126,7 @@ impl Escalator {
         let mut summary = TickSummary::default();
         let mut cursor = None;
         loop {
-            let due = self
-                .store
-                .due_workflows(now, cursor, self.config.batch_size)
-                .await?;
+            let due = self.store.due_workflows(now, cursor, self.config.batch_size).await?;
             let Some(last) = due.last() else { break };
             cursor = Some(DueCursor {
                 next_check_at: last.state.next_check_at.unwrap_or(now),
@@ -147,10 +138,7 @@ impl Escalator {
                 match plan(workflow, &policies, &chains, &directory, now) {
                     Ok(Some(change)) => planned.push(change),
                     Ok(None) => {}
-                    Err(reason) => {
-                        self.record_failure(&mut summary, workflow.id, &reason, now)
-                            .await
-                    }
+                    Err(reason) => self.record_failure(&mut summary, workflow.id, &reason, now).await,
                 }
             }
             self.apply_batch(planned, &mut summary, now).await;
@@ -163,12 +151,7 @@ impl Escalator {
 
     /// Applies a batch in one transaction; if that fails, retries one by one so that a
     /// single bad workflow is isolated, counted and audited.
-    async fn apply_batch(
-        &self,
-        planned: Vec<(WorkflowChange, Effect)>,
-        summary: &mut TickSummary,
-        now: DateTime<Utc>,
-    ) {
+    async fn apply_batch(&self, planned: Vec<(WorkflowChange, Effect)>, summary: &mut TickSummary, now: DateTime<Utc>) {
         if planned.is_empty() {
             return;
         }
@@ -183,9 +166,7 @@ impl Escalator {
                 tracing::warn!(%err, size = changes.len(), "batch failed; applying one by one");
                 for (change, effect) in planned {
                     match self.store.apply(std::slice::from_ref(&change)).await {
-                        Ok(outcomes) => {
-                            outcomes.into_iter().for_each(|o| count(summary, effect, o))
-                        }
+                        Ok(outcomes) => outcomes.into_iter().for_each(|o| count(summary, effect, o)),
                         Err(err) => {
                             self.record_failure(summary, change.workflow_id, &err.to_string(), now)
                                 .await
@@ -196,13 +177,7 @@ impl Escalator {
         }
     }
 
-    async fn record_failure(
-        &self,
-        summary: &mut TickSummary,
-        workflow_id: i64,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) {
+    async fn record_failure(&self, summary: &mut TickSummary, workflow_id: i64, reason: &str, now: DateTime<Utc>) {
         summary.failed += 1;
         tracing::error!(workflow_id, reason, "escalation failed for a workflow");
         let entry = NewAudit {
@@ -265,9 +240,7 @@ fn plan(
     change.state.next_check_at = decision.next_check_at();
     let key = |kind: &str| format!("{kind}:{}:{}:{}", w.id, w.state.stage_seq, w.state.level);
     let effect = match &decision {
-        Decision::Wait { next_check_at } if *next_check_at == w.state.next_check_at => {
-            return Ok(None)
-        }
+        Decision::Wait { next_check_at } if *next_check_at == w.state.next_check_at => return Ok(None),
         Decision::Wait { .. } => Effect::Reschedule,
         Decision::Remind { state } => {
             change.claim = Some(claim(w, ClaimKind::Remind));

@@ -4,13 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
-    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, SlaStatus,
-    Timeline as SlaTimeline, ValidationError, WorkflowStatus,
+    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, SlaStatus, Timeline as SlaTimeline,
+    ValidationError, WorkflowStatus,
 };
 use escalator_storage::{
-    Applied, AuditEntry, AuditFilter, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
-    Reminder, ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord,
-    WorkflowState,
+    Applied, AuditEntry, AuditFilter, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage, Reminder,
+    ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,6 +19,7 @@ use crate::clock::{now, truncate};
 use crate::{EngineError, EngineResult, Escalator};
 
 /// What a source system sends to start watching a workflow.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateWorkflow {
     pub external_id: String,
@@ -36,6 +36,7 @@ pub struct CreateWorkflow {
 }
 
 /// A workflow with its SLA state at the time it was read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkflowView {
     #[serde(flatten)]
@@ -49,10 +50,7 @@ const MAX_IMPORT_AGE_DAYS: i64 = 3660;
 fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be 1-{max} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be 1-{max} characters")));
     }
     Ok(value.to_string())
 }
@@ -71,19 +69,13 @@ impl Escalator {
                 "only admins and department heads create workflows".into(),
             ));
         }
-        if actor.role == Role::DepartmentHead
-            && actor.department.as_deref() != Some(input.department.as_str())
-        {
+        if actor.role == Role::DepartmentHead && actor.department.as_deref() != Some(input.department.as_str()) {
             return Err(EngineError::Forbidden(
                 "department heads create workflows of their own department only".into(),
             ));
         }
         if let Some(key) = idempotency_key {
-            if let Some(existing) = self
-                .store
-                .workflow_by_external_id(input.external_id.trim())
-                .await?
-            {
+            if let Some(existing) = self.store.workflow_by_external_id(input.external_id.trim()).await? {
                 if existing.idempotency_key.as_deref() == Some(key) {
                     return Ok(Created {
                         view: self.view(existing).await?,
@@ -102,17 +94,13 @@ impl Escalator {
             return Err(ValidationError::new("started_at", "must not be in the future").into());
         }
         if started_at < now - TimeDelta::days(MAX_IMPORT_AGE_DAYS) {
-            return Err(
-                ValidationError::new("started_at", "must be within the last ten years").into(),
-            );
+            return Err(ValidationError::new("started_at", "must be within the last ten years").into());
         }
         let store = &self.store;
-        let department = store.department(&input.department).await?.ok_or_else(|| {
-            ValidationError::new(
-                "department",
-                format!("unknown department {:?}", input.department),
-            )
-        })?;
+        let department = store
+            .department(&input.department)
+            .await?
+            .ok_or_else(|| ValidationError::new("department", format!("unknown department {:?}", input.department)))?;
         let initiator = store
             .user(&input.initiator.trim().to_lowercase())
             .await?
@@ -121,18 +109,14 @@ impl Escalator {
             .user(&input.assignee.trim().to_lowercase())
             .await?
             .ok_or_else(|| ValidationError::new("assignee", "not a user in the directory"))?;
-        let policy = store.policy(input.policy_id).await?.ok_or_else(|| {
-            ValidationError::new(
-                "policy_id",
-                format!("unknown SLA policy {}", input.policy_id),
-            )
-        })?;
-        let chain = store.chain(input.chain_id).await?.ok_or_else(|| {
-            ValidationError::new(
-                "chain_id",
-                format!("unknown escalation chain {}", input.chain_id),
-            )
-        })?;
+        let policy = store
+            .policy(input.policy_id)
+            .await?
+            .ok_or_else(|| ValidationError::new("policy_id", format!("unknown SLA policy {}", input.policy_id)))?;
+        let chain = store
+            .chain(input.chain_id)
+            .await?
+            .ok_or_else(|| ValidationError::new("chain_id", format!("unknown escalation chain {}", input.chain_id)))?;
 
         let terms = terms_at(&policy.policy, &chain.chain, 0)
             .ok_or_else(|| ValidationError::new("policy_id", "policy has no terms"))?;
@@ -176,16 +160,12 @@ impl Escalator {
             }),
             at: now,
         };
-        let workflow = store
-            .insert_workflow(&new, &audit)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => EngineError::Conflict(format!(
-                    "a workflow with external_id {:?} exists",
-                    new.external_id
-                )),
-                other => other.into(),
-            })?;
+        let workflow = store.insert_workflow(&new, &audit).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                EngineError::Conflict(format!("a workflow with external_id {:?} exists", new.external_id))
+            }
+            other => other.into(),
+        })?;
         Ok(Created {
             view: WorkflowView { workflow, sla },
             replayed: false,
@@ -214,11 +194,7 @@ impl Escalator {
     }
 
     /// Evaluates a workflow's current clock.
-    pub(crate) async fn sla_of(
-        &self,
-        w: &WorkflowRecord,
-        at: DateTime<Utc>,
-    ) -> EngineResult<SlaState> {
+    pub(crate) async fn sla_of(&self, w: &WorkflowRecord, at: DateTime<Utc>) -> EngineResult<SlaState> {
         let policy = self
             .store
             .policy(w.state.policy_id)
@@ -235,11 +211,7 @@ impl Escalator {
     }
 
     /// A workflow, its SLA state and everything that happened to it.
-    pub async fn workflow_with_timeline(
-        &self,
-        id: i64,
-        actor: &Actor,
-    ) -> EngineResult<(WorkflowView, Timeline)> {
+    pub async fn workflow_with_timeline(&self, id: i64, actor: &Actor) -> EngineResult<(WorkflowView, Timeline)> {
         let view = self.workflow(id, actor).await?;
         let audit = self
             .store
@@ -269,11 +241,7 @@ impl Escalator {
     }
 
     /// A page of the workflows the actor may see, newest first.
-    pub async fn workflows(
-        &self,
-        mut filter: WorkflowFilter,
-        actor: &Actor,
-    ) -> EngineResult<Vec<WorkflowView>> {
+    pub async fn workflows(&self, mut filter: WorkflowFilter, actor: &Actor) -> EngineResult<Vec<WorkflowView>> {
         filter.limit = filter.limit.clamp(0, 500);
         actor.scope(&mut filter);
         if filter.limit == 0 {
@@ -306,12 +274,7 @@ impl Escalator {
     }
 
     /// Completes, advances, reassigns or cancels a workflow, with its audit entry and event.
-    pub async fn act(
-        &self,
-        id: i64,
-        request: &ActionRequest,
-        actor: &Actor,
-    ) -> EngineResult<WorkflowView> {
+    pub async fn act(&self, id: i64, request: &ActionRequest, actor: &Actor) -> EngineResult<WorkflowView> {
         let action = request.action();
         // A concurrent change (a tick, another client) makes ours stale: decide again on the new version.
         for _ in 0..3 {
@@ -325,13 +288,7 @@ impl Escalator {
             w.state.status.allows(action)?;
             let change = self.plan_action(&w, request, actor).await?;
             let notifies = !change.outbox.is_empty();
-            if self
-                .store
-                .apply(std::slice::from_ref(&change))
-                .await?
-                .first()
-                == Some(&Applied::Stale)
-            {
+            if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Stale) {
                 continue;
             }
             if notifies {
@@ -386,10 +343,7 @@ impl Escalator {
                     notify = Some(state.assignee.clone());
                 }
                 let policy = self.store.policy(state.policy_id).await?.ok_or_else(|| {
-                    ValidationError::new(
-                        "policy_id",
-                        format!("unknown SLA policy {}", state.policy_id),
-                    )
+                    ValidationError::new("policy_id", format!("unknown SLA policy {}", state.policy_id))
                 })?;
                 let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
                 state.status = WorkflowStatus::Pending;
@@ -462,37 +416,24 @@ impl Escalator {
 
     /// Validates a new assignee: in the directory, and in the workflow's department when
     /// a department head assigns.
-    async fn assignable(
-        &self,
-        w: &WorkflowRecord,
-        raw: &str,
-        actor: &Actor,
-    ) -> EngineResult<String> {
+    async fn assignable(&self, w: &WorkflowRecord, raw: &str, actor: &Actor) -> EngineResult<String> {
         let email = raw.trim().to_lowercase();
-        let user = self.store.user(&email).await?.ok_or_else(|| {
-            ValidationError::new(
-                "assignee",
-                format!("{email} is not a user in the directory"),
-            )
-        })?;
-        let same_department =
-            user.department.as_ref().map(|d| d.as_str()) == Some(w.department.as_str());
+        let user = self
+            .store
+            .user(&email)
+            .await?
+            .ok_or_else(|| ValidationError::new("assignee", format!("{email} is not a user in the directory")))?;
+        let same_department = user.department.as_ref().map(|d| d.as_str()) == Some(w.department.as_str());
         if actor.role == Role::DepartmentHead && !same_department {
-            return Err(ValidationError::new(
-                "assignee",
-                "department heads reassign within their department only",
-            )
-            .into());
+            return Err(
+                ValidationError::new("assignee", "department heads reassign within their department only").into(),
+            );
         }
         Ok(user.email.to_string())
     }
 
     /// The reminders of the actor (admins: of anyone, optionally filtered by assignee).
-    pub async fn reminders(
-        &self,
-        mut filter: ReminderFilter,
-        actor: &Actor,
-    ) -> EngineResult<Vec<Reminder>> {
+    pub async fn reminders(&self, mut filter: ReminderFilter, actor: &Actor) -> EngineResult<Vec<Reminder>> {
         if !actor.is_admin() {
             filter.assignee = Some(actor.email.clone());
         }
@@ -552,6 +493,7 @@ pub struct Created {
 }
 
 /// Everything that happened to a workflow.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timeline {
     pub audit: Vec<AuditEntry>,

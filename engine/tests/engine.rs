@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{TimeDelta, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
-    WarningWindow, WorkflowStatus,
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
+    WorkflowStatus,
 };
 use escalator_engine::outbox::{Backoff, DeliveryError, LogSink, Sink};
 use escalator_engine::workflows::CreateWorkflow;
@@ -103,12 +103,7 @@ async fn org(e: &Escalator, chain: Vec<Target>) -> (i64, i64) {
     }
     let policy = s
         .create_policy(
-            &SlaPolicy::new(
-                "24h",
-                24 * 3600,
-                WarningWindow::BeforeDeadline { seconds: 7200 },
-            )
-            .unwrap(),
+            &SlaPolicy::new("24h", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap(),
             now,
         )
         .await
@@ -127,12 +122,7 @@ async fn org(e: &Escalator, chain: Vec<Target>) -> (i64, i64) {
     (policy.id, chain.id)
 }
 
-fn input(
-    ext: &str,
-    assignee: &str,
-    hours_ago: i64,
-    (policy_id, chain_id): (i64, i64),
-) -> CreateWorkflow {
+fn input(ext: &str, assignee: &str, hours_ago: i64, (policy_id, chain_id): (i64, i64)) -> CreateWorkflow {
     CreateWorkflow {
         external_id: ext.into(),
         workflow_type: "purchase".into(),
@@ -177,10 +167,7 @@ async fn the_demo_reminds_and_escalates_once(db: TestDb) {
     // The metrics saw it.
     let text = e.metrics().render();
     assert!(
-        text.contains(&format!(
-            "workflow_tasks_escalated_total {}",
-            first.escalated
-        )),
+        text.contains(&format!("workflow_tasks_escalated_total {}", first.escalated)),
         "{text}"
     );
 }
@@ -192,10 +179,7 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
         .create_workflow(&input("PO-48", "mgr@x.io", 48, refs), &api(), None)
         .await
         .unwrap();
-    assert_eq!(
-        created.view.sla.status,
-        escalator_domain::SlaStatus::Breached
-    );
+    assert_eq!(created.view.sla.status, escalator_domain::SlaStatus::Breached);
     let summary = e.tick().await.unwrap();
     assert_eq!((summary.escalated, summary.reminded), (1, 0), "{summary:?}");
 
@@ -230,11 +214,7 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
     let delivered = e.deliver_outbox().await.unwrap();
     assert_eq!(delivered.delivered, 2);
     assert_eq!(
-        e.store()
-            .outbox(Some(OutboxStatus::Pending), 10)
-            .await
-            .unwrap()
-            .len(),
+        e.store().outbox(Some(OutboxStatus::Pending), 10).await.unwrap().len(),
         0
     );
 }
@@ -249,11 +229,7 @@ async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {
         .unwrap();
     let summary = e.tick().await.unwrap();
     assert_eq!(summary.escalated, 1);
-    let w = e
-        .workflow(w.view.workflow.id, &api())
-        .await
-        .unwrap()
-        .workflow;
+    let w = e.workflow(w.view.workflow.id, &api()).await.unwrap().workflow;
     assert_eq!((w.state.assignee.as_str(), w.state.level), ("boss@x.io", 2));
     let skipped = audit(&e, "escalation_target_unresolved").await;
     assert_eq!(skipped.len(), 1);
@@ -278,11 +254,7 @@ async fn an_exhausted_chain_is_audited_once(db: TestDb) {
     assert_eq!((first.escalated, first.exhausted), (0, 1), "{first:?}");
     let second = e.tick().await.unwrap();
     assert_eq!((second.checked, second.exhausted), (0, 0), "{second:?}");
-    let w = e
-        .workflow(w.view.workflow.id, &api())
-        .await
-        .unwrap()
-        .workflow;
+    let w = e.workflow(w.view.workflow.id, &api()).await.unwrap().workflow;
     assert_eq!(w.state.assignee, "ann@x.io", "stays with its assignee");
     assert_eq!(w.state.next_check_at, None);
     assert_eq!(audit(&e, "chain_exhausted").await.len(), 1);
@@ -299,16 +271,12 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(
-            e.create_workflow(
-                &input(&format!("F-{i}"), "ann@x.io", 30, refs),
-                &api(),
-                None,
-            )
-            .await
-            .unwrap()
-            .view
-            .workflow
-            .id,
+            e.create_workflow(&input(&format!("F-{i}"), "ann@x.io", 30, refs), &api(), None)
+                .await
+                .unwrap()
+                .view
+                .workflow
+                .id,
         );
     }
     let victim = ids[2];
@@ -316,10 +284,7 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
     match e.store().pool() {
         DbPool::Sqlite(pool) => {
             let sql = format!("CREATE TRIGGER boom BEFORE UPDATE ON workflows WHEN NEW.id = {victim} BEGIN SELECT RAISE(ABORT, 'boom'); END");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&pool)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
         }
         DbPool::Postgres(pool) => {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -337,18 +302,10 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].workflow_id, Some(victim));
     assert_eq!(
-        e.workflow(victim, &api())
-            .await
-            .unwrap()
-            .workflow
-            .state
-            .status,
+        e.workflow(victim, &api()).await.unwrap().workflow.state.status,
         WorkflowStatus::Pending
     );
-    assert!(e
-        .metrics()
-        .render()
-        .contains("workflow_escalation_failures_total 1"));
+    assert!(e.metrics().render().contains("workflow_escalation_failures_total 1"));
 }
 
 async fn bad_input_is_rejected_and_changes_nothing(db: TestDb) {
@@ -462,11 +419,7 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
         e2.deliver_outbox().await.unwrap();
         tokio::time::sleep(RETRY).await;
     }
-    let dead = e2
-        .store()
-        .outbox(Some(OutboxStatus::Dead), 10)
-        .await
-        .unwrap();
+    let dead = e2.store().outbox(Some(OutboxStatus::Dead), 10).await.unwrap();
     assert_eq!(dead.len(), 2);
     assert!(dead
         .iter()
@@ -479,20 +432,13 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let n = 40;
     for i in 0..n {
-        e.create_workflow(
-            &input(&format!("C-{i}"), "ann@x.io", 30, refs),
-            &api(),
-            None,
-        )
-        .await
-        .unwrap();
+        e.create_workflow(&input(&format!("C-{i}"), "ann@x.io", 30, refs), &api(), None)
+            .await
+            .unwrap();
     }
     // Two "replicas" (separate engines on separate pools) tick at once, without the lease,
     // so only the version checks and once-only claims stand between them.
-    let e2 = engine_on(
-        escalator_storage::connect(&db.url).await.unwrap(),
-        Arc::new(LogSink),
-    );
+    let e2 = engine_on(escalator_storage::connect(&db.url).await.unwrap(), Arc::new(LogSink));
     let (a, b) = tokio::join!(
         tokio::spawn({
             let e = e.clone();
@@ -511,11 +457,7 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     let mut per_workflow: Vec<_> = escalations.iter().filter_map(|a| a.workflow_id).collect();
     per_workflow.sort();
     per_workflow.dedup();
-    assert_eq!(
-        per_workflow.len() as u64,
-        n,
-        "one escalation entry per workflow"
-    );
+    assert_eq!(per_workflow.len() as u64, n, "one escalation entry per workflow");
     let notifications = e.store().outbox(None, 1000).await.unwrap();
     assert_eq!(
         notifications
@@ -527,13 +469,9 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
 
     // With the lease, a second replica's tick is skipped while the first holds it.
     for i in 0..n {
-        e.create_workflow(
-            &input(&format!("L-{i}"), "ann@x.io", 30, refs),
-            &api(),
-            None,
-        )
-        .await
-        .unwrap();
+        e.create_workflow(&input(&format!("L-{i}"), "ann@x.io", 30, refs), &api(), None)
+            .await
+            .unwrap();
     }
     let (a, b) = tokio::join!(e.tick(), e2.tick());
     let (a, b) = (a.unwrap(), b.unwrap());

@@ -42,4 +42,54 @@ pub enum Command {
     },
     /// Loads demo data (departments, users, a policy, a chain, workflows); safe to repeat.
     Demo,
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Prints the OpenAPI document of the REST API.
+    Openapi,
+}
+
+/// `escalator user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates or updates a user, optionally setting a password (for the UI).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, department_head, approver or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        manager: Option<String>,
+        /// At least 8 characters; stored as an argon2 hash.
+        #[arg(long, env = "ESCALATOR_USER_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+/// `escalator token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates an API token for a user and prints it once.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// A label, e.g. the system that will use it.
+        #[arg(long)]
+        name: String,
+    },
+    /// Lists tokens (never their secrets).
+    List {
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revokes a token by id.
+    Revoke { id: i64 },
 }

@@ -14,15 +14,9 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid configuration file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    Parse { path: PathBuf, source: toml::de::Error },
     #[error("invalid value {value:?} for {key}: {message}")]
     Invalid {
         key: &'static str,
@@ -121,10 +115,7 @@ impl Config {
     }
 
     /// Overrides settings from environment variables (`lookup` abstracts the environment for tests).
-    pub fn apply_env(
-        &mut self,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), ConfigError> {
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = lookup("DATABASE_URL") {
             self.database_url = v;
         }
@@ -171,11 +162,7 @@ impl Config {
             message: message.into(),
         };
         if self.batch_size < 1 {
-            return Err(invalid(
-                "batch_size",
-                self.batch_size.to_string(),
-                "must be at least 1",
-            ));
+            return Err(invalid("batch_size", self.batch_size.to_string(), "must be at least 1"));
         }
         if self.outbox_max_attempts < 1 {
             return Err(invalid(
@@ -185,11 +172,7 @@ impl Config {
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(invalid(
-                "log_format",
-                self.log_format.clone(),
-                "must be text or json",
-            ));
+            return Err(invalid("log_format", self.log_format.clone(), "must be text or json"));
         }
         escalator_engine::scheduler::parse_schedule(&self.tick_schedule)
             .map_err(|e| invalid("tick_schedule", self.tick_schedule.clone(), &e.message))?;
@@ -256,17 +239,10 @@ mod tests {
     fn a_file_is_read_and_unknown_keys_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("escalator.toml");
-        std::fs::write(
-            &path,
-            "database_url = \"sqlite:/tmp/x.db\"\nbatch_size = 50\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "database_url = \"sqlite:/tmp/x.db\"\nbatch_size = 50\n").unwrap();
         let c = Config::load(Some(&path)).unwrap();
         assert_eq!(c.batch_size, 50);
         std::fs::write(&path, "batchsize = 50\n").unwrap();
-        assert!(matches!(
-            Config::load(Some(&path)),
-            Err(ConfigError::Parse { .. })
-        ));
+        assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Parse { .. })));
     }
 }

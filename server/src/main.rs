@@ -1,19 +1,15 @@
 //! `escalator`: the server binary. See `escalator --help` and the README.
 
-mod cli;
-mod config;
-mod http;
-mod serve;
-mod telemetry;
-mod ui;
-
 use std::process::ExitCode;
 
 use clap::Parser;
-
-use crate::cli::{Cli, Command};
-use crate::config::Config;
-use crate::serve::ServerError;
+use escalator_engine::directory::UserInput;
+use escalator_engine::Actor;
+use server::cli::{Cli, Command, TokenCommand, UserCommand};
+use server::config::Config;
+use server::serve::{self, ServerError};
+use server::telemetry;
+use utoipa::OpenApi;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -49,9 +45,7 @@ fn load_config(cli: &Cli) -> Result<Config, ServerError> {
 
 async fn run(command: Command, config: Config) -> Result<(), ServerError> {
     match command {
-        Command::Serve { listen } => {
-            serve::serve(config.clone(), listen.unwrap_or(config.listen)).await
-        }
+        Command::Serve { listen } => serve::serve(config.clone(), listen.unwrap_or(config.listen)).await,
         Command::Migrate => {
             let store = escalator_storage::connect(&config.database_url).await?;
             store.migrate().await?;
@@ -82,6 +76,74 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
                     }
                 );
             }
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            department,
+            manager,
+            password,
+        }) => {
+            let escalator = serve::engine(&config).await?;
+            let input = UserInput {
+                name,
+                role,
+                department,
+                manager,
+            };
+            let (user, created) = escalator.put_user(&email, &input, &Actor::internal("cli")).await?;
+            if let Some(password) = password {
+                escalator.set_password(user.email.as_str(), &password).await?;
+            }
+            println!(
+                "{} user {} ({})",
+                if created { "created" } else { "updated" },
+                user.email,
+                user.role.as_str()
+            );
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let escalator = serve::engine(&config).await?;
+            let (token, record) = escalator.create_token(&email, &name).await?;
+            eprintln!(
+                "token {} for {} created; it is shown only once:",
+                record.id, record.user
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Token(TokenCommand::List { email }) => {
+            let escalator = serve::engine(&config).await?;
+            let tokens = escalator.store().tokens(email.as_deref()).await?;
+            for t in tokens {
+                let state = t.revoked_at.map_or("live".to_string(), |at| format!("revoked {at}"));
+                println!("{}\t{}\t{}\t{}\t{}", t.id, t.user, t.name, t.created_at, state);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let escalator = serve::engine(&config).await?;
+            if escalator
+                .store()
+                .revoke_token(id, escalator_engine::clock::now())
+                .await?
+            {
+                println!("token {id} revoked");
+                Ok(())
+            } else {
+                Err(escalator_engine::EngineError::not_found("live token", id).into())
+            }
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                server::http::api::ApiDoc::openapi()
+                    .to_pretty_json()
+                    .unwrap_or_default()
+            );
             Ok(())
         }
         Command::Demo => {

@@ -28,10 +28,7 @@ pub enum ServerError {
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus_error::Error),
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -47,6 +44,13 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
     let queue = DeliveryQueue::setup(store.pool()).await?;
     Ok(Escalator::new(store, Arc::new(LogSink), metrics, config.engine()).with_queue(queue))
+}
+
+/// The whole HTTP application: API, health, metrics and UI, with request metrics.
+pub fn app(state: AppState, site_root: &std::path::Path, addr: SocketAddr) -> axum::Router {
+    let metrics = state.escalator.metrics().clone();
+    let ui = ui::router(ui::options(site_root, addr), state.escalator.clone());
+    http::with_tracking(http::routes(state).merge(ui), metrics)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -84,10 +88,7 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
     // Listen first, so /healthz answers while the rest starts.
     let listener = TcpListener::bind(listen)
         .await
-        .map_err(|source| ServerError::Listen {
-            addr: listen,
-            source,
-        })?;
+        .map_err(|source| ServerError::Listen { addr: listen, source })?;
     let addr = listener.local_addr()?;
     let escalator = engine(&config).await?;
     let state = AppState {
@@ -95,8 +96,7 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
         scheduler_running: Arc::new(AtomicBool::new(false)),
     };
     let site_root = ui::site_root(config.site_root.as_deref());
-    let app = http::routes(state.clone())
-        .merge(ui::router(ui::options(&site_root, addr), escalator.clone()));
+    let app = http::routes(state.clone()).merge(ui::router(ui::options(&site_root, addr), escalator.clone()));
     let app = http::with_tracking(app, escalator.metrics().clone());
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -106,13 +106,12 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
     });
 
     if let Some(metrics_addr) = config.metrics_listen {
-        let metrics_listener =
-            TcpListener::bind(metrics_addr)
-                .await
-                .map_err(|source| ServerError::Listen {
-                    addr: metrics_addr,
-                    source,
-                })?;
+        let metrics_listener = TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|source| ServerError::Listen {
+                addr: metrics_addr,
+                source,
+            })?;
         let metrics_app = http::metrics_routes::<()>(escalator.clone());
         let stop = stopped(stop_rx.clone());
         tokio::spawn(async move {

@@ -14,10 +14,7 @@ pub enum StoreError {
     UnsupportedUrl(String),
     /// A stored row that does not parse back into the domain.
     #[error("corrupt row in {table}: {message}")]
-    Corrupt {
-        table: &'static str,
-        message: String,
-    },
+    Corrupt { table: &'static str, message: String },
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

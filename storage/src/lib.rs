@@ -77,11 +77,7 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
     /// Creates or replaces a department.
-    async fn upsert_department(
-        &self,
-        department: &Department,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    async fn upsert_department(&self, department: &Department, now: DateTime<Utc>) -> StoreResult<()>;
     /// One department.
     async fn department(&self, key: &str) -> StoreResult<Option<Department>>;
     /// All departments, by key.
@@ -96,29 +92,17 @@ pub trait Store: Send + Sync + 'static {
     async fn directory(&self) -> StoreResult<DirectorySnapshot>;
 
     /// Stores a new SLA policy.
-    async fn create_policy(
-        &self,
-        policy: &SlaPolicy,
-        now: DateTime<Utc>,
-    ) -> StoreResult<PolicyRecord>;
+    async fn create_policy(&self, policy: &SlaPolicy, now: DateTime<Utc>) -> StoreResult<PolicyRecord>;
     /// Replaces a policy; `None` if there is no such id.
-    async fn update_policy(
-        &self,
-        id: i64,
-        policy: &SlaPolicy,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<PolicyRecord>>;
+    async fn update_policy(&self, id: i64, policy: &SlaPolicy, now: DateTime<Utc>)
+        -> StoreResult<Option<PolicyRecord>>;
     /// One policy.
     async fn policy(&self, id: i64) -> StoreResult<Option<PolicyRecord>>;
     /// All policies, by id.
     async fn policies(&self) -> StoreResult<Vec<PolicyRecord>>;
 
     /// Stores a new escalation chain.
-    async fn create_chain(
-        &self,
-        chain: &EscalationChain,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ChainRecord>;
+    async fn create_chain(&self, chain: &EscalationChain, now: DateTime<Utc>) -> StoreResult<ChainRecord>;
     /// Replaces a chain; `None` if there is no such id.
     async fn update_chain(
         &self,
@@ -133,18 +117,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a workflow with its creation audit entry, atomically.
     /// [`StoreError::Conflict`] if the external id exists.
-    async fn insert_workflow(
-        &self,
-        workflow: &NewWorkflow,
-        audit: &NewAudit,
-    ) -> StoreResult<WorkflowRecord>;
+    async fn insert_workflow(&self, workflow: &NewWorkflow, audit: &NewAudit) -> StoreResult<WorkflowRecord>;
     /// One workflow.
     async fn workflow(&self, id: i64) -> StoreResult<Option<WorkflowRecord>>;
     /// One workflow by the id its source system gave it.
-    async fn workflow_by_external_id(
-        &self,
-        external_id: &str,
-    ) -> StoreResult<Option<WorkflowRecord>>;
+    async fn workflow_by_external_id(&self, external_id: &str) -> StoreResult<Option<WorkflowRecord>>;
     /// A page of workflows, newest first.
     async fn workflows(&self, filter: &WorkflowFilter) -> StoreResult<Vec<WorkflowRecord>>;
 
@@ -174,40 +151,20 @@ pub trait Store: Send + Sync + 'static {
     /// Marks rows delivered.
     async fn outbox_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
     /// Records a failed attempt: retried at `retry_at`, or dead-lettered when `None`.
-    async fn outbox_failed(
-        &self,
-        id: i64,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()>;
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
     /// Outbox rows by status, for the API and tests.
-    async fn outbox(
-        &self,
-        status: Option<OutboxStatus>,
-        limit: i64,
-    ) -> StoreResult<Vec<OutboxMessage>>;
+    async fn outbox(&self, status: Option<OutboxStatus>, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
     /// The earliest `next_attempt_at` of a pending row, if any.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
     /// Takes or renews the named lease for `holder` until `until`, unless another holder's
     /// lease is still valid at `now`. Returns whether `holder` now holds it.
-    async fn try_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn try_lease(&self, name: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
     /// Gives a lease back early.
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
 
     /// Sets a user's password hash (argon2 PHC string); false if there is no such user.
-    async fn set_password_hash(
-        &self,
-        email: &str,
-        hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    async fn set_password_hash(&self, email: &str, hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// A user's password hash, if the user exists and has one.
     async fn password_hash(&self, email: &str) -> StoreResult<Option<String>>;
     /// Stores an API token (its SHA-256 only) for a user.
@@ -232,12 +189,7 @@ pub trait Store: Send + Sync + 'static {
     /// One reminder.
     async fn reminder(&self, id: i64) -> StoreResult<Option<Reminder>>;
     /// Acknowledges a reminder (once: a second call changes nothing) with its audit entry.
-    async fn acknowledge_reminder(
-        &self,
-        id: i64,
-        by: &str,
-        audit: &NewAudit,
-    ) -> StoreResult<Option<Reminder>>;
+    async fn acknowledge_reminder(&self, id: i64, by: &str, audit: &NewAudit) -> StoreResult<Option<Reminder>>;
 
     /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;

@@ -5,14 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy,
-    SlaStatus, User, WarningWindow, WorkflowStatus,
+    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, SlaStatus, User,
+    WarningWindow, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
 /// A stored SLA policy.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyRecord {
     pub id: i64,
@@ -23,6 +24,7 @@ pub struct PolicyRecord {
 }
 
 /// A stored escalation chain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainRecord {
     pub id: i64,
@@ -33,6 +35,7 @@ pub struct ChainRecord {
 }
 
 /// The part of a workflow that changes over its life; written whole by [`WorkflowChange`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowState {
     pub status: WorkflowStatus,
@@ -50,6 +53,7 @@ pub struct WorkflowState {
 }
 
 /// A stored workflow instance.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowRecord {
     pub id: i64,
@@ -109,6 +113,7 @@ pub struct ReminderFilter {
 }
 
 /// A stored API token (never the secret itself).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub id: i64,
@@ -176,6 +181,7 @@ pub struct NewAudit {
 }
 
 /// What an outbox row carries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxKind {
@@ -221,6 +227,7 @@ pub enum Applied {
 }
 
 /// A stored audit entry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -244,6 +251,7 @@ pub struct AuditFilter {
 }
 
 /// A stored reminder.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reminder {
     pub id: i64,
@@ -258,6 +266,7 @@ pub struct Reminder {
 }
 
 /// Delivery state of an outbox row.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
@@ -277,6 +286,7 @@ impl OutboxStatus {
 }
 
 /// A stored outbox row.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     pub id: i64,
@@ -323,12 +333,7 @@ impl DirectorySnapshot {
                 .collect(),
             managers: users
                 .iter()
-                .map(|u| {
-                    (
-                        u.email.to_string(),
-                        u.manager.as_ref().map(Email::to_string),
-                    )
-                })
+                .map(|u| (u.email.to_string(), u.manager.as_ref().map(Email::to_string)))
                 .collect(),
         }
     }
@@ -369,12 +374,7 @@ impl TryFrom<DepartmentRow> for Department {
         Ok(Department {
             key: DepartmentKey::parse(&r.key).map_err(c)?,
             name: r.name,
-            head: r
-                .head_email
-                .as_deref()
-                .map(Email::parse)
-                .transpose()
-                .map_err(c)?,
+            head: r.head_email.as_deref().map(Email::parse).transpose().map_err(c)?,
         })
     }
 }
@@ -402,12 +402,7 @@ impl TryFrom<UserRow> for User {
                 .map(DepartmentKey::parse)
                 .transpose()
                 .map_err(c)?,
-            manager: r
-                .manager_email
-                .as_deref()
-                .map(Email::parse)
-                .transpose()
-                .map_err(c)?,
+            manager: r.manager_email.as_deref().map(Email::parse).transpose().map_err(c)?,
         })
     }
 }
@@ -445,8 +440,7 @@ impl TryFrom<PolicyRow> for PolicyRecord {
         };
         Ok(PolicyRecord {
             id: r.id,
-            policy: SlaPolicy::new(&r.name, r.target_seconds, warning)
-                .map_err(|e| corrupt("sla_policies", e))?,
+            policy: SlaPolicy::new(&r.name, r.target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -668,8 +662,6 @@ impl TryFrom<TokenRow> for TokenRecord {
 }
 
 /// Converts rows into records, failing on the first corrupt one.
-pub(crate) fn convert<R, T: TryFrom<R, Error = StoreError>>(
-    rows: Vec<R>,
-) -> Result<Vec<T>, StoreError> {
+pub(crate) fn convert<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
 }

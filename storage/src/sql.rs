@@ -16,28 +16,21 @@ pub(crate) struct Dialect {
 
 pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
 pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email";
-pub(crate) const POLICY_COLUMNS: &str =
-    "id, name, target_seconds, warning_kind, warning_value, created_at, updated_at";
+pub(crate) const POLICY_COLUMNS: &str = "id, name, target_seconds, warning_kind, warning_value, created_at, updated_at";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
-pub(crate) const WORKFLOW_COLUMNS: &str =
-    "id, external_id, workflow_type, title, stage, stage_seq, \
+pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
     department_key, initiator_email, assignee_email, status, level, policy_id, chain_id, \
     stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
     updated_at, closed_at, idempotency_key";
-pub(crate) const REMINDER_COLUMNS: &str =
-    "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
+pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
     acknowledged_at, acknowledged_by";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
-pub(crate) const OUTBOX_COLUMNS: &str =
-    "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
+pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
     status, attempts, next_attempt_at, last_error, delivered_at";
 
 /// `$from, $from+1, …` for `n` values, for `IN (…)` lists.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 macro_rules! impl_store {

@@ -58,17 +58,11 @@ impl TestDb {
             .await
             .expect("create test database");
         admin.close().await;
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .expect("URL with a database name");
+        let (base, _) = admin_url.rsplit_once('/').expect("URL with a database name");
         let url = format!("{base}/{name}");
         let store = crate::connect(&url).await.expect("open PostgreSQL");
         store.migrate().await.expect("migrate PostgreSQL");
-        Self {
-            store,
-            url,
-            _dir: None,
-        }
+        Self { store, url, _dir: None }
     }
 }
 

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User,
-    WarningWindow, WorkflowStatus,
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
+    WorkflowStatus,
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
-    Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox,
-    NewReminder, NewWorkflow, OutboxKind, OutboxStatus, ReminderFilter, Store, StoreError,
-    WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
+    Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder, NewWorkflow,
+    OutboxKind, OutboxStatus, ReminderFilter, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord,
+    WorkflowState,
 };
 use serde_json::json;
 
@@ -89,11 +89,7 @@ async fn seed(store: &Arc<dyn Store>) -> (i64, i64) {
     (policy.id, chain.id)
 }
 
-fn state(
-    policy_id: i64,
-    started: DateTime<Utc>,
-    next_check_at: Option<DateTime<Utc>>,
-) -> WorkflowState {
+fn state(policy_id: i64, started: DateTime<Utc>, next_check_at: Option<DateTime<Utc>>) -> WorkflowState {
     WorkflowState {
         status: WorkflowStatus::Pending,
         stage: "Manager Approval".into(),
@@ -120,11 +116,7 @@ fn audit(action: &str, at: DateTime<Utc>) -> NewAudit {
     }
 }
 
-async fn workflow(
-    store: &Arc<dyn Store>,
-    ext: &str,
-    next: Option<DateTime<Utc>>,
-) -> WorkflowRecord {
+async fn workflow(store: &Arc<dyn Store>, ext: &str, next: Option<DateTime<Utc>>) -> WorkflowRecord {
     let (policy_id, chain_id) = match store.policies().await.unwrap().first() {
         Some(p) => (p.id, store.chains().await.unwrap()[0].id),
         None => seed(store).await,
@@ -140,10 +132,7 @@ async fn workflow(
         idempotency_key: None,
         now: t0(),
     };
-    store
-        .insert_workflow(&new, &audit("create", t0()))
-        .await
-        .unwrap()
+    store.insert_workflow(&new, &audit("create", t0())).await.unwrap()
 }
 
 fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange {
@@ -218,21 +207,11 @@ async fn users_need_an_existing_department(db: TestDb) {
 
 async fn policies_and_chains_round_trip(db: TestDb) {
     let s = &db.store;
-    let p = SlaPolicy::new(
-        "pct",
-        8 * 3600,
-        WarningWindow::ElapsedPercent { percent: 80 },
-    )
-    .unwrap();
+    let p = SlaPolicy::new("pct", 8 * 3600, WarningWindow::ElapsedPercent { percent: 80 }).unwrap();
     let stored = s.create_policy(&p, t0()).await.unwrap();
     assert_eq!(stored.policy, p);
     assert_eq!(s.policy(stored.id).await.unwrap().unwrap(), stored);
-    let p2 = SlaPolicy::new(
-        "pct2",
-        4 * 3600,
-        WarningWindow::BeforeDeadline { seconds: 60 },
-    )
-    .unwrap();
+    let p2 = SlaPolicy::new("pct2", 4 * 3600, WarningWindow::BeforeDeadline { seconds: 60 }).unwrap();
     let updated = s
         .update_policy(stored.id, &p2, t0() + TimeDelta::seconds(5))
         .await
@@ -268,14 +247,7 @@ async fn policies_and_chains_round_trip(db: TestDb) {
         }],
     )
     .unwrap();
-    assert_eq!(
-        s.update_chain(stored.id, &c2, t0())
-            .await
-            .unwrap()
-            .unwrap()
-            .chain,
-        c2
-    );
+    assert_eq!(s.update_chain(stored.id, &c2, t0()).await.unwrap().unwrap().chain, c2);
     assert_eq!(s.chains().await.unwrap().len(), 1);
 }
 
@@ -290,10 +262,7 @@ async fn workflows_round_trip_and_external_ids_are_unique(db: TestDb) {
         "timestamps survive to the microsecond"
     );
     assert_eq!(s.workflow(w.id).await.unwrap().unwrap(), w);
-    assert_eq!(
-        s.workflow_by_external_id("PO-1").await.unwrap().unwrap().id,
-        w.id
-    );
+    assert_eq!(s.workflow_by_external_id("PO-1").await.unwrap().unwrap().id, w.id);
 
     let mut dup = NewWorkflow {
         external_id: "PO-1".into(),
@@ -306,17 +275,11 @@ async fn workflows_round_trip_and_external_ids_are_unique(db: TestDb) {
         idempotency_key: None,
         now: t0(),
     };
-    let err = s
-        .insert_workflow(&dup, &audit("create", t0()))
-        .await
-        .unwrap_err();
+    let err = s.insert_workflow(&dup, &audit("create", t0())).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     dup.external_id = "PO-2".into();
     dup.department = "nowhere".into();
-    let err = s
-        .insert_workflow(&dup, &audit("create", t0()))
-        .await
-        .unwrap_err();
+    let err = s.insert_workflow(&dup, &audit("create", t0())).await.unwrap_err();
     assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
     // The rejected inserts left no audit entry behind.
     let entries = s
@@ -346,10 +309,7 @@ async fn workflows_round_trip_and_external_ids_are_unique(db: TestDb) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        next_page.iter().map(|w| w.id).collect::<Vec<_>>(),
-        vec![w.id]
-    );
+    assert_eq!(next_page.iter().map(|w| w.id).collect::<Vec<_>>(), vec![w.id]);
     let none = s
         .workflows(&WorkflowFilter {
             limit: 10,
@@ -380,10 +340,7 @@ async fn due_workflows_come_in_order_through_a_cursor(db: TestDb) {
     let _future = workflow(s, "D", Some(now + TimeDelta::minutes(5))).await;
     let _never = workflow(s, "E", None).await;
     let all = s.due_workflows(now, None, 10).await.unwrap();
-    assert_eq!(
-        all.iter().map(|w| w.id).collect::<Vec<_>>(),
-        vec![b.id, a.id, c.id]
-    );
+    assert_eq!(all.iter().map(|w| w.id).collect::<Vec<_>>(), vec![b.id, a.id, c.id]);
     let first = s.due_workflows(now, None, 2).await.unwrap();
     let last = first.last().unwrap();
     let cursor = DueCursor {
@@ -481,10 +438,7 @@ async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
     }); // duplicate key: ignored
     s.apply(&[c]).await.unwrap();
     let now = t0() + TimeDelta::seconds(1);
-    let claimed = s
-        .claim_outbox(now, now + TimeDelta::minutes(2), 10)
-        .await
-        .unwrap();
+    let claimed = s.claim_outbox(now, now + TimeDelta::minutes(2), 10).await.unwrap();
     assert_eq!(claimed.len(), 2);
     assert!(claimed.iter().all(|m| m.attempts == 1));
     // Hidden while claimed.
@@ -494,13 +448,9 @@ async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
         .unwrap()
         .is_empty());
     s.outbox_delivered(&[claimed[0].id], now).await.unwrap();
-    s.outbox_failed(
-        claimed[1].id,
-        "smtp down",
-        Some(now + TimeDelta::seconds(10)),
-    )
-    .await
-    .unwrap();
+    s.outbox_failed(claimed[1].id, "smtp down", Some(now + TimeDelta::seconds(10)))
+        .await
+        .unwrap();
     assert!(s
         .claim_outbox(now + TimeDelta::seconds(5), now + TimeDelta::minutes(2), 10)
         .await
@@ -511,19 +461,13 @@ async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
         Some(now + TimeDelta::seconds(10))
     );
     let again = s
-        .claim_outbox(
-            now + TimeDelta::seconds(10),
-            now + TimeDelta::minutes(3),
-            10,
-        )
+        .claim_outbox(now + TimeDelta::seconds(10), now + TimeDelta::minutes(3), 10)
         .await
         .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
     assert_eq!(again[0].last_error.as_deref(), Some("smtp down"));
-    s.outbox_failed(again[0].id, "still down", None)
-        .await
-        .unwrap();
+    s.outbox_failed(again[0].id, "still down", None).await.unwrap();
     let dead = s.outbox(Some(OutboxStatus::Dead), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].last_error.as_deref(), Some("still down"));
@@ -533,23 +477,13 @@ async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
     // A crashed worker's claim expires and the row comes back.
     let w2 = workflow(s, "B", Some(t0())).await;
     s.apply(&[change(&w2, None, "k3")]).await.unwrap();
-    let lost = s
-        .claim_outbox(now, now + TimeDelta::seconds(30), 10)
-        .await
-        .unwrap();
+    let lost = s.claim_outbox(now, now + TimeDelta::seconds(30), 10).await.unwrap();
     assert_eq!(lost.len(), 1);
     let back = s
-        .claim_outbox(
-            now + TimeDelta::seconds(30),
-            now + TimeDelta::minutes(5),
-            10,
-        )
+        .claim_outbox(now + TimeDelta::seconds(30), now + TimeDelta::minutes(5), 10)
         .await
         .unwrap();
-    assert_eq!(
-        back.iter().map(|m| m.id).collect::<Vec<_>>(),
-        vec![lost[0].id]
-    );
+    assert_eq!(back.iter().map(|m| m.id).collect::<Vec<_>>(), vec![lost[0].id]);
 }
 
 async fn leases_are_exclusive_until_they_expire(db: TestDb) {
@@ -558,10 +492,7 @@ async fn leases_are_exclusive_until_they_expire(db: TestDb) {
     let until = now + TimeDelta::minutes(5);
     assert!(s.try_lease("tick", "a", now, until).await.unwrap());
     assert!(!s.try_lease("tick", "b", now, until).await.unwrap());
-    assert!(
-        s.try_lease("tick", "a", now, until).await.unwrap(),
-        "the holder renews"
-    );
+    assert!(s.try_lease("tick", "a", now, until).await.unwrap(), "the holder renews");
     assert!(
         s.try_lease("other", "b", now, until).await.unwrap(),
         "leases are per name"
@@ -587,20 +518,12 @@ async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
     for (i, action) in ["remind", "escalate", "remind"].iter().enumerate() {
         let entry = NewAudit {
             workflow_id: Some(w.id),
-            actor: if i == 1 {
-                "system".into()
-            } else {
-                "ann@x.io".into()
-            },
+            actor: if i == 1 { "system".into() } else { "ann@x.io".into() },
             ..audit(action, t0() + TimeDelta::minutes(i as i64 + 1))
         };
         s.append_audit(&entry).await.unwrap();
     }
-    let f = |f: AuditFilter| async move {
-        s.audit_entries(&AuditFilter { limit: 100, ..f })
-            .await
-            .unwrap()
-    };
+    let f = |f: AuditFilter| async move { s.audit_entries(&AuditFilter { limit: 100, ..f }).await.unwrap() };
     assert_eq!(
         f(AuditFilter {
             action: Some("remind".into()),
@@ -649,10 +572,7 @@ async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
         vec![all[2].id, all[3].id]
     );
 
-    let (update, delete) = (
-        "UPDATE audit_log SET action = 'forged'",
-        "DELETE FROM audit_log",
-    );
+    let (update, delete) = ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log");
     match s.pool() {
         DbPool::Sqlite(pool) => {
             assert!(sqlx::query(update).execute(&pool).await.is_err());
@@ -683,17 +603,11 @@ async fn stats_count_open_workflows_by_sla_status(db: TestDb) {
     let stats = s.stats(t0()).await.unwrap();
     let mut open = stats.open_by_sla_status.clone();
     open.sort();
-    assert_eq!(
-        open,
-        vec![("breached".to_string(), 1), ("paused".to_string(), 1)]
-    );
+    assert_eq!(open, vec![("breached".to_string(), 1), ("paused".to_string(), 1)]);
     assert_eq!(stats.oldest_breach_due_at, Some(t0() - TimeDelta::hours(1)));
     assert_eq!(
         stats.outbox,
         vec![("notification".to_string(), "pending".to_string(), 1)]
     );
-    assert_eq!(
-        s.backend() == Backend::Sqlite,
-        matches!(s.pool(), DbPool::Sqlite(_))
-    );
+    assert_eq!(s.backend() == Backend::Sqlite, matches!(s.pool(), DbPool::Sqlite(_)));
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::SlaTerms;
 
 /// Where a clock stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaStatus {
@@ -107,6 +108,7 @@ impl Timeline {
 }
 
 /// A clock's state at one instant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaState {
     pub status: SlaStatus,
@@ -114,9 +116,11 @@ pub struct SlaState {
     pub due_at: DateTime<Utc>,
     /// Counted time since the start (pauses excluded).
     #[serde(with = "seconds")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub elapsed: TimeDelta,
     /// Target minus elapsed; negative once breached.
     #[serde(with = "seconds")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub remaining: TimeDelta,
 }
 
@@ -171,10 +175,7 @@ mod tests {
     }
 
     fn seed_terms() -> SlaTerms {
-        SlaTerms::new(
-            TimeDelta::hours(24),
-            WarningWindow::BeforeDeadline { seconds: 7200 },
-        )
+        SlaTerms::new(TimeDelta::hours(24), WarningWindow::BeforeDeadline { seconds: 7200 })
     }
 
     #[test]
@@ -197,10 +198,7 @@ mod tests {
             started_at: t0(),
             pauses: vec![
                 (t0() + TimeDelta::hours(2), Some(t0() + TimeDelta::hours(5))),
-                (
-                    t0() + TimeDelta::hours(10),
-                    Some(t0() + TimeDelta::hours(11)),
-                ),
+                (t0() + TimeDelta::hours(10), Some(t0() + TimeDelta::hours(11))),
             ],
         };
         let s = evaluate(&seed_terms(), &tl, t0() + TimeDelta::hours(12));

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use escalator_engine::EngineError;
-use serde_json::json;
 
 /// An error answered to an HTTP client.
 #[derive(Debug)]
@@ -38,26 +37,18 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> Self {
         match err {
             EngineError::Invalid(v) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", v.message)
-                    .with_field(v.field)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", v.message).with_field(v.field)
             }
-            EngineError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string())
-            }
-            EngineError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", message)
-            }
+            EngineError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()),
+            EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            EngineError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             EngineError::Transition(t) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",
-                format!(
-                    "the workflow is {}; {:?} is not allowed",
-                    t.current.as_str(),
-                    t.action
-                ),
+                format!("the workflow is {}; {:?} is not allowed", t.current.as_str(), t.action),
             )
             .with_field("status"),
-            EngineError::Store(_) | EngineError::Queue(_) => {
+            EngineError::Store(_) | EngineError::Queue(_) | EngineError::Internal(_) => {
                 tracing::error!(%err, "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,10 +60,31 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// The JSON body of every error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, and with which input field.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: malformed_request, unauthorized, forbidden, not_found, conflict,
+    /// illegal_transition, invalid_value, internal, …
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body =
-            json!({ "error": { "code": self.code, "message": self.message, "field": self.field } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+                field: self.field,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

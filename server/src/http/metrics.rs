@@ -10,10 +10,7 @@ use escalator_engine::Metrics;
 /// `GET /metrics` and `GET /api/v1/metrics/prometheus`.
 pub async fn render(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         metrics.render(),
     )
 }

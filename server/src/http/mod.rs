@@ -1,5 +1,6 @@
 //! The HTTP surface: health, metrics, the REST API (`api`) and the UI, on one axum router.
 
+pub mod api;
 mod error;
 mod health;
 mod metrics;
@@ -29,6 +30,7 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api::routes())
         .merge(metrics_routes(state.escalator.clone()))
         .with_state(state)
 }

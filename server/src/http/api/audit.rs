@@ -1,0 +1,58 @@
+//! `/audit-log`: append-only, so there is only a GET.
+
+use axum::extract::State;
+use axum::Json;
+use escalator_engine::EngineError;
+use escalator_storage::{AuditEntry, AuditFilter};
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::extract::ApiQuery;
+use super::workflows::instant;
+use super::{page_limit, Page};
+use crate::http::{ApiError, AppState};
+
+/// Filters of `GET /audit-log`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub workflow_id: Option<i64>,
+    /// e.g. create, remind, escalate, chain_exhausted, complete, reminder_acknowledged.
+    pub action: Option<String>,
+    /// `system` or a user's e-mail.
+    pub actor: Option<String>,
+    /// Inclusive lower bound, RFC 3339.
+    pub from: Option<String>,
+    /// Exclusive upper bound, RFC 3339.
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+/// Audit entries, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Page<AuditEntry>), (status = 400), (status = 401), (status = 403), (status = 422)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
+    actor.require_admin()?;
+    let limit = page_limit(q.limit)?;
+    let filter = AuditFilter {
+        workflow_id: q.workflow_id,
+        action: q.action,
+        actor: q.actor,
+        from: instant("from", q.from.as_deref())?,
+        to: instant("to", q.to.as_deref())?,
+        before_id: q.before_id,
+        limit,
+    };
+    let items = state
+        .escalator
+        .store()
+        .audit_entries(&filter)
+        .await
+        .map_err(EngineError::from)?;
+    Ok(Json(Page::new(items, limit, |e| e.id)))
+}

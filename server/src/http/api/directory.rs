@@ -1,0 +1,112 @@
+//! `/departments` and `/users`: idempotent upserts an HR system can sync with.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use escalator_domain::{Department, User};
+use escalator_engine::directory::{DepartmentInput, UserInput};
+use escalator_engine::EngineError;
+
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiPath};
+use crate::http::{ApiError, AppState};
+
+fn upserted(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Create or replace a department.
+#[utoipa::path(put, path = "/api/v1/departments/{key}", tag = "directory",
+    params(("key" = String, Path, description = "Department key: a-z, 0-9, '-', '_'")),
+    request_body = DepartmentInput,
+    responses((status = 200, body = Department, description = "replaced"), (status = 201, body = Department, description = "created"),
+        (status = 400, description = "malformed JSON"), (status = 401), (status = 403), (status = 422, description = "invalid value")),
+    security(("bearer" = [])))]
+pub async fn put_department(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(input): ApiJson<DepartmentInput>,
+) -> Result<(StatusCode, Json<Department>), ApiError> {
+    let (department, created) = state.escalator.put_department(&key, &input, &actor).await?;
+    Ok((upserted(created), Json(department)))
+}
+
+/// All departments.
+#[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
+    responses((status = 200, body = [Department]), (status = 401)), security(("bearer" = [])))]
+pub async fn list_departments(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+) -> Result<Json<Vec<Department>>, ApiError> {
+    Ok(Json(
+        state.escalator.store().departments().await.map_err(EngineError::from)?,
+    ))
+}
+
+/// One department.
+#[utoipa::path(get, path = "/api/v1/departments/{key}", tag = "directory",
+    params(("key" = String, Path)), responses((status = 200, body = Department), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_department(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<Department>, ApiError> {
+    let found = state
+        .escalator
+        .store()
+        .department(&key)
+        .await
+        .map_err(EngineError::from)?;
+    found
+        .map(Json)
+        .ok_or_else(|| EngineError::not_found("department", key).into())
+}
+
+/// Create or replace a user (role, department, manager).
+#[utoipa::path(put, path = "/api/v1/users/{email}", tag = "directory",
+    params(("email" = String, Path)), request_body = UserInput,
+    responses((status = 200, body = User, description = "replaced"), (status = 201, body = User, description = "created"),
+        (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn put_user(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(email): ApiPath<String>,
+    ApiJson(input): ApiJson<UserInput>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let (user, created) = state.escalator.put_user(&email, &input, &actor).await?;
+    Ok((upserted(created), Json(user)))
+}
+
+/// All users.
+#[utoipa::path(get, path = "/api/v1/users", tag = "directory",
+    responses((status = 200, body = [User]), (status = 401)), security(("bearer" = [])))]
+pub async fn list_users(State(state): State<AppState>, Caller(_caller): Caller) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(state.escalator.store().users().await.map_err(EngineError::from)?))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{email}", tag = "directory",
+    params(("email" = String, Path)), responses((status = 200, body = User), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    ApiPath(email): ApiPath<String>,
+) -> Result<Json<User>, ApiError> {
+    let found = state
+        .escalator
+        .store()
+        .user(&email.trim().to_lowercase())
+        .await
+        .map_err(EngineError::from)?;
+    found
+        .map(Json)
+        .ok_or_else(|| EngineError::not_found("user", email).into())
+}

@@ -1,0 +1,101 @@
+//! REST API v1: JSON over HTTP for the systems whose workflows Escalator watches.
+//! One router per resource; authentication is the [`auth::Caller`] extractor; every
+//! error is an [`ApiError`](crate::http::ApiError).
+
+mod audit;
+pub mod auth;
+mod directory;
+pub mod extract;
+mod openapi;
+mod policies;
+mod reminders;
+mod workflows;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::Router;
+use serde::Serialize;
+
+use crate::http::{ApiError, AppState};
+
+pub use openapi::ApiDoc;
+
+/// Default and largest page sizes of listings.
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+
+/// The page size a client asked for: 1 to 500, default 50.
+fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "must be between 1 and 500",
+        )
+        .with_field("limit")),
+    }
+}
+
+/// A page of items and the cursor of the next page (absent on the last page).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_before_id: Option<i64>,
+}
+
+impl<T> Page<T> {
+    fn new(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let full = items.len() as i64 == limit;
+        let next_before_id = if full { items.last().map(id) } else { None };
+        Self { items, next_before_id }
+    }
+}
+
+/// Every API route, nested under `/api/v1` by the caller.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/departments", get(directory::list_departments))
+        .route(
+            "/departments/{key}",
+            put(directory::put_department).get(directory::get_department),
+        )
+        .route("/users", get(directory::list_users))
+        .route("/users/{email}", put(directory::put_user).get(directory::get_user))
+        .route(
+            "/sla-policies",
+            post(policies::create_policy).get(policies::list_policies),
+        )
+        .route(
+            "/sla-policies/{id}",
+            get(policies::get_policy).put(policies::update_policy),
+        )
+        .route(
+            "/escalation-chains",
+            post(policies::create_chain).get(policies::list_chains),
+        )
+        .route(
+            "/escalation-chains/{id}",
+            get(policies::get_chain).put(policies::update_chain),
+        )
+        .route("/workflows", post(workflows::create).get(workflows::list))
+        .route("/workflows/{id}", get(workflows::get))
+        .route("/workflows/{id}/complete", post(workflows::complete))
+        .route("/workflows/{id}/advance", post(workflows::advance))
+        .route("/workflows/{id}/reassign", post(workflows::reassign))
+        .route("/workflows/{id}/cancel", post(workflows::cancel))
+        .route("/escalations/run", post(workflows::run_escalations))
+        .route("/audit-log", get(audit::list))
+        .route("/reminders", get(reminders::list))
+        .route("/reminders/{id}/ack", post(reminders::acknowledge))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
+        })
+}

@@ -1,0 +1,118 @@
+//! `/sla-policies` and `/escalation-chains`: what the engine enforces.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use escalator_engine::directory::{ChainInput, PolicyInput};
+use escalator_engine::EngineError;
+use escalator_storage::{ChainRecord, PolicyRecord};
+
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiPath};
+use crate::http::{ApiError, AppState};
+
+/// Create an SLA policy.
+#[utoipa::path(post, path = "/api/v1/sla-policies", tag = "policies", request_body = PolicyInput,
+    responses((status = 201, body = PolicyRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_policy(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(input): ApiJson<PolicyInput>,
+) -> Result<(StatusCode, Json<PolicyRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.escalator.create_policy(&input, &actor).await?),
+    ))
+}
+
+/// All SLA policies.
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "policies",
+    responses((status = 200, body = [PolicyRecord]), (status = 401)), security(("bearer" = [])))]
+pub async fn list_policies(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+) -> Result<Json<Vec<PolicyRecord>>, ApiError> {
+    Ok(Json(
+        state.escalator.store().policies().await.map_err(EngineError::from)?,
+    ))
+}
+
+/// One SLA policy.
+#[utoipa::path(get, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)),
+    responses((status = 200, body = PolicyRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PolicyRecord>, ApiError> {
+    let found = state.escalator.store().policy(id).await.map_err(EngineError::from)?;
+    found
+        .map(Json)
+        .ok_or_else(|| EngineError::not_found("SLA policy", id).into())
+}
+
+/// Replace an SLA policy.
+#[utoipa::path(put, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
+    responses((status = 200, body = PolicyRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PolicyInput>,
+) -> Result<Json<PolicyRecord>, ApiError> {
+    Ok(Json(state.escalator.update_policy(id, &input, &actor).await?))
+}
+
+/// Create an escalation chain.
+#[utoipa::path(post, path = "/api/v1/escalation-chains", tag = "policies", request_body = ChainInput,
+    responses((status = 201, body = ChainRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_chain(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(input): ApiJson<ChainInput>,
+) -> Result<(StatusCode, Json<ChainRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.escalator.create_chain(&input, &actor).await?),
+    ))
+}
+
+/// All escalation chains.
+#[utoipa::path(get, path = "/api/v1/escalation-chains", tag = "policies",
+    responses((status = 200, body = [ChainRecord]), (status = 401)), security(("bearer" = [])))]
+pub async fn list_chains(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+) -> Result<Json<Vec<ChainRecord>>, ApiError> {
+    Ok(Json(state.escalator.store().chains().await.map_err(EngineError::from)?))
+}
+
+/// One escalation chain.
+#[utoipa::path(get, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)),
+    responses((status = 200, body = ChainRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn get_chain(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ChainRecord>, ApiError> {
+    let found = state.escalator.store().chain(id).await.map_err(EngineError::from)?;
+    found
+        .map(Json)
+        .ok_or_else(|| EngineError::not_found("escalation chain", id).into())
+}
+
+/// Replace an escalation chain.
+#[utoipa::path(put, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)), request_body = ChainInput,
+    responses((status = 200, body = ChainRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_chain(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ChainInput>,
+) -> Result<Json<ChainRecord>, ApiError> {
+    Ok(Json(state.escalator.update_chain(id, &input, &actor).await?))
+}

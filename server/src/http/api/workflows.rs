@@ -1,0 +1,242 @@
+//! `/workflows`: source systems push pending approvals and report stage changes;
+//! `/escalations/run` runs a tick on demand.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use escalator_domain::{SlaStatus, WorkflowStatus};
+use escalator_engine::workflows::{ActionRequest, CreateWorkflow, Timeline, WorkflowView};
+use escalator_engine::TickSummary;
+use escalator_storage::WorkflowFilter;
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::{page_limit, Page};
+use crate::http::{ApiError, AppState};
+
+/// Filters of `GET /workflows`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkflowQuery {
+    /// pending, escalated, on_hold, completed or cancelled.
+    pub status: Option<WorkflowStatus>,
+    /// ok, warning, breached or paused (open workflows, evaluated now).
+    pub sla_status: Option<SlaStatus>,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    /// The previous page's `next_before_id`.
+    pub before_id: Option<i64>,
+}
+
+/// A workflow with its timeline.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkflowDetail {
+    #[serde(flatten)]
+    pub workflow: WorkflowView,
+    pub timeline: Timeline,
+}
+
+/// Body of `/complete`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    pub note: Option<String>,
+}
+
+/// Body of `/advance`: the next stage restarts the SLA clock, optionally under another policy.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceBody {
+    pub stage: String,
+    pub policy_id: Option<i64>,
+    pub assignee: Option<String>,
+}
+
+/// Body of `/reassign`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignBody {
+    pub assignee: String,
+    pub reason: Option<String>,
+}
+
+/// Body of `/cancel`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    pub reason: Option<String>,
+}
+
+/// Start watching a workflow. With an `Idempotency-Key` header, repeating the request
+/// returns the workflow it created (200) instead of 409.
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = CreateWorkflow,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = WorkflowView, description = "created"), (status = 200, body = WorkflowView, description = "replayed"),
+        (status = 400), (status = 401), (status = 403), (status = 409, description = "external_id exists"), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<CreateWorkflow>,
+) -> Result<(StatusCode, Json<WorkflowView>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    let created = state.escalator.create_workflow(&input, &actor, key).await?;
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(created.view)))
+}
+
+/// Workflows the caller may see, newest first, with their SLA state now.
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", params(WorkflowQuery),
+    responses((status = 200, body = Page<WorkflowView>), (status = 400), (status = 401), (status = 422)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(q): ApiQuery<WorkflowQuery>,
+) -> Result<Json<Page<WorkflowView>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let filter = WorkflowFilter {
+        status: q.status,
+        sla_status: q.sla_status,
+        department: q.department,
+        assignee: q.assignee.map(|a| a.trim().to_lowercase()),
+        before_id: q.before_id,
+        limit,
+        ..WorkflowFilter::default()
+    };
+    let items = state.escalator.workflows(filter, &actor).await?;
+    Ok(Json(Page::new(items, limit, |w| w.workflow.id)))
+}
+
+/// One workflow, its SLA state and its timeline (audit entries, reminders, notifications).
+#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", params(("id" = i64, Path)),
+    responses((status = 200, body = WorkflowDetail), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<WorkflowDetail>, ApiError> {
+    let (workflow, timeline) = state.escalator.workflow_with_timeline(id, &actor).await?;
+    Ok(Json(WorkflowDetail { workflow, timeline }))
+}
+
+async fn act(
+    state: &AppState,
+    actor: &escalator_engine::Actor,
+    id: i64,
+    request: ActionRequest,
+) -> Result<Json<WorkflowView>, ApiError> {
+    Ok(Json(state.escalator.act(id, &request, actor).await?))
+}
+
+/// The current stage is approved: the workflow is closed.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/complete", tag = "workflows", params(("id" = i64, Path)),
+    request_body(content = CompleteBody, description = "optional"),
+    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409, description = "illegal transition")),
+    security(("bearer" = [])))]
+pub async fn complete(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CompleteBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    act(&state, &actor, id, ActionRequest::Complete { note: body.note }).await
+}
+
+/// Move to the next stage: restarts the SLA clock at level 0.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/advance", tag = "workflows", params(("id" = i64, Path)), request_body = AdvanceBody,
+    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn advance(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AdvanceBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let request = ActionRequest::Advance {
+        stage: body.stage,
+        policy_id: body.policy_id,
+        assignee: body.assignee,
+    };
+    act(&state, &actor, id, request).await
+}
+
+/// Give the workflow to someone else (the SLA clock keeps running).
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/reassign", tag = "workflows", params(("id" = i64, Path)), request_body = ReassignBody,
+    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn reassign(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReassignBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    act(
+        &state,
+        &actor,
+        id,
+        ActionRequest::Reassign {
+            assignee: body.assignee,
+            reason: body.reason,
+        },
+    )
+    .await
+}
+
+/// Stop watching the workflow.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/cancel", tag = "workflows", params(("id" = i64, Path)),
+    request_body(content = CancelBody, description = "optional"),
+    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
+}
+
+/// Run one escalation tick now (admins); the same summary as `escalator tick --json`.
+#[utoipa::path(post, path = "/api/v1/escalations/run", tag = "escalations",
+    responses((status = 200, body = TickSummary), (status = 401), (status = 403)), security(("bearer" = [])))]
+pub async fn run_escalations(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<TickSummary>, ApiError> {
+    actor.require_admin()?;
+    let summary = state.escalator.tick().await?;
+    if let Err(err) = state.escalator.refresh_gauges().await {
+        tracing::warn!(%err, "could not refresh gauges");
+    }
+    Ok(Json(summary))
+}
+
+/// Parses an RFC 3339 instant for the audit filters.
+pub(super) fn instant(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    raw.map(|r| {
+        DateTime::parse_from_rfc3339(r)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_request",
+                    format!("not an RFC 3339 time: {e}"),
+                )
+                .with_field(field)
+            })
+    })
+    .transpose()
+}
