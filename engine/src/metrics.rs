@@ -86,6 +86,8 @@ impl Metrics {
         )?;
         build_info.set(1);
         registry.register(Box::new(build_info))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
 
         let metrics = Self {
             checked: counter("workflow_tasks_checked_total", "Due workflows checked by ticks.")?,
@@ -154,6 +156,11 @@ impl Metrics {
         for kind in ["notification", "event"] {
             metrics.outbox_pending.with_label_values(&[kind]).set(0);
             metrics.outbox_dead.with_label_values(&[kind]).set(0);
+        }
+        // Zero series for every channel, so rates and alerts work before the first message.
+        for channel in ["log", "email", "in_app", "webhook", "sms"] {
+            metrics.notifications_sent.with_label_values(&[channel]);
+            metrics.notification_failures.with_label_values(&[channel]);
         }
         for outcome in ["ok", "error", "skipped"] {
             metrics.ticks.with_label_values(&[outcome]);
