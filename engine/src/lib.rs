@@ -9,6 +9,7 @@ pub mod demo;
 pub mod directory;
 mod error;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod scheduler;
 mod service;

@@ -1,54 +1,18 @@
-//! Delivery of the transactional outbox: claim rows, hand each to the [`Sink`], mark
-//! them delivered, or schedule a retry with exponential backoff, or dead-letter them.
+//! Delivery of the transactional outbox: claim rows, route new messages to their
+//! channels, hand each delivery row to its [`Channel`](crate::notify::Channel), mark it
+//! delivered, or schedule a retry with exponential backoff, or dead-letter it.
 //! Nothing is dropped: a row leaves `pending` only as `delivered` or `dead`.
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::TimeDelta;
 use escalator_storage::OutboxMessage;
 use serde::{Deserialize, Serialize};
 
+use crate::notify::DeliveryError;
+
 use crate::clock::now;
 use crate::{EngineResult, Escalator};
-
-/// Why a delivery failed; the message is stored on the row and shown to admins.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct DeliveryError(pub String);
-
-/// Where outbox rows go: the channels (e-mail, in-app, webhooks, SMS) implement this.
-#[async_trait]
-pub trait Sink: Send + Sync + 'static {
-    /// The `channel` label of this sink's metrics.
-    fn channel(&self) -> &'static str;
-    /// Delivers one message. Must be safe to call again for the same row after a crash
-    /// (the row's id and dedupe key identify a re-send).
-    async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError>;
-}
-
-/// A sink that writes each message to the log; the default until channels are configured.
-#[derive(Debug, Default)]
-pub struct LogSink;
-
-#[async_trait]
-impl Sink for LogSink {
-    fn channel(&self) -> &'static str {
-        "log"
-    }
-
-    async fn deliver(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
-        tracing::info!(
-            outbox_id = m.id,
-            topic = %m.topic,
-            kind = ?m.kind,
-            workflow_id = ?m.workflow_id,
-            payload = %m.payload,
-            "delivered"
-        );
-        Ok(())
-    }
-}
 
 /// Exponential backoff with a cap and a maximum number of attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,12 +68,17 @@ impl Escalator {
             if batch.is_empty() {
                 break;
             }
-            let mut delivered = Vec::with_capacity(batch.len());
+            let mut delivered: Vec<(i64, &str)> = Vec::with_capacity(batch.len());
             for message in &batch {
-                match self.sink.deliver(message).await {
-                    Ok(()) => delivered.push(message.id),
+                let Some(channel_name) = message.channel.as_deref() else {
+                    let rows = self.channels.route(message);
+                    self.store.expand_outbox(message, &rows, now).await?;
+                    continue;
+                };
+                match self.deliver_one(channel_name, message).await {
+                    Ok(()) => delivered.push((message.id, channel_name)),
                     Err(err) => {
-                        self.metrics.record_delivery_failure(self.sink.channel());
+                        self.metrics.record_delivery_failure(channel_name);
                         match self.config.backoff.retry_after(message.attempts) {
                             Some(wait) => {
                                 summary.retried += 1;
@@ -126,11 +95,21 @@ impl Escalator {
                     }
                 }
             }
-            self.store.outbox_delivered(&delivered, now).await?;
-            self.metrics.record_delivered(self.sink.channel(), delivered.len());
+            let ids: Vec<i64> = delivered.iter().map(|(id, _)| *id).collect();
+            self.store.outbox_delivered(&ids, now).await?;
+            for (_, channel) in &delivered {
+                self.metrics.record_delivered(channel, 1);
+            }
             summary.delivered += delivered.len() as u64;
         }
         Ok(summary)
+    }
+
+    async fn deliver_one(&self, channel: &str, message: &OutboxMessage) -> Result<(), DeliveryError> {
+        match self.channels.get(channel) {
+            Some(c) => c.deliver(message).await,
+            None => Err(DeliveryError(format!("channel {channel:?} is not configured"))),
+        }
     }
 }
 

@@ -4,7 +4,8 @@ use std::time::Duration;
 use escalator_storage::Store;
 
 use crate::metrics::Metrics;
-use crate::outbox::{Backoff, Sink};
+use crate::notify::Channels;
+use crate::outbox::Backoff;
 use crate::scheduler::DeliveryQueue;
 
 /// Engine settings; the server fills them from its configuration.
@@ -50,18 +51,18 @@ fn instance_name() -> String {
 #[derive(Clone)]
 pub struct Escalator {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) sink: Arc<dyn Sink>,
+    pub(crate) channels: Arc<Channels>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: Arc<EngineConfig>,
     pub(crate) queue: Option<DeliveryQueue>,
 }
 
 impl Escalator {
-    /// An engine over `store` delivering through `sink`.
-    pub fn new(store: Arc<dyn Store>, sink: Arc<dyn Sink>, metrics: Arc<Metrics>, config: EngineConfig) -> Self {
+    /// An engine over `store` delivering through `channels`.
+    pub fn new(store: Arc<dyn Store>, channels: Channels, metrics: Arc<Metrics>, config: EngineConfig) -> Self {
         Self {
             store,
-            sink,
+            channels: Arc::new(channels),
             metrics,
             config: Arc::new(config),
             queue: None,

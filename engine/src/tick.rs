@@ -402,6 +402,7 @@ fn outbox(kind: OutboxKind, topic: &str, payload: Value, dedupe_key: String) -> 
         topic: topic.into(),
         payload,
         dedupe_key,
+        channel: None,
     }
 }
 

@@ -74,15 +74,8 @@ impl Escalator {
                 "department heads create workflows of their own department only".into(),
             ));
         }
-        if let Some(key) = idempotency_key {
-            if let Some(existing) = self.store.workflow_by_external_id(input.external_id.trim()).await? {
-                if existing.idempotency_key.as_deref() == Some(key) {
-                    return Ok(Created {
-                        view: self.view(existing).await?,
-                        replayed: true,
-                    });
-                }
-            }
+        if let Some(created) = self.replay(input.external_id.trim(), idempotency_key).await? {
+            return Ok(created);
         }
         let now = now();
         let external_id = text("external_id", &input.external_id, 200)?;
@@ -160,16 +153,38 @@ impl Escalator {
             }),
             at: now,
         };
-        let workflow = store.insert_workflow(&new, &audit).await.map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                EngineError::Conflict(format!("a workflow with external_id {:?} exists", new.external_id))
+        let workflow = match store.insert_workflow(&new, &audit).await {
+            Ok(workflow) => workflow,
+            Err(StoreError::Conflict(_)) => {
+                // A retry that raced the first request with the same key: replay the winner.
+                if let Some(created) = self.replay(&new.external_id, idempotency_key).await? {
+                    return Ok(created);
+                }
+                return Err(EngineError::Conflict(format!(
+                    "a workflow with external_id {:?} exists",
+                    new.external_id
+                )));
             }
-            other => other.into(),
-        })?;
+            Err(other) => return Err(other.into()),
+        };
         Ok(Created {
             view: WorkflowView { workflow, sla },
             replayed: false,
         })
+    }
+
+    /// The workflow an earlier create with this idempotency key made, if any.
+    async fn replay(&self, external_id: &str, idempotency_key: Option<&str>) -> EngineResult<Option<Created>> {
+        let Some(key) = idempotency_key else {
+            return Ok(None);
+        };
+        match self.store.workflow_by_external_id(external_id).await? {
+            Some(existing) if existing.idempotency_key.as_deref() == Some(key) => Ok(Some(Created {
+                view: self.view(existing).await?,
+                replayed: true,
+            })),
+            _ => Ok(None),
+        }
     }
 
     /// A workflow with its SLA state now, if the actor may see it (else "not found",
@@ -383,6 +398,7 @@ impl Escalator {
             topic: format!("workflow.{}", past_tense(request.action())),
             payload: payload.clone(),
             dedupe_key: format!("{key}:event"),
+            channel: None,
         }];
         if let Some(to) = notify.filter(|to| *to != actor.email) {
             let mut message = payload;
@@ -394,6 +410,7 @@ impl Escalator {
                 topic: "workflow.assigned".into(),
                 payload: message,
                 dedupe_key: format!("{key}:notify"),
+                channel: None,
             });
         }
         Ok(WorkflowChange {

@@ -9,7 +9,8 @@ use escalator_domain::{
     Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
     WorkflowStatus,
 };
-use escalator_engine::outbox::{Backoff, DeliveryError, LogSink, Sink};
+use escalator_engine::notify::{Channel, Channels, DeliveryError, LogChannel};
+use escalator_engine::outbox::Backoff;
 use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{EngineConfig, EngineError, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
@@ -45,11 +46,11 @@ on_both!(
 /// Backoff of the test engines: long enough that one delivery round does not retry.
 const RETRY: std::time::Duration = std::time::Duration::from_millis(300);
 
-fn engine(db: &TestDb, sink: Arc<dyn Sink>) -> Escalator {
+fn engine(db: &TestDb, sink: Arc<dyn Channel>) -> Escalator {
     engine_on(db.store.clone(), sink)
 }
 
-fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Sink>) -> Escalator {
+fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Channel>) -> Escalator {
     let config = EngineConfig {
         batch_size: 3, // small batches exercise the cursor
         backoff: Backoff {
@@ -59,7 +60,12 @@ fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Sink>) -> E
         },
         ..EngineConfig::default()
     };
-    Escalator::new(store, sink, Arc::new(Metrics::new(900.0).unwrap()), config)
+    Escalator::new(
+        store,
+        Channels::only(sink),
+        Arc::new(Metrics::new(900.0).unwrap()),
+        config,
+    )
 }
 
 fn api() -> escalator_engine::Actor {
@@ -149,7 +155,7 @@ async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry
 }
 
 async fn the_demo_reminds_and_escalates_once(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let loaded = e.load_demo().await.unwrap();
     assert!(loaded.workflows_created >= 3);
     let first = e.tick().await.unwrap();
@@ -173,7 +179,7 @@ async fn the_demo_reminds_and_escalates_once(db: TestDb) {
 }
 
 async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let created = e
         .create_workflow(&input("PO-48", "mgr@x.io", 48, refs), &api(), None)
@@ -220,7 +226,7 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
 }
 
 async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(&e, vec![Target::ManagerOf, Target::DepartmentHead]).await;
     // solo@ has no manager: level 1 cannot resolve, level 2 (the head) takes it.
     let w = e
@@ -238,7 +244,7 @@ async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {
 }
 
 async fn an_exhausted_chain_is_audited_once(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(
         &e,
         vec![Target::User {
@@ -266,7 +272,7 @@ async fn an_exhausted_chain_is_audited_once(db: TestDb) {
 }
 
 async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -309,7 +315,7 @@ async fn one_failing_workflow_does_not_stop_the_tick(db: TestDb) {
 }
 
 async fn bad_input_is_rejected_and_changes_nothing(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let cases: Vec<(&str, CreateWorkflow)> = vec![
         (
@@ -369,8 +375,8 @@ struct FlakySink {
 }
 
 #[async_trait]
-impl Sink for FlakySink {
-    fn channel(&self) -> &'static str {
+impl Channel for FlakySink {
+    fn name(&self) -> &'static str {
         "test"
     }
     async fn deliver(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
@@ -428,7 +434,7 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
 }
 
 async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
-    let e = engine(&db, Arc::new(LogSink));
+    let e = engine(&db, Arc::new(LogChannel));
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     let n = 40;
     for i in 0..n {
@@ -438,7 +444,7 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     }
     // Two "replicas" (separate engines on separate pools) tick at once, without the lease,
     // so only the version checks and once-only claims stand between them.
-    let e2 = engine_on(escalator_storage::connect(&db.url).await.unwrap(), Arc::new(LogSink));
+    let e2 = engine_on(escalator_storage::connect(&db.url).await.unwrap(), Arc::new(LogChannel));
     let (a, b) = tokio::join!(
         tokio::spawn({
             let e = e.clone();

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use escalator_engine::notify::{SmtpConfig, SmtpSecurity};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::scheduler::SchedulerConfig;
 use escalator_engine::EngineConfig;
@@ -53,6 +54,20 @@ pub struct Config {
     pub log_format: String,
     /// `LEPTOS_SITE_ROOT`: where the built UI (`pkg/`) lives.
     pub site_root: Option<PathBuf>,
+    /// `ESCALATOR_PUBLIC_URL`: the UI's external address, for links in messages.
+    pub public_url: Option<String>,
+    /// `ESCALATOR_SMTP_HOST`: e-mail is sent only when set.
+    pub smtp_host: Option<String>,
+    /// `ESCALATOR_SMTP_PORT`.
+    pub smtp_port: u16,
+    /// `ESCALATOR_SMTP_SECURITY`: `none`, `starttls` or `tls`.
+    pub smtp_security: SmtpSecurity,
+    /// `ESCALATOR_SMTP_USERNAME`.
+    pub smtp_username: Option<String>,
+    /// `ESCALATOR_SMTP_PASSWORD`.
+    pub smtp_password: Option<String>,
+    /// `ESCALATOR_SMTP_FROM`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -70,6 +85,13 @@ impl Default for Config {
             outbox_sweep_seconds: 15,
             log_format: "text".into(),
             site_root: None,
+            public_url: None,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Escalator <escalator@localhost>".into(),
         }
     }
 }
@@ -152,6 +174,38 @@ impl Config {
         if let Some(v) = lookup("LEPTOS_SITE_ROOT") {
             self.site_root = Some(PathBuf::from(v));
         }
+        if let Some(v) = lookup("ESCALATOR_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_HOST") {
+            self.smtp_host = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_PORT") {
+            self.smtp_port = parse("ESCALATOR_SMTP_PORT", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_SECURITY") {
+            self.smtp_security = match v.as_str() {
+                "none" => SmtpSecurity::None,
+                "starttls" => SmtpSecurity::Starttls,
+                "tls" => SmtpSecurity::Tls,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "ESCALATOR_SMTP_SECURITY",
+                        value: v,
+                        message: "must be none, starttls or tls".into(),
+                    })
+                }
+            };
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_USERNAME") {
+            self.smtp_username = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_PASSWORD") {
+            self.smtp_password = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SMTP_FROM") {
+            self.smtp_from = v;
+        }
         self.validate()
     }
 
@@ -190,6 +244,29 @@ impl Config {
             },
             ..EngineConfig::default()
         }
+    }
+
+    /// The SMTP settings, when e-mail is configured.
+    pub fn smtp(&self) -> Option<SmtpConfig> {
+        let host = self.smtp_host.clone()?;
+        let message_id_domain = self
+            .smtp_from
+            .rsplit('@')
+            .next()
+            .unwrap_or("localhost")
+            .trim_end_matches('>')
+            .to_string();
+        Some(SmtpConfig {
+            host,
+            port: self.smtp_port,
+            security: self.smtp_security,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+            message_id_domain,
+            public_url: self.public_url.clone(),
+            timeout: Duration::from_secs(15),
+        })
     }
 
     /// The scheduler's part.

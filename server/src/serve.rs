@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use escalator_engine::outbox::LogSink;
+use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel};
 use escalator_engine::scheduler::{self, DeliveryQueue};
 use escalator_engine::{EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
@@ -43,7 +43,21 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     store.migrate().await?;
     let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
     let queue = DeliveryQueue::setup(store.pool()).await?;
-    Ok(Escalator::new(store, Arc::new(LogSink), metrics, config.engine()).with_queue(queue))
+    let mut channels = Channels::new()
+        .notifications_to(Arc::new(InAppChannel::new(store.clone())))
+        .events_to(Arc::new(LogChannel));
+    match config.smtp() {
+        Some(smtp) => {
+            let email = SmtpChannel::new(smtp).map_err(|message| ConfigError::Invalid {
+                key: "ESCALATOR_SMTP_*",
+                value: config.smtp_host.clone().unwrap_or_default(),
+                message,
+            })?;
+            channels = channels.notifications_to(Arc::new(email));
+        }
+        None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
+    }
+    Ok(Escalator::new(store, channels, metrics, config.engine()).with_queue(queue))
 }
 
 /// The whole HTTP application: API, health, metrics and UI, with request metrics.

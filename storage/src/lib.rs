@@ -154,6 +154,29 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
     /// Outbox rows by status, for the API and tests.
     async fn outbox(&self, status: Option<OutboxStatus>, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// Replaces an unrouted row by its per-channel delivery rows, atomically.
+    async fn expand_outbox(
+        &self,
+        parent: &OutboxMessage,
+        children: &[NewOutbox],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Stores an in-app notification (once per outbox row).
+    async fn insert_notification(&self, notification: &NewNotification) -> StoreResult<()>;
+    /// A user's in-app notifications, newest first.
+    async fn notifications(
+        &self,
+        user: &str,
+        unread_only: bool,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>>;
+    /// How many of a user's notifications are unread.
+    async fn unread_notifications(&self, user: &str) -> StoreResult<i64>;
+    /// Marks one (or, with `None`, every) notification of a user read; returns how many changed.
+    async fn mark_notifications_read(&self, user: &str, id: Option<i64>, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
+    async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
     /// The earliest `next_attempt_at` of a pending row, if any.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
 

@@ -199,6 +199,8 @@ pub struct NewOutbox {
     pub payload: serde_json::Value,
     /// Unique per logical message: inserting the same key twice is a no-op.
     pub dedupe_key: String,
+    /// The delivery channel; `None` for a message still to be routed to its channels.
+    pub channel: Option<String>,
 }
 
 /// One atomic, version-checked change to a workflow and its side effects.
@@ -301,6 +303,33 @@ pub struct OutboxMessage {
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
+    pub channel: Option<String>,
+}
+
+/// An in-app notification to store.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user: String,
+    pub outbox_id: i64,
+    pub workflow_id: Option<i64>,
+    pub topic: String,
+    pub title: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored in-app notification.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub user: String,
+    pub workflow_id: Option<i64>,
+    pub topic: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 /// Aggregates for the metrics gauges, computed once per tick rather than per scrape.
@@ -598,6 +627,7 @@ pub(crate) struct OutboxRow {
     next_attempt_at: DateTime<Utc>,
     last_error: Option<String>,
     delivered_at: Option<DateTime<Utc>>,
+    channel: Option<String>,
 }
 
 impl TryFrom<OutboxRow> for OutboxMessage {
@@ -626,6 +656,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             next_attempt_at: r.next_attempt_at,
             last_error: r.last_error,
             delivered_at: r.delivered_at,
+            channel: r.channel,
         })
     }
 }
@@ -657,6 +688,34 @@ impl TryFrom<TokenRow> for TokenRecord {
             name: r.name,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: i64,
+    user_email: String,
+    workflow_id: Option<i64>,
+    topic: String,
+    title: String,
+    body: String,
+    created_at: DateTime<Utc>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<NotificationRow> for Notification {
+    type Error = StoreError;
+    fn try_from(r: NotificationRow) -> Result<Self, StoreError> {
+        Ok(Notification {
+            id: r.id,
+            user: r.user_email,
+            workflow_id: r.workflow_id,
+            topic: r.topic,
+            title: r.title,
+            body: r.body,
+            created_at: r.created_at,
+            read_at: r.read_at,
         })
     }
 }

@@ -26,7 +26,7 @@ pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, as
     acknowledged_at, acknowledged_by";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
 pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
-    status, attempts, next_attempt_at, last_error, delivered_at";
+    status, attempts, next_attempt_at, last_error, delivered_at, channel";
 
 /// `$from, $from+1, …` for `n` values, for `IN (…)` lists.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
@@ -442,6 +442,81 @@ macro_rules! impl_store {
                 $crate::records::convert(rows)
             }
 
+            async fn expand_outbox(&self, parent: &$crate::OutboxMessage, children: &[$crate::NewOutbox], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                for child in children {
+                    Self::insert_outbox(&mut tx, child, parent.workflow_id, now).await?;
+                }
+                sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(parent.id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn retry_outbox(&self, id: i64, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND status = 'dead'",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_notification(&self, n: &$crate::NewNotification) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO notifications (user_email, outbox_id, workflow_id, topic, title, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (outbox_id) DO NOTHING",
+                )
+                .bind(&n.user)
+                .bind(n.outbox_id)
+                .bind(n.workflow_id)
+                .bind(&n.topic)
+                .bind(&n.title)
+                .bind(&n.body)
+                .bind(n.at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn notifications(&self, user: &str, unread_only: bool, before_id: Option<i64>, limit: i64) -> $crate::StoreResult<Vec<$crate::Notification>> {
+                let rows = sqlx::query_as::<_, $crate::records::NotificationRow>(
+                    "SELECT id, user_email, workflow_id, topic, title, body, created_at, read_at FROM notifications \
+                     WHERE user_email = $1 AND ($2 = 0 OR read_at IS NULL) AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+                )
+                .bind(user)
+                .bind(i64::from(unread_only))
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn unread_notifications(&self, user: &str) -> $crate::StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_email = $1 AND read_at IS NULL")
+                    .bind(user)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn mark_notifications_read(&self, user: &str, id: Option<i64>, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<u64> {
+                let done = sqlx::query(
+                    "UPDATE notifications SET read_at = $1 WHERE user_email = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $3)",
+                )
+                .bind(now)
+                .bind(user)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn next_outbox_attempt(&self) -> $crate::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
                 Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
                     .fetch_one(&self.pool)
@@ -651,6 +726,28 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_outbox(
+                tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
+                o: &$crate::NewOutbox,
+                workflow_id: Option<i64>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $1, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(now)
+                .bind(o.kind.as_str())
+                .bind(&o.topic)
+                .bind(workflow_id)
+                .bind(o.payload.to_string())
+                .bind(&o.dedupe_key)
+                .bind(o.channel.as_deref())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             async fn apply_one(
                 tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
                 c: &$crate::WorkflowChange,
@@ -716,18 +813,7 @@ macro_rules! impl_store {
                     Self::insert_audit(tx, a).await?;
                 }
                 for o in &c.outbox {
-                    sqlx::query(
-                        "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $1) ON CONFLICT (dedupe_key) DO NOTHING",
-                    )
-                    .bind(c.now)
-                    .bind(o.kind.as_str())
-                    .bind(&o.topic)
-                    .bind(c.workflow_id)
-                    .bind(o.payload.to_string())
-                    .bind(&o.dedupe_key)
-                    .execute(&mut **tx)
-                    .await?;
+                    Self::insert_outbox(tx, o, Some(c.workflow_id), c.now).await?;
                 }
                 Ok($crate::Applied::Done)
             }

@@ -156,6 +156,7 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
             topic: "workflow.reminder".into(),
             payload: json!({"to": ["ann@x.io"]}),
             dedupe_key: key.into(),
+            channel: None,
         }],
         now: t0(),
     }

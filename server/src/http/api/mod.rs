@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 mod directory;
 pub mod extract;
+mod notifications;
 mod openapi;
 mod policies;
 mod reminders;
@@ -89,6 +90,11 @@ pub fn routes() -> Router<AppState> {
         .route("/audit-log", get(audit::list))
         .route("/reminders", get(reminders::list))
         .route("/reminders/{id}/ack", post(reminders::acknowledge))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route("/outbox", get(notifications::outbox))
+        .route("/outbox/{id}/retry", post(notifications::retry))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {

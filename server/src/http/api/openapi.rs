@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, directory, policies, reminders, workflows};
+use super::{audit, directory, notifications, policies, reminders, workflows};
 
 /// Escalator's REST API v1.
 #[derive(OpenApi)]
@@ -18,7 +18,9 @@ use super::{audit, directory, policies, reminders, workflows};
         workflows::create, workflows::list, workflows::get,
         workflows::complete, workflows::advance, workflows::reassign, workflows::cancel,
         workflows::run_escalations, audit::list, reminders::list, reminders::acknowledge,
-        document,
+        notifications::list, notifications::mark_read, notifications::mark_all_read,
+        notifications::outbox, notifications::retry,
+        document, crate::http::metrics::render,
     ),
     components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -29,7 +31,9 @@ use super::{audit, directory, policies, reminders, workflows};
         (name = "escalations", description = "The escalation engine"),
         (name = "audit", description = "The append-only audit log"),
         (name = "reminders", description = "SLA warnings sent to assignees"),
+        (name = "notifications", description = "In-app notifications and the delivery outbox"),
         (name = "meta", description = "This document"),
+        (name = "metrics", description = "Prometheus metrics"),
     )
 )]
 pub struct ApiDoc;

@@ -25,7 +25,7 @@ pub struct ReminderQuery {
 }
 
 /// Reminders, newest first.
-#[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", params(ReminderQuery),
+#[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders", params(ReminderQuery),
     responses((status = 200, body = Page<Reminder>), (status = 400), (status = 401)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,

@@ -99,7 +99,7 @@ pub async fn create(
 }
 
 /// Workflows the caller may see, newest first, with their SLA state now.
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", params(WorkflowQuery),
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", operation_id = "list_workflows", params(WorkflowQuery),
     responses((status = 200, body = Page<WorkflowView>), (status = 400), (status = 401), (status = 422)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,

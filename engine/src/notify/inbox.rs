@@ -1,0 +1,68 @@
+//! Services behind the notification bell and the dead-letter view.
+
+use escalator_storage::{Notification, OutboxMessage, OutboxStatus};
+use serde_json::json;
+
+use crate::access::Actor;
+use crate::clock::now;
+use crate::{EngineError, EngineResult, Escalator};
+
+impl Escalator {
+    /// The actor's in-app notifications (newest first) and their unread count.
+    pub async fn notifications(
+        &self,
+        actor: &Actor,
+        unread_only: bool,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> EngineResult<(Vec<Notification>, i64)> {
+        let items = self
+            .store
+            .notifications(&actor.email, unread_only, before_id, limit.clamp(1, 500))
+            .await?;
+        let unread = self.store.unread_notifications(&actor.email).await?;
+        Ok((items, unread))
+    }
+
+    /// Marks one of the actor's notifications (or all, with `None`) read.
+    pub async fn mark_read(&self, actor: &Actor, id: Option<i64>) -> EngineResult<u64> {
+        let changed = self.store.mark_notifications_read(&actor.email, id, now()).await?;
+        if let (Some(id), 0) = (id, changed) {
+            // Unknown, someone else's, or already read: only the first is an error.
+            let mine = self.store.notifications(&actor.email, false, Some(id + 1), 1).await?;
+            if mine.first().map(|n| n.id) != Some(id) {
+                return Err(EngineError::not_found("notification", id));
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Outbox rows by status, for admins (dead letters with their errors).
+    pub async fn outbox(
+        &self,
+        actor: &Actor,
+        status: Option<OutboxStatus>,
+        limit: i64,
+    ) -> EngineResult<Vec<OutboxMessage>> {
+        actor.require_admin()?;
+        Ok(self.store.outbox(status, limit.clamp(1, 500)).await?)
+    }
+
+    /// Sends a dead-lettered message again (admins); audited.
+    pub async fn retry_dead_letter(&self, actor: &Actor, id: i64) -> EngineResult<()> {
+        actor.require_admin()?;
+        if !self.store.retry_outbox(id, now()).await? {
+            return Err(EngineError::not_found("dead-lettered message", id));
+        }
+        let entry = escalator_storage::NewAudit {
+            actor: actor.email.clone(),
+            action: "delivery_retried".into(),
+            workflow_id: None,
+            details: json!({ "outbox_id": id }),
+            at: now(),
+        };
+        self.store.append_audit(&entry).await?;
+        self.request_delivery().await;
+        Ok(())
+    }
+}

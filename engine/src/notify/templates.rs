@@ -1,0 +1,97 @@
+//! Message texts: subject, plain text and HTML from the outbox payload, with minijinja
+//! templates kept next to this file.
+
+use minijinja::Environment;
+use serde_json::Value;
+
+use crate::tick::human;
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("escalated.txt", include_str!("templates/escalated.txt")),
+        ("escalated.html", include_str!("templates/escalated.html")),
+        ("reminder.txt", include_str!("templates/reminder.txt")),
+        ("reminder.html", include_str!("templates/reminder.html")),
+        ("assigned.txt", include_str!("templates/assigned.txt")),
+        ("assigned.html", include_str!("templates/assigned.html")),
+    ] {
+        // The templates are compiled in; a syntax error is caught by the tests below.
+        if let Err(err) = env.add_template(name, source) {
+            tracing::error!(%err, name, "invalid built-in template");
+        }
+    }
+    env
+}
+
+/// Renders a notification payload (`template`, `workflow`, …); `link` is the UI address
+/// of the workflow when a public URL is configured.
+pub fn render(payload: &Value, link: Option<&str>) -> Result<Rendered, String> {
+    let template = payload["template"].as_str().unwrap_or("assigned");
+    let title = payload["workflow"]["title"].as_str().unwrap_or("a workflow");
+    let subject = match template {
+        "escalated" => format!("Urgent: workflow «{title}» escalated to you"),
+        "reminder" => format!("Reminder: workflow «{title}» is due soon"),
+        _ => format!("Workflow «{title}» assigned to you"),
+    };
+    let mut context = payload.clone();
+    context["link"] = link.map_or(Value::Null, |l| Value::String(l.to_string()));
+    for (seconds, text) in [("elapsed_seconds", "elapsed"), ("remaining_seconds", "remaining")] {
+        if let Some(s) = payload[seconds].as_i64() {
+            context[text] = Value::String(human(s.max(0)));
+        }
+    }
+    let env = environment();
+    let render = |name: String| {
+        env.get_template(&name)
+            .and_then(|t| t.render(&context))
+            .map_err(|e| format!("template {name}: {e}"))
+    };
+    Ok(Rendered {
+        subject,
+        text: render(format!("{template}.txt"))?,
+        html: render(format!("{template}.html"))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_template_renders() {
+        let workflow = json!({"title": "Office chairs", "type": "purchase", "external_id": "PO-9", "stage": "Manager Approval",
+            "initiator": "ivan@x.io", "department": "finance"});
+        for template in ["escalated", "reminder", "assigned"] {
+            let payload = json!({"template": template, "workflow": workflow, "elapsed_seconds": 172800, "remaining_seconds": 3600,
+                "due_at": "2026-11-26T10:00:00Z", "from_assignee": "mike@x.io", "level": 1, "actor": "dana@x.io"});
+            let r = render(&payload, Some("http://localhost:3000/workflows/9")).unwrap();
+            assert!(r.subject.contains("Office chairs"), "{template}: {}", r.subject);
+            assert!(r.text.contains("PO-9") && r.html.contains("PO-9"), "{template}");
+            assert!(r.text.contains("http://localhost:3000/workflows/9"), "{template}");
+        }
+        let escalated = render(
+            &json!({"template": "escalated", "workflow": workflow, "elapsed_seconds": 172800}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(escalated.subject, "Urgent: workflow «Office chairs» escalated to you");
+        assert!(escalated.text.contains("after 48h"), "{}", escalated.text);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let payload = json!({"template": "assigned", "workflow": {"title": "<script>x</script>", "external_id": "1", "stage": "s"}, "actor": "a"});
+        let r = render(&payload, None).unwrap();
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+    }
+}

@@ -1,0 +1,364 @@
+//! E-mail against a real SMTP server (Debian's python3-aiosmtpd, started here): the seed's
+//! escalation mail, and an SMTP outage that delays every message but loses and doubles none.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::{TimeDelta, Utc};
+use escalator_domain::{
+    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
+};
+use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel, SmtpConfig, SmtpSecurity};
+use escalator_engine::outbox::Backoff;
+use escalator_engine::workflows::CreateWorkflow;
+use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
+use escalator_storage::testing::TestDb;
+use escalator_storage::OutboxStatus;
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    the_escalation_mail_reaches_the_head_with_copies,
+    an_smtp_outage_delays_but_never_drops_or_doubles
+);
+
+const RETRY: Duration = Duration::from_millis(300);
+
+/// A real SMTP server writing every message it accepts into a maildir.
+struct SmtpServer {
+    child: Option<Child>,
+    port: u16,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn port() -> u16 {
+        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    /// Not started yet: the port refuses connections.
+    fn stopped() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        Self {
+            child: None,
+            port: Self::port(),
+            maildir,
+            _dir: dir,
+        }
+    }
+
+    fn start(&mut self) {
+        // Debian's interpreter: python3-aiosmtpd installs there, not into a pyenv or venv one.
+        let python = if Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        };
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (Debian package python3-aiosmtpd) must be installed");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    fn messages(&self) -> Vec<String> {
+        let new = self.maildir.join("new");
+        let Ok(entries) = std::fs::read_dir(&new) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files.iter().map(|p| read(p)).collect()
+    }
+}
+
+fn read(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A header's value, unfolded, with RFC 2047 encoded words decoded.
+fn header(message: &str, name: &str) -> Option<String> {
+    let head = message.split("\n\n").next().unwrap_or_default().replace("\r\n", "\n");
+    let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
+    let line = unfolded
+        .lines()
+        .find(|l| l.to_lowercase().starts_with(&format!("{}:", name.to_lowercase())))?;
+    Some(decode_words(line[name.len() + 1..].trim()))
+}
+
+fn decode_words(value: &str) -> String {
+    // Whitespace between two encoded words is dropped; any other is kept (RFC 2047 §6.2).
+    let mut out = String::new();
+    let mut previous_encoded = false;
+    for (i, word) in value.split(' ').enumerate() {
+        let lower = word.to_lowercase();
+        let encoded = lower.starts_with("=?utf-8?") && word.ends_with("?=") && word.len() > 10;
+        if i > 0 && !(encoded && previous_encoded) {
+            out.push(' ');
+        }
+        if encoded {
+            let inner = &word[8..word.len() - 2];
+            let (kind, data) = inner.split_at(1);
+            let data = &data[1..];
+            let bytes = if kind.eq_ignore_ascii_case("b") {
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap_or_default()
+            } else {
+                quoted_printable(&data.replace('_', " "))
+            };
+            out.push_str(&String::from_utf8_lossy(&bytes));
+        } else {
+            out.push_str(word);
+        }
+        previous_encoded = encoded;
+    }
+    out
+}
+
+fn quoted_printable(s: &str) -> Vec<u8> {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+fn engine(db: &TestDb, smtp_port: u16) -> Escalator {
+    let email = SmtpChannel::new(SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: smtp_port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "Escalator <escalator@acme.example>".into(),
+        message_id_domain: "acme.example".into(),
+        public_url: Some("http://escalator.acme.example".into()),
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let channels = Channels::new()
+        .notifications_to(Arc::new(InAppChannel::new(db.store.clone())))
+        .notifications_to(Arc::new(email))
+        .events_to(Arc::new(LogChannel));
+    let config = EngineConfig {
+        backoff: Backoff {
+            base: RETRY,
+            cap: RETRY,
+            max_attempts: 50,
+        },
+        ..EngineConfig::default()
+    };
+    Escalator::new(
+        db.store.clone(),
+        channels,
+        Arc::new(Metrics::new(900.0).unwrap()),
+        config,
+    )
+}
+
+/// The seed's scenario: a workflow 48 h at "Manager Approval" under a 24 h SLA.
+async fn seed_scenario(e: &Escalator, n: usize) {
+    let s = e.store();
+    let now = Utc::now();
+    let email = |x: &str| Email::parse(x).unwrap();
+    let key = DepartmentKey::parse("finance").unwrap();
+    s.upsert_department(
+        &Department {
+            key: key.clone(),
+            name: "Finance".into(),
+            head: Some(email("dana.head@acme.example")),
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    for (who, role) in [
+        ("dana.head@acme.example", Role::DepartmentHead),
+        ("mike.manager@acme.example", Role::Approver),
+        ("ivan@acme.example", Role::Viewer),
+    ] {
+        let user = User {
+            email: email(who),
+            name: who.into(),
+            role,
+            department: Some(key.clone()),
+            manager: None,
+        };
+        s.upsert_user(&user, now).await.unwrap();
+    }
+    let policy = s
+        .create_policy(
+            &SlaPolicy::new("24h", 86400, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let chain = s
+        .create_chain(
+            &EscalationChain::new(
+                "head",
+                vec![Level {
+                    target: Target::DepartmentHead,
+                    time_limit_seconds: 28800,
+                }],
+            )
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    for i in 0..n {
+        let input = CreateWorkflow {
+            external_id: format!("PO-{i}"),
+            workflow_type: "purchase".into(),
+            title: format!("Office furniture {i}"),
+            stage: "Manager Approval".into(),
+            department: "finance".into(),
+            initiator: "ivan@acme.example".into(),
+            assignee: "mike.manager@acme.example".into(),
+            policy_id: policy.id,
+            chain_id: chain.id,
+            started_at: Some(now - TimeDelta::hours(48)),
+        };
+        e.create_workflow(&input, &Actor::internal("test"), None).await.unwrap();
+    }
+    assert_eq!(e.tick().await.unwrap().escalated, n as u64);
+}
+
+async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
+    let mut smtp = SmtpServer::stopped();
+    smtp.start();
+    let e = engine(&db, smtp.port);
+    seed_scenario(&e, 1).await;
+    let summary = e.deliver_outbox().await.unwrap();
+    assert_eq!(summary.retried, 0, "{summary:?}");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one e-mail for one escalation");
+    let mail = &mails[0];
+    assert_eq!(header(mail, "To").as_deref(), Some("dana.head@acme.example"));
+    assert_eq!(
+        header(mail, "Cc").as_deref(),
+        Some("mike.manager@acme.example, ivan@acme.example")
+    );
+    assert_eq!(
+        header(mail, "Subject").as_deref(),
+        Some("Urgent: workflow «Office furniture 0» escalated to you")
+    );
+    let email_row = e
+        .store()
+        .outbox(Some(OutboxStatus::Delivered), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.channel.as_deref() == Some("email"))
+        .expect("the e-mail delivery row");
+    assert_eq!(
+        header(mail, "Message-ID"),
+        Some(format!("<outbox-{}@acme.example>", email_row.id))
+    );
+    let body = String::from_utf8_lossy(&quoted_printable(mail)).into_owned();
+    assert!(body.contains("breached its SLA after 48h"), "{body}");
+    assert!(body.contains("http://escalator.acme.example/workflows/"), "{body}");
+    // In-app: one notification per addressee, the bell's unread count.
+    for who in [
+        "dana.head@acme.example",
+        "mike.manager@acme.example",
+        "ivan@acme.example",
+    ] {
+        assert_eq!(e.store().unread_notifications(who).await.unwrap(), 1, "{who}");
+    }
+}
+
+async fn an_smtp_outage_delays_but_never_drops_or_doubles(db: TestDb) {
+    let mut smtp = SmtpServer::stopped();
+    let e = engine(&db, smtp.port);
+    seed_scenario(&e, 3).await;
+    let down = e.deliver_outbox().await.unwrap();
+    assert_eq!(down.retried, 3, "every e-mail fails while SMTP is down: {down:?}");
+    assert!(smtp.messages().is_empty());
+    let pending = e.store().outbox(Some(OutboxStatus::Pending), 100).await.unwrap();
+    assert_eq!(
+        pending.iter().filter(|m| m.channel.as_deref() == Some("email")).count(),
+        3
+    );
+    assert!(pending
+        .iter()
+        .all(|m| m.last_error.as_deref().is_some_and(|err| err.starts_with("SMTP"))));
+
+    smtp.start();
+    tokio::time::sleep(RETRY).await;
+    let up = e.deliver_outbox().await.unwrap();
+    assert_eq!((up.delivered, up.retried, up.dead), (3, 0, 0), "{up:?}");
+    tokio::time::sleep(RETRY).await;
+    e.deliver_outbox().await.unwrap();
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 3, "each arrives once");
+    let mut ids: Vec<String> = mails.iter().filter_map(|m| header(m, "Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "three distinct Message-IDs: {ids:?}");
+    assert!(e
+        .store()
+        .outbox(Some(OutboxStatus::Pending), 100)
+        .await
+        .unwrap()
+        .is_empty());
+}

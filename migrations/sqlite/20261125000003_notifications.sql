@@ -1,0 +1,18 @@
+-- Outbox routing: a notification or event row is expanded into one delivery row per
+-- channel (and recipient, for in-app), each retried on its own.
+ALTER TABLE outbox ADD COLUMN channel TEXT;
+
+-- In-app notifications, one per recipient; unique per outbox delivery so a re-send
+-- after a crash does not duplicate it.
+CREATE TABLE notifications (
+    id          INTEGER PRIMARY KEY,
+    user_email  TEXT NOT NULL,
+    outbox_id   INTEGER NOT NULL UNIQUE REFERENCES outbox (id),
+    workflow_id INTEGER REFERENCES workflows (id),
+    topic       TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    read_at     TEXT
+);
+CREATE INDEX notifications_user ON notifications (user_email, id);

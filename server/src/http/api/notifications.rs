@@ -1,0 +1,116 @@
+//! `/notifications` (the caller's in-app bell) and `/outbox` (admins: dead letters, retry).
+
+use axum::extract::State;
+use axum::Json;
+use escalator_storage::{Notification, OutboxMessage, OutboxStatus};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::extract::{ApiPath, ApiQuery};
+use super::page_limit;
+use crate::http::{ApiError, AppState};
+
+/// Filters of `GET /notifications`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    /// Only unread ones.
+    #[serde(default)]
+    pub unread: bool,
+    pub limit: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+/// A page of notifications and the unread count for the bell.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    pub unread: i64,
+    pub next_before_id: Option<i64>,
+}
+
+/// How many notifications a call marked read.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Marked {
+    pub marked: u64,
+}
+
+/// The caller's in-app notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationQuery),
+    responses((status = 200, body = NotificationPage), (status = 400), (status = 401)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> Result<Json<NotificationPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let (items, unread) = state
+        .escalator
+        .notifications(&actor, q.unread, q.before_id, limit)
+        .await?;
+    let next_before_id = if items.len() as i64 == limit {
+        items.last().map(|n| n.id)
+    } else {
+        None
+    };
+    Ok(Json(NotificationPage {
+        items,
+        unread,
+        next_before_id,
+    }))
+}
+
+/// Mark one notification read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
+    responses((status = 200, body = Marked), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Marked>, ApiError> {
+    Ok(Json(Marked {
+        marked: state.escalator.mark_read(&actor, Some(id)).await?,
+    }))
+}
+
+/// Mark all of the caller's notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications",
+    responses((status = 200, body = Marked), (status = 401)), security(("bearer" = [])))]
+pub async fn mark_all_read(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Marked>, ApiError> {
+    Ok(Json(Marked {
+        marked: state.escalator.mark_read(&actor, None).await?,
+    }))
+}
+
+/// Filters of `GET /outbox`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// pending, delivered or dead.
+    pub status: Option<OutboxStatus>,
+    pub limit: Option<i64>,
+}
+
+/// Outbox rows, oldest first (admins): dead letters show their last error.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "notifications", params(OutboxQuery),
+    responses((status = 200, body = [OutboxMessage]), (status = 400), (status = 401), (status = 403)), security(("bearer" = [])))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
+) -> Result<Json<Vec<OutboxMessage>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    Ok(Json(state.escalator.outbox(&actor, q.status, limit).await?))
+}
+
+/// Send a dead-lettered message again (admins).
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "notifications", params(("id" = i64, Path)),
+    responses((status = 202, description = "queued again"), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    state.escalator.retry_dead_letter(&actor, id).await?;
+    Ok(axum::http::StatusCode::ACCEPTED)
+}
