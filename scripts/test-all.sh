@@ -9,6 +9,9 @@ source scripts/tools.sh
 
 step() { echo; echo "==> $*"; }
 
+step "packages: the SMTP server of the e-mail tests, Prometheus tools"
+apt_install python3-aiosmtpd prometheus prometheus-alertmanager curl
+
 step "services: PostgreSQL"
 ESCALATOR_TEST_PG_URL="$(.ci/postgres.sh)"
 export ESCALATOR_TEST_PG_URL
