@@ -71,7 +71,7 @@ impl Escalator {
             let mut delivered: Vec<(i64, &str)> = Vec::with_capacity(batch.len());
             for message in &batch {
                 let Some(channel_name) = message.channel.as_deref() else {
-                    let rows = self.channels.route(message);
+                    let rows = self.route(message).await?;
                     self.store.expand_outbox(message, &rows, now).await?;
                     continue;
                 };

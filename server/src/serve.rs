@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel};
+use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel, WebhookChannel};
 use escalator_engine::scheduler::{self, DeliveryQueue};
 use escalator_engine::{EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
@@ -45,7 +45,10 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     let queue = DeliveryQueue::setup(store.pool()).await?;
     let mut channels = Channels::new()
         .notifications_to(Arc::new(InAppChannel::new(store.clone())))
-        .events_to(Arc::new(LogChannel));
+        .events_to(Arc::new(LogChannel))
+        .webhooks(Arc::new(
+            WebhookChannel::new(store.clone()).map_err(EngineError::Internal)?,
+        ));
     match config.smtp() {
         Some(smtp) => {
             let email = SmtpChannel::new(smtp).map_err(|message| ConfigError::Invalid {

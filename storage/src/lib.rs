@@ -177,6 +177,24 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_notifications_read(&self, user: &str, id: Option<i64>, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
     async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Registers a webhook endpoint.
+    async fn create_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        event_types: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Webhook>;
+    /// All webhook endpoints, by id.
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// One webhook endpoint.
+    async fn webhook(&self, id: i64) -> StoreResult<Option<Webhook>>;
+    /// Switches an endpoint on or off; false if there is no such endpoint.
+    async fn set_webhook_active(&self, id: i64, active: bool) -> StoreResult<bool>;
+    /// Logs one delivery attempt to a webhook.
+    async fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
+    /// An endpoint's delivery log, newest first.
+    async fn webhook_deliveries(&self, webhook_id: i64, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
     /// The earliest `next_attempt_at` of a pending row, if any.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
 

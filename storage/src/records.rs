@@ -332,6 +332,42 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// A registered webhook endpoint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    /// Shared secret of the HMAC signature; never serialised back to clients.
+    #[serde(skip_serializing)]
+    pub secret: String,
+    /// Topics it receives (`workflow.escalated`, …); empty means every event.
+    pub event_types: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Webhook {
+    /// Whether this endpoint receives events of `topic`.
+    pub fn wants(&self, topic: &str) -> bool {
+        self.active && (self.event_types.is_empty() || self.event_types.iter().any(|t| t == topic))
+    }
+}
+
+/// One attempt to deliver an event to a webhook.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub outbox_id: i64,
+    pub event_id: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub at: DateTime<Utc>,
+}
+
 /// Aggregates for the metrics gauges, computed once per tick rather than per scrape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
@@ -716,6 +752,58 @@ impl TryFrom<NotificationRow> for Notification {
             body: r.body,
             created_at: r.created_at,
             read_at: r.read_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    id: i64,
+    url: String,
+    secret: String,
+    event_types: String,
+    active: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<WebhookRow> for Webhook {
+    type Error = StoreError;
+    fn try_from(r: WebhookRow) -> Result<Self, StoreError> {
+        Ok(Webhook {
+            id: r.id,
+            url: r.url,
+            secret: r.secret,
+            event_types: serde_json::from_str(&r.event_types).map_err(|e| corrupt("webhooks", e))?,
+            active: r.active != 0,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookDeliveryRow {
+    id: i64,
+    webhook_id: i64,
+    outbox_id: i64,
+    event_id: String,
+    status_code: Option<i64>,
+    error: Option<String>,
+    duration_ms: i64,
+    at: DateTime<Utc>,
+}
+
+impl TryFrom<WebhookDeliveryRow> for WebhookDelivery {
+    type Error = StoreError;
+    fn try_from(r: WebhookDeliveryRow) -> Result<Self, StoreError> {
+        Ok(WebhookDelivery {
+            id: r.id,
+            webhook_id: r.webhook_id,
+            outbox_id: r.outbox_id,
+            event_id: r.event_id,
+            status_code: r.status_code,
+            error: r.error,
+            duration_ms: r.duration_ms,
+            at: r.at,
         })
     }
 }

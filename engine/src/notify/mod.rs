@@ -6,6 +6,7 @@ mod email;
 mod in_app;
 mod inbox;
 mod templates;
+mod webhook;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use serde_json::Value;
 pub use email::{SmtpChannel, SmtpConfig, SmtpSecurity};
 pub use in_app::InAppChannel;
 pub use templates::{render, Rendered};
+pub use webhook::{event_data, signature, WebhookChannel};
 
 /// Why a delivery failed; the message is stored on the row and shown to admins.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,12 @@ impl Channels {
     pub fn notifications_to(mut self, channel: Arc<dyn Channel>) -> Self {
         self.for_notifications.push(channel.name());
         self.by_name.insert(channel.name(), channel);
+        self
+    }
+
+    /// Adds the webhook channel: events go to every subscribed endpoint.
+    pub fn webhooks(mut self, channel: Arc<WebhookChannel>) -> Self {
+        self.by_name.insert(webhook::NAME, channel);
         self
     }
 

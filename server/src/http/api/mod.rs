@@ -93,6 +93,15 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route(
+            "/webhooks",
+            post(notifications::register_webhook).get(notifications::list_webhooks),
+        )
+        .route(
+            "/webhooks/{id}",
+            axum::routing::delete(notifications::deactivate_webhook),
+        )
+        .route("/webhooks/{id}/deliveries", get(notifications::webhook_deliveries))
         .route("/outbox", get(notifications::outbox))
         .route("/outbox/{id}/retry", post(notifications::retry))
         .route("/openapi.json", get(openapi::document))

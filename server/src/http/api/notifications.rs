@@ -2,11 +2,12 @@
 
 use axum::extract::State;
 use axum::Json;
-use escalator_storage::{Notification, OutboxMessage, OutboxStatus};
+use escalator_engine::EngineError;
+use escalator_storage::{Notification, OutboxMessage, OutboxStatus, Webhook, WebhookDelivery};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::page_limit;
 use crate::http::{ApiError, AppState};
 
@@ -113,4 +114,87 @@ pub async fn retry(
 ) -> Result<axum::http::StatusCode, ApiError> {
     state.escalator.retry_dead_letter(&actor, id).await?;
     Ok(axum::http::StatusCode::ACCEPTED)
+}
+
+/// Body of `POST /webhooks`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    pub url: String,
+    /// At least 16 characters; generated (and returned once) when omitted.
+    pub secret: Option<String>,
+    /// Topics to receive (e.g. `workflow.escalated`); empty or omitted: every event.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+}
+
+/// A registered webhook with its signing secret (shown only in this response).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisteredWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// Register a webhook endpoint (admins). Events are POSTed as JSON with headers
+/// `X-Escalator-Event`, `X-Escalator-Event-Id`, `X-Escalator-Timestamp` and
+/// `X-Escalator-Signature: sha256=HMAC-SHA256(secret, "{timestamp}.{body}")`.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = WebhookInput,
+    responses((status = 201, body = RegisteredWebhook), (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn register_webhook(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(input): ApiJson<WebhookInput>,
+) -> Result<(axum::http::StatusCode, Json<RegisteredWebhook>), ApiError> {
+    let (webhook, secret) = state
+        .escalator
+        .register_webhook(&actor, &input.url, input.secret.as_deref(), &input.event_types)
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(RegisteredWebhook { webhook, secret }),
+    ))
+}
+
+/// Webhook endpoints (admins).
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "notifications",
+    responses((status = 200, body = [Webhook]), (status = 401), (status = 403)), security(("bearer" = [])))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<Webhook>>, ApiError> {
+    actor.require_admin()?;
+    Ok(Json(
+        state.escalator.store().webhooks().await.map_err(EngineError::from)?,
+    ))
+}
+
+/// Stop sending events to an endpoint (admins); its log is kept.
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "notifications", params(("id" = i64, Path)),
+    responses((status = 200, body = Webhook), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn deactivate_webhook(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Webhook>, ApiError> {
+    Ok(Json(state.escalator.set_webhook_active(&actor, id, false).await?))
+}
+
+/// An endpoint's delivery log, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "notifications", params(("id" = i64, Path)),
+    responses((status = 200, body = [WebhookDelivery]), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+pub async fn webhook_deliveries(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
+    actor.require_admin()?;
+    let store = state.escalator.store();
+    if store.webhook(id).await.map_err(EngineError::from)?.is_none() {
+        return Err(EngineError::not_found("webhook", id).into());
+    }
+    Ok(Json(
+        store.webhook_deliveries(id, 100).await.map_err(EngineError::from)?,
+    ))
 }

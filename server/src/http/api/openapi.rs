@@ -20,6 +20,8 @@ use super::{audit, directory, notifications, policies, reminders, workflows};
         workflows::run_escalations, audit::list, reminders::list, reminders::acknowledge,
         notifications::list, notifications::mark_read, notifications::mark_all_read,
         notifications::outbox, notifications::retry,
+        notifications::register_webhook, notifications::list_webhooks, notifications::deactivate_webhook,
+        notifications::webhook_deliveries,
         document, crate::http::metrics::render,
     ),
     components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
