@@ -74,7 +74,7 @@ impl Escalator {
                 "department heads create workflows of their own department only".into(),
             ));
         }
-        if let Some(created) = self.replay(input.external_id.trim(), idempotency_key).await? {
+        if let Some(created) = self.replay(input.external_id.trim(), idempotency_key, actor).await? {
             return Ok(created);
         }
         let now = now();
@@ -102,6 +102,11 @@ impl Escalator {
             .user(&input.assignee.trim().to_lowercase())
             .await?
             .ok_or_else(|| ValidationError::new("assignee", "not a user in the directory"))?;
+        if actor.role == Role::DepartmentHead && assignee.department.as_ref() != Some(&department.key) {
+            return Err(
+                ValidationError::new("assignee", "department heads assign within their department only").into(),
+            );
+        }
         let policy = store
             .policy(input.policy_id)
             .await?
@@ -157,7 +162,7 @@ impl Escalator {
             Ok(workflow) => workflow,
             Err(StoreError::Conflict(_)) => {
                 // A retry that raced the first request with the same key: replay the winner.
-                if let Some(created) = self.replay(&new.external_id, idempotency_key).await? {
+                if let Some(created) = self.replay(&new.external_id, idempotency_key, actor).await? {
                     return Ok(created);
                 }
                 return Err(EngineError::Conflict(format!(
@@ -174,15 +179,23 @@ impl Escalator {
     }
 
     /// The workflow an earlier create with this idempotency key made, if any.
-    async fn replay(&self, external_id: &str, idempotency_key: Option<&str>) -> EngineResult<Option<Created>> {
+    /// Only for a caller who may see it: a key must not reveal another department's workflow.
+    async fn replay(
+        &self,
+        external_id: &str,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+    ) -> EngineResult<Option<Created>> {
         let Some(key) = idempotency_key else {
             return Ok(None);
         };
         match self.store.workflow_by_external_id(external_id).await? {
-            Some(existing) if existing.idempotency_key.as_deref() == Some(key) => Ok(Some(Created {
-                view: self.view(existing).await?,
-                replayed: true,
-            })),
+            Some(existing) if existing.idempotency_key.as_deref() == Some(key) && actor.can_view(&existing) => {
+                Ok(Some(Created {
+                    view: self.view(existing).await?,
+                    replayed: true,
+                }))
+            }
             _ => Ok(None),
         }
     }

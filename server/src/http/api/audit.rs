@@ -42,7 +42,7 @@ pub async fn list(
     let filter = AuditFilter {
         workflow_id: q.workflow_id,
         action: q.action,
-        actor: q.actor,
+        actor: q.actor.map(|a| a.trim().to_lowercase()),
         from: instant("from", q.from.as_deref())?,
         to: instant("to", q.to.as_deref())?,
         before_id: q.before_id,
