@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod deadlines;
 pub mod demo;
 pub mod directory;
 mod error;

@@ -1,6 +1,7 @@
 //! The jobs inside the server process, run by apalis:
 //! - `tick`: the escalation tick on a cron schedule (UTC, so DST never moves it);
 //! - `outbox-sweep`: delivers outbox rows whose (re)try time has come, every 15 s;
+//! - the deadline watcher ([`crate::deadlines`]): ticks at the next threshold itself;
 //! - `outbox`: a durable job queue in our own database (apalis' SQLite or PostgreSQL
 //!   storage); a change that queues messages pushes a [`DrainOutbox`] job so delivery
 //!   starts at once, even when the change was made by another process (CLI, replica).
@@ -118,6 +119,7 @@ pub async fn run(
     let Some(queue) = escalator.queue.clone() else {
         return Err(EngineError::Queue("the scheduler needs a delivery queue".into()));
     };
+    let escalator_for_watch = escalator.clone();
     let monitor = Monitor::new().shutdown_timeout(Duration::from_secs(60));
     let tick_escalator = escalator.clone();
     let tick_name = format!("tick-{instance}");
@@ -150,11 +152,22 @@ pub async fn run(
                 .build(drain)
         }),
     };
-    monitor
+    // The deadline watcher stops with the monitor: both wait for the same signal.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(crate::deadlines::watch(escalator_for_watch, async move {
+        let mut rx = stop_rx;
+        let _ = rx.wait_for(|stop| *stop).await;
+    }));
+    let result = monitor
         .run_with_signal(async move {
             shutdown.await;
+            let _ = stop_tx.send(true);
             Ok(())
         })
         .await
-        .map_err(|e| EngineError::Queue(e.to_string()))
+        .map_err(|e| EngineError::Queue(e.to_string()));
+    if let Err(err) = watcher.await {
+        tracing::error!(%err, "the deadline watcher panicked");
+    }
+    result
 }

@@ -55,6 +55,8 @@ pub struct Escalator {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: Arc<EngineConfig>,
     pub(crate) queue: Option<DeliveryQueue>,
+    /// Wakes the deadline watcher when a change may have moved the next threshold.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
 }
 
 impl Escalator {
@@ -66,6 +68,7 @@ impl Escalator {
             metrics,
             config: Arc::new(config),
             queue: None,
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -88,6 +91,11 @@ impl Escalator {
     /// The settings.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// Tells the deadline watcher that thresholds may have moved.
+    pub(crate) fn rearm(&self) {
+        self.wake.notify_one();
     }
 
     /// Asks the job queue (if any) to deliver the outbox now; failures only delay delivery,

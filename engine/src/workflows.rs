@@ -172,6 +172,7 @@ impl Escalator {
             }
             Err(other) => return Err(other.into()),
         };
+        self.rearm();
         Ok(Created {
             view: WorkflowView { workflow, sla },
             replayed: false,
@@ -319,6 +320,7 @@ impl Escalator {
             if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Stale) {
                 continue;
             }
+            self.rearm();
             if notifies {
                 self.request_delivery().await;
             }

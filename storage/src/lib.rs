@@ -133,6 +133,8 @@ pub trait Store: Send + Sync + 'static {
         after: Option<DueCursor>,
         limit: i64,
     ) -> StoreResult<Vec<WorkflowRecord>>;
+    /// The earliest `next_check_at` of any workflow (an index look-up): when the engine must wake.
+    async fn next_check_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Applies changes in one transaction, each conditional on its expected version;
     /// an error rolls back the whole batch (the caller retries one by one).
     async fn apply(&self, changes: &[WorkflowChange]) -> StoreResult<Vec<Applied>>;

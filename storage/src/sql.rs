@@ -341,6 +341,12 @@ macro_rules! impl_store {
                 $crate::records::convert(rows)
             }
 
+            async fn next_check_at(&self) -> $crate::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+                Ok(sqlx::query_scalar("SELECT MIN(next_check_at) FROM workflows WHERE next_check_at IS NOT NULL")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
             async fn apply(&self, changes: &[$crate::WorkflowChange]) -> $crate::StoreResult<Vec<$crate::Applied>> {
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let mut outcomes = Vec::with_capacity(changes.len());
