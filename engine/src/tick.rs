@@ -6,14 +6,16 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, Decision, Directory, EscalationChain, SlaPolicy, Subject, Timeline, WorkflowStatus};
+use escalator_domain::{decide, Decision, Directory, EscalationChain, SlaPolicy, Subject, WorkflowStatus};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, NewAudit, NewOutbox, NewReminder, OutboxKind, WorkflowChange, WorkflowRecord,
+    Applied, Claim, ClaimKind, DueCursor, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, WorkflowChange,
+    WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::clock::now;
+use crate::workflows::timeline_of;
 use crate::{EngineResult, Escalator};
 
 /// The actor name of the engine in audit entries.
@@ -132,10 +134,13 @@ impl Escalator {
                 next_check_at: last.state.next_check_at.unwrap_or(now),
                 id: last.id,
             });
+            // Holds of this page only (a workflow resumed after a pause counts around it).
+            let ids: Vec<i64> = due.iter().map(|w| w.id).collect();
+            let holds = self.store.holds(&ids).await?;
             let mut planned = Vec::with_capacity(due.len());
             for workflow in &due {
                 summary.checked += 1;
-                match plan(workflow, &policies, &chains, &directory, now) {
+                match plan(workflow, &policies, &chains, &directory, &holds, now) {
                     Ok(Some(change)) => planned.push(change),
                     Ok(None) => {}
                     Err(reason) => self.record_failure(&mut summary, workflow.id, &reason, now).await,
@@ -210,6 +215,7 @@ fn plan(
     policies: &HashMap<i64, SlaPolicy>,
     chains: &HashMap<i64, EscalationChain>,
     directory: &impl Directory,
+    holds: &[Hold],
     now: DateTime<Utc>,
 ) -> Result<Option<(WorkflowChange, Effect)>, String> {
     let policy = policies
@@ -218,7 +224,7 @@ fn plan(
     let chain = chains
         .get(&w.chain_id)
         .ok_or_else(|| format!("escalation chain {} does not exist", w.chain_id))?;
-    let timeline = Timeline::started(w.state.level_started_at);
+    let timeline = timeline_of(w, holds);
     let subject = Subject {
         status: w.state.status,
         level: w.state.level,
@@ -233,6 +239,7 @@ fn plan(
         state: w.state.clone(),
         claim: None,
         reminder: None,
+        hold: None,
         audit: Vec::new(),
         outbox: Vec::new(),
         now,

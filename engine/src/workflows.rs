@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
-    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, SlaStatus, Timeline as SlaTimeline,
-    ValidationError, WorkflowStatus,
+    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, Timeline as SlaTimeline, ValidationError,
+    WorkflowStatus,
 };
 use escalator_storage::{
-    Applied, AuditEntry, AuditFilter, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage, Reminder,
-    ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
+    Applied, AuditEntry, AuditFilter, Hold, HoldChange, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
+    Reminder, ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -224,6 +224,12 @@ impl Escalator {
 
     /// Evaluates a workflow's current clock.
     pub(crate) async fn sla_of(&self, w: &WorkflowRecord, at: DateTime<Utc>) -> EngineResult<SlaState> {
+        let holds = self.store.holds(&[w.id]).await?;
+        self.clock_with(w, &holds, at).await
+    }
+
+    /// A workflow's clock at `at` with the given holds.
+    async fn clock_with(&self, w: &WorkflowRecord, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
         let policy = self
             .store
             .policy(w.state.policy_id)
@@ -236,7 +242,7 @@ impl Escalator {
             .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
         let policies = HashMap::from([(policy.id, policy.policy)]);
         let chains = HashMap::from([(chain.id, chain.chain)]);
-        clock_of(w, &policies, &chains, at)
+        clock_of(w, &policies, &chains, holds, at)
     }
 
     /// A workflow, its SLA state and everything that happened to it.
@@ -293,10 +299,12 @@ impl Escalator {
             .into_iter()
             .map(|c| (c.id, c.chain))
             .collect();
+        let ids: Vec<i64> = records.iter().map(|w| w.id).collect();
+        let holds = self.store.holds(&ids).await?;
         records
             .into_iter()
             .map(|workflow| {
-                let sla = clock_of(&workflow, &policies, &chains, now)?;
+                let sla = clock_of(&workflow, &policies, &chains, &holds, now)?;
                 Ok(WorkflowView { workflow, sla })
             })
             .collect()
@@ -341,6 +349,7 @@ impl Escalator {
         let mut state = w.state.clone();
         let mut details = serde_json::Map::new();
         let mut notify: Option<String> = None;
+        let mut hold = None;
         match request {
             ActionRequest::Complete { note } => {
                 state.status = WorkflowStatus::Completed;
@@ -385,6 +394,35 @@ impl Escalator {
                 state.next_check_at = Some(sla.warn_at);
                 details.insert("from_stage".into(), json!(w.state.stage));
                 details.insert("to_stage".into(), json!(state.stage));
+                details.insert("due_at".into(), json!(sla.due_at));
+            }
+            ActionRequest::Hold { reason } => {
+                let reason = text("reason", reason, 500)?;
+                state.status = WorkflowStatus::OnHold;
+                state.next_check_at = None;
+                hold = Some(HoldChange::Open {
+                    reason: reason.clone(),
+                    by: actor.email.clone(),
+                    resume_status: w.state.status,
+                });
+                details.insert("reason".into(), json!(reason));
+            }
+            ActionRequest::Resume => {
+                let mut holds = self.store.holds(&[w.id]).await?;
+                let open = holds.iter_mut().find(|h| h.resumed_at.is_none());
+                let resume_status = open.as_ref().map_or(WorkflowStatus::Pending, |h| h.resume_status);
+                if let Some(open) = open {
+                    open.resumed_at = Some(now);
+                    details.insert("paused_seconds".into(), json!((now - open.held_at).num_seconds()));
+                }
+                let sla = self.clock_with(w, &holds, now).await?;
+                state.status = resume_status;
+                state.warn_at = sla.warn_at;
+                state.due_at = sla.due_at;
+                // Due at once if the warning time has passed while on hold; the once-only
+                // reminder claim keeps a reminder already sent from being sent again.
+                state.next_check_at = Some(sla.warn_at);
+                hold = Some(HoldChange::Close);
                 details.insert("due_at".into(), json!(sla.due_at));
             }
             ActionRequest::Reassign { assignee, reason } => {
@@ -434,6 +472,7 @@ impl Escalator {
             state,
             claim: None,
             reminder: None,
+            hold,
             audit: vec![NewAudit {
                 actor: actor.email.clone(),
                 action: action.into(),
@@ -500,6 +539,7 @@ fn clock_of(
     w: &WorkflowRecord,
     policies: &HashMap<i64, SlaPolicy>,
     chains: &HashMap<i64, EscalationChain>,
+    holds: &[Hold],
     at: DateTime<Utc>,
 ) -> EngineResult<SlaState> {
     let policy = policies
@@ -509,11 +549,21 @@ fn clock_of(
         .get(&w.chain_id)
         .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
     let terms = terms_at(policy, chain, w.state.level).unwrap_or_else(|| policy.terms());
-    let mut sla = evaluate(&terms, &SlaTimeline::started(w.state.level_started_at), at);
-    if w.state.status == WorkflowStatus::OnHold {
-        sla.status = SlaStatus::Paused;
+    Ok(evaluate(&terms, &timeline_of(w, holds), at))
+}
+
+/// The clock of a workflow's current level: from the level's start, around its holds.
+pub(crate) fn timeline_of(w: &WorkflowRecord, holds: &[Hold]) -> SlaTimeline {
+    let start = w.state.level_started_at;
+    let pauses = holds
+        .iter()
+        .filter(|h| h.workflow_id == w.id && h.resumed_at.is_none_or(|r| r > start))
+        .map(|h| (h.held_at.max(start), h.resumed_at))
+        .collect();
+    SlaTimeline {
+        started_at: start,
+        pauses,
     }
-    Ok(sla)
 }
 
 /// The result of a create: the workflow, and whether an earlier request with the same
@@ -552,6 +602,10 @@ pub enum ActionRequest {
     Cancel {
         reason: Option<String>,
     },
+    Hold {
+        reason: String,
+    },
+    Resume,
 }
 
 impl ActionRequest {
@@ -562,6 +616,8 @@ impl ActionRequest {
             ActionRequest::Advance { .. } => Action::Advance,
             ActionRequest::Reassign { .. } => Action::Reassign,
             ActionRequest::Cancel { .. } => Action::Cancel,
+            ActionRequest::Hold { .. } => Action::Hold,
+            ActionRequest::Resume => Action::Resume,
         }
     }
 }

@@ -484,3 +484,93 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     assert_eq!(a.escalated + b.escalated, n, "{a:?} {b:?}");
     assert_eq!(audit(&e, "escalate").await.len() as u64, 2 * n);
 }
+
+mod holds {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::paused_time_is_never_counted(
+            escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await,
+        )
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::paused_time_is_never_counted(
+            escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await,
+        )
+        .await;
+    }
+}
+
+async fn paused_time_is_never_counted(db: TestDb) {
+    use escalator_engine::workflows::ActionRequest;
+    let e = engine(&db, Arc::new(LogChannel));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    // 30 h old under a 24 h SLA: breached, but put on hold before any tick.
+    let w = e
+        .create_workflow(&input("H-1", "ann@x.io", 30, refs), &api(), None)
+        .await
+        .unwrap()
+        .view
+        .workflow;
+    let held = e
+        .act(
+            w.id,
+            &ActionRequest::Hold {
+                reason: "waiting for the supplier".into(),
+            },
+            &api(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.workflow.state.status, WorkflowStatus::OnHold);
+    assert_eq!(held.sla.status, escalator_domain::SlaStatus::Paused);
+    let summary = e.tick().await.unwrap();
+    assert_eq!(
+        (summary.checked, summary.escalated),
+        (0, 0),
+        "no escalation while on hold: {summary:?}"
+    );
+    // Holding twice is an illegal transition naming the current status.
+    match e
+        .act(w.id, &ActionRequest::Hold { reason: "again".into() }, &api())
+        .await
+    {
+        Err(EngineError::Transition(t)) => assert_eq!(t.current, WorkflowStatus::OnHold),
+        other => panic!("expected an illegal transition, got {other:?}"),
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let resumed = e.act(w.id, &ActionRequest::Resume, &api()).await.unwrap();
+    assert_eq!(resumed.workflow.state.status, WorkflowStatus::Pending);
+    // The held second is not counted: elapsed stays below 30 h + 1 s of wall time.
+    assert!(
+        resumed.sla.elapsed < TimeDelta::hours(30) + TimeDelta::milliseconds(1000),
+        "{:?}",
+        resumed.sla.elapsed
+    );
+    assert_eq!(
+        resumed.workflow.state.due_at, w.state.due_at,
+        "a pause after the deadline does not move it"
+    );
+    assert_eq!(e.tick().await.unwrap().escalated, 1, "breached once running again");
+    assert_eq!(audit(&e, "hold").await.len(), 1);
+    assert_eq!(audit(&e, "resume").await.len(), 1);
+    assert!(audit(&e, "resume").await[0].details["paused_seconds"].as_i64().unwrap() >= 1);
+
+    // A pause before the deadline pushes it back by exactly the paused time.
+    let fresh = e
+        .create_workflow(&input("H-2", "ann@x.io", 1, refs), &api(), None)
+        .await
+        .unwrap()
+        .view
+        .workflow;
+    e.act(fresh.id, &ActionRequest::Hold { reason: "r".into() }, &api())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let back = e.act(fresh.id, &ActionRequest::Resume, &api()).await.unwrap();
+    let holds = e.store().holds(&[fresh.id]).await.unwrap();
+    let paused = holds[0].resumed_at.unwrap() - holds[0].held_at;
+    assert!(paused >= TimeDelta::milliseconds(1100));
+    assert_eq!(back.workflow.state.due_at, fresh.state.due_at + paused);
+}

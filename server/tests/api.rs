@@ -898,6 +898,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/notifications", &["get"]),
     ("/api/v1/notifications/read-all", &["post"]),
     ("/api/v1/notifications/{id}/read", &["post"]),
+    ("/api/v1/workflows/{id}/hold", &["post"]),
+    ("/api/v1/workflows/{id}/resume", &["post"]),
     ("/api/v1/webhooks", &["get", "post"]),
     ("/api/v1/webhooks/{id}", &["delete"]),
     ("/api/v1/webhooks/{id}/deliveries", &["get"]),

@@ -135,6 +135,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<WorkflowRecord>>;
     /// The earliest `next_check_at` of any workflow (an index look-up): when the engine must wake.
     async fn next_check_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// The holds of some workflows, by workflow then time (for their clocks' timelines).
+    async fn holds(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Hold>>;
     /// Applies changes in one transaction, each conditional on its expected version;
     /// an error rolls back the whole batch (the caller retries one by one).
     async fn apply(&self, changes: &[WorkflowChange]) -> StoreResult<Vec<Applied>>;

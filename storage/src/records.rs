@@ -212,9 +212,36 @@ pub struct WorkflowChange {
     /// When present, the side effects below happen only if this key is new.
     pub claim: Option<Claim>,
     pub reminder: Option<NewReminder>,
+    pub hold: Option<HoldChange>,
     pub audit: Vec<NewAudit>,
     pub outbox: Vec<NewOutbox>,
     pub now: DateTime<Utc>,
+}
+
+/// Opening or closing a hold (pause of the SLA clock), applied with a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldChange {
+    /// Pause now; `resume_status` is the status to return to.
+    Open {
+        reason: String,
+        by: String,
+        resume_status: WorkflowStatus,
+    },
+    /// Resume: closes the open hold now.
+    Close,
+}
+
+/// A pause of a workflow's SLA clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub held_at: DateTime<Utc>,
+    pub resumed_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub held_by: String,
+    pub resume_status: WorkflowStatus,
 }
 
 /// The outcome of one change.
@@ -804,6 +831,32 @@ impl TryFrom<WebhookDeliveryRow> for WebhookDelivery {
             error: r.error,
             duration_ms: r.duration_ms,
             at: r.at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HoldRow {
+    id: i64,
+    workflow_id: i64,
+    held_at: DateTime<Utc>,
+    resumed_at: Option<DateTime<Utc>>,
+    reason: String,
+    held_by: String,
+    resume_status: String,
+}
+
+impl TryFrom<HoldRow> for Hold {
+    type Error = StoreError;
+    fn try_from(r: HoldRow) -> Result<Self, StoreError> {
+        Ok(Hold {
+            id: r.id,
+            workflow_id: r.workflow_id,
+            held_at: r.held_at,
+            resumed_at: r.resumed_at,
+            reason: r.reason,
+            held_by: r.held_by,
+            resume_status: WorkflowStatus::parse(&r.resume_status).map_err(|e| corrupt("workflow_holds", e))?,
         })
     }
 }

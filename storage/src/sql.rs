@@ -347,6 +347,23 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn holds(&self, workflow_ids: &[i64]) -> $crate::StoreResult<Vec<$crate::Hold>> {
+                let mut all = Vec::new();
+                for chunk in workflow_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT id, workflow_id, held_at, resumed_at, reason, held_by, resume_status FROM workflow_holds \
+                         WHERE workflow_id IN ({}) ORDER BY workflow_id, held_at",
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, $crate::records::HoldRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    all.extend($crate::records::convert::<_, $crate::Hold>(q.fetch_all(&self.pool).await?)?);
+                }
+                Ok(all)
+            }
+
             async fn apply(&self, changes: &[$crate::WorkflowChange]) -> $crate::StoreResult<Vec<$crate::Applied>> {
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let mut outcomes = Vec::with_capacity(changes.len());
@@ -873,6 +890,28 @@ macro_rules! impl_store {
                     if claimed.rows_affected() == 0 {
                         return Ok($crate::Applied::AlreadyClaimed);
                     }
+                }
+                match &c.hold {
+                    Some($crate::HoldChange::Open { reason, by, resume_status }) => {
+                        sqlx::query(
+                            "INSERT INTO workflow_holds (workflow_id, held_at, reason, held_by, resume_status) VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(c.workflow_id)
+                        .bind(c.now)
+                        .bind(reason)
+                        .bind(by)
+                        .bind(resume_status.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Some($crate::HoldChange::Close) => {
+                        sqlx::query("UPDATE workflow_holds SET resumed_at = $1 WHERE workflow_id = $2 AND resumed_at IS NULL")
+                            .bind(c.now)
+                            .bind(c.workflow_id)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    None => {}
                 }
                 if let Some(r) = &c.reminder {
                     sqlx::query(

@@ -147,6 +147,7 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
             assignee: w.state.assignee.clone(),
             due_at: w.state.due_at,
         }),
+        hold: None,
         audit: vec![NewAudit {
             workflow_id: Some(w.id),
             ..audit("remind", t0())

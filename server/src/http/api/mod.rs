@@ -86,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         .route("/workflows/{id}/advance", post(workflows::advance))
         .route("/workflows/{id}/reassign", post(workflows::reassign))
         .route("/workflows/{id}/cancel", post(workflows::cancel))
+        .route("/workflows/{id}/hold", post(workflows::hold))
+        .route("/workflows/{id}/resume", post(workflows::resume))
         .route("/escalations/run", post(workflows::run_escalations))
         .route("/audit-log", get(audit::list))
         .route("/reminders", get(reminders::list))

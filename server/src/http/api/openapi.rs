@@ -16,7 +16,7 @@ use super::{audit, directory, notifications, policies, reminders, workflows};
         policies::create_policy, policies::list_policies, policies::get_policy, policies::update_policy,
         policies::create_chain, policies::list_chains, policies::get_chain, policies::update_chain,
         workflows::create, workflows::list, workflows::get,
-        workflows::complete, workflows::advance, workflows::reassign, workflows::cancel,
+        workflows::complete, workflows::advance, workflows::reassign, workflows::cancel, workflows::hold, workflows::resume,
         workflows::run_escalations, audit::list, reminders::list, reminders::acknowledge,
         notifications::list, notifications::mark_read, notifications::mark_all_read,
         notifications::outbox, notifications::retry,

@@ -209,6 +209,38 @@ pub async fn cancel(
     act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
 }
 
+/// Body of `/hold`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    pub reason: String,
+}
+
+/// Put the workflow on hold: its SLA clock stops, no reminder or escalation until resumed.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/hold", tag = "workflows", params(("id" = i64, Path)), request_body = HoldBody,
+    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn hold(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    act(&state, &actor, id, ActionRequest::Hold { reason: body.reason }).await
+}
+
+/// Resume a held workflow: its clock runs again; the paused time is never counted.
+#[utoipa::path(post, path = "/api/v1/workflows/{id}/resume", tag = "workflows", params(("id" = i64, Path)),
+    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn resume(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    act(&state, &actor, id, ActionRequest::Resume).await
+}
+
 /// Run one escalation tick now (admins); the same summary as `escalator tick --json`.
 #[utoipa::path(post, path = "/api/v1/escalations/run", tag = "escalations",
     responses((status = 200, body = TickSummary), (status = 401), (status = 403)), security(("bearer" = [])))]
