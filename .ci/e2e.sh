@@ -3,14 +3,14 @@
 #
 #   .ci/e2e.sh [--release] [PLAYWRIGHT ARGS...]
 #
-# Run from the repository root. Installs what is missing (Debian's chromium, the wasm32
-# target, cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130, end2end's npm packages), builds
-# the site with `cargo leptos build` (dev; `--release` for a release build, with wasm-opt
-# from npm's binaryen), loads the demo data into a fresh SQLite database, starts
-# `escalator serve` on a free port, runs Playwright against it and exits with Playwright's
-# status. The server is always stopped. Build output goes to target/e2e/build.log (shown
-# on failure, or always with E2E_VERBOSE=1); the server's log is copied to
-# end2end/test-results/server.log.
+# Runs from the repository root (wherever it is called from). Installs what is missing
+# (Debian's chromium, the wasm32 target, cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130,
+# end2end's npm packages), builds the site with `cargo leptos build` (dev; `--release` for
+# a release build, with wasm-opt from npm's binaryen), loads the demo data into a fresh
+# SQLite database, starts `escalator serve` on a free port, runs Playwright against it and
+# exits with Playwright's status. The server is always stopped. Build output goes to
+# target/e2e/build.log (shown on failure, or always with E2E_VERBOSE=1); the server's log
+# is copied to end2end/test-results/server.log.
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10
@@ -22,11 +22,8 @@ if [ "${1:-}" = "--release" ]; then
   shift
 fi
 
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
-if [ ! -f "$root/Cargo.toml" ] || [ ! -d "$root/end2end" ]; then
-  echo "e2e: run this from the repository root" >&2
-  exit 2
-fi
 export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
 
 say() { echo "e2e: $*"; }
@@ -88,7 +85,7 @@ else
   profile=debug
   build_args=()
 fi
-say "cargo leptos build ${build_args[*]:-} (log: target/e2e/build.log)"
+say "cargo leptos build${build_args[*]:+ ${build_args[*]}} (log: target/e2e/build.log)"
 start=$(date +%s)
 # DATABASE_URL must not reach the build: apalis' compile-time queries would check it.
 if [ "${E2E_VERBOSE:-0}" = "1" ]; then

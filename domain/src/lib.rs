@@ -17,5 +17,8 @@ pub use directory::{Department, DepartmentKey, Directory, Email, Role, User};
 pub use error::ValidationError;
 pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, Subject, Unresolved};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow};
-pub use sla::{evaluate, SlaState, SlaStatus, Timeline};
+pub use sla::{
+    evaluate, explain, Calendar, Holiday, IcsError, Segment, SegmentKind, SlaState, SlaStatus, Timeline, Week, Window,
+    WindowEnd,
+};
 pub use workflow::{Action, TransitionError, WorkflowStatus};

@@ -1,9 +1,11 @@
 //! SLA policies: how long a stage may take and when its assignee is warned.
 
+use std::sync::Arc;
+
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use crate::ValidationError;
+use crate::{Calendar, ValidationError};
 
 /// When the warning (reminder) fires, relative to a target duration.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -99,19 +101,31 @@ impl SlaPolicy {
     }
 }
 
-/// What one SLA clock promises: a target duration and the warning lead time before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one SLA clock promises: a target duration and the warning lead time before it,
+/// both counted in the working time of `calendar` (24/7 unless one is attached).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaTerms {
     pub target: TimeDelta,
     pub warn_before: TimeDelta,
+    /// When the clock counts; shared, so terms stay cheap to clone.
+    pub calendar: Arc<Calendar>,
 }
 
 impl SlaTerms {
-    /// Terms for a clock of `target` with `warning` applied to it.
+    /// Terms for a 24/7 clock of `target` with `warning` applied to it.
     pub fn new(target: TimeDelta, warning: WarningWindow) -> Self {
         Self {
             target,
             warn_before: warning.lead_time(target),
+            calendar: Calendar::shared_always(),
+        }
+    }
+
+    /// The same terms counted in `calendar`'s working time ("8 business hours").
+    pub fn with_calendar(self, calendar: impl Into<Arc<Calendar>>) -> Self {
+        Self {
+            calendar: calendar.into(),
+            ..self
         }
     }
 }

@@ -37,7 +37,6 @@ pub fn options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 
 /// The UI routes; every server function sees the engine through `use_context::<Escalator>()`.
 pub fn router(options: LeptosOptions, escalator: Escalator) -> Router {
-    warn_unless_built_by_cargo_leptos();
     let routes = generate_route_list(app::App);
     let context = move || provide_context(escalator.clone());
     Router::new()
@@ -49,15 +48,3 @@ pub fn router(options: LeptosOptions, escalator: Escalator) -> Router {
         .with_state(options)
 }
 
-/// The page and the WASM bundle must come from one `cargo leptos build`: a server built by
-/// plain `cargo build` names the bundle `escalator_bg.wasm` (cargo-leptos writes
-/// `escalator.wasm`) and, in dev builds, renders without the `erase_components` cfg that the
-/// bundle was compiled with, so the pages render but never hydrate. Say so at start-up.
-fn warn_unless_built_by_cargo_leptos() {
-    if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
-        tracing::warn!(
-            "this binary was not built by cargo-leptos: UI pages render but will not hydrate; \
-             build with `cargo leptos build` (see .ci/e2e.sh)"
-        );
-    }
-}

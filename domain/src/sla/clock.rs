@@ -1,6 +1,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::calendar::{horizon, Calendar};
+use super::walk::Interval;
 use crate::SlaTerms;
 
 /// Where a clock stands.
@@ -52,10 +54,7 @@ impl Timeline {
     /// The running intervals up to `now`: from start, around every pause.
     /// An open pause ends at `now` for projection, so a paused clock shows the deadline
     /// it would have if resumed now.
-    fn running_intervals(
-        &self,
-        now: DateTime<Utc>,
-    ) -> impl Iterator<Item = (DateTime<Utc>, Option<DateTime<Utc>>)> + '_ {
+    pub(crate) fn running_intervals(&self, now: DateTime<Utc>) -> impl Iterator<Item = Interval> + '_ {
         let mut cursor = Some(self.started_at);
         let mut pauses = self.pauses.iter();
         std::iter::from_fn(move || {
@@ -73,30 +72,28 @@ impl Timeline {
         })
     }
 
-    /// The instant at which `amount` of running time has accumulated.
-    fn instant_after(&self, amount: TimeDelta, now: DateTime<Utc>) -> DateTime<Utc> {
-        let mut left = amount;
-        for (from, to) in self.running_intervals(now) {
-            match to {
-                Some(to) if to - from < left => left -= to - from,
-                _ => return from + left,
-            }
-        }
-        // Unreachable: the last interval is open-ended. Fall back to the plain sum.
-        self.started_at + amount
+    /// The counted intervals: running (not paused) and working time of `calendar`, in order.
+    /// With the 24/7 calendar these are exactly the running intervals.
+    pub(crate) fn counted_intervals<'a>(
+        &'a self,
+        calendar: &'a Calendar,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = Interval> + 'a {
+        intersect(self.running_intervals(now), calendar.working_from(self.started_at))
     }
 
-    /// Running (counted) time between the start and `at`.
+    /// Running time between the start and `at` (the 24/7 count).
+    #[cfg(test)]
     fn counted_until(&self, at: DateTime<Utc>, now: DateTime<Utc>) -> TimeDelta {
-        let mut total = TimeDelta::zero();
-        for (from, to) in self.running_intervals(now) {
-            if from >= at {
-                break;
-            }
-            let end = to.map_or(at, |to| to.min(at));
-            total += end - from;
-        }
-        total
+        let always = Calendar::always();
+        measure(
+            self.counted_intervals(&always, now),
+            TimeDelta::zero(),
+            TimeDelta::zero(),
+            at,
+            at,
+        )
+        .elapsed
     }
 
     /// Whether the clock is stopped at `now`.
@@ -104,6 +101,81 @@ impl Timeline {
         self.pauses
             .last()
             .is_some_and(|&(from, to)| from <= now && to.is_none_or(|to| now < to))
+    }
+}
+
+/// The intersection of two ordered lists of disjoint intervals, in order.
+fn intersect(
+    mut a: impl Iterator<Item = Interval>,
+    mut b: impl Iterator<Item = Interval>,
+) -> impl Iterator<Item = Interval> {
+    let mut x = a.next();
+    let mut y = b.next();
+    std::iter::from_fn(move || loop {
+        let (x_from, x_to) = x?;
+        let (y_from, y_to) = y?;
+        let from = x_from.max(y_from);
+        let to = match (x_to, y_to) {
+            (Some(p), Some(q)) => Some(p.min(q)),
+            (end, None) | (None, end) => end,
+        };
+        // Move past whichever interval ends first (both, when they end together).
+        if x_to == to {
+            x = a.next();
+        }
+        if y_to == to {
+            y = b.next();
+        }
+        if to.is_none_or(|to| from < to) {
+            return Some((from, to));
+        }
+    })
+}
+
+/// What one walk over the counted intervals finds.
+struct Measured {
+    warn_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    elapsed: TimeDelta,
+}
+
+/// Walks the counted intervals once: the instants at which `warn_amount` and `target` of
+/// counted time are reached, and the counted time before `now`.
+///
+/// An amount is reached at the end of the counted time that completes it, never at the start
+/// of a later interval; an amount of zero is reached where counting first starts. An amount
+/// not reached when the intervals run out (only a calendar's search horizon ends them) is
+/// reported as reached at `horizon`.
+fn measure(
+    intervals: impl Iterator<Item = Interval>,
+    warn_amount: TimeDelta,
+    target: TimeDelta,
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+) -> Measured {
+    let mut warn_at = None;
+    let mut due_at = None;
+    let mut elapsed = TimeDelta::zero();
+    let mut counted = TimeDelta::zero(); // before the current interval
+    for (from, to) in intervals {
+        if from < now {
+            elapsed += to.map_or(now, |to| to.min(now)) - from;
+        }
+        let length = to.map(|to| to - from);
+        for (slot, amount) in [(&mut warn_at, warn_amount), (&mut due_at, target)] {
+            if slot.is_none() && length.is_none_or(|len| amount - counted <= len) {
+                *slot = Some(from + (amount - counted));
+            }
+        }
+        counted += length.unwrap_or_default();
+        if due_at.is_some() && warn_at.is_some() && to.is_none_or(|to| to >= now) {
+            break;
+        }
+    }
+    Measured {
+        warn_at: warn_at.unwrap_or(horizon),
+        due_at: due_at.unwrap_or(horizon),
+        elapsed,
     }
 }
 
@@ -126,11 +198,22 @@ pub struct SlaState {
 
 /// Evaluates a clock: the only place that decides ok / warning / breached.
 ///
+/// Only counted time moves the clock: running (not paused) and within the terms' calendar.
+/// `due_at` is where counted time reaches the target, `warn_at` where it reaches the target
+/// minus the warning lead time (so "warn 1 business hour before" is in business hours too).
 /// Status changes exactly at `warn_at` (to warning) and at `due_at` (to breached).
 pub fn evaluate(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>) -> SlaState {
-    let due_at = timeline.instant_after(terms.target, now);
-    let warn_at = timeline.instant_after(terms.target - terms.warn_before, now);
-    let elapsed = timeline.counted_until(now, now);
+    let Measured {
+        warn_at,
+        due_at,
+        elapsed,
+    } = measure(
+        timeline.counted_intervals(&terms.calendar, now),
+        terms.target - terms.warn_before,
+        terms.target,
+        now,
+        horizon(timeline.started_at),
+    );
     let status = if timeline.paused_at(now) {
         SlaStatus::Paused
     } else if now >= due_at {

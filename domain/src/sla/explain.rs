@@ -1,0 +1,108 @@
+//! "Why is this due then?": the timeline behind a deadline, as contiguous segments.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::clock::{evaluate, Timeline};
+use crate::SlaTerms;
+
+/// Why a stretch of time did or did not count towards the target.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentKind {
+    /// Running and within working hours: counted.
+    Counted,
+    /// Running, but outside the calendar's working windows.
+    OutsideWorkingHours,
+    /// Running, but on a holiday of the calendar (the whole local day).
+    Holiday,
+    /// The clock was stopped; wins over the other reasons, since nothing counts while paused.
+    Paused,
+}
+
+/// One stretch `[from, to)` of the timeline and why it counted or not.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Start of the stretch (inclusive).
+    pub from: DateTime<Utc>,
+    /// End of the stretch (exclusive); the next segment's `from`.
+    pub to: DateTime<Utc>,
+    /// Why it counted or not.
+    pub kind: SegmentKind,
+    /// The holiday's name, for `holiday` segments that have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holiday: Option<String>,
+}
+
+/// The timeline from the start to the deadline (or to `now`, if later), as contiguous
+/// segments covering it, each marked counted / outside working hours / holiday / paused.
+///
+/// It is the same computation as [`evaluate`]: the counted segments add up to the target at
+/// `due_at`. An open pause lasts until `now`, as in the projected deadline.
+pub fn explain(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>) -> Vec<Segment> {
+    let start = timeline.started_at;
+    let end = evaluate(terms, timeline, now).due_at.max(now);
+    if end <= start {
+        return Vec::new();
+    }
+    let clip = |(from, to): (DateTime<Utc>, DateTime<Utc>)| (from.max(start), to.min(end));
+    let running: Vec<_> = timeline
+        .running_intervals(now)
+        .take_while(|&(from, _)| from < end)
+        .map(|(from, to)| clip((from, to.unwrap_or(end))))
+        .filter(|(from, to)| from < to)
+        .collect();
+    let working = terms.calendar.working_intervals(start, end);
+    let holidays = terms.calendar.holiday_spans(start, end);
+
+    // Every change of any of the three sets is a cut; between cuts the kind is constant.
+    let mut cuts = vec![start, end];
+    for (from, to) in running.iter().chain(&working) {
+        cuts.extend([*from, *to]);
+    }
+    for (from, to, _) in &holidays {
+        cuts.extend([*from, *to]);
+    }
+    cuts.retain(|&t| start <= t && t <= end);
+    cuts.sort_unstable();
+    cuts.dedup();
+
+    let mut segments: Vec<Segment> = Vec::new();
+    for pair in cuts.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        let holiday = holidays
+            .iter()
+            .find(|(a, b, _)| *a <= from && from < *b)
+            .map(|(_, _, h)| *h);
+        let kind = if !contains(&running, from) {
+            SegmentKind::Paused
+        } else if contains(&working, from) {
+            SegmentKind::Counted
+        } else if holiday.is_some() {
+            SegmentKind::Holiday
+        } else {
+            SegmentKind::OutsideWorkingHours
+        };
+        let holiday = holiday
+            .filter(|_| kind == SegmentKind::Holiday)
+            .and_then(|h| h.name().map(str::to_string));
+        match segments.last_mut() {
+            Some(last) if last.kind == kind && last.holiday == holiday => last.to = to,
+            _ => segments.push(Segment {
+                from,
+                to,
+                kind,
+                holiday,
+            }),
+        }
+    }
+    segments
+}
+
+/// Whether `t` lies in one of the sorted, disjoint `[from, to)` intervals.
+fn contains(intervals: &[(DateTime<Utc>, DateTime<Utc>)], t: DateTime<Utc>) -> bool {
+    let after = intervals.partition_point(|&(from, _)| from <= t);
+    after > 0 && t < intervals[after - 1].1
+}

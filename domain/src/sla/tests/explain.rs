@@ -1,0 +1,144 @@
+//! explain(): the segments behind a deadline.
+
+use chrono::{NaiveDate, TimeDelta};
+
+use super::{at, w};
+use crate::{explain, Calendar, Holiday, Segment, SegmentKind as K, SlaTerms, Timeline, WarningWindow, Week};
+
+fn seg(from: &str, to: &str, kind: K) -> Segment {
+    Segment {
+        from: at(from),
+        to: at(to),
+        kind,
+        holiday: None,
+    }
+}
+
+#[test]
+fn lunch_break_holiday_and_pause() {
+    // Berlin office hours with lunch 12–13; Tuesday 2026-03-03 is a holiday.
+    let calendar = Calendar::new(
+        "Europe/Berlin",
+        Week::weekdays(&[w("09:00", "12:00"), w("13:00", "17:00")]),
+        vec![Holiday::on(
+            NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(),
+            Some("Staff day"),
+        )],
+    )
+    .unwrap();
+    let terms =
+        SlaTerms::new(TimeDelta::hours(8), WarningWindow::BeforeDeadline { seconds: 3600 }).with_calendar(calendar);
+    // Started Monday 10:00, on hold 11:00–11:30. Counted: 10–11 (1 h), 11:30–12 (0.5 h),
+    // 13–17 (4 h) = 5.5 h on Monday; Tuesday is the holiday; Wednesday 09:00–11:30 = 2.5 h.
+    let tl = Timeline {
+        started_at: at("2026-03-02T10:00:00+01:00"),
+        pauses: vec![(at("2026-03-02T11:00:00+01:00"), Some(at("2026-03-02T11:30:00+01:00")))],
+    };
+    let segments = explain(&terms, &tl, at("2026-03-02T14:00:00+01:00"));
+    let mut holiday = seg("2026-03-03T00:00:00+01:00", "2026-03-04T00:00:00+01:00", K::Holiday);
+    holiday.holiday = Some("Staff day".into());
+    assert_eq!(
+        segments,
+        vec![
+            seg("2026-03-02T10:00:00+01:00", "2026-03-02T11:00:00+01:00", K::Counted),
+            seg("2026-03-02T11:00:00+01:00", "2026-03-02T11:30:00+01:00", K::Paused),
+            seg("2026-03-02T11:30:00+01:00", "2026-03-02T12:00:00+01:00", K::Counted),
+            seg(
+                "2026-03-02T12:00:00+01:00",
+                "2026-03-02T13:00:00+01:00",
+                K::OutsideWorkingHours
+            ),
+            seg("2026-03-02T13:00:00+01:00", "2026-03-02T17:00:00+01:00", K::Counted),
+            seg(
+                "2026-03-02T17:00:00+01:00",
+                "2026-03-03T00:00:00+01:00",
+                K::OutsideWorkingHours
+            ),
+            holiday,
+            seg(
+                "2026-03-04T00:00:00+01:00",
+                "2026-03-04T09:00:00+01:00",
+                K::OutsideWorkingHours
+            ),
+            seg("2026-03-04T09:00:00+01:00", "2026-03-04T11:30:00+01:00", K::Counted),
+        ]
+    );
+    let counted: TimeDelta = segments
+        .iter()
+        .filter(|s| s.kind == K::Counted)
+        .map(|s| s.to - s.from)
+        .sum();
+    assert_eq!(counted, TimeDelta::hours(8));
+    assert!(segments.windows(2).all(|p| p[0].to == p[1].from), "contiguous");
+
+    let json = serde_json::to_value(&segments[6]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"from": "2026-03-02T23:00:00Z", "to": "2026-03-03T23:00:00Z", "kind": "holiday", "holiday": "Staff day"})
+    );
+    let json = serde_json::to_value(&segments[3]).unwrap();
+    assert_eq!(json["kind"], "outside_working_hours");
+    assert!(json.get("holiday").is_none());
+}
+
+#[test]
+fn past_the_deadline_the_span_runs_to_now() {
+    let terms = SlaTerms::new(TimeDelta::hours(24), WarningWindow::BeforeDeadline { seconds: 7200 });
+    let start = at("2026-03-01T09:00:00Z");
+    let segments = explain(&terms, &Timeline::started(start), start + TimeDelta::hours(30));
+    assert_eq!(
+        segments,
+        vec![seg("2026-03-01T09:00:00Z", "2026-03-02T15:00:00Z", K::Counted)]
+    );
+}
+
+#[test]
+fn an_open_pause_runs_to_now_and_the_rest_is_projected() {
+    let terms = SlaTerms::new(TimeDelta::hours(24), WarningWindow::BeforeDeadline { seconds: 7200 });
+    let tl = Timeline {
+        started_at: at("2026-03-01T09:00:00Z"),
+        pauses: vec![(at("2026-03-01T19:00:00Z"), None)],
+    };
+    assert_eq!(
+        explain(&terms, &tl, at("2026-03-02T09:00:00Z")),
+        vec![
+            seg("2026-03-01T09:00:00Z", "2026-03-01T19:00:00Z", K::Counted),
+            seg("2026-03-01T19:00:00Z", "2026-03-02T09:00:00Z", K::Paused),
+            seg("2026-03-02T09:00:00Z", "2026-03-02T23:00:00Z", K::Counted),
+        ]
+    );
+}
+
+#[test]
+fn a_holiday_across_a_dst_change_is_one_segment() {
+    // Sunday 2026-10-25 is 25 h long in Berlin; as a holiday it is one segment from
+    // 00:00 CEST to 24:00 CET.
+    let calendar = Calendar::new(
+        "Europe/Berlin",
+        Week::weekdays(&[w("09:00", "17:00")]),
+        vec![Holiday::yearly(10, 25, None)],
+    )
+    .unwrap();
+    let terms =
+        SlaTerms::new(TimeDelta::hours(1), WarningWindow::BeforeDeadline { seconds: 0 }).with_calendar(calendar);
+    let start = at("2026-10-24T12:00:00+02:00");
+    let segments = explain(&terms, &Timeline::started(start), start);
+    assert_eq!(
+        segments,
+        vec![
+            seg(
+                "2026-10-24T12:00:00+02:00",
+                "2026-10-25T00:00:00+02:00",
+                K::OutsideWorkingHours
+            ),
+            seg("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", K::Holiday),
+            seg(
+                "2026-10-26T00:00:00+01:00",
+                "2026-10-26T09:00:00+01:00",
+                K::OutsideWorkingHours
+            ),
+            seg("2026-10-26T09:00:00+01:00", "2026-10-26T10:00:00+01:00", K::Counted),
+        ]
+    );
+    assert_eq!(segments[1].to - segments[1].from, TimeDelta::hours(25));
+}
