@@ -1,5 +1,8 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use escalator_domain::{EscalationChain, SlaPolicy};
 
 use escalator_storage::Store;
 
@@ -7,6 +10,7 @@ use crate::metrics::Metrics;
 use crate::notify::Channels;
 use crate::outbox::Backoff;
 use crate::scheduler::DeliveryQueue;
+use crate::EngineResult;
 
 /// Engine settings; the server fills them from its configuration.
 #[derive(Debug, Clone)]
@@ -106,5 +110,32 @@ impl Escalator {
                 tracing::warn!(%err, "could not enqueue outbox delivery; the sweep will deliver it");
             }
         }
+    }
+}
+
+/// The SLA policies and escalation chains by id: small tables, read once per tick or page.
+pub(crate) struct Rules {
+    pub policies: HashMap<i64, SlaPolicy>,
+    pub chains: HashMap<i64, EscalationChain>,
+}
+
+impl Escalator {
+    /// Reads every policy and chain.
+    pub(crate) async fn rules(&self) -> EngineResult<Rules> {
+        let policies = self
+            .store
+            .policies()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.policy))
+            .collect();
+        let chains = self
+            .store
+            .chains()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.chain))
+            .collect();
+        Ok(Rules { policies, chains })
     }
 }

@@ -2,11 +2,10 @@
 //! read the due workflows, decide each with the pure domain, apply the decisions as
 //! version-checked changes that carry their audit entries and outbox rows.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, Decision, Directory, EscalationChain, SlaPolicy, Subject, WorkflowStatus};
+use escalator_domain::{decide, Decision, Directory, Subject, WorkflowStatus};
 use escalator_storage::{
     Applied, Claim, ClaimKind, DueCursor, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, WorkflowChange,
     WorkflowRecord,
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::clock::now;
+use crate::service::Rules;
 use crate::workflows::timeline_of;
 use crate::{EngineResult, Escalator};
 
@@ -110,20 +110,7 @@ impl Escalator {
     }
 
     async fn process_due(&self, now: DateTime<Utc>) -> EngineResult<TickSummary> {
-        let policies: HashMap<i64, SlaPolicy> = self
-            .store
-            .policies()
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.policy))
-            .collect();
-        let chains: HashMap<i64, EscalationChain> = self
-            .store
-            .chains()
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.chain))
-            .collect();
+        let rules = self.rules().await?;
         let directory = self.store.directory().await?;
         let mut summary = TickSummary::default();
         let mut cursor = None;
@@ -140,7 +127,7 @@ impl Escalator {
             let mut planned = Vec::with_capacity(due.len());
             for workflow in &due {
                 summary.checked += 1;
-                match plan(workflow, &policies, &chains, &directory, &holds, now) {
+                match plan(workflow, &rules, &directory, &holds, now) {
                     Ok(Some(change)) => planned.push(change),
                     Ok(None) => {}
                     Err(reason) => self.record_failure(&mut summary, workflow.id, &reason, now).await,
@@ -212,16 +199,17 @@ fn count(summary: &mut TickSummary, effect: Effect, outcome: Applied) {
 /// cannot be decided (a dangling policy or chain).
 fn plan(
     w: &WorkflowRecord,
-    policies: &HashMap<i64, SlaPolicy>,
-    chains: &HashMap<i64, EscalationChain>,
+    rules: &Rules,
     directory: &impl Directory,
     holds: &[Hold],
     now: DateTime<Utc>,
 ) -> Result<Option<(WorkflowChange, Effect)>, String> {
-    let policy = policies
+    let policy = rules
+        .policies
         .get(&w.state.policy_id)
         .ok_or_else(|| format!("SLA policy {} does not exist", w.state.policy_id))?;
-    let chain = chains
+    let chain = rules
+        .chains
         .get(&w.chain_id)
         .ok_or_else(|| format!("escalation chain {} does not exist", w.chain_id))?;
     let timeline = timeline_of(w, holds);

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
-    evaluate, terms_at, Action, EscalationChain, Role, SlaPolicy, SlaState, Timeline as SlaTimeline, ValidationError,
-    WorkflowStatus,
+    evaluate, terms_at, Action, Role, SlaState, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
 };
 use escalator_storage::{
     Applied, AuditEntry, AuditFilter, Hold, HoldChange, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
@@ -16,6 +15,7 @@ use serde_json::json;
 
 use crate::access::Actor;
 use crate::clock::{now, truncate};
+use crate::service::Rules;
 use crate::{EngineError, EngineResult, Escalator};
 
 /// What a source system sends to start watching a workflow.
@@ -240,9 +240,11 @@ impl Escalator {
             .chain(w.chain_id)
             .await?
             .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
-        let policies = HashMap::from([(policy.id, policy.policy)]);
-        let chains = HashMap::from([(chain.id, chain.chain)]);
-        clock_of(w, &policies, &chains, holds, at)
+        let rules = Rules {
+            policies: HashMap::from([(policy.id, policy.policy)]),
+            chains: HashMap::from([(chain.id, chain.chain)]),
+        };
+        clock_of(w, &rules, holds, at)
     }
 
     /// A workflow, its SLA state and everything that happened to it.
@@ -285,26 +287,13 @@ impl Escalator {
         let now = now();
         filter.now = Some(now);
         let records = self.store.workflows(&filter).await?;
-        let policies: HashMap<i64, SlaPolicy> = self
-            .store
-            .policies()
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.policy))
-            .collect();
-        let chains: HashMap<i64, EscalationChain> = self
-            .store
-            .chains()
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.chain))
-            .collect();
+        let rules = self.rules().await?;
         let ids: Vec<i64> = records.iter().map(|w| w.id).collect();
         let holds = self.store.holds(&ids).await?;
         records
             .into_iter()
             .map(|workflow| {
-                let sla = clock_of(&workflow, &policies, &chains, &holds, now)?;
+                let sla = clock_of(&workflow, &rules, &holds, now)?;
                 Ok(WorkflowView { workflow, sla })
             })
             .collect()
@@ -535,17 +524,13 @@ impl Escalator {
 }
 
 /// A workflow's clock at its current level.
-fn clock_of(
-    w: &WorkflowRecord,
-    policies: &HashMap<i64, SlaPolicy>,
-    chains: &HashMap<i64, EscalationChain>,
-    holds: &[Hold],
-    at: DateTime<Utc>,
-) -> EngineResult<SlaState> {
-    let policy = policies
+fn clock_of(w: &WorkflowRecord, rules: &Rules, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
+    let policy = rules
+        .policies
         .get(&w.state.policy_id)
         .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
-    let chain = chains
+    let chain = rules
+        .chains
         .get(&w.chain_id)
         .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
     let terms = terms_at(policy, chain, w.state.level).unwrap_or_else(|| policy.terms());

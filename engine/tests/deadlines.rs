@@ -1,33 +1,18 @@
 //! Deadlines, not polling intervals: with the periodic tick 15 minutes away, a workflow is
 //! reminded and escalated within 2 s of its thresholds, never before.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
-};
+use escalator_domain::{SlaPolicy, Target, WarningWindow};
 use escalator_engine::notify::{Channels, LogChannel};
 use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::AuditFilter;
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(thresholds_are_acted_on_within_seconds);
 
@@ -51,78 +36,17 @@ async fn thresholds_are_acted_on_within_seconds(db: TestDb) {
         Arc::new(Metrics::new(900.0).unwrap()),
         EngineConfig::default(),
     );
-    let s = e.store();
-    let now = Utc::now();
-    let email = |x: &str| Email::parse(x).unwrap();
-    let key = DepartmentKey::parse("ops").unwrap();
-    s.upsert_department(
-        &Department {
-            key: key.clone(),
-            name: "Ops".into(),
-            head: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    for who in ["boss@x.io", "ann@x.io"] {
-        let user = User {
-            email: email(who),
-            name: who.into(),
-            role: Role::Approver,
-            department: Some(key.clone()),
-            manager: None,
-        };
-        s.upsert_user(&user, now).await.unwrap();
-    }
-    s.upsert_department(
-        &Department {
-            key: key.clone(),
-            name: "Ops".into(),
-            head: Some(email("boss@x.io")),
-        },
-        now,
-    )
-    .await
-    .unwrap();
     // A 4 s SLA warned 2 s before: warning at +2 s, breach at +4 s.
-    let policy = s
-        .create_policy(
-            &SlaPolicy::new("short", 4, WarningWindow::BeforeDeadline { seconds: 2 }).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
-    let chain = s
-        .create_chain(
-            &EscalationChain::new(
-                "c",
-                vec![Level {
-                    target: Target::DepartmentHead,
-                    time_limit_seconds: 3600,
-                }],
-            )
-            .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let short = SlaPolicy::new("short", 4, WarningWindow::BeforeDeadline { seconds: 2 }).unwrap();
+    let refs = common::org(&e, short, vec![Target::DepartmentHead]).await;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let watcher = tokio::spawn(escalator_engine::deadlines::watch(e.clone(), async move {
         let _ = stopped.await;
     }));
     let input = CreateWorkflow {
-        external_id: "FAST-1".into(),
-        workflow_type: "purchase".into(),
-        title: "t".into(),
-        stage: "s".into(),
-        department: "ops".into(),
-        initiator: "ann@x.io".into(),
-        assignee: "ann@x.io".into(),
-        policy_id: policy.id,
-        chain_id: chain.id,
         started_at: None,
+        ..common::input("FAST-1", "ann@x.io", 0, refs)
     };
     let created = e
         .create_workflow(&input, &Actor::internal("test"), None)

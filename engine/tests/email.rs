@@ -1,6 +1,8 @@
 //! E-mail against a real SMTP server (Debian's python3-aiosmtpd, started here): the seed's
 //! escalation mail, and an SMTP outage that delays every message but loses and doubles none.
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,21 +20,6 @@ use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::OutboxStatus;
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     the_escalation_mail_reaches_the_head_with_copies,

@@ -1,14 +1,14 @@
 //! The escalation engine end to end, on SQLite and PostgreSQL.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{TimeDelta, Utc};
-use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
-    WorkflowStatus,
-};
+use chrono::TimeDelta;
+use common::{email, input};
+use escalator_domain::{SlaPolicy, Target, WarningWindow, WorkflowStatus};
 use escalator_engine::notify::{Channel, Channels, DeliveryError, LogChannel};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::workflows::CreateWorkflow;
@@ -16,21 +16,6 @@ use escalator_engine::{EngineConfig, EngineError, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::{AuditFilter, DbPool, OutboxKind, OutboxMessage, OutboxStatus};
 use serde_json::json;
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     the_demo_reminds_and_escalates_once,
@@ -72,75 +57,10 @@ fn api() -> escalator_engine::Actor {
     escalator_engine::Actor::internal("api")
 }
 
-fn email(s: &str) -> Email {
-    Email::parse(s).unwrap()
-}
-
-/// A department "ops" headed by boss@, with ann@ (manager: mgr@), mgr@ and the initiator.
-async fn org(e: &Escalator, chain: Vec<Target>) -> (i64, i64) {
-    let s = e.store();
-    let now = Utc::now();
-    let key = DepartmentKey::parse("ops").unwrap();
-    s.upsert_department(
-        &Department {
-            key: key.clone(),
-            name: "Ops".into(),
-            head: Some(email("boss@x.io")),
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    for (who, manager) in [
-        ("boss@x.io", None),
-        ("mgr@x.io", Some("boss@x.io")),
-        ("ann@x.io", Some("mgr@x.io")),
-        ("init@x.io", None),
-        ("solo@x.io", None),
-    ] {
-        let user = User {
-            email: email(who),
-            name: who.into(),
-            role: Role::Approver,
-            department: Some(key.clone()),
-            manager: manager.map(email),
-        };
-        s.upsert_user(&user, now).await.unwrap();
-    }
-    let policy = s
-        .create_policy(
-            &SlaPolicy::new("24h", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
-    let levels = chain
-        .into_iter()
-        .map(|target| Level {
-            target,
-            time_limit_seconds: 8 * 3600,
-        })
-        .collect();
-    let chain = s
-        .create_chain(&EscalationChain::new("chain", levels).unwrap(), now)
-        .await
-        .unwrap();
-    (policy.id, chain.id)
-}
-
-fn input(ext: &str, assignee: &str, hours_ago: i64, (policy_id, chain_id): (i64, i64)) -> CreateWorkflow {
-    CreateWorkflow {
-        external_id: ext.into(),
-        workflow_type: "purchase".into(),
-        title: format!("Workflow {ext}"),
-        stage: "Manager Approval".into(),
-        department: "ops".into(),
-        initiator: "init@x.io".into(),
-        assignee: assignee.into(),
-        policy_id,
-        chain_id,
-        started_at: Some(Utc::now() - TimeDelta::hours(hours_ago)),
-    }
+/// The 24 h policy warned 2 h before, and a chain of `targets`.
+async fn org(e: &Escalator, targets: Vec<Target>) -> (i64, i64) {
+    let policy = SlaPolicy::new("24h", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap();
+    common::org(e, policy, targets).await
 }
 
 async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry> {
@@ -485,22 +405,7 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     assert_eq!(audit(&e, "escalate").await.len() as u64, 2 * n);
 }
 
-mod holds {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::paused_time_is_never_counted(
-            escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await,
-        )
-        .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        super::paused_time_is_never_counted(
-            escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await,
-        )
-        .await;
-    }
-}
+on_both!(paused_time_is_never_counted);
 
 async fn paused_time_is_never_counted(db: TestDb) {
     use escalator_engine::workflows::ActionRequest;

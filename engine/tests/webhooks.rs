@@ -1,6 +1,8 @@
 //! Webhooks against a real local HTTP receiver: signed events, retried after a 500,
 //! logged per endpoint; on SQLite and PostgreSQL.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,31 +11,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use chrono::{TimeDelta, Utc};
-use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
-};
+use escalator_domain::{SlaPolicy, Target, WarningWindow};
 use escalator_engine::notify::{signature, Channels, LogChannel, WebhookChannel};
 use escalator_engine::outbox::Backoff;
-use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use serde_json::Value;
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$case(escalator_storage::testing::TestDb::new(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(events_are_signed_retried_after_a_500_and_logged);
 
@@ -114,74 +97,10 @@ async fn events_are_signed_retried_after_a_500_and_logged(db: TestDb) {
         .await
         .unwrap();
 
-    let s = e.store();
-    let now = Utc::now();
-    let email = |x: &str| Email::parse(x).unwrap();
-    let key = DepartmentKey::parse("ops").unwrap();
-    s.upsert_department(
-        &Department {
-            key: key.clone(),
-            name: "Ops".into(),
-            head: None,
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    for who in ["boss@x.io", "ann@x.io"] {
-        let user = User {
-            email: email(who),
-            name: who.into(),
-            role: Role::Approver,
-            department: Some(key.clone()),
-            manager: None,
-        };
-        s.upsert_user(&user, now).await.unwrap();
-    }
-    s.upsert_department(
-        &Department {
-            key: key.clone(),
-            name: "Ops".into(),
-            head: Some(email("boss@x.io")),
-        },
-        now,
-    )
-    .await
-    .unwrap();
-    let policy = s
-        .create_policy(
-            &SlaPolicy::new("p", 3600, WarningWindow::BeforeDeadline { seconds: 60 }).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
-    let chain = s
-        .create_chain(
-            &EscalationChain::new(
-                "c",
-                vec![Level {
-                    target: Target::DepartmentHead,
-                    time_limit_seconds: 3600,
-                }],
-            )
-            .unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+    let policy = SlaPolicy::new("p", 3600, WarningWindow::BeforeDeadline { seconds: 60 }).unwrap();
+    let refs = common::org(&e, policy, vec![Target::DepartmentHead]).await;
     for i in 0..2 {
-        let input = CreateWorkflow {
-            external_id: format!("W-{i}"),
-            workflow_type: "purchase".into(),
-            title: "t".into(),
-            stage: "s".into(),
-            department: "ops".into(),
-            initiator: "ann@x.io".into(),
-            assignee: "ann@x.io".into(),
-            policy_id: policy.id,
-            chain_id: chain.id,
-            started_at: Some(now - TimeDelta::hours(2)),
-        };
+        let input = common::input(&format!("W-{i}"), "ann@x.io", 2, refs);
         e.create_workflow(&input, &admin, None).await.unwrap();
     }
     assert_eq!(e.tick().await.unwrap().escalated, 2);
@@ -209,7 +128,7 @@ async fn events_are_signed_retried_after_a_500_and_logged(db: TestDb) {
         "the retry carries the same event id"
     );
 
-    let log = s.webhook_deliveries(hook.id, 10).await.unwrap();
+    let log = e.store().webhook_deliveries(hook.id, 10).await.unwrap();
     assert_eq!(log.len(), 3);
     assert_eq!(log.iter().filter(|d| d.status_code == Some(500)).count(), 1);
     assert!(log

@@ -47,4 +47,3 @@ pub fn router(options: LeptosOptions, escalator: Escalator) -> Router {
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
 }
-
