@@ -9,13 +9,14 @@ source scripts/tools.sh
 ensure_build_tools
 
 echo "==> building (cargo leptos build)" >&2
-cargo leptos build
+# A DATABASE_URL in the build's environment would make apalis check its queries against it.
+env -u DATABASE_URL cargo leptos build
 
 export DATABASE_URL="${DATABASE_URL:-sqlite:target/demo.db}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 listen="${ESCALATOR_LISTEN:-127.0.0.1:3000}"
 ./target/debug/escalator demo
 echo
-echo "Escalator is starting on http://$listen  (demo sign-in: see README; Ctrl-C stops it)"
+echo "Escalator is starting on http://$listen  (API: http://$listen/api/v1/openapi.json; Ctrl-C stops it)"
 echo
 exec ./target/debug/escalator serve --listen "$listen"
