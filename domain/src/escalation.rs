@@ -12,9 +12,7 @@ pub fn terms_at(policy: &SlaPolicy, chain: &EscalationChain, level: u32) -> Opti
     if level == 0 {
         return Some(policy.terms());
     }
-    chain
-        .level(level)
-        .map(|l| SlaTerms::new(l.time_limit(), policy.warning))
+    chain.level(level).map(|l| policy.terms_for(l.time_limit()))
 }
 
 /// What the engine knows about one open workflow.
@@ -123,7 +121,7 @@ fn escalate(
         let reason = match level.target.resolve(directory, subject.department, subject.assignee) {
             Some(to) if to == subject.assignee => "target is already the assignee",
             Some(to) => {
-                let terms = SlaTerms::new(level.time_limit(), policy.warning);
+                let terms = policy.terms_for(level.time_limit());
                 return Decision::Escalate(Escalation {
                     from_level: subject.level,
                     to_level,

@@ -69,6 +69,11 @@ pub struct SlaPolicy {
     pub name: String,
     pub target_seconds: i64,
     pub warning: WarningWindow,
+    /// The business calendar the target is measured in (24/7 by default). Stored by
+    /// reference; not part of the policy's wire format.
+    #[serde(skip, default = "Calendar::shared_always")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub calendar: Arc<Calendar>,
 }
 
 impl SlaPolicy {
@@ -92,12 +97,23 @@ impl SlaPolicy {
             name: name.to_string(),
             target_seconds,
             warning,
+            calendar: Calendar::shared_always(),
         })
+    }
+
+    /// The same policy measured in `calendar`'s working time.
+    pub fn with_calendar(self, calendar: Arc<Calendar>) -> Self {
+        Self { calendar, ..self }
+    }
+
+    /// Terms of `target` under this policy's warning window and calendar (chain levels).
+    pub fn terms_for(&self, target: TimeDelta) -> SlaTerms {
+        SlaTerms::new(target, self.warning).with_calendar(self.calendar.clone())
     }
 
     /// The terms of the policy's own clock (escalation level 0).
     pub fn terms(&self) -> SlaTerms {
-        SlaTerms::new(TimeDelta::seconds(self.target_seconds), self.warning)
+        self.terms_for(TimeDelta::seconds(self.target_seconds))
     }
 }
 

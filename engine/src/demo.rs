@@ -229,7 +229,7 @@ impl Escalator {
                     24 * 3600,
                     WarningWindow::BeforeDeadline { seconds: 2 * 3600 },
                 )?;
-                store.create_policy(&p, now).await?
+                store.create_policy(&p, None, now).await?
             }
         };
         let chain_name = "Department head, then COO";

@@ -2,10 +2,10 @@
 //! Each validates its references, so a rejected request changes nothing, and is audited.
 
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, ValidationError,
-    WarningWindow,
+    Calendar, Department, DepartmentKey, Email, EscalationChain, Holiday, Level, Role, SlaPolicy, Target, User,
+    ValidationError, WarningWindow, Week,
 };
-use escalator_storage::{ChainRecord, NewAudit, PolicyRecord};
+use escalator_storage::{CalendarRecord, ChainRecord, NewAudit, PolicyRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -39,8 +39,31 @@ pub struct UserInput {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyInput {
     pub name: String,
+    /// Measured in working time of the calendar, if any (else 24/7).
     pub target_seconds: i64,
     pub warning: WarningWindow,
+    /// The business calendar to measure in; omitted: 24/7.
+    #[serde(default)]
+    pub calendar_id: Option<i64>,
+}
+
+/// The body of `POST`/`PUT /calendars`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalendarInput {
+    pub name: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// Working windows per weekday in local wall-clock time, e.g.
+    /// `{"monday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}], …}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub windows: Week,
+    /// `{"kind": "date", "date": "2026-12-24"}` or `{"kind": "yearly", "month": 12, "day": 25}`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub holidays: Vec<Holiday>,
+    /// An iCalendar (.ics) holiday file whose all-day events are added as holidays.
+    pub ics: Option<String>,
 }
 
 /// The body of `POST`/`PUT /escalation-chains`.
@@ -142,14 +165,21 @@ impl Escalator {
         Ok((user, created))
     }
 
-    fn policy(input: &PolicyInput) -> Result<SlaPolicy, ValidationError> {
-        SlaPolicy::new(&input.name, input.target_seconds, input.warning)
+    /// Validates a policy input, including that its calendar exists.
+    async fn policy(&self, input: &PolicyInput) -> EngineResult<SlaPolicy> {
+        if let Some(id) = input.calendar_id {
+            if self.store.calendar(id).await?.is_none() {
+                return Err(ValidationError::new("calendar_id", format!("unknown calendar {id}")).into());
+            }
+        }
+        Ok(SlaPolicy::new(&input.name, input.target_seconds, input.warning)?)
     }
 
     /// Creates an SLA policy.
     pub async fn create_policy(&self, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
-        let record = self.store.create_policy(&Self::policy(input)?, now()).await?;
+        let policy = self.policy(input).await?;
+        let record = self.store.create_policy(&policy, input.calendar_id, now()).await?;
         self.audit_admin(actor, "policy_created", json!(record)).await?;
         Ok(record)
     }
@@ -157,13 +187,54 @@ impl Escalator {
     /// Replaces an SLA policy.
     pub async fn update_policy(&self, id: i64, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
-        let policy = Self::policy(input)?;
+        let policy = self.policy(input).await?;
         let record = self
             .store
-            .update_policy(id, &policy, now())
+            .update_policy(id, &policy, input.calendar_id, now())
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", id))?;
         self.audit_admin(actor, "policy_updated", json!(record)).await?;
+        Ok(record)
+    }
+
+    fn calendar(input: &CalendarInput) -> Result<(String, Calendar), ValidationError> {
+        let mut holidays = input.holidays.clone();
+        if let Some(ics) = &input.ics {
+            holidays.extend(Calendar::parse_ics(ics)?);
+        }
+        let calendar = Calendar::new(&input.time_zone, input.windows.clone(), holidays)?;
+        Ok((name("name", &input.name)?, calendar))
+    }
+
+    /// Creates a business calendar.
+    pub async fn create_calendar(&self, input: &CalendarInput, actor: &Actor) -> EngineResult<CalendarRecord> {
+        actor.require_admin()?;
+        let (name, calendar) = Self::calendar(input)?;
+        let record = self.store.create_calendar(&name, &calendar, now()).await?;
+        self.audit_admin(
+            actor,
+            "calendar_created",
+            json!({ "calendar_id": record.id, "name": record.name }),
+        )
+        .await?;
+        Ok(record)
+    }
+
+    /// Replaces a business calendar; policies using it measure in the new one from now on.
+    pub async fn update_calendar(&self, id: i64, input: &CalendarInput, actor: &Actor) -> EngineResult<CalendarRecord> {
+        actor.require_admin()?;
+        let (name, calendar) = Self::calendar(input)?;
+        let record = self
+            .store
+            .update_calendar(id, &name, &calendar, now())
+            .await?
+            .ok_or_else(|| EngineError::not_found("calendar", id))?;
+        self.audit_admin(
+            actor,
+            "calendar_updated",
+            json!({ "calendar_id": record.id, "name": record.name }),
+        )
+        .await?;
         Ok(record)
     }
 

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
-    evaluate, terms_at, Action, Role, SlaState, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
+    evaluate, explain, terms_at, Action, Role, Segment, SlaState, Timeline as SlaTimeline, ValidationError,
+    WorkflowStatus,
 };
 use escalator_storage::{
     Applied, AuditEntry, AuditFilter, Hold, HoldChange, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
@@ -626,5 +627,50 @@ fn past_tense(action: Action) -> &'static str {
         Action::Cancel => "cancelled",
         Action::Hold => "held",
         Action::Resume => "resumed",
+    }
+}
+
+/// Why a workflow is due when it is: its clock and the intervals behind the deadline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlaExplanation {
+    pub workflow_id: i64,
+    pub level: u32,
+    pub policy_id: i64,
+    /// The policy's calendar; none: 24/7.
+    pub calendar_id: Option<i64>,
+    pub time_zone: String,
+    pub sla: SlaState,
+    /// From the start of the current level to the deadline (or now, if later): counted,
+    /// outside working hours, holiday or paused.
+    pub segments: Vec<Segment>,
+}
+
+impl Escalator {
+    /// The SLA clock of a workflow with the timeline that explains its deadline.
+    pub async fn explain_sla(&self, id: i64, actor: &Actor) -> EngineResult<SlaExplanation> {
+        let w = self.visible(id, actor).await?;
+        let policy = self
+            .store
+            .policy(w.state.policy_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
+        let chain = self
+            .store
+            .chain(w.chain_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
+        let terms = terms_at(&policy.policy, &chain.chain, w.state.level).unwrap_or_else(|| policy.policy.terms());
+        let timeline = timeline_of(&w, &self.store.holds(&[w.id]).await?);
+        let now = now();
+        Ok(SlaExplanation {
+            workflow_id: w.id,
+            level: w.state.level,
+            policy_id: policy.id,
+            calendar_id: policy.calendar_id,
+            time_zone: terms.calendar.time_zone().name().to_string(),
+            sla: evaluate(&terms, &timeline, now),
+            segments: explain(&terms, &timeline, now),
+        })
     }
 }

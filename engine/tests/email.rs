@@ -234,6 +234,7 @@ async fn seed_scenario(e: &Escalator, n: usize) {
     let policy = s
         .create_policy(
             &SlaPolicy::new("24h", 86400, WarningWindow::BeforeDeadline { seconds: 7200 }).unwrap(),
+            None,
             now,
         )
         .await

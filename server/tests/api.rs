@@ -47,6 +47,7 @@ on_both!(
     an_idempotency_key_makes_a_retried_create_safe,
     department_heads_see_only_their_department,
     approvers_see_only_their_workflows,
+    business_calendars_measure_deadlines_and_explain_them,
 );
 
 const API: &str = "/api/v1";
@@ -899,6 +900,9 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/notifications/read-all", &["post"]),
     ("/api/v1/notifications/{id}/read", &["post"]),
     ("/api/v1/workflows/{id}/hold", &["post"]),
+    ("/api/v1/workflows/{id}/sla", &["get"]),
+    ("/api/v1/calendars", &["get", "post"]),
+    ("/api/v1/calendars/{id}", &["get", "put"]),
     ("/api/v1/workflows/{id}/resume", &["post"]),
     ("/api/v1/webhooks", &["get", "post"]),
     ("/api/v1/webhooks/{id}", &["delete"]),
@@ -1450,4 +1454,76 @@ async fn approvers_see_only_their_workflows(app: TestApp) {
     assert_error(&gone, StatusCode::NOT_FOUND, "not_found", None);
     let (_, page) = app.get(&path("/workflows"), &app.approver).await;
     assert_eq!(items(&page).len(), 1);
+}
+
+async fn business_calendars_measure_deadlines_and_explain_them(app: TestApp) {
+    let office = |d: &[&str]| {
+        json!(d
+            .iter()
+            .map(|_| json!({"start": "09:00", "end": "17:00"}))
+            .collect::<Vec<_>>())
+    };
+    let calendar = json!({
+        "name": "Berlin office",
+        "time_zone": "Europe/Berlin",
+        "windows": {
+            "monday": office(&["x"]), "tuesday": office(&["x"]), "wednesday": office(&["x"]),
+            "thursday": office(&["x"]), "friday": office(&["x"]), "saturday": [], "sunday": [],
+        },
+        "holidays": [{"kind": "yearly", "month": 12, "day": 25, "name": "Christmas"}],
+    });
+    let (status, created) = app.post(&path("/calendars"), &app.admin, calendar.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let calendar_id = created["id"].as_i64().unwrap();
+    let (status, listed) = app.get(&path("/calendars"), &app.admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    let mut bad = calendar.clone();
+    bad["time_zone"] = json!("Mars/Olympus_Mons");
+    let rejected = app.post(&path("/calendars"), &app.admin, bad).await;
+    assert_error(
+        &rejected,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        Some("time_zone"),
+    );
+
+    let policy = json!({"name": "8 business hours", "target_seconds": 28800,
+        "warning": {"kind": "before_deadline", "seconds": 3600}, "calendar_id": calendar_id});
+    let (status, policy) = app.post(&path("/sla-policies"), &app.admin, policy).await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    assert_eq!(policy["calendar_id"], calendar_id);
+    let unknown = json!({"name": "x", "target_seconds": 60, "warning": {"kind": "before_deadline", "seconds": 0}, "calendar_id": 999});
+    let rejected = app.post(&path("/sla-policies"), &app.admin, unknown).await;
+    assert_error(
+        &rejected,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        Some("calendar_id"),
+    );
+
+    // Monday 2026-11-23 09:00 in Berlin (08:00Z): 8 business hours end at 17:00 (16:00Z).
+    let mut body = app.new_workflow("CAL-1");
+    body["policy_id"] = policy["id"].clone();
+    body["started_at"] = json!("2026-11-23T08:00:00Z");
+    let created = app.create_workflow(body).await;
+    assert_eq!(created["sla"]["due_at"], "2026-11-23T16:00:00Z", "{created}");
+    assert_eq!(created["sla"]["warn_at"], "2026-11-23T15:00:00Z", "{created}");
+
+    let id = created["id"].as_i64().unwrap();
+    let (status, explained) = app.get(&path(&format!("/workflows/{id}/sla")), &app.admin).await;
+    assert_eq!(status, StatusCode::OK, "{explained}");
+    assert_eq!(explained["time_zone"], "Europe/Berlin");
+    assert_eq!(explained["calendar_id"], calendar_id);
+    let segments = explained["segments"].as_array().unwrap();
+    assert_eq!(segments[0]["kind"], "counted");
+    assert_eq!(segments[0]["from"], "2026-11-23T08:00:00Z");
+    assert_eq!(segments[0]["to"], "2026-11-23T16:00:00Z");
+    assert_eq!(segments[1]["kind"], "outside_working_hours");
+    for pair in segments.windows(2) {
+        assert_eq!(pair[0]["to"], pair[1]["from"], "segments are contiguous");
+    }
+    let hidden = app.get(&path(&format!("/workflows/{id}/sla")), &app.hr_approver).await;
+    assert_error(&hidden, StatusCode::NOT_FOUND, "not_found", None);
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use escalator_domain::{Department, EscalationChain, SlaPolicy, User};
+use escalator_domain::{Calendar, Department, EscalationChain, SlaPolicy, User};
 
 pub use error::{StoreError, StoreResult};
 pub use records::*;
@@ -91,11 +91,36 @@ pub trait Store: Send + Sync + 'static {
     /// The whole directory, for resolving escalation targets.
     async fn directory(&self) -> StoreResult<DirectorySnapshot>;
 
-    /// Stores a new SLA policy.
-    async fn create_policy(&self, policy: &SlaPolicy, now: DateTime<Utc>) -> StoreResult<PolicyRecord>;
+    /// Stores a new SLA policy measured in `calendar_id` (24/7 when `None`).
+    async fn create_policy(
+        &self,
+        policy: &SlaPolicy,
+        calendar_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PolicyRecord>;
     /// Replaces a policy; `None` if there is no such id.
-    async fn update_policy(&self, id: i64, policy: &SlaPolicy, now: DateTime<Utc>)
-        -> StoreResult<Option<PolicyRecord>>;
+    async fn update_policy(
+        &self,
+        id: i64,
+        policy: &SlaPolicy,
+        calendar_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<PolicyRecord>>;
+    /// Stores a business calendar.
+    async fn create_calendar(&self, name: &str, calendar: &Calendar, now: DateTime<Utc>)
+        -> StoreResult<CalendarRecord>;
+    /// Replaces a calendar; `None` if there is no such id. Policies using it follow.
+    async fn update_calendar(
+        &self,
+        id: i64,
+        name: &str,
+        calendar: &Calendar,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<CalendarRecord>>;
+    /// One calendar.
+    async fn calendar(&self, id: i64) -> StoreResult<Option<CalendarRecord>>;
+    /// All calendars, by id.
+    async fn calendars(&self) -> StoreResult<Vec<CalendarRecord>>;
     /// One policy.
     async fn policy(&self, id: i64) -> StoreResult<Option<PolicyRecord>>;
     /// All policies, by id.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, SlaStatus, User,
+    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, SlaStatus, User,
     WarningWindow, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,21 @@ pub struct PolicyRecord {
     pub id: i64,
     #[serde(flatten)]
     pub policy: SlaPolicy,
+    /// The business calendar its times are measured in; none: 24/7.
+    pub calendar_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored business calendar.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarRecord {
+    pub id: i64,
+    pub name: String,
+    /// Time zone, working windows per weekday, holidays.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub calendar: Calendar,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -508,6 +523,8 @@ pub(crate) struct PolicyRow {
     warning_value: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    calendar_id: Option<i64>,
+    calendar: Option<String>,
 }
 
 /// Splits a warning window into its stored kind and value.
@@ -530,9 +547,15 @@ impl TryFrom<PolicyRow> for PolicyRecord {
             },
             other => return Err(corrupt("sla_policies", format!("warning_kind {other:?}"))),
         };
+        let mut policy = SlaPolicy::new(&r.name, r.target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?;
+        if let Some(definition) = r.calendar {
+            let calendar: Calendar = serde_json::from_str(&definition).map_err(|e| corrupt("calendars", e))?;
+            policy = policy.with_calendar(std::sync::Arc::new(calendar));
+        }
         Ok(PolicyRecord {
             id: r.id,
-            policy: SlaPolicy::new(&r.name, r.target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?,
+            policy,
+            calendar_id: r.calendar_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -857,6 +880,28 @@ impl TryFrom<HoldRow> for Hold {
             reason: r.reason,
             held_by: r.held_by,
             resume_status: WorkflowStatus::parse(&r.resume_status).map_err(|e| corrupt("workflow_holds", e))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CalendarRow {
+    id: i64,
+    name: String,
+    definition: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CalendarRow> for CalendarRecord {
+    type Error = StoreError;
+    fn try_from(r: CalendarRow) -> Result<Self, StoreError> {
+        Ok(CalendarRecord {
+            id: r.id,
+            name: r.name,
+            calendar: serde_json::from_str(&r.definition).map_err(|e| corrupt("calendars", e))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         })
     }
 }

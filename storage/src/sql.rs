@@ -16,7 +16,10 @@ pub(crate) struct Dialect {
 
 pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
 pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email";
-pub(crate) const POLICY_COLUMNS: &str = "id, name, target_seconds, warning_kind, warning_value, created_at, updated_at";
+/// Policies are read with their calendar's definition.
+pub(crate) const POLICY_SELECT: &str = "SELECT p.id, p.name, p.target_seconds, p.warning_kind, p.warning_value, \
+    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar \
+    FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
     department_key, initiator_email, assignee_email, status, level, policy_id, chain_id, \
@@ -126,46 +129,48 @@ macro_rules! impl_store {
                 Ok($crate::DirectorySnapshot::new(&departments, &users))
             }
 
-            async fn create_policy(&self, p: &escalator_domain::SlaPolicy, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::PolicyRecord> {
+            async fn create_policy(&self, p: &escalator_domain::SlaPolicy, calendar_id: Option<i64>, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::PolicyRecord> {
                 let (kind, value) = $crate::records::warning_columns(p.warning);
-                let sql = format!(
-                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING {}",
-                    $crate::sql::POLICY_COLUMNS
-                );
-                sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(&p.name)
-                    .bind(p.target_seconds)
-                    .bind(kind)
-                    .bind(value)
-                    .bind(now)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_into()
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                )
+                .bind(&p.name)
+                .bind(p.target_seconds)
+                .bind(kind)
+                .bind(value)
+                .bind(calendar_id)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
+                self.policy(id).await?.ok_or_else(|| $crate::StoreError::Corrupt { table: "sla_policies", message: format!("policy {id} vanished") })
             }
 
-            async fn update_policy(&self, id: i64, p: &escalator_domain::SlaPolicy, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
+            async fn update_policy(&self, id: i64, p: &escalator_domain::SlaPolicy, calendar_id: Option<i64>, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
                 let (kind, value) = $crate::records::warning_columns(p.warning);
-                let sql = format!(
-                    "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, updated_at = $5 \
-                     WHERE id = $6 RETURNING {}",
-                    $crate::sql::POLICY_COLUMNS
-                );
-                sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(&p.name)
-                    .bind(p.target_seconds)
-                    .bind(kind)
-                    .bind(value)
-                    .bind(now)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(TryInto::try_into)
-                    .transpose()
+                let done = sqlx::query(
+                    "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, calendar_id = $5, \
+                     updated_at = $6 WHERE id = $7",
+                )
+                .bind(&p.name)
+                .bind(p.target_seconds)
+                .bind(kind)
+                .bind(value)
+                .bind(calendar_id)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
+                if done.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                self.policy(id).await
             }
 
             async fn policy(&self, id: i64) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
-                let sql = format!("SELECT {} FROM sla_policies WHERE id = $1", $crate::sql::POLICY_COLUMNS);
+                let sql = format!("{} WHERE p.id = $1", $crate::sql::POLICY_SELECT);
                 sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -175,10 +180,60 @@ macro_rules! impl_store {
             }
 
             async fn policies(&self) -> $crate::StoreResult<Vec<$crate::PolicyRecord>> {
-                let sql = format!("SELECT {} FROM sla_policies ORDER BY id", $crate::sql::POLICY_COLUMNS);
+                let sql = format!("{} ORDER BY p.id", $crate::sql::POLICY_SELECT);
                 let rows = sqlx::query_as::<_, $crate::records::PolicyRow>(sqlx::AssertSqlSafe(sql))
                     .fetch_all(&self.pool)
                     .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn create_calendar(&self, name: &str, calendar: &escalator_domain::Calendar, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::CalendarRecord> {
+                let definition = serde_json::to_string(calendar).map_err(|e| $crate::StoreError::Corrupt { table: "calendars", message: e.to_string() })?;
+                sqlx::query_as::<_, $crate::records::CalendarRow>(
+                    "INSERT INTO calendars (name, definition, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+                     RETURNING id, name, definition, created_at, updated_at",
+                )
+                .bind(name)
+                .bind(definition)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?
+                .try_into()
+            }
+
+            async fn update_calendar(&self, id: i64, name: &str, calendar: &escalator_domain::Calendar, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::CalendarRecord>> {
+                let definition = serde_json::to_string(calendar).map_err(|e| $crate::StoreError::Corrupt { table: "calendars", message: e.to_string() })?;
+                sqlx::query_as::<_, $crate::records::CalendarRow>(
+                    "UPDATE calendars SET name = $1, definition = $2, updated_at = $3 WHERE id = $4 \
+                     RETURNING id, name, definition, created_at, updated_at",
+                )
+                .bind(name)
+                .bind(definition)
+                .bind(now)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn calendar(&self, id: i64) -> $crate::StoreResult<Option<$crate::CalendarRecord>> {
+                sqlx::query_as::<_, $crate::records::CalendarRow>(
+                    "SELECT id, name, definition, created_at, updated_at FROM calendars WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+
+            async fn calendars(&self) -> $crate::StoreResult<Vec<$crate::CalendarRecord>> {
+                let rows = sqlx::query_as::<_, $crate::records::CalendarRow>(
+                    "SELECT id, name, definition, created_at, updated_at FROM calendars ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
                 $crate::records::convert(rows)
             }
 

@@ -76,7 +76,7 @@ async fn seed(store: &Arc<dyn Store>) -> (i64, i64) {
         store.upsert_user(&user, now).await.unwrap();
     }
     let policy = SlaPolicy::new("p", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
-    let policy = store.create_policy(&policy, now).await.unwrap();
+    let policy = store.create_policy(&policy, None, now).await.unwrap();
     let chain = EscalationChain::new(
         "c",
         vec![Level {
@@ -210,18 +210,18 @@ async fn users_need_an_existing_department(db: TestDb) {
 async fn policies_and_chains_round_trip(db: TestDb) {
     let s = &db.store;
     let p = SlaPolicy::new("pct", 8 * 3600, WarningWindow::ElapsedPercent { percent: 80 }).unwrap();
-    let stored = s.create_policy(&p, t0()).await.unwrap();
+    let stored = s.create_policy(&p, None, t0()).await.unwrap();
     assert_eq!(stored.policy, p);
     assert_eq!(s.policy(stored.id).await.unwrap().unwrap(), stored);
     let p2 = SlaPolicy::new("pct2", 4 * 3600, WarningWindow::BeforeDeadline { seconds: 60 }).unwrap();
     let updated = s
-        .update_policy(stored.id, &p2, t0() + TimeDelta::seconds(5))
+        .update_policy(stored.id, &p2, None, t0() + TimeDelta::seconds(5))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(updated.policy, p2);
     assert!(updated.updated_at > updated.created_at);
-    assert!(s.update_policy(9999, &p2, t0()).await.unwrap().is_none());
+    assert!(s.update_policy(9999, &p2, None, t0()).await.unwrap().is_none());
 
     let c = EscalationChain::new(
         "chain",

@@ -71,7 +71,7 @@ pub async fn org(e: &Escalator, policy: SlaPolicy, targets: Vec<Target>) -> (i64
     )
     .await
     .unwrap();
-    let policy = s.create_policy(&policy, now).await.unwrap();
+    let policy = s.create_policy(&policy, None, now).await.unwrap();
     let levels = targets
         .into_iter()
         .map(|target| Level {

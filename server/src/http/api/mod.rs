@@ -80,12 +80,21 @@ pub fn routes() -> Router<AppState> {
             "/escalation-chains/{id}",
             get(policies::get_chain).put(policies::update_chain),
         )
+        .route(
+            "/calendars",
+            post(policies::create_calendar).get(policies::list_calendars),
+        )
+        .route(
+            "/calendars/{id}",
+            get(policies::get_calendar).put(policies::update_calendar),
+        )
         .route("/workflows", post(workflows::create).get(workflows::list))
         .route("/workflows/{id}", get(workflows::get))
         .route("/workflows/{id}/complete", post(workflows::complete))
         .route("/workflows/{id}/advance", post(workflows::advance))
         .route("/workflows/{id}/reassign", post(workflows::reassign))
         .route("/workflows/{id}/cancel", post(workflows::cancel))
+        .route("/workflows/{id}/sla", get(workflows::sla))
         .route("/workflows/{id}/hold", post(workflows::hold))
         .route("/workflows/{id}/resume", post(workflows::resume))
         .route("/escalations/run", post(workflows::run_escalations))

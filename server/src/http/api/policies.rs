@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use escalator_engine::directory::{ChainInput, PolicyInput};
+use escalator_engine::directory::{CalendarInput, ChainInput, PolicyInput};
 use escalator_engine::EngineError;
-use escalator_storage::{ChainRecord, PolicyRecord};
+use escalator_storage::{CalendarRecord, ChainRecord, PolicyRecord};
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
@@ -115,4 +115,58 @@ pub async fn update_chain(
     ApiJson(input): ApiJson<ChainInput>,
 ) -> Result<Json<ChainRecord>, ApiError> {
     Ok(Json(state.escalator.update_chain(id, &input, &actor).await?))
+}
+
+/// Create a business calendar: time zone, working windows, holidays (also from an .ics file).
+#[utoipa::path(post, path = "/api/v1/calendars", tag = "policies", request_body = CalendarInput,
+    responses((status = 201, body = CalendarRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(input): ApiJson<CalendarInput>,
+) -> Result<(StatusCode, Json<CalendarRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.escalator.create_calendar(&input, &actor).await?),
+    ))
+}
+
+/// All business calendars.
+#[utoipa::path(get, path = "/api/v1/calendars", tag = "policies", operation_id = "list_calendars",
+    responses((status = 200, body = [CalendarRecord]), (status = 401)), security(("bearer" = [])))]
+pub async fn list_calendars(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+) -> Result<Json<Vec<CalendarRecord>>, ApiError> {
+    Ok(Json(
+        state.escalator.store().calendars().await.map_err(EngineError::from)?,
+    ))
+}
+
+/// One business calendar.
+#[utoipa::path(get, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)),
+    responses((status = 200, body = CalendarRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn get_calendar(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CalendarRecord>, ApiError> {
+    let found = state.escalator.store().calendar(id).await.map_err(EngineError::from)?;
+    found
+        .map(Json)
+        .ok_or_else(|| EngineError::not_found("calendar", id).into())
+}
+
+/// Replace a business calendar.
+#[utoipa::path(put, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)), request_body = CalendarInput,
+    responses((status = 200, body = CalendarRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_calendar(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<CalendarInput>,
+) -> Result<Json<CalendarRecord>, ApiError> {
+    Ok(Json(state.escalator.update_calendar(id, &input, &actor).await?))
 }

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use escalator_domain::{SlaStatus, WorkflowStatus};
-use escalator_engine::workflows::{ActionRequest, CreateWorkflow, Timeline, WorkflowView};
+use escalator_engine::workflows::{ActionRequest, CreateWorkflow, SlaExplanation, Timeline, WorkflowView};
 use escalator_engine::TickSummary;
 use escalator_storage::WorkflowFilter;
 use serde::{Deserialize, Serialize};
@@ -207,6 +207,17 @@ pub async fn cancel(
     ApiJson(body): ApiJson<CancelBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
+}
+
+/// The workflow's SLA clock and the timeline behind its deadline ("why is this due then?").
+#[utoipa::path(get, path = "/api/v1/workflows/{id}/sla", tag = "workflows", params(("id" = i64, Path)),
+    responses((status = 200, body = SlaExplanation), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+pub async fn sla(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SlaExplanation>, ApiError> {
+    Ok(Json(state.escalator.explain_sla(id, &actor).await?))
 }
 
 /// Body of `/hold`.
