@@ -3,14 +3,20 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Json;
 use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel, WebhookChannel};
 use escalator_engine::scheduler::{self, DeliveryQueue};
 use escalator_engine::{EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::ServiceExt;
 
 use crate::config::{Config, ConfigError};
 use crate::http::{self, AppState};
@@ -100,27 +106,50 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
+/// Answers `/healthz` at once and hands every other request to the application once it
+/// is ready (503 before), so liveness never waits for migrations.
+fn starting(ready: Arc<OnceLock<axum::Router>>) -> axum::Router {
+    axum::Router::new()
+        .route("/healthz", get(http::healthz))
+        .fallback(move |request: Request| {
+            let ready = ready.clone();
+            async move {
+                match ready.get() {
+                    Some(app) => app.clone().oneshot(request).await.into_response(),
+                    None => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Json(serde_json::json!({ "status": "starting" })),
+                    )
+                        .into_response(),
+                }
+            }
+        })
+}
+
 /// Runs UI, API, metrics and jobs until a shutdown signal.
 pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
-    // Listen first, so /healthz answers while the rest starts.
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|source| ServerError::Listen { addr: listen, source })?;
     let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let ready = Arc::new(OnceLock::new());
+    let serving = axum::serve(listener, starting(ready.clone())).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let server = tokio::spawn(async move { serving.await });
+
     let escalator = engine(&config).await?;
     let state = AppState {
         escalator: escalator.clone(),
         scheduler_running: Arc::new(AtomicBool::new(false)),
     };
     let site_root = ui::site_root(config.site_root.as_deref());
-    let app = http::routes(state.clone()).merge(ui::router(ui::options(&site_root, addr), escalator.clone()));
-    let app = http::with_tracking(app, escalator.metrics().clone());
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
+    if ready.set(app(state.clone(), &site_root, addr)).is_err() {
+        tracing::warn!("the application was already installed");
+    }
 
     if let Some(metrics_addr) = config.metrics_listen {
         let metrics_listener = TcpListener::bind(metrics_addr)
@@ -159,9 +188,10 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
     }
 
     tracing::info!(database = %escalator_storage::redact(&config.database_url), site_root = %site_root.display(), "Escalator is running on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopped(stop_rx))
-        .await?;
+    match server.await {
+        Ok(result) => result?,
+        Err(err) => tracing::error!(%err, "the HTTP server panicked"),
+    }
     match jobs.await {
         Ok(result) => result?,
         Err(err) => tracing::error!(%err, "the job runner panicked"),

@@ -3,6 +3,8 @@
 pub mod api;
 mod error;
 mod health;
+
+pub use health::healthz;
 mod metrics;
 
 use std::sync::Arc;
