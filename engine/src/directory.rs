@@ -166,7 +166,7 @@ impl Escalator {
     }
 
     /// Validates a policy input, including that its calendar exists.
-    async fn policy(&self, input: &PolicyInput) -> EngineResult<SlaPolicy> {
+    pub(crate) async fn validate_policy(&self, input: &PolicyInput) -> EngineResult<SlaPolicy> {
         if let Some(id) = input.calendar_id {
             if self.store.calendar(id).await?.is_none() {
                 return Err(ValidationError::new("calendar_id", format!("unknown calendar {id}")).into());
@@ -178,7 +178,7 @@ impl Escalator {
     /// Creates an SLA policy.
     pub async fn create_policy(&self, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
-        let policy = self.policy(input).await?;
+        let policy = self.validate_policy(input).await?;
         let record = self.store.create_policy(&policy, input.calendar_id, now()).await?;
         self.audit_admin(actor, "policy_created", json!(record)).await?;
         Ok(record)
@@ -187,7 +187,7 @@ impl Escalator {
     /// Replaces an SLA policy.
     pub async fn update_policy(&self, id: i64, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
-        let policy = self.policy(input).await?;
+        let policy = self.validate_policy(input).await?;
         let record = self
             .store
             .update_policy(id, &policy, input.calendar_id, now())

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod scheduler;
 mod service;
 pub mod tick;
+pub mod versions;
 pub mod workflows;
 
 pub use access::Actor;

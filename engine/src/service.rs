@@ -2,7 +2,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use escalator_domain::{EscalationChain, SlaPolicy};
+use escalator_domain::{terms_at, EscalationChain, SlaPolicy, SlaTerms};
+use escalator_storage::WorkflowRecord;
 
 use escalator_storage::Store;
 
@@ -10,7 +11,7 @@ use crate::metrics::Metrics;
 use crate::notify::Channels;
 use crate::outbox::Backoff;
 use crate::scheduler::DeliveryQueue;
-use crate::EngineResult;
+use crate::{EngineError, EngineResult};
 
 /// Engine settings; the server fills them from its configuration.
 #[derive(Debug, Clone)]
@@ -113,21 +114,45 @@ impl Escalator {
     }
 }
 
-/// The SLA policies and escalation chains by id: small tables, read once per tick or page.
+/// Every version of every SLA policy, and the escalation chains: small tables, read once
+/// per tick or page.
 pub(crate) struct Rules {
-    pub policies: HashMap<i64, SlaPolicy>,
+    pub policies: HashMap<(i64, i64), SlaPolicy>,
     pub chains: HashMap<i64, EscalationChain>,
 }
 
+impl Rules {
+    /// The policy version a workflow runs under.
+    pub fn policy_of(&self, w: &WorkflowRecord) -> Result<&SlaPolicy, EngineError> {
+        let (id, version) = (w.state.policy_id, w.state.policy_version);
+        self.policies
+            .get(&(id, version))
+            .ok_or_else(|| EngineError::not_found("SLA policy version", format!("{id} v{version}")))
+    }
+
+    /// A workflow's escalation chain.
+    pub fn chain_of(&self, w: &WorkflowRecord) -> Result<&EscalationChain, EngineError> {
+        self.chains
+            .get(&w.chain_id)
+            .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))
+    }
+
+    /// The terms of a workflow's current level.
+    pub fn terms(&self, w: &WorkflowRecord) -> Result<SlaTerms, EngineError> {
+        let policy = self.policy_of(w)?;
+        Ok(terms_at(policy, self.chain_of(w)?, w.state.level).unwrap_or_else(|| policy.terms()))
+    }
+}
+
 impl Escalator {
-    /// Reads every policy and chain.
+    /// Reads every policy version and chain.
     pub(crate) async fn rules(&self) -> EngineResult<Rules> {
         let policies = self
             .store
-            .policies()
+            .policy_versions()
             .await?
             .into_iter()
-            .map(|p| (p.id, p.policy))
+            .map(|v| ((v.policy_id, v.version), v.policy))
             .collect();
         let chains = self
             .store

@@ -204,14 +204,8 @@ fn plan(
     holds: &[Hold],
     now: DateTime<Utc>,
 ) -> Result<Option<(WorkflowChange, Effect)>, String> {
-    let policy = rules
-        .policies
-        .get(&w.state.policy_id)
-        .ok_or_else(|| format!("SLA policy {} does not exist", w.state.policy_id))?;
-    let chain = rules
-        .chains
-        .get(&w.chain_id)
-        .ok_or_else(|| format!("escalation chain {} does not exist", w.chain_id))?;
+    let policy = rules.policy_of(w).map_err(|e| e.to_string())?;
+    let chain = rules.chain_of(w).map_err(|e| e.to_string())?;
     let timeline = timeline_of(w, holds);
     let subject = Subject {
         status: w.state.status,

@@ -1,7 +1,5 @@
 //! Workflow services: creating a workflow and reading it with its live SLA state.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
     evaluate, explain, terms_at, Action, Role, Segment, SlaState, Timeline as SlaTimeline, ValidationError,
@@ -134,6 +132,7 @@ impl Escalator {
                 assignee: assignee.email.to_string(),
                 level: 0,
                 policy_id: policy.id,
+                policy_version: policy.version,
                 stage_started_at: started_at,
                 level_started_at: started_at,
                 warn_at: sla.warn_at,
@@ -231,21 +230,7 @@ impl Escalator {
 
     /// A workflow's clock at `at` with the given holds.
     async fn clock_with(&self, w: &WorkflowRecord, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
-        let policy = self
-            .store
-            .policy(w.state.policy_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
-        let chain = self
-            .store
-            .chain(w.chain_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
-        let rules = Rules {
-            policies: HashMap::from([(policy.id, policy.policy)]),
-            chains: HashMap::from([(chain.id, chain.chain)]),
-        };
-        clock_of(w, &rules, holds, at)
+        clock_of(w, &self.rules().await?, holds, at)
     }
 
     /// A workflow, its SLA state and everything that happened to it.
@@ -374,6 +359,7 @@ impl Escalator {
                 let policy = self.store.policy(state.policy_id).await?.ok_or_else(|| {
                     ValidationError::new("policy_id", format!("unknown SLA policy {}", state.policy_id))
                 })?;
+                state.policy_version = policy.version;
                 let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
                 state.status = WorkflowStatus::Pending;
                 state.level = 0;
@@ -526,16 +512,7 @@ impl Escalator {
 
 /// A workflow's clock at its current level.
 fn clock_of(w: &WorkflowRecord, rules: &Rules, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
-    let policy = rules
-        .policies
-        .get(&w.state.policy_id)
-        .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
-    let chain = rules
-        .chains
-        .get(&w.chain_id)
-        .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
-    let terms = terms_at(policy, chain, w.state.level).unwrap_or_else(|| policy.terms());
-    Ok(evaluate(&terms, &timeline_of(w, holds), at))
+    Ok(evaluate(&rules.terms(w)?, &timeline_of(w, holds), at))
 }
 
 /// The clock of a workflow's current level: from the level's start, around its holds.
@@ -637,6 +614,8 @@ pub struct SlaExplanation {
     pub workflow_id: i64,
     pub level: u32,
     pub policy_id: i64,
+    /// The version of the policy the clock runs under.
+    pub policy_version: i64,
     /// The policy's calendar; none: 24/7.
     pub calendar_id: Option<i64>,
     pub time_zone: String,
@@ -650,23 +629,19 @@ impl Escalator {
     /// The SLA clock of a workflow with the timeline that explains its deadline.
     pub async fn explain_sla(&self, id: i64, actor: &Actor) -> EngineResult<SlaExplanation> {
         let w = self.visible(id, actor).await?;
+        let terms = self.rules().await?.terms(&w)?;
         let policy = self
             .store
             .policy(w.state.policy_id)
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
-        let chain = self
-            .store
-            .chain(w.chain_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
-        let terms = terms_at(&policy.policy, &chain.chain, w.state.level).unwrap_or_else(|| policy.policy.terms());
         let timeline = timeline_of(&w, &self.store.holds(&[w.id]).await?);
         let now = now();
         Ok(SlaExplanation {
             workflow_id: w.id,
             level: w.state.level,
             policy_id: policy.id,
+            policy_version: w.state.policy_version,
             calendar_id: policy.calendar_id,
             time_zone: terms.calendar.time_zone().name().to_string(),
             sla: evaluate(&terms, &timeline, now),

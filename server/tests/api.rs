@@ -48,6 +48,7 @@ on_both!(
     department_heads_see_only_their_department,
     approvers_see_only_their_workflows,
     business_calendars_measure_deadlines_and_explain_them,
+    policy_edits_are_versions_previewed_and_applied,
 );
 
 const API: &str = "/api/v1";
@@ -902,6 +903,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/workflows/{id}/hold", &["post"]),
     ("/api/v1/workflows/{id}/sla", &["get"]),
     ("/api/v1/calendars", &["get", "post"]),
+    ("/api/v1/sla-policies/{id}/preview", &["post"]),
+    ("/api/v1/sla-policies/{id}/apply", &["post"]),
     ("/api/v1/calendars/{id}", &["get", "put"]),
     ("/api/v1/workflows/{id}/resume", &["post"]),
     ("/api/v1/webhooks", &["get", "post"]),
@@ -1526,4 +1529,81 @@ async fn business_calendars_measure_deadlines_and_explain_them(app: TestApp) {
     }
     let hidden = app.get(&path(&format!("/workflows/{id}/sla")), &app.hr_approver).await;
     assert_error(&hidden, StatusCode::NOT_FOUND, "not_found", None);
+}
+
+async fn policy_edits_are_versions_previewed_and_applied(app: TestApp) {
+    let day = json!({"name": "Day", "target_seconds": 86400, "warning": {"kind": "before_deadline", "seconds": 7200}});
+    let (status, policy) = app.post(&path("/sla-policies"), &app.admin, day).await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    assert_eq!(policy["version"], 1);
+    let policy_id = policy["id"].as_i64().unwrap();
+    let mut body = app.new_workflow("VER-1");
+    body["policy_id"] = json!(policy_id);
+    body["started_at"] = json!(rfc3339(Utc::now() - TimeDelta::hours(10)));
+    let created = app.create_workflow(body).await;
+    let id = created["id"].as_i64().unwrap();
+    let old_due = created["sla"]["due_at"].clone();
+    assert_eq!(created["sla"]["status"], "ok");
+
+    let shorter =
+        json!({"name": "Day", "target_seconds": 28800, "warning": {"kind": "before_deadline", "seconds": 3600}});
+    // The preview changes nothing and reports the ok → breached move.
+    let (status, preview) = app
+        .post(
+            &path(&format!("/sla-policies/{policy_id}/preview")),
+            &app.admin,
+            shorter.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["open_workflows"], 1);
+    assert_eq!(preview["status_changes"], 1);
+    assert_eq!(preview["workflows"][0]["workflow_id"], id);
+    assert_eq!(preview["workflows"][0]["old_status"], "ok");
+    assert_eq!(preview["workflows"][0]["new_status"], "breached");
+    let (_, unchanged) = app.get(&path(&format!("/sla-policies/{policy_id}")), &app.admin).await;
+    assert_eq!(unchanged["version"], 1, "a preview is not an edit");
+
+    // The edit makes version 2; the open workflow keeps version 1 until it is applied.
+    let (status, edited) = app
+        .put(&path(&format!("/sla-policies/{policy_id}")), &app.admin, shorter)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["version"], 2);
+    let (_, kept) = app.get(&path(&format!("/workflows/{id}")), &app.admin).await;
+    assert_eq!(kept["policy_version"], 1);
+    assert_eq!(kept["sla"]["due_at"], old_due);
+    assert_eq!(kept["sla"]["status"], "ok");
+
+    let forbidden = app
+        .post(&path(&format!("/sla-policies/{policy_id}/apply")), &app.head, json!({}))
+        .await;
+    assert_error(&forbidden, StatusCode::FORBIDDEN, "forbidden", None);
+    let (status, applied) = app
+        .post(
+            &path(&format!("/sla-policies/{policy_id}/apply")),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(applied["applied"], 1);
+    assert_eq!(applied["version"], 2);
+    let (_, moved) = app.get(&path(&format!("/workflows/{id}")), &app.admin).await;
+    assert_eq!(moved["policy_version"], 2);
+    assert_eq!(moved["sla"]["status"], "breached");
+    let (_, log) = app
+        .get(
+            &path(&format!("/audit-log?workflow_id={id}&action=policy_applied")),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log["items"][0]["details"]["from_version"], 1);
+
+    // New workflows take the new version.
+    let mut body = app.new_workflow("VER-2");
+    body["policy_id"] = json!(policy_id);
+    let fresh = app.create_workflow(body).await;
+    assert_eq!(fresh["policy_version"], 2);
 }

@@ -106,6 +106,8 @@ pub trait Store: Send + Sync + 'static {
         calendar_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<PolicyRecord>>;
+    /// Every version of every policy (small: one row per edit), for the clocks of workflows.
+    async fn policy_versions(&self) -> StoreResult<Vec<PolicyVersion>>;
     /// Stores a business calendar.
     async fn create_calendar(&self, name: &str, calendar: &Calendar, now: DateTime<Utc>)
         -> StoreResult<CalendarRecord>;

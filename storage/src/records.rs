@@ -21,8 +21,18 @@ pub struct PolicyRecord {
     pub policy: SlaPolicy,
     /// The business calendar its times are measured in; none: 24/7.
     pub calendar_id: Option<i64>,
+    /// Incremented by every edit of the policy or its calendar.
+    pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One version of an SLA policy, with its calendar as it was then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    pub policy_id: i64,
+    pub version: i64,
+    pub policy: SlaPolicy,
 }
 
 /// A stored business calendar.
@@ -59,6 +69,8 @@ pub struct WorkflowState {
     pub assignee: String,
     pub level: u32,
     pub policy_id: i64,
+    /// The version of the policy this workflow's clock runs under.
+    pub policy_version: i64,
     pub stage_started_at: DateTime<Utc>,
     pub level_started_at: DateTime<Utc>,
     pub warn_at: DateTime<Utc>,
@@ -109,6 +121,8 @@ pub struct WorkflowFilter {
     pub open_only: bool,
     pub department: Option<String>,
     pub assignee: Option<String>,
+    /// Only those under this SLA policy.
+    pub policy_id: Option<i64>,
     /// Only those in this SLA status at `now`.
     pub sla_status: Option<SlaStatus>,
     pub now: Option<DateTime<Utc>>,
@@ -525,6 +539,7 @@ pub(crate) struct PolicyRow {
     updated_at: DateTime<Utc>,
     calendar_id: Option<i64>,
     calendar: Option<String>,
+    version: i64,
 }
 
 /// Splits a warning window into its stored kind and value.
@@ -556,6 +571,7 @@ impl TryFrom<PolicyRow> for PolicyRecord {
             id: r.id,
             policy,
             calendar_id: r.calendar_id,
+            version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -599,6 +615,7 @@ pub(crate) struct WorkflowRow {
     status: String,
     level: i64,
     policy_id: i64,
+    policy_version: i64,
     chain_id: i64,
     stage_started_at: DateTime<Utc>,
     level_started_at: DateTime<Utc>,
@@ -630,6 +647,7 @@ impl TryFrom<WorkflowRow> for WorkflowRecord {
                 assignee: r.assignee_email,
                 level: u32::try_from(r.level).map_err(|e| corrupt("workflows", e))?,
                 policy_id: r.policy_id,
+                policy_version: r.policy_version,
                 stage_started_at: r.stage_started_at,
                 level_started_at: r.level_started_at,
                 warn_at: r.warn_at,
@@ -902,6 +920,41 @@ impl TryFrom<CalendarRow> for CalendarRecord {
             calendar: serde_json::from_str(&r.definition).map_err(|e| corrupt("calendars", e))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PolicyVersionRow {
+    policy_id: i64,
+    version: i64,
+    name: String,
+    target_seconds: i64,
+    warning_kind: String,
+    warning_value: i64,
+    calendar: Option<String>,
+}
+
+impl TryFrom<PolicyVersionRow> for PolicyVersion {
+    type Error = StoreError;
+    fn try_from(r: PolicyVersionRow) -> Result<Self, StoreError> {
+        let as_record = PolicyRow {
+            id: r.policy_id,
+            name: r.name,
+            target_seconds: r.target_seconds,
+            warning_kind: r.warning_kind,
+            warning_value: r.warning_value,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            calendar_id: None,
+            calendar: r.calendar,
+            version: r.version,
+        };
+        let record = PolicyRecord::try_from(as_record)?;
+        Ok(PolicyVersion {
+            policy_id: r.policy_id,
+            version: r.version,
+            policy: record.policy,
         })
     }
 }

@@ -18,11 +18,11 @@ pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
 pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email";
 /// Policies are read with their calendar's definition.
 pub(crate) const POLICY_SELECT: &str = "SELECT p.id, p.name, p.target_seconds, p.warning_kind, p.warning_value, \
-    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar \
+    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar, p.version \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
-    department_key, initiator_email, assignee_email, status, level, policy_id, chain_id, \
+    department_key, initiator_email, assignee_email, status, level, policy_id, policy_version, chain_id, \
     stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
     updated_at, closed_at, idempotency_key";
 pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
@@ -30,6 +30,12 @@ pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, as
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
 pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
     status, attempts, next_attempt_at, last_error, delivered_at, channel";
+
+/// Snapshots policies (chosen by the WHERE clause appended) into `policy_versions`.
+pub(crate) const SNAPSHOT_POLICY: &str = "INSERT INTO policy_versions (policy_id, version, name, target_seconds, \
+    warning_kind, warning_value, calendar_id, calendar, created_at) \
+    SELECT p.id, p.version, p.name, p.target_seconds, p.warning_kind, p.warning_value, p.calendar_id, c.definition, $1 \
+    FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 
 /// `$from, $from+1, …` for `n` values, for `IN (…)` lists.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
@@ -131,9 +137,10 @@ macro_rules! impl_store {
 
             async fn create_policy(&self, p: &escalator_domain::SlaPolicy, calendar_id: Option<i64>, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::PolicyRecord> {
                 let (kind, value) = $crate::records::warning_columns(p.warning);
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
                 )
                 .bind(&p.name)
                 .bind(p.target_seconds)
@@ -141,17 +148,21 @@ macro_rules! impl_store {
                 .bind(value)
                 .bind(calendar_id)
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
+                let snapshot = format!("{} WHERE p.id = $2", $crate::sql::SNAPSHOT_POLICY);
+                sqlx::query(sqlx::AssertSqlSafe(snapshot)).bind(now).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
                 self.policy(id).await?.ok_or_else(|| $crate::StoreError::Corrupt { table: "sla_policies", message: format!("policy {id} vanished") })
             }
 
             async fn update_policy(&self, id: i64, p: &escalator_domain::SlaPolicy, calendar_id: Option<i64>, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::PolicyRecord>> {
                 let (kind, value) = $crate::records::warning_columns(p.warning);
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let done = sqlx::query(
                     "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, calendar_id = $5, \
-                     updated_at = $6 WHERE id = $7",
+                     updated_at = $6, version = version + 1 WHERE id = $7",
                 )
                 .bind(&p.name)
                 .bind(p.target_seconds)
@@ -160,12 +171,15 @@ macro_rules! impl_store {
                 .bind(calendar_id)
                 .bind(now)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
                 if done.rows_affected() == 0 {
                     return Ok(None);
                 }
+                let snapshot = format!("{} WHERE p.id = $2", $crate::sql::SNAPSHOT_POLICY);
+                sqlx::query(sqlx::AssertSqlSafe(snapshot)).bind(now).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
                 self.policy(id).await
             }
 
@@ -187,6 +201,16 @@ macro_rules! impl_store {
                 $crate::records::convert(rows)
             }
 
+            async fn policy_versions(&self) -> $crate::StoreResult<Vec<$crate::PolicyVersion>> {
+                let rows = sqlx::query_as::<_, $crate::records::PolicyVersionRow>(
+                    "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar FROM policy_versions \
+                     ORDER BY policy_id, version",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                $crate::records::convert(rows)
+            }
+
             async fn create_calendar(&self, name: &str, calendar: &escalator_domain::Calendar, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<$crate::CalendarRecord> {
                 let definition = serde_json::to_string(calendar).map_err(|e| $crate::StoreError::Corrupt { table: "calendars", message: e.to_string() })?;
                 sqlx::query_as::<_, $crate::records::CalendarRow>(
@@ -203,7 +227,8 @@ macro_rules! impl_store {
 
             async fn update_calendar(&self, id: i64, name: &str, calendar: &escalator_domain::Calendar, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::CalendarRecord>> {
                 let definition = serde_json::to_string(calendar).map_err(|e| $crate::StoreError::Corrupt { table: "calendars", message: e.to_string() })?;
-                sqlx::query_as::<_, $crate::records::CalendarRow>(
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let row = sqlx::query_as::<_, $crate::records::CalendarRow>(
                     "UPDATE calendars SET name = $1, definition = $2, updated_at = $3 WHERE id = $4 \
                      RETURNING id, name, definition, created_at, updated_at",
                 )
@@ -211,10 +236,20 @@ macro_rules! impl_store {
                 .bind(definition)
                 .bind(now)
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(TryInto::try_into)
-                .transpose()
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some() {
+                    // Every policy measured in this calendar gets a new version.
+                    sqlx::query("UPDATE sla_policies SET version = version + 1, updated_at = $1 WHERE calendar_id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let snapshot = format!("{} WHERE p.calendar_id = $2", $crate::sql::SNAPSHOT_POLICY);
+                    sqlx::query(sqlx::AssertSqlSafe(snapshot)).bind(now).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                row.map(TryInto::try_into).transpose()
             }
 
             async fn calendar(&self, id: i64) -> $crate::StoreResult<Option<$crate::CalendarRecord>> {
@@ -293,8 +328,9 @@ macro_rules! impl_store {
                 let sql = format!(
                     "INSERT INTO workflows (external_id, workflow_type, title, stage, stage_seq, department_key, \
                      initiator_email, assignee_email, status, level, policy_id, chain_id, stage_started_at, \
-                     level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at, idempotency_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19, $20) \
+                     level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at, idempotency_key, \
+                     policy_version) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19, $20, $21) \
                      RETURNING {}",
                     $crate::sql::WORKFLOW_COLUMNS
                 );
@@ -319,6 +355,7 @@ macro_rules! impl_store {
                     .bind(w.now)
                     .bind(s.closed_at)
                     .bind(w.idempotency_key.as_deref())
+                    .bind(s.policy_version)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| $crate::StoreError::classify(e, "workflow"))?;
@@ -357,6 +394,7 @@ macro_rules! impl_store {
                        AND ($3 IS NULL OR department_key = $3) \
                        AND ($4 IS NULL OR assignee_email = $4) \
                        AND ($5 IS NULL OR id < $5) \
+                       AND ($9 IS NULL OR policy_id = $9) \
                        AND ($7 IS NULL OR $7 = CASE WHEN status = 'on_hold' THEN 'paused' \
                             WHEN status NOT IN ('pending', 'escalated') THEN 'closed' \
                             WHEN due_at <= $8 THEN 'breached' WHEN warn_at <= $8 THEN 'warning' ELSE 'ok' END) \
@@ -372,6 +410,7 @@ macro_rules! impl_store {
                     .bind(f.limit)
                     .bind(f.sla_status.map(|s| s.as_str()))
                     .bind(f.now)
+                    .bind(f.policy_id)
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::records::convert(rows)
@@ -907,7 +946,7 @@ macro_rules! impl_store {
                 let updated = sqlx::query(
                     "UPDATE workflows SET status = $1, stage = $2, stage_seq = $3, assignee_email = $4, level = $5, \
                      policy_id = $6, stage_started_at = $7, level_started_at = $8, warn_at = $9, due_at = $10, \
-                     next_check_at = $11, closed_at = $12, updated_at = $13, version = version + 1 \
+                     next_check_at = $11, closed_at = $12, updated_at = $13, version = version + 1, policy_version = $16 \
                      WHERE id = $14 AND version = $15",
                 )
                 .bind(s.status.as_str())
@@ -925,6 +964,7 @@ macro_rules! impl_store {
                 .bind(c.now)
                 .bind(c.workflow_id)
                 .bind(c.expected_version)
+                .bind(s.policy_version)
                 .execute(&mut **tx)
                 .await?;
                 if updated.rows_affected() == 0 {

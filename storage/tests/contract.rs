@@ -97,6 +97,7 @@ fn state(policy_id: i64, started: DateTime<Utc>, next_check_at: Option<DateTime<
         assignee: "ann@x.io".into(),
         level: 0,
         policy_id,
+        policy_version: 1,
         stage_started_at: started,
         level_started_at: started,
         warn_at: started + TimeDelta::minutes(50),

@@ -72,6 +72,8 @@ pub fn routes() -> Router<AppState> {
             "/sla-policies/{id}",
             get(policies::get_policy).put(policies::update_policy),
         )
+        .route("/sla-policies/{id}/preview", post(policies::preview_policy))
+        .route("/sla-policies/{id}/apply", post(policies::apply_policy))
         .route(
             "/escalation-chains",
             post(policies::create_chain).get(policies::list_chains),

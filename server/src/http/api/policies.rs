@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use escalator_engine::directory::{CalendarInput, ChainInput, PolicyInput};
+use escalator_engine::versions::{AppliedVersion, Preview};
 use escalator_engine::EngineError;
 use escalator_storage::{CalendarRecord, ChainRecord, PolicyRecord};
 
@@ -169,4 +170,29 @@ pub async fn update_calendar(
     ApiJson(input): ApiJson<CalendarInput>,
 ) -> Result<Json<CalendarRecord>, ApiError> {
     Ok(Json(state.escalator.update_calendar(id, &input, &actor).await?))
+}
+
+/// What a proposed change of this policy would do to its open workflows, changing nothing.
+#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/preview", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
+    responses((status = 200, body = Preview), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn preview_policy(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PolicyInput>,
+) -> Result<Json<Preview>, ApiError> {
+    Ok(Json(state.escalator.preview_policy(id, &input, &actor).await?))
+}
+
+/// Move the policy's open workflows to its current version (audited per workflow).
+#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/apply", tag = "policies", params(("id" = i64, Path)),
+    responses((status = 200, body = AppliedVersion), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn apply_policy(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<AppliedVersion>, ApiError> {
+    Ok(Json(state.escalator.apply_policy(id, &actor).await?))
 }
