@@ -1529,6 +1529,21 @@ async fn business_calendars_measure_deadlines_and_explain_them(app: TestApp) {
     }
     let hidden = app.get(&path(&format!("/workflows/{id}/sla")), &app.hr_approver).await;
     assert_error(&hidden, StatusCode::NOT_FOUND, "not_found", None);
+
+    // Editing the calendar makes a new version of the policy; the workflow keeps its own.
+    let mut longer = calendar.clone();
+    longer["windows"]["monday"] = json!([{"start": "08:00", "end": "18:00"}]);
+    let (status, _) = app
+        .put(&path(&format!("/calendars/{calendar_id}")), &app.admin, longer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, policy_now) = app
+        .get(&path(&format!("/sla-policies/{}", policy["id"])), &app.admin)
+        .await;
+    assert_eq!(policy_now["version"], 2);
+    let (_, kept) = app.get(&path(&format!("/workflows/{id}")), &app.admin).await;
+    assert_eq!(kept["policy_version"], 1);
+    assert_eq!(kept["sla"]["due_at"], "2026-11-23T16:00:00Z");
 }
 
 async fn policy_edits_are_versions_previewed_and_applied(app: TestApp) {
