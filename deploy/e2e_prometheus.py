@@ -27,41 +27,40 @@ def query(base, expr):
         return json.load(e)
 
 
+METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def problem(base, source, expr):
+    """Why an expression fails the check, or None."""
+    answer = query(base, expr)
+    if answer.get("status") != "success":
+        return f"invalid: {answer.get('error')}"
+    # ALERTS has series only while an alert fires: being valid is all it can show here.
+    if "ALERTS" in expr:
+        return None
+    if source.startswith("escalator.json"):
+        return None if answer["data"]["result"] else "no data"
+    # A rule's comparison is false when nothing is wrong: check that what it selects exists.
+    names = {n for n in METRIC.findall(expr) if n.startswith(("workflow_", "escalator_", "http_", "process_")) or n == "up"}
+    for name in sorted(names):
+        data = query(base, f'count({{__name__="{name}", job="escalator"}})')
+        if data.get("status") != "success" or not data["data"]["result"]:
+            return f"metric {name} has no data"
+    return None
+
+
 def main():
     base = sys.argv[1].rstrip("/")
     listed = subprocess.run([sys.executable, f"{here}/list_promql.py"], check=True, capture_output=True, text=True)
     exprs = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
-    failures, passed = [], 0
+    failures = []
     for item in exprs:
-        expr, source = item["expr"], item["source"]
-        answer = query(base, expr)
-        if answer.get("status") != "success":
-            failures.append(f"{source}: invalid: {answer.get('error')}\n    {expr}")
-            continue
-        # ALERTS has series only while an alert fires: being valid is all it can show here.
-        if "ALERTS" in expr:
-            passed += 1
-            continue
-        if "dashboard" in source or source.startswith("escalator.json"):
-            if not answer["data"]["result"]:
-                failures.append(f"{source}: no data\n    {expr}")
-                continue
-        else:
-            names = {n for n in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr)
-                     if n.startswith(("workflow_", "escalator_", "http_", "process_")) or n == "up"}
-            for name in sorted(names):
-                data = query(base, f'count({{__name__="{name}", job="escalator"}})')
-                if data.get("status") != "success" or not data["data"]["result"]:
-                    failures.append(f"{source}: metric {name} has no data\n    {expr}")
-                    break
-            else:
-                passed += 1
-                continue
-            continue
-        passed += 1
+        why = problem(base, item["source"], item["expr"])
+        if why:
+            failures.append(f"{item['source']}: {why}\n    {item['expr']}")
     for f in failures:
         print("FAIL", f)
-    print(f"{passed} passed, {len(failures)} failed")
+    print(f"{len(exprs) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
