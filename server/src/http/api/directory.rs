@@ -24,7 +24,7 @@ fn upserted(created: bool) -> StatusCode {
     params(("key" = String, Path, description = "Department key: a-z, 0-9, '-', '_'")),
     request_body = DepartmentInput,
     responses((status = 200, body = Department, description = "replaced"), (status = 201, body = Department, description = "created"),
-        (status = 400, description = "malformed JSON"), (status = 401), (status = 403), (status = 422, description = "invalid value")),
+        (status = 400, body = crate::http::error::ErrorBody, description = "malformed JSON"), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody, description = "invalid value")),
     security(("bearer" = [])))]
 pub async fn put_department(
     State(state): State<AppState>,
@@ -38,7 +38,7 @@ pub async fn put_department(
 
 /// All departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
-    responses((status = 200, body = [Department]), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = [Department]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_departments(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -50,7 +50,7 @@ pub async fn list_departments(
 
 /// One department.
 #[utoipa::path(get, path = "/api/v1/departments/{key}", tag = "directory",
-    params(("key" = String, Path)), responses((status = 200, body = Department), (status = 401), (status = 404)),
+    params(("key" = String, Path)), responses((status = 200, body = Department), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_department(
     State(state): State<AppState>,
@@ -72,7 +72,7 @@ pub async fn get_department(
 #[utoipa::path(put, path = "/api/v1/users/{email}", tag = "directory",
     params(("email" = String, Path)), request_body = UserInput,
     responses((status = 200, body = User, description = "replaced"), (status = 201, body = User, description = "created"),
-        (status = 400), (status = 401), (status = 403), (status = 422)),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_user(
     State(state): State<AppState>,
@@ -86,14 +86,14 @@ pub async fn put_user(
 
 /// All users.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory",
-    responses((status = 200, body = [User]), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = [User]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_users(State(state): State<AppState>, Caller(_caller): Caller) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(state.escalator.store().users().await.map_err(EngineError::from)?))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{email}", tag = "directory",
-    params(("email" = String, Path)), responses((status = 200, body = User), (status = 401), (status = 404)),
+    params(("email" = String, Path)), responses((status = 200, body = User), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user(
     State(state): State<AppState>,

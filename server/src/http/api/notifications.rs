@@ -38,7 +38,7 @@ pub struct Marked {
 
 /// The caller's in-app notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationQuery),
-    responses((status = 200, body = NotificationPage), (status = 400), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = NotificationPage), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -63,7 +63,7 @@ pub async fn list(
 
 /// Mark one notification read.
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
-    responses((status = 200, body = Marked), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Marked), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -76,7 +76,7 @@ pub async fn mark_read(
 
 /// Mark all of the caller's notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications",
-    responses((status = 200, body = Marked), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = Marked), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_all_read(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Marked>, ApiError> {
     Ok(Json(Marked {
         marked: state.escalator.mark_read(&actor, None).await?,
@@ -94,7 +94,7 @@ pub struct OutboxQuery {
 
 /// Outbox rows, oldest first (admins): dead letters show their last error.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "notifications", params(OutboxQuery),
-    responses((status = 200, body = [OutboxMessage]), (status = 400), (status = 401), (status = 403)), security(("bearer" = [])))]
+    responses((status = 200, body = [OutboxMessage]), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn outbox(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -106,7 +106,7 @@ pub async fn outbox(
 
 /// Send a dead-lettered message again (admins).
 #[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "notifications", params(("id" = i64, Path)),
-    responses((status = 202, description = "queued again"), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 202, description = "queued again"), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn retry(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -140,7 +140,7 @@ pub struct RegisteredWebhook {
 /// `X-Escalator-Event`, `X-Escalator-Event-Id`, `X-Escalator-Timestamp` and
 /// `X-Escalator-Signature: sha256=HMAC-SHA256(secret, "{timestamp}.{body}")`.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = WebhookInput,
-    responses((status = 201, body = RegisteredWebhook), (status = 400), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, body = RegisteredWebhook), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn register_webhook(
     State(state): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn register_webhook(
 
 /// Webhook endpoints (admins).
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "notifications",
-    responses((status = 200, body = [Webhook]), (status = 401), (status = 403)), security(("bearer" = [])))]
+    responses((status = 200, body = [Webhook]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -172,7 +172,7 @@ pub async fn list_webhooks(
 
 /// Stop sending events to an endpoint (admins); its log is kept.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "notifications", params(("id" = i64, Path)),
-    responses((status = 200, body = Webhook), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Webhook), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn deactivate_webhook(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -183,7 +183,7 @@ pub async fn deactivate_webhook(
 
 /// An endpoint's delivery log, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "notifications", params(("id" = i64, Path)),
-    responses((status = 200, body = [WebhookDelivery]), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = [WebhookDelivery]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn webhook_deliveries(
     State(state): State<AppState>,
     Caller(actor): Caller,

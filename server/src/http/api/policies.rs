@@ -14,7 +14,7 @@ use crate::http::{ApiError, AppState};
 
 /// Create an SLA policy.
 #[utoipa::path(post, path = "/api/v1/sla-policies", tag = "policies", request_body = PolicyInput,
-    responses((status = 201, body = PolicyRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_policy(
     State(state): State<AppState>,
@@ -29,7 +29,7 @@ pub async fn create_policy(
 
 /// All SLA policies.
 #[utoipa::path(get, path = "/api/v1/sla-policies", tag = "policies",
-    responses((status = 200, body = [PolicyRecord]), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = [PolicyRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_policies(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -41,7 +41,7 @@ pub async fn list_policies(
 
 /// One SLA policy.
 #[utoipa::path(get, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = PolicyRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -55,7 +55,7 @@ pub async fn get_policy(
 
 /// Replace an SLA policy.
 #[utoipa::path(put, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
-    responses((status = 200, body = PolicyRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_policy(
     State(state): State<AppState>,
@@ -68,7 +68,7 @@ pub async fn update_policy(
 
 /// Create an escalation chain.
 #[utoipa::path(post, path = "/api/v1/escalation-chains", tag = "policies", request_body = ChainInput,
-    responses((status = 201, body = ChainRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_chain(
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ pub async fn create_chain(
 
 /// All escalation chains.
 #[utoipa::path(get, path = "/api/v1/escalation-chains", tag = "policies",
-    responses((status = 200, body = [ChainRecord]), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = [ChainRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_chains(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -93,7 +93,7 @@ pub async fn list_chains(
 
 /// One escalation chain.
 #[utoipa::path(get, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = ChainRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_chain(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -107,7 +107,7 @@ pub async fn get_chain(
 
 /// Replace an escalation chain.
 #[utoipa::path(put, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)), request_body = ChainInput,
-    responses((status = 200, body = ChainRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_chain(
     State(state): State<AppState>,
@@ -120,7 +120,7 @@ pub async fn update_chain(
 
 /// Create a business calendar: time zone, working windows, holidays (also from an .ics file).
 #[utoipa::path(post, path = "/api/v1/calendars", tag = "policies", request_body = CalendarInput,
-    responses((status = 201, body = CalendarRecord), (status = 400), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_calendar(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn create_calendar(
 
 /// All business calendars.
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "policies", operation_id = "list_calendars",
-    responses((status = 200, body = [CalendarRecord]), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = [CalendarRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_calendars(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -147,7 +147,7 @@ pub async fn list_calendars(
 
 /// One business calendar.
 #[utoipa::path(get, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = CalendarRecord), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -161,7 +161,7 @@ pub async fn get_calendar(
 
 /// Replace a business calendar.
 #[utoipa::path(put, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)), request_body = CalendarInput,
-    responses((status = 200, body = CalendarRecord), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_calendar(
     State(state): State<AppState>,
@@ -174,7 +174,7 @@ pub async fn update_calendar(
 
 /// What a proposed change of this policy would do to its open workflows, changing nothing.
 #[utoipa::path(post, path = "/api/v1/sla-policies/{id}/preview", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
-    responses((status = 200, body = Preview), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = Preview), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn preview_policy(
     State(state): State<AppState>,
@@ -187,7 +187,7 @@ pub async fn preview_policy(
 
 /// Move the policy's open workflows to its current version (audited per workflow).
 #[utoipa::path(post, path = "/api/v1/sla-policies/{id}/apply", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = AppliedVersion), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = AppliedVersion), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn apply_policy(
     State(state): State<AppState>,

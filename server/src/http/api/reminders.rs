@@ -26,7 +26,7 @@ pub struct ReminderQuery {
 
 /// Reminders, newest first.
 #[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders", params(ReminderQuery),
-    responses((status = 200, body = Page<Reminder>), (status = 400), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<Reminder>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -46,7 +46,7 @@ pub async fn list(
 
 /// Acknowledge a reminder (stops its repeats; audited). Repeating it is harmless.
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/ack", tag = "reminders", params(("id" = i64, Path)),
-    responses((status = 200, body = Reminder), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Reminder), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     Caller(actor): Caller,

@@ -76,7 +76,7 @@ pub struct CancelBody {
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = CreateWorkflow,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = WorkflowView, description = "created"), (status = 200, body = WorkflowView, description = "replayed"),
-        (status = 400), (status = 401), (status = 403), (status = 409, description = "external_id exists"), (status = 422)),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "external_id exists"), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -100,7 +100,7 @@ pub async fn create(
 
 /// Workflows the caller may see, newest first, with their SLA state now.
 #[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", operation_id = "list_workflows", params(WorkflowQuery),
-    responses((status = 200, body = Page<WorkflowView>), (status = 400), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<WorkflowView>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -122,7 +122,7 @@ pub async fn list(
 
 /// One workflow, its SLA state and its timeline (audit entries, reminders, notifications).
 #[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", params(("id" = i64, Path)),
-    responses((status = 200, body = WorkflowDetail), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = WorkflowDetail), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -144,7 +144,7 @@ async fn act(
 /// The current stage is approved: the workflow is closed.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/complete", tag = "workflows", params(("id" = i64, Path)),
     request_body(content = CompleteBody, description = "optional"),
-    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409, description = "illegal transition")),
+    responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "illegal transition")),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ pub async fn complete(
 
 /// Move to the next stage: restarts the SLA clock at level 0.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/advance", tag = "workflows", params(("id" = i64, Path)), request_body = AdvanceBody,
-    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn advance(
     State(state): State<AppState>,
@@ -175,7 +175,7 @@ pub async fn advance(
 
 /// Give the workflow to someone else (the SLA clock keeps running).
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/reassign", tag = "workflows", params(("id" = i64, Path)), request_body = ReassignBody,
-    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reassign(
     State(state): State<AppState>,
@@ -198,7 +198,7 @@ pub async fn reassign(
 /// Stop watching the workflow.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/cancel", tag = "workflows", params(("id" = i64, Path)),
     request_body(content = CancelBody, description = "optional"),
-    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409)),
+    responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -211,7 +211,7 @@ pub async fn cancel(
 
 /// The workflow's SLA clock and the timeline behind its deadline ("why is this due then?").
 #[utoipa::path(get, path = "/api/v1/workflows/{id}/sla", tag = "workflows", params(("id" = i64, Path)),
-    responses((status = 200, body = SlaExplanation), (status = 400), (status = 401), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = SlaExplanation), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn sla(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -229,7 +229,7 @@ pub struct HoldBody {
 
 /// Put the workflow on hold: its SLA clock stops, no reminder or escalation until resumed.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/hold", tag = "workflows", params(("id" = i64, Path)), request_body = HoldBody,
-    responses((status = 200, body = WorkflowView), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn hold(
     State(state): State<AppState>,
@@ -242,7 +242,7 @@ pub async fn hold(
 
 /// Resume a held workflow: its clock runs again; the paused time is never counted.
 #[utoipa::path(post, path = "/api/v1/workflows/{id}/resume", tag = "workflows", params(("id" = i64, Path)),
-    responses((status = 200, body = WorkflowView), (status = 401), (status = 403), (status = 404), (status = 409)),
+    responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn resume(
     State(state): State<AppState>,
@@ -254,7 +254,7 @@ pub async fn resume(
 
 /// Run one escalation tick now (admins); the same summary as `escalator tick --json`.
 #[utoipa::path(post, path = "/api/v1/escalations/run", tag = "escalations",
-    responses((status = 200, body = TickSummary), (status = 401), (status = 403)), security(("bearer" = [])))]
+    responses((status = 200, body = TickSummary), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn run_escalations(
     State(state): State<AppState>,
     Caller(actor): Caller,
