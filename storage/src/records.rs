@@ -550,26 +550,43 @@ pub(crate) fn warning_columns(w: WarningWindow) -> (&'static str, i64) {
     }
 }
 
+/// A policy from its stored columns (current row or version snapshot) and its calendar's definition.
+fn policy_from_columns(
+    name: &str,
+    target_seconds: i64,
+    warning_kind: &str,
+    warning_value: i64,
+    calendar: Option<&str>,
+) -> Result<SlaPolicy, StoreError> {
+    let warning = match warning_kind {
+        "before_deadline" => WarningWindow::BeforeDeadline { seconds: warning_value },
+        "elapsed_percent" => WarningWindow::ElapsedPercent {
+            percent: u8::try_from(warning_value).map_err(|e| corrupt("sla_policies", e))?,
+        },
+        other => return Err(corrupt("sla_policies", format!("warning_kind {other:?}"))),
+    };
+    let policy = SlaPolicy::new(name, target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?;
+    Ok(match calendar {
+        Some(definition) => {
+            let calendar: Calendar = serde_json::from_str(definition).map_err(|e| corrupt("calendars", e))?;
+            policy.with_calendar(std::sync::Arc::new(calendar))
+        }
+        None => policy,
+    })
+}
+
 impl TryFrom<PolicyRow> for PolicyRecord {
     type Error = StoreError;
     fn try_from(r: PolicyRow) -> Result<Self, StoreError> {
-        let warning = match r.warning_kind.as_str() {
-            "before_deadline" => WarningWindow::BeforeDeadline {
-                seconds: r.warning_value,
-            },
-            "elapsed_percent" => WarningWindow::ElapsedPercent {
-                percent: u8::try_from(r.warning_value).map_err(|e| corrupt("sla_policies", e))?,
-            },
-            other => return Err(corrupt("sla_policies", format!("warning_kind {other:?}"))),
-        };
-        let mut policy = SlaPolicy::new(&r.name, r.target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?;
-        if let Some(definition) = r.calendar {
-            let calendar: Calendar = serde_json::from_str(&definition).map_err(|e| corrupt("calendars", e))?;
-            policy = policy.with_calendar(std::sync::Arc::new(calendar));
-        }
         Ok(PolicyRecord {
             id: r.id,
-            policy,
+            policy: policy_from_columns(
+                &r.name,
+                r.target_seconds,
+                &r.warning_kind,
+                r.warning_value,
+                r.calendar.as_deref(),
+            )?,
             calendar_id: r.calendar_id,
             version: r.version,
             created_at: r.created_at,
@@ -938,23 +955,16 @@ pub(crate) struct PolicyVersionRow {
 impl TryFrom<PolicyVersionRow> for PolicyVersion {
     type Error = StoreError;
     fn try_from(r: PolicyVersionRow) -> Result<Self, StoreError> {
-        let as_record = PolicyRow {
-            id: r.policy_id,
-            name: r.name,
-            target_seconds: r.target_seconds,
-            warning_kind: r.warning_kind,
-            warning_value: r.warning_value,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-            calendar_id: None,
-            calendar: r.calendar,
-            version: r.version,
-        };
-        let record = PolicyRecord::try_from(as_record)?;
         Ok(PolicyVersion {
             policy_id: r.policy_id,
             version: r.version,
-            policy: record.policy,
+            policy: policy_from_columns(
+                &r.name,
+                r.target_seconds,
+                &r.warning_kind,
+                r.warning_value,
+                r.calendar.as_deref(),
+            )?,
         })
     }
 }

@@ -18,7 +18,7 @@ use serde_json::Value;
 pub use email::{SmtpChannel, SmtpConfig, SmtpSecurity};
 pub use in_app::InAppChannel;
 pub use templates::{render, Rendered};
-pub use webhook::{event_data, signature, WebhookChannel};
+pub use webhook::{signature, WebhookChannel};
 
 /// Why a delivery failed; the message is stored on the row and shown to admins.
 #[derive(Debug, thiserror::Error)]

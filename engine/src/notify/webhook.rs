@@ -10,7 +10,7 @@ use chrono::Utc;
 use escalator_domain::ValidationError;
 use escalator_storage::{NewOutbox, OutboxMessage, Store, Webhook, WebhookDelivery};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Sha256;
 
 use super::{Channel, DeliveryError};
@@ -196,11 +196,6 @@ impl Escalator {
         }
         Ok(rows)
     }
-}
-
-/// Reads the data of an event envelope (for receivers written in Rust, and tests).
-pub fn event_data(envelope: &Value) -> &Value {
-    &envelope["data"]
 }
 
 #[cfg(test)]
