@@ -1,12 +1,24 @@
 //! Escalator's UI: one Leptos app rendered on the server (`ssr`) and hydrated in the
-//! browser (`hydrate`). Pages live in `pages/`; server functions call the engine.
+//! browser (`hydrate`). Pages live in `pages/`, their server functions in `server_fns/`,
+//! shared pieces (layout, countdown) in `components/`.
+
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path,
 };
+
+use crate::components::layout::Layout;
+use crate::pages::{audit, chains, directory, login, pending, policies, reminders, workflow};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -27,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: routes to the pages.
+/// The application: routes to the pages, inside the common layout.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -35,21 +47,19 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/escalator.css"/>
         <Title text="Escalator"/>
         <Router>
-            <main>
-                <Routes fallback=|| "Page not found.".into_view()>
-                    <Route path=StaticSegment("") view=HomePage/>
+            <Layout>
+                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                    <Route path=path!("/") view=pending::PendingPage/>
+                    <Route path=path!("/login") view=login::LoginPage/>
+                    <Route path=path!("/workflows/:id") view=workflow::WorkflowPage/>
+                    <Route path=path!("/reminders") view=reminders::RemindersPage/>
+                    <Route path=path!("/notifications") view=reminders::NotificationsPage/>
+                    <Route path=path!("/audit") view=audit::AuditPage/>
+                    <Route path=path!("/chains") view=chains::Page/>
+                    <Route path=path!("/policies") view=policies::Page/>
+                    <Route path=path!("/directory") view=directory::Page/>
                 </Routes>
-            </main>
+            </Layout>
         </Router>
-    }
-}
-
-#[component]
-fn HomePage() -> impl IntoView {
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-    view! {
-        <h1>"Escalator"</h1>
-        <p data-testid="hydration">{move || if hydrated.get() { "hydrated" } else { "server-rendered" }}</p>
     }
 }

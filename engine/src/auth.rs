@@ -2,8 +2,10 @@
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use chrono::TimeDelta;
 use escalator_domain::ValidationError;
-use escalator_storage::TokenRecord;
+use escalator_storage::{AuditFilter, NewAudit, TokenRecord};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::access::Actor;
@@ -124,5 +126,70 @@ mod tests {
         assert!(a.starts_with("esc_") && a.len() == 4 + 64);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}
+
+/// Failed sign-ins allowed per account within [`LOGIN_WINDOW_MINUTES`]; further attempts
+/// are refused without checking the password until the window has passed.
+pub const MAX_FAILED_LOGINS: usize = 5;
+/// The window over which failed sign-ins are counted.
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+impl Escalator {
+    /// Signs a user in with e-mail and password. Every attempt is audited (`login`,
+    /// `login_failed`, `login_throttled`, with the client address when known); failures
+    /// are counted from the audit log, so the limit holds across replicas.
+    pub async fn login(&self, email: &str, password: &str, client: Option<&str>) -> EngineResult<Actor> {
+        let email: String = email.trim().to_lowercase().chars().take(254).collect();
+        let at = now();
+        let recent_failures = self
+            .store
+            .audit_entries(&AuditFilter {
+                action: Some("login_failed".into()),
+                actor: Some(email.clone()),
+                from: Some(at - TimeDelta::minutes(LOGIN_WINDOW_MINUTES)),
+                limit: MAX_FAILED_LOGINS as i64,
+                ..AuditFilter::default()
+            })
+            .await?;
+        let details = json!({ "client": client });
+        if recent_failures.len() >= MAX_FAILED_LOGINS {
+            self.audit_login(&email, "login_throttled", details).await?;
+            return Err(EngineError::TooManyAttempts(format!(
+                "too many failed sign-ins; try again in {LOGIN_WINDOW_MINUTES} minutes"
+            )));
+        }
+        match self.authenticate_password(&email, password).await? {
+            Some(actor) => {
+                self.audit_login(&email, "login", details).await?;
+                Ok(actor)
+            }
+            None => {
+                self.audit_login(&email, "login_failed", details).await?;
+                Err(EngineError::Unauthenticated("wrong e-mail or password".into()))
+            }
+        }
+    }
+
+    /// Audits a sign-out.
+    pub async fn logout(&self, actor: &Actor) -> EngineResult<()> {
+        self.audit_login(&actor.email, "logout", json!({})).await
+    }
+
+    /// The actor a signed-in user's e-mail stands for now (roles may have changed since
+    /// sign-in); `None` if the user no longer exists.
+    pub async fn actor(&self, email: &str) -> EngineResult<Option<Actor>> {
+        Ok(self.store.user(email).await?.map(|u| Actor::from(&u)))
+    }
+
+    async fn audit_login(&self, email: &str, action: &str, details: serde_json::Value) -> EngineResult<()> {
+        let entry = NewAudit {
+            actor: email.to_string(),
+            action: action.into(),
+            workflow_id: None,
+            details,
+            at: now(),
+        };
+        Ok(self.store.append_audit(&entry).await?)
     }
 }

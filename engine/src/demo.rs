@@ -22,6 +22,9 @@ pub struct DemoSummary {
     pub workflows_existing: usize,
 }
 
+/// The password of every demo user (only set where a user has none yet).
+pub const DEMO_PASSWORD: &str = "escalator-demo";
+
 const DEPARTMENTS: &[(&str, &str, &str)] = &[
     ("finance", "Finance", "dana.head@acme.example"),
     ("hr", "Human Resources", "harriet.head@acme.example"),
@@ -191,6 +194,8 @@ impl Escalator {
                 .await?;
             summary.departments += 1;
         }
+        // One hash for all: every demo user signs in with the same documented password.
+        let password_hash = crate::auth::hash_password(DEMO_PASSWORD)?;
         for (address, name, role, department, manager) in USERS {
             let user = User {
                 email: email(address)?,
@@ -200,6 +205,9 @@ impl Escalator {
                 manager: manager.map(email).transpose()?,
             };
             store.upsert_user(&user, now).await?;
+            if store.password_hash(address).await?.is_none() {
+                store.set_password_hash(address, &password_hash, now).await?;
+            }
             summary.users += 1;
         }
         for (key, name, head) in DEPARTMENTS {

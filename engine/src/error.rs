@@ -12,9 +12,15 @@ pub enum EngineError {
     /// No such object.
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// The caller is not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (e.g. failed sign-ins); try again later.
+    #[error("{0}")]
+    TooManyAttempts(String),
     /// The object exists already (e.g. a workflow's external id).
     #[error("{0}")]
     Conflict(String),

@@ -3,6 +3,7 @@
 //! queues is [`outbox`]; apalis runs both in the server process ([`scheduler`]).
 
 pub mod access;
+mod audit;
 pub mod auth;
 pub mod clock;
 pub mod deadlines;

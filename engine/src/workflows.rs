@@ -263,7 +263,7 @@ impl Escalator {
         ))
     }
 
-    /// A page of the workflows the actor may see, newest first.
+    /// A page of the workflows the actor may see, in the filter's order.
     pub async fn workflows(&self, mut filter: WorkflowFilter, actor: &Actor) -> EngineResult<Vec<WorkflowView>> {
         filter.limit = filter.limit.clamp(0, 500);
         actor.scope(&mut filter);
@@ -283,6 +283,17 @@ impl Escalator {
                 Ok(WorkflowView { workflow, sla })
             })
             .collect()
+    }
+
+    /// Open workflows per SLA status among those the actor may see, under the filter's
+    /// department, assignee and policy.
+    pub async fn sla_counts(&self, mut filter: WorkflowFilter, actor: &Actor) -> EngineResult<Vec<(String, i64)>> {
+        filter.limit = 1;
+        actor.scope(&mut filter);
+        if filter.limit == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.sla_counts(&filter, now()).await?)
     }
 
     /// Completes, advances, reassigns or cancels a workflow, with its audit entry and event.

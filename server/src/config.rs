@@ -56,6 +56,11 @@ pub struct Config {
     pub site_root: Option<PathBuf>,
     /// `ESCALATOR_PUBLIC_URL`: the UI's external address, for links in messages.
     pub public_url: Option<String>,
+    /// `ESCALATOR_SESSION_IDLE_MINUTES`: a UI session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// `ESCALATOR_COOKIE_SECURE`: send the session cookie over HTTPS only (default: when
+    /// the public URL is https).
+    pub cookie_secure: Option<bool>,
     /// `ESCALATOR_SMTP_HOST`: e-mail is sent only when set.
     pub smtp_host: Option<String>,
     /// `ESCALATOR_SMTP_PORT`.
@@ -86,6 +91,8 @@ impl Default for Config {
             log_format: "text".into(),
             site_root: None,
             public_url: None,
+            session_idle_minutes: 60,
+            cookie_secure: None,
             smtp_host: None,
             smtp_port: 587,
             smtp_security: SmtpSecurity::Starttls,
@@ -93,6 +100,23 @@ impl Default for Config {
             smtp_password: None,
             smtp_from: "Escalator <escalator@localhost>".into(),
         }
+    }
+}
+
+impl Config {
+    /// Whether the session cookie is marked Secure: as configured, else when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure
+            .unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+    }
+
+    /// The origin (scheme, host, port) of the public URL, accepted as our own by the
+    /// cross-site check.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = self.public_url.as_deref()?;
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split('/').next().unwrap_or(rest);
+        Some(format!("{scheme}://{host}"))
     }
 }
 
@@ -176,6 +200,19 @@ impl Config {
         }
         if let Some(v) = lookup("ESCALATOR_PUBLIC_URL") {
             self.public_url = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = parse("ESCALATOR_SESSION_IDLE_MINUTES", v)?;
+            if !(1..=60 * 24 * 30).contains(&self.session_idle_minutes) {
+                return Err(ConfigError::Invalid {
+                    key: "ESCALATOR_SESSION_IDLE_MINUTES",
+                    value: self.session_idle_minutes.to_string(),
+                    message: "must be 1 to 43200 minutes".into(),
+                });
+            }
+        }
+        if let Some(v) = lookup("ESCALATOR_COOKIE_SECURE") {
+            self.cookie_secure = Some(parse("ESCALATOR_COOKIE_SECURE", v)?);
         }
         if let Some(v) = lookup("ESCALATOR_SMTP_HOST") {
             self.smtp_host = Some(v);

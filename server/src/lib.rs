@@ -5,5 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod serve;
+pub mod session;
 pub mod telemetry;
 pub mod ui;

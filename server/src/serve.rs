@@ -70,10 +70,33 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
 }
 
 /// The whole HTTP application: API, health, metrics and UI, with request metrics.
-pub fn app(state: AppState, site_root: &std::path::Path, addr: SocketAddr) -> axum::Router {
+pub fn app(
+    state: AppState,
+    site_root: &std::path::Path,
+    addr: SocketAddr,
+    sessions: &ui::SessionSettings,
+) -> axum::Router {
     let metrics = state.escalator.metrics().clone();
-    let ui = ui::router(ui::options(site_root, addr), state.escalator.clone());
+    let ui = ui::router(ui::options(site_root, addr), state.escalator.clone(), sessions);
     http::with_tracking(http::routes(state).merge(ui), metrics)
+}
+
+/// Deletes expired UI sessions every ten minutes (any replica may; the delete is idempotent).
+async fn sweep_sessions(escalator: Escalator, stop: impl std::future::Future<Output = ()>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = every.tick() => {
+                match escalator.store().delete_expired_sessions(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(n, "expired sessions deleted"),
+                    Err(err) => tracing::warn!(%err, "could not delete expired sessions"),
+                }
+            }
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -138,7 +161,11 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
         let _ = stop_tx.send(true);
     });
     let ready = Arc::new(OnceLock::new());
-    let serving = axum::serve(listener, starting(ready.clone())).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let serving = axum::serve(
+        listener,
+        starting(ready.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stop_rx.clone()));
     let server = tokio::spawn(async move { serving.await });
 
     let escalator = engine(&config).await?;
@@ -147,7 +174,12 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
         scheduler_running: Arc::new(AtomicBool::new(false)),
     };
     let site_root = ui::site_root(config.site_root.as_deref());
-    if ready.set(app(state.clone(), &site_root, addr)).is_err() {
+    let sessions = ui::SessionSettings {
+        secure: config.secure_cookies(),
+        idle_minutes: config.session_idle_minutes,
+        public_origin: config.public_origin(),
+    };
+    if ready.set(app(state.clone(), &site_root, addr, &sessions)).is_err() {
         tracing::warn!("the application was already installed");
     }
 
@@ -183,6 +215,7 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
             result
         }
     });
+    tokio::spawn(sweep_sessions(escalator.clone(), stopped(stop_rx.clone())));
     if let Err(err) = escalator.refresh_gauges().await {
         tracing::warn!(%err, "could not compute the initial gauges");
     }

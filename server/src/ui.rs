@@ -1,14 +1,25 @@
-//! The Leptos UI mounted on axum: server-rendered pages, their server functions (which
-//! get the engine from the Leptos context), and the static files of the built site.
+//! The Leptos UI mounted on axum: server-rendered pages and their server functions
+//! (which get the engine from the Leptos context), behind browser sessions, the
+//! same-origin check and the sign-in redirect; the CSV export; the built site's files.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use app::server_fns::audit::{parse, AuditQuery};
+use axum::extract::{Query, Request};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use axum::Router;
-use escalator_engine::Escalator;
+use escalator_engine::{Actor, Escalator};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::Session;
+
+use crate::session;
 
 /// Where the built site (`pkg/` with the WASM bundle and CSS) is: the configured root,
 /// else `site/` beside the binary's folder (cargo-leptos puts the binary in
@@ -35,15 +46,135 @@ pub fn options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// How the UI's sessions behave.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Mark the cookie Secure (HTTPS only).
+    pub secure: bool,
+    /// Minutes without a request after which a session ends.
+    pub idle_minutes: i64,
+    /// The public URL's origin, accepted as our own behind a proxy.
+    pub public_origin: Option<String>,
+}
+
 /// The UI routes; every server function sees the engine through `use_context::<Escalator>()`.
-pub fn router(options: LeptosOptions, escalator: Escalator) -> Router {
+pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSettings) -> Router {
     let routes = generate_route_list(app::App);
-    let context = move || provide_context(escalator.clone());
+    let context = {
+        let escalator = escalator.clone();
+        move || provide_context(escalator.clone())
+    };
+    let public_origin: Option<Arc<str>> = settings.public_origin.as_deref().map(Arc::from);
+    let export = {
+        let escalator = escalator.clone();
+        move |session: Session, Query(query): Query<AuditQuery>| audit_csv(escalator.clone(), session, query)
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || app::shell(options.clone())
         })
+        .route("/ui/export/audit.csv", get(export))
+        .route_layer(middleware::from_fn(require_sign_in))
+        .route_layer(middleware::from_fn(move |request: Request, next: Next| {
+            session::reject_cross_site(public_origin.clone(), request, next)
+        }))
+        .route_layer(session::layer(
+            escalator.store().clone(),
+            settings.secure,
+            settings.idle_minutes,
+        ))
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(options)
+}
+
+/// Sends a signed-out browser from any page to the sign-in form, remembering where it was going.
+async fn require_sign_in(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let open = path == "/login" || path.starts_with("/ui/fn/") || request.method() != Method::GET;
+    if open {
+        return next.run(request).await;
+    }
+    let signed_in = match request.extensions().get::<Session>() {
+        Some(session) => matches!(session.get::<String>(app::ssr::USER_KEY).await, Ok(Some(_))),
+        None => false,
+    };
+    if signed_in {
+        return next.run(request).await;
+    }
+    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    Redirect::to(&format!("/login?next={}", app::server_fns::session::urlencode(target))).into_response()
+}
+
+async fn signed_in_actor(escalator: &Escalator, session: &Session) -> Option<Actor> {
+    let email: String = session.get(app::ssr::USER_KEY).await.ok()??;
+    escalator.actor(&email).await.ok()?
+}
+
+/// `GET /ui/export/audit.csv`: the audit entries the page's filters select, as CSV (admins).
+async fn audit_csv(escalator: Escalator, session: Session, query: AuditQuery) -> Response {
+    let Some(actor) = signed_in_actor(&escalator, &session).await else {
+        return (StatusCode::UNAUTHORIZED, "please sign in").into_response();
+    };
+    let filter = match parse::filter(&query, 100_000) {
+        Ok(filter) => filter,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let entries = match escalator.audit_log(filter, &actor).await {
+        Ok(entries) => entries,
+        Err(escalator_engine::EngineError::Forbidden(m)) => return (StatusCode::FORBIDDEN, m).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "audit export failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let mut csv = String::from("id,at,actor,action,workflow_id,details\r\n");
+    for e in &entries {
+        let row = [
+            e.id.to_string(),
+            e.at.to_rfc3339(),
+            e.actor.clone(),
+            e.action.clone(),
+            e.workflow_id.map(|id| id.to_string()).unwrap_or_default(),
+            e.details.to_string(),
+        ];
+        csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+/// One CSV field (RFC 4180 quoting); a leading `= + - @` is defused so spreadsheets do
+/// not run it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field(r#"{"k":"v"}"#), r#""{""k"":""v""}""#);
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
 }

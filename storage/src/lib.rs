@@ -149,8 +149,11 @@ pub trait Store: Send + Sync + 'static {
     async fn workflow(&self, id: i64) -> StoreResult<Option<WorkflowRecord>>;
     /// One workflow by the id its source system gave it.
     async fn workflow_by_external_id(&self, external_id: &str) -> StoreResult<Option<WorkflowRecord>>;
-    /// A page of workflows, newest first.
+    /// A page of workflows in the filter's order.
     async fn workflows(&self, filter: &WorkflowFilter) -> StoreResult<Vec<WorkflowRecord>>;
+    /// Open workflows per SLA status (`ok`, `warning`, `breached`, `paused`) at `now`,
+    /// under the filter's department, assignee and policy (paging and status ignored).
+    async fn sla_counts(&self, filter: &WorkflowFilter, now: DateTime<Utc>) -> StoreResult<Vec<(String, i64)>>;
 
     /// Open workflows whose `next_check_at` is at or before `now`, in (next_check_at, id)
     /// order, strictly after the `after` cursor. Reads through the next-check index only.
@@ -167,6 +170,17 @@ pub trait Store: Send + Sync + 'static {
     /// Applies changes in one transaction, each conditional on its expected version;
     /// an error rolls back the whole batch (the caller retries one by one).
     async fn apply(&self, changes: &[WorkflowChange]) -> StoreResult<Vec<Applied>>;
+
+    /// Stores a new session; false if the id is taken.
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<bool>;
+    /// Stores a session, replacing any with its id.
+    async fn save_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// A session that has not expired at `now`.
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
+    /// Deletes a session.
+    async fn delete_session(&self, id: &str) -> StoreResult<()>;
+    /// Deletes sessions expired at `now`; how many.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     /// Audit entries matching `filter`, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;

@@ -128,7 +128,29 @@ pub struct WorkflowFilter {
     pub now: Option<DateTime<Utc>>,
     /// Only those whose id is below this (keyset pagination, newest first).
     pub before_id: Option<i64>,
+    /// The listing order.
+    pub order: WorkflowOrder,
+    /// Only those after this (due_at, id) (keyset pagination in [`WorkflowOrder::DueSoonest`]).
+    pub after_due: Option<(DateTime<Utc>, i64)>,
     pub limit: i64,
+}
+
+/// How a workflow listing is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WorkflowOrder {
+    /// Newest first (by id).
+    #[default]
+    Newest,
+    /// Least time left first (by deadline, then id).
+    DueSoonest,
+}
+
+/// A stored browser session: tower-sessions' record as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub data: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Which reminders to list.

@@ -42,6 +42,36 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Rows per multi-row statement of a batched `apply`, for rows of `cols` values. SQLite
+/// gets small statements: sqlx looks every parameter up by name, which SQLite answers by
+/// walking the statement's parameter list, so binding is quadratic in the parameter count.
+/// PostgreSQL gets large ones: each statement is a round trip.
+pub(crate) fn batch_rows(backend: crate::Backend, cols: usize) -> usize {
+    let parameters = match backend {
+        crate::Backend::Sqlite => 256,
+        crate::Backend::Postgres => 8_000,
+    };
+    (parameters / cols.max(1)).max(1)
+}
+
+/// `n` rows of `cols` placeholders each, numbered from 1: `($1, $2), ($3, $4)`.
+pub(crate) fn value_rows(n: usize, cols: usize) -> String {
+    (0..n)
+        .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether `apply` may write `changes` with multi-row statements: several changes, each
+/// of a different workflow, none opening or closing a hold. (A tick's batches; single
+/// changes and anything unusual take the one-by-one path.)
+pub(crate) fn batchable(changes: &[crate::WorkflowChange]) -> bool {
+    let mut ids: Vec<i64> = changes.iter().map(|c| c.workflow_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    changes.len() > 1 && ids.len() == changes.len() && changes.iter().all(|c| c.hold.is_none())
+}
+
 macro_rules! impl_store {
     ($store:ty, $backend:expr, $dialect:expr) => {
         #[async_trait::async_trait]
@@ -387,18 +417,25 @@ macro_rules! impl_store {
             }
 
             async fn workflows(&self, f: &$crate::WorkflowFilter) -> $crate::StoreResult<Vec<$crate::WorkflowRecord>> {
+                let (order, cursor) = match f.order {
+                    $crate::WorkflowOrder::Newest => ("id DESC", "($5 IS NULL OR id < $5) AND $10 IS NULL AND $11 IS NULL"),
+                    $crate::WorkflowOrder::DueSoonest => (
+                        "due_at, id",
+                        "$5 IS NULL AND ($10 IS NULL OR due_at > $10 OR (due_at = $10 AND id > $11))",
+                    ),
+                };
                 let sql = format!(
                     "SELECT {} FROM workflows \
                      WHERE ($1 IS NULL OR status = $1) \
                        AND ($2 = 0 OR status IN ('pending', 'escalated', 'on_hold')) \
                        AND ($3 IS NULL OR department_key = $3) \
                        AND ($4 IS NULL OR assignee_email = $4) \
-                       AND ($5 IS NULL OR id < $5) \
+                       AND {cursor} \
                        AND ($9 IS NULL OR policy_id = $9) \
                        AND ($7 IS NULL OR $7 = CASE WHEN status = 'on_hold' THEN 'paused' \
                             WHEN status NOT IN ('pending', 'escalated') THEN 'closed' \
                             WHEN due_at <= $8 THEN 'breached' WHEN warn_at <= $8 THEN 'warning' ELSE 'ok' END) \
-                     ORDER BY id DESC LIMIT $6",
+                     ORDER BY {order} LIMIT $6",
                     $crate::sql::WORKFLOW_COLUMNS
                 );
                 let rows = sqlx::query_as::<_, $crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
@@ -411,9 +448,72 @@ macro_rules! impl_store {
                     .bind(f.sla_status.map(|s| s.as_str()))
                     .bind(f.now)
                     .bind(f.policy_id)
+                    .bind(f.after_due.map(|(due, _)| due))
+                    .bind(f.after_due.map(|(_, id)| id))
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::records::convert(rows)
+            }
+
+            async fn sla_counts(&self, f: &$crate::WorkflowFilter, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT CASE WHEN status = 'on_hold' THEN 'paused' WHEN due_at <= $1 THEN 'breached' \
+                     WHEN warn_at <= $1 THEN 'warning' ELSE 'ok' END AS sla_status, COUNT(*) \
+                     FROM workflows WHERE status IN ('pending', 'escalated', 'on_hold') \
+                       AND ($2 IS NULL OR department_key = $2) \
+                       AND ($3 IS NULL OR assignee_email = $3) \
+                       AND ($4 IS NULL OR policy_id = $4) \
+                     GROUP BY 1",
+                )
+                .bind(now)
+                .bind(f.department.as_deref())
+                .bind(f.assignee.as_deref())
+                .bind(f.policy_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_session(&self, s: &$crate::SessionRecord) -> $crate::StoreResult<bool> {
+                let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                    .bind(&s.id)
+                    .bind(&s.data)
+                    .bind(s.expires_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn save_session(&self, s: &$crate::SessionRecord) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                )
+                .bind(&s.id)
+                .bind(&s.data)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn load_session(&self, id: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Option<$crate::SessionRecord>> {
+                let row: Option<(String, String, chrono::DateTime<chrono::Utc>)> =
+                    sqlx::query_as("SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+                        .bind(id)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(id, data, expires_at)| $crate::SessionRecord { id, data, expires_at }))
+            }
+
+            async fn delete_session(&self, id: &str) -> $crate::StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
+                Ok(done.rows_affected())
             }
 
             async fn due_workflows(&self, now: chrono::DateTime<chrono::Utc>, after: Option<$crate::DueCursor>, limit: i64) -> $crate::StoreResult<Vec<$crate::WorkflowRecord>> {
@@ -460,10 +560,15 @@ macro_rules! impl_store {
 
             async fn apply(&self, changes: &[$crate::WorkflowChange]) -> $crate::StoreResult<Vec<$crate::Applied>> {
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
-                let mut outcomes = Vec::with_capacity(changes.len());
-                for change in changes {
-                    outcomes.push(Self::apply_one(&mut tx, change).await?);
-                }
+                let outcomes = if $crate::sql::batchable(changes) {
+                    Self::apply_batch(&mut tx, changes).await?
+                } else {
+                    let mut outcomes = Vec::with_capacity(changes.len());
+                    for change in changes {
+                        outcomes.push(Self::apply_one(&mut tx, change).await?);
+                    }
+                    outcomes
+                };
                 tx.commit().await?;
                 Ok(outcomes)
             }
@@ -936,6 +1041,153 @@ macro_rules! impl_store {
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
+            }
+
+            /// The writes of `apply_one` for every change, in a few multi-row statements
+            /// instead of five round trips per workflow (see `batchable`): the
+            /// version-checked updates, then the claims, then the side effects of the
+            /// changes whose update and claim succeeded.
+            async fn apply_batch(
+                tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
+                changes: &[$crate::WorkflowChange],
+            ) -> $crate::StoreResult<Vec<$crate::Applied>> {
+                use $crate::sql::{batch_rows, value_rows};
+                let mut outcomes = vec![$crate::Applied::Stale; changes.len()];
+                let rows = batch_rows($backend, 16);
+                for (n, chunk) in changes.chunks(rows).enumerate() {
+                    let sql = format!(
+                        "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
+                         assignee_email = v.column6, level = v.column7, policy_id = v.column8, stage_started_at = v.column9, \
+                         level_started_at = v.column10, warn_at = v.column11, due_at = v.column12, next_check_at = v.column13, \
+                         closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
+                         FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
+                         RETURNING workflows.id",
+                        value_rows(chunk.len(), 16)
+                    );
+                    let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                    for c in chunk {
+                        let s = &c.state;
+                        q = q
+                            .bind(c.workflow_id)
+                            .bind(c.expected_version)
+                            .bind(s.status.as_str())
+                            .bind(&s.stage)
+                            .bind(s.stage_seq)
+                            .bind(&s.assignee)
+                            .bind(i64::from(s.level))
+                            .bind(s.policy_id)
+                            .bind(s.stage_started_at)
+                            .bind(s.level_started_at)
+                            .bind(s.warn_at)
+                            .bind(s.due_at)
+                            .bind(s.next_check_at)
+                            .bind(s.closed_at)
+                            .bind(c.now)
+                            .bind(s.policy_version);
+                    }
+                    let updated: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+                    for (i, c) in chunk.iter().enumerate() {
+                        if updated.contains(&c.workflow_id) {
+                            outcomes[n * rows + i] = $crate::Applied::Done;
+                        }
+                    }
+                }
+
+                let claiming: Vec<usize> = (0..changes.len())
+                    .filter(|&i| outcomes[i] == $crate::Applied::Done && changes[i].claim.is_some())
+                    .collect();
+                for chunk in claiming.chunks(batch_rows($backend, 5)) {
+                    let sql = format!(
+                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at) VALUES {} \
+                         ON CONFLICT DO NOTHING RETURNING workflow_id",
+                        value_rows(chunk.len(), 5)
+                    );
+                    let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                    for &i in chunk {
+                        let c = &changes[i];
+                        if let Some(claim) = &c.claim {
+                            q = q
+                                .bind(c.workflow_id)
+                                .bind(claim.stage_seq)
+                                .bind(i64::from(claim.level))
+                                .bind(claim.kind_str())
+                                .bind(c.now);
+                        }
+                    }
+                    let claimed: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+                    for &i in chunk {
+                        if !claimed.contains(&changes[i].workflow_id) {
+                            outcomes[i] = $crate::Applied::AlreadyClaimed;
+                        }
+                    }
+                }
+
+                let done: Vec<&$crate::WorkflowChange> = changes
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, o)| **o == $crate::Applied::Done)
+                    .map(|(c, _)| c)
+                    .collect();
+                let reminders: Vec<(&$crate::WorkflowChange, &$crate::NewReminder)> =
+                    done.iter().filter_map(|c| c.reminder.as_ref().map(|r| (*c, r))).collect();
+                for chunk in reminders.chunks(batch_rows($backend, 6)) {
+                    let sql = format!(
+                        "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at) VALUES {} \
+                         ON CONFLICT DO NOTHING",
+                        value_rows(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (c, r) in chunk {
+                        q = q
+                            .bind(c.workflow_id)
+                            .bind(c.state.stage_seq)
+                            .bind(i64::from(c.state.level))
+                            .bind(&r.assignee)
+                            .bind(r.due_at)
+                            .bind(c.now);
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                let audits: Vec<&$crate::NewAudit> = done.iter().flat_map(|c| &c.audit).collect();
+                for chunk in audits.chunks(batch_rows($backend, 5)) {
+                    let sql = format!(
+                        "INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES {}",
+                        value_rows(chunk.len(), 5)
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for a in chunk {
+                        q = q.bind(a.at).bind(&a.actor).bind(&a.action).bind(a.workflow_id).bind(a.details.to_string());
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                let messages: Vec<(&$crate::WorkflowChange, &$crate::NewOutbox)> =
+                    done.iter().flat_map(|c| c.outbox.iter().map(move |o| (*c, o))).collect();
+                for chunk in messages.chunks(batch_rows($backend, 7)) {
+                    let rows = (0..chunk.len())
+                        .map(|r| {
+                            let p = r * 7;
+                            format!("(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 1, p + 7)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
+                         VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (c, o) in chunk {
+                        q = q
+                            .bind(c.now)
+                            .bind(o.kind.as_str())
+                            .bind(&o.topic)
+                            .bind(Some(c.workflow_id))
+                            .bind(o.payload.to_string())
+                            .bind(&o.dedupe_key)
+                            .bind(o.channel.as_deref());
+                    }
+                    q.execute(&mut **tx).await?;
+                }
+                Ok(outcomes)
             }
 
             async fn apply_one(

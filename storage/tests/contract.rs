@@ -10,8 +10,8 @@ use escalator_domain::{
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
     Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder, NewWorkflow,
-    OutboxKind, OutboxStatus, ReminderFilter, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord,
-    WorkflowState,
+    OutboxKind, OutboxStatus, ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter,
+    WorkflowOrder, WorkflowRecord, WorkflowState,
 };
 use serde_json::json;
 
@@ -44,6 +44,8 @@ contract!(
     leases_are_exclusive_until_they_expire,
     the_audit_log_is_append_only_and_filterable,
     stats_count_open_workflows_by_sla_status,
+    open_workflows_page_by_deadline_with_counts,
+    sessions_round_trip_and_expire,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -613,4 +615,100 @@ async fn stats_count_open_workflows_by_sla_status(db: TestDb) {
         vec![("notification".to_string(), "pending".to_string(), 1)]
     );
     assert_eq!(s.backend() == Backend::Sqlite, matches!(s.pool(), DbPool::Sqlite(_)));
+}
+
+async fn open_workflows_page_by_deadline_with_counts(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    // Five workflows whose deadlines are out of id order: 3 h, 1 h, 5 h, 2 h ahead and one passed.
+    let mut ids_by_due = Vec::new();
+    for (i, hours) in [3, 1, 5, 2, -1].into_iter().enumerate() {
+        let w = workflow(s, &format!("D{i}"), None).await;
+        let mut moved = change(&w, None, &format!("d{i}"));
+        moved.reminder = None;
+        moved.audit.clear();
+        moved.outbox.clear();
+        moved.state.due_at = now + TimeDelta::hours(hours);
+        moved.state.warn_at = now + TimeDelta::hours(hours) - TimeDelta::minutes(90);
+        assert_eq!(s.apply(&[moved]).await.unwrap(), vec![Applied::Done]);
+        ids_by_due.push((hours, w.id));
+    }
+    ids_by_due.sort();
+    let expected: Vec<i64> = ids_by_due.iter().map(|(_, id)| *id).collect();
+
+    // Paging two at a time through the (due_at, id) cursor visits them in deadline order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .workflows(&WorkflowFilter {
+                open_only: true,
+                order: WorkflowOrder::DueSoonest,
+                after_due: after,
+                limit: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        after = page.last().map(|w| (w.state.due_at, w.id));
+        seen.extend(page.iter().map(|w| w.id));
+    }
+    assert_eq!(seen, expected);
+
+    // Counts per SLA status: one breached, one warning (1 h left, warned 30 min ago), three ok.
+    let mut counts = s.sla_counts(&WorkflowFilter::default(), now).await.unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        vec![
+            ("breached".to_string(), 1),
+            ("ok".to_string(), 3),
+            ("warning".to_string(), 1)
+        ]
+    );
+    let other = WorkflowFilter {
+        department: Some("elsewhere".into()),
+        ..Default::default()
+    };
+    assert!(s.sla_counts(&other, now).await.unwrap().is_empty());
+}
+
+async fn sessions_round_trip_and_expire(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    let live = SessionRecord {
+        id: "live".into(),
+        data: r#"{"user":"ann@x.io"}"#.into(),
+        expires_at: now + TimeDelta::minutes(30),
+    };
+    assert!(s.create_session(&live).await.unwrap());
+    assert!(!s.create_session(&live).await.unwrap(), "ids are unique");
+    assert_eq!(s.load_session("live", now).await.unwrap(), Some(live.clone()));
+
+    let later = SessionRecord {
+        data: r#"{"user":"bob@x.io"}"#.into(),
+        expires_at: now + TimeDelta::hours(1),
+        ..live.clone()
+    };
+    s.save_session(&later).await.unwrap();
+    assert_eq!(s.load_session("live", now).await.unwrap(), Some(later));
+
+    let stale = SessionRecord {
+        id: "stale".into(),
+        data: "{}".into(),
+        expires_at: now - TimeDelta::seconds(1),
+    };
+    s.save_session(&stale).await.unwrap();
+    assert_eq!(
+        s.load_session("stale", now).await.unwrap(),
+        None,
+        "an expired session never loads"
+    );
+    assert_eq!(s.delete_expired_sessions(now).await.unwrap(), 1);
+    s.delete_session("live").await.unwrap();
+    assert_eq!(s.load_session("live", now).await.unwrap(), None);
 }

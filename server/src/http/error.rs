@@ -42,6 +42,10 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()),
             EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             EngineError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            EngineError::Unauthenticated(message) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+            EngineError::TooManyAttempts(message) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            }
             EngineError::Transition(t) => ApiError::new(
                 StatusCode::CONFLICT,
                 "illegal_transition",

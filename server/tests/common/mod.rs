@@ -69,9 +69,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .expect("bind a free port");
     let addr = listener.local_addr().expect("local address");
     let site_root = server::ui::site_root(None);
-    let router = server::serve::app(state, &site_root, addr);
+    let sessions = server::ui::SessionSettings {
+        secure: false,
+        idle_minutes: 60,
+        public_origin: None,
+    };
+    let router = server::serve::app(state, &site_root, addr, &sessions);
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("serve");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
 
     let policy_id = escalator.store().policies().await.unwrap()[0].id;

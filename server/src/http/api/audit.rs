@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use escalator_engine::EngineError;
 use escalator_storage::{AuditEntry, AuditFilter};
 use serde::Deserialize;
 
@@ -37,22 +36,16 @@ pub async fn list(
     Caller(actor): Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    actor.require_admin()?;
     let limit = page_limit(q.limit)?;
     let filter = AuditFilter {
         workflow_id: q.workflow_id,
         action: q.action,
-        actor: q.actor.map(|a| a.trim().to_lowercase()),
+        actor: q.actor,
         from: instant("from", q.from.as_deref())?,
         to: instant("to", q.to.as_deref())?,
         before_id: q.before_id,
         limit,
     };
-    let items = state
-        .escalator
-        .store()
-        .audit_entries(&filter)
-        .await
-        .map_err(EngineError::from)?;
+    let items = state.escalator.audit_log(filter, &actor).await?;
     Ok(Json(Page::new(items, limit, |e| e.id)))
 }

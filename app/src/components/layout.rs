@@ -1,0 +1,63 @@
+//! The frame of every page: the header with navigation for the user's role, the
+//! notification bell with its unread count, and sign-out.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::error::AppError;
+use crate::model::{role_label, Me};
+use crate::server_fns::session::whoami;
+
+/// The signed-in user, loaded once per page for the header and for pages that adapt to the role.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
+
+/// Header, navigation and the page below it.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| whoami());
+    provide_context(CurrentUser(user));
+    view! {
+        <header class="top">
+            <a class="brand" href="/">"Escalator"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(me)) => view! { <Nav me/> }.into_any(),
+                        _ => view! { <nav class="nav"><a href="/login">"Sign in"</a></nav> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <main class="page">{children()}</main>
+    }
+}
+
+#[component]
+fn Nav(me: Me) -> impl IntoView {
+    let admin = me.is_admin();
+    let unread = me.unread;
+    view! {
+        <nav class="nav" aria-label="Main">
+            <A href="/">"Pending"</A>
+            <A href="/reminders">"Reminders"</A>
+            {admin.then(|| view! {
+                <A href="/chains">"Chains"</A>
+                <A href="/policies">"SLA policies"</A>
+                <A href="/directory">"Users & departments"</A>
+                <A href="/audit">"Audit log"</A>
+            })}
+            <a href="/notifications" class="bell" data-testid="bell"
+                aria-label=format!("Notifications, {unread} unread")>
+                "🔔" {(unread > 0).then(|| view! { <span class="count">{unread}</span> })}
+            </a>
+            <span class="who" title=me.email.clone()>
+                {me.email.clone()} " · " {role_label(me.role)}
+                {me.department.clone().map(|d| format!(" · {d}"))}
+            </span>
+            <form method="post" action="/ui/fn/logout" class="inline">
+                <button type="submit" class="link">"Sign out"</button>
+            </form>
+        </nav>
+    }
+}

@@ -1,0 +1,198 @@
+//! What the server functions send to the pages: view models, plain data that both the
+//! server and the browser (WASM) compile.
+
+use chrono::{DateTime, Utc};
+use escalator_domain::{Role, Segment, SlaStatus};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, for the header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub role: Role,
+    pub department: Option<String>,
+    /// Unread in-app notifications.
+    pub unread: i64,
+}
+
+impl Me {
+    /// Whether the user is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// One open workflow in a listing, with what its countdown needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowRow {
+    pub id: i64,
+    pub external_id: String,
+    pub title: String,
+    pub workflow_type: String,
+    pub department: String,
+    pub stage: String,
+    pub assignee: String,
+    /// `pending`, `escalated`, `on_hold`, `completed`, `cancelled`.
+    pub status: String,
+    pub level: u32,
+    pub sla: SlaStatus,
+    pub warn_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Counted time left at `now` of the page (negative once breached); frozen while on hold.
+    pub remaining_seconds: i64,
+}
+
+/// A page of the pending-workflows table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingPage {
+    /// The server's clock when the page was read; the countdowns start from it.
+    pub now: DateTime<Utc>,
+    pub rows: Vec<WorkflowRow>,
+    /// Open workflows per SLA status under the filters' scope.
+    pub counts: Vec<(SlaStatus, i64)>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// Departments the user may filter by.
+    pub departments: Vec<(String, String)>,
+}
+
+/// One line of a workflow's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    /// `audit`, `reminder` or `notification`.
+    pub source: String,
+    pub actor: String,
+    pub what: String,
+    pub details: String,
+}
+
+/// A level of the chain, as the detail page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainStep {
+    pub target: String,
+    pub time_limit_seconds: i64,
+    /// This is the level the workflow is at.
+    pub current: bool,
+}
+
+/// Everything on the workflow detail page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowDetail {
+    pub now: DateTime<Utc>,
+    pub row: WorkflowRow,
+    pub initiator: String,
+    pub created_at: DateTime<Utc>,
+    pub policy: String,
+    pub policy_version: i64,
+    pub time_zone: String,
+    pub chain: String,
+    /// Level 0 is the original assignee; then the chain's levels.
+    pub steps: Vec<ChainStep>,
+    pub segments: Vec<Segment>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Actions the user may take now: `complete`, `advance`, `reassign`, `hold`, `resume`, `cancel`.
+    pub actions: Vec<String>,
+}
+
+/// A reminder in the signed-in user's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderRow {
+    pub id: i64,
+    pub workflow_id: i64,
+    pub workflow_title: String,
+    pub assignee: String,
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// An in-app notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub workflow_id: Option<i64>,
+    pub title: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+/// An audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub workflow_id: Option<i64>,
+    pub details: String,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// The `before` cursor of the next (older) page.
+    pub next: Option<i64>,
+}
+
+/// How long a duration is, for people: `2 h 05 m`, `45 s`, `3 d 4 h`.
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.unsigned_abs();
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m:02} m")
+    } else if m > 0 {
+        format!("{m} m {sec:02} s")
+    } else {
+        format!("{sec} s")
+    }
+}
+
+/// A label for an SLA status.
+pub fn sla_label(status: SlaStatus) -> &'static str {
+    match status {
+        SlaStatus::Ok => "OK",
+        SlaStatus::Warning => "Warning",
+        SlaStatus::Breached => "Breached",
+        SlaStatus::Paused => "On hold",
+    }
+}
+
+/// The CSS class of an SLA status.
+pub fn sla_class(status: SlaStatus) -> &'static str {
+    match status {
+        SlaStatus::Ok => "sla-ok",
+        SlaStatus::Warning => "sla-warning",
+        SlaStatus::Breached => "sla-breached",
+        SlaStatus::Paused => "sla-paused",
+    }
+}
+
+/// A role's name for people.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Admin",
+        Role::DepartmentHead => "Department head",
+        Role::Approver => "Approver",
+        Role::Viewer => "Viewer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(59), "59 s");
+        assert_eq!(human_duration(61), "1 m 01 s");
+        assert_eq!(human_duration(2 * 3600 + 5 * 60 + 9), "2 h 05 m");
+        assert_eq!(human_duration(-(3 * 86_400 + 4 * 3600)), "3 d 4 h");
+    }
+}

@@ -1,0 +1,10 @@
+//! The pages, one module each.
+
+pub mod audit;
+pub mod chains;
+pub mod directory;
+pub mod login;
+pub mod pending;
+pub mod policies;
+pub mod reminders;
+pub mod workflow;

@@ -1,0 +1,8 @@
+//! Server functions: thin calls from the pages into the engine, under `/ui/fn/<name>`.
+//! Each one resolves the signed-in actor from the session and lets the engine's access
+//! rules decide, exactly as the REST API does.
+
+pub mod audit;
+pub mod inbox;
+pub mod session;
+pub mod workflows;

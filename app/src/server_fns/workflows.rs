@@ -1,0 +1,284 @@
+//! The pending-workflows table, a workflow's detail page and the actions on it.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{PendingPage, WorkflowDetail};
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use chrono::{DateTime, Utc};
+    use escalator_engine::workflows::WorkflowView;
+
+    use crate::model::WorkflowRow;
+
+    pub fn row(view: &WorkflowView) -> WorkflowRow {
+        let w = &view.workflow;
+        WorkflowRow {
+            id: w.id,
+            external_id: w.external_id.clone(),
+            title: w.title.clone(),
+            workflow_type: w.workflow_type.clone(),
+            department: w.department.clone(),
+            stage: w.state.stage.clone(),
+            assignee: w.state.assignee.clone(),
+            status: w.state.status.as_str().to_string(),
+            level: w.state.level,
+            sla: view.sla.status,
+            warn_at: view.sla.warn_at,
+            due_at: view.sla.due_at,
+            remaining_seconds: view.sla.remaining.num_seconds(),
+        }
+    }
+
+    /// `<due_at in ms>.<id>`: the keyset cursor of the by-deadline order.
+    pub fn cursor(due_at: DateTime<Utc>, id: i64) -> String {
+        format!("{}.{id}", due_at.timestamp_millis())
+    }
+
+    pub fn parse_cursor(raw: &str) -> Option<(DateTime<Utc>, i64)> {
+        let (ms, id) = raw.split_once('.')?;
+        Some((DateTime::from_timestamp_millis(ms.parse().ok()?)?, id.parse().ok()?))
+    }
+}
+
+/// Rows per page of the pending table.
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of the open workflows the user may see, least time left first (or newest
+/// first with `sort=newest`), with counts per SLA status.
+#[server(prefix = "/ui/fn", endpoint = "pending")]
+pub async fn pending(
+    department: Option<String>,
+    sla: Option<String>,
+    assignee: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<PendingPage, AppError> {
+    use crate::ssr;
+    use escalator_domain::{Role, SlaStatus};
+    use escalator_storage::{WorkflowFilter, WorkflowOrder};
+
+    let actor = ssr::actor().await?;
+    let escalator = ssr::escalator()?;
+    let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let sla_status = match blank(sla).as_deref() {
+        None => None,
+        Some("ok") => Some(SlaStatus::Ok),
+        Some("warning") => Some(SlaStatus::Warning),
+        Some("breached") => Some(SlaStatus::Breached),
+        Some("paused") => Some(SlaStatus::Paused),
+        Some(_) => {
+            return Err(ssr::fail(AppError::invalid(
+                "sla",
+                "must be ok, warning, breached or paused",
+            )))
+        }
+    };
+    let newest = blank(sort).as_deref() == Some("newest");
+    let after = blank(after);
+    let (order, after_due, before_id) = match (&after, newest) {
+        (None, _) => (
+            if newest {
+                WorkflowOrder::Newest
+            } else {
+                WorkflowOrder::DueSoonest
+            },
+            None,
+            None,
+        ),
+        (Some(raw), true) => (
+            WorkflowOrder::Newest,
+            None,
+            Some(
+                raw.parse::<i64>()
+                    .map_err(|_| ssr::fail(AppError::invalid("after", "not a page cursor")))?,
+            ),
+        ),
+        (Some(raw), false) => (
+            WorkflowOrder::DueSoonest,
+            Some(convert::parse_cursor(raw).ok_or_else(|| ssr::fail(AppError::invalid("after", "not a page cursor")))?),
+            None,
+        ),
+    };
+    let filter = WorkflowFilter {
+        open_only: true,
+        department: blank(department),
+        assignee: blank(assignee).map(|a| a.to_lowercase()),
+        sla_status,
+        order,
+        after_due,
+        before_id,
+        limit: PAGE_SIZE + 1,
+        ..WorkflowFilter::default()
+    };
+    let mut views = escalator.workflows(filter.clone(), &actor).await?;
+    let more = views.len() as i64 > PAGE_SIZE;
+    views.truncate(PAGE_SIZE as usize);
+    let next = more.then(|| views.last()).flatten().map(|v| match order {
+        WorkflowOrder::Newest => v.workflow.id.to_string(),
+        WorkflowOrder::DueSoonest => convert::cursor(v.workflow.state.due_at, v.workflow.id),
+    });
+    let counts = escalator
+        .sla_counts(filter, &actor)
+        .await?
+        .into_iter()
+        .filter_map(|(status, n)| {
+            let status = match status.as_str() {
+                "ok" => SlaStatus::Ok,
+                "warning" => SlaStatus::Warning,
+                "breached" => SlaStatus::Breached,
+                "paused" => SlaStatus::Paused,
+                _ => return None,
+            };
+            Some((status, n))
+        })
+        .collect();
+    let departments = escalator
+        .store()
+        .departments()
+        .await
+        .map_err(escalator_engine::EngineError::from)?
+        .into_iter()
+        .filter(|d| actor.role == Role::Admin || actor.department.as_deref() == Some(d.key.as_str()))
+        .map(|d| (d.key.to_string(), d.name))
+        .collect();
+    Ok(PendingPage {
+        now: escalator_engine::clock::now(),
+        rows: views.iter().map(convert::row).collect(),
+        counts,
+        next,
+        departments,
+    })
+}
+
+/// A workflow with its clock, the explanation of its deadline, its chain and timeline,
+/// and the actions the user may take.
+#[server(prefix = "/ui/fn", endpoint = "workflow")]
+pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
+    use crate::model::{ChainStep, TimelineEntry};
+    use crate::ssr;
+    use escalator_domain::Action;
+    use escalator_engine::EngineError;
+
+    let actor = ssr::actor().await?;
+    let escalator = ssr::escalator()?;
+    let (view, timeline) = escalator.workflow_with_timeline(id, &actor).await?;
+    let explanation = escalator.explain_sla(id, &actor).await?;
+    let store = escalator.store();
+    let w = &view.workflow;
+    let chain = store
+        .chain(w.chain_id)
+        .await
+        .map_err(EngineError::from)?
+        .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
+    let policy = store
+        .policy(w.state.policy_id)
+        .await
+        .map_err(EngineError::from)?
+        .map(|p| p.policy.name)
+        .unwrap_or_default();
+    let mut steps = vec![ChainStep {
+        target: "original assignee".into(),
+        time_limit_seconds: 0,
+        current: w.state.level == 0,
+    }];
+    steps.extend(chain.chain.levels.iter().enumerate().map(|(i, level)| ChainStep {
+        target: level.target.describe(),
+        time_limit_seconds: level.time_limit().num_seconds(),
+        current: w.state.level as usize == i + 1,
+    }));
+    let mut entries: Vec<TimelineEntry> = timeline
+        .audit
+        .iter()
+        .map(|a| TimelineEntry {
+            at: a.at,
+            source: "audit".into(),
+            actor: a.actor.clone(),
+            what: a.action.clone(),
+            details: a.details.to_string(),
+        })
+        .collect();
+    entries.extend(timeline.reminders.iter().map(|r| TimelineEntry {
+        at: r.created_at,
+        source: "reminder".into(),
+        actor: "system".into(),
+        what: format!("reminder to {}", r.assignee),
+        details: match (&r.acknowledged_by, r.acknowledged_at) {
+            (Some(by), Some(at)) => format!("acknowledged by {by} at {}", at.format("%Y-%m-%d %H:%M UTC")),
+            _ => "not acknowledged".into(),
+        },
+    }));
+    entries.extend(timeline.notifications.iter().map(|n| TimelineEntry {
+        at: n.created_at,
+        source: "notification".into(),
+        actor: n.channel.clone().unwrap_or_else(|| "outbox".into()),
+        what: n.topic.clone(),
+        details: format!("{:?}, {} attempt(s)", n.status, n.attempts).to_lowercase(),
+    }));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    let actions = [
+        Action::Complete,
+        Action::Advance,
+        Action::Reassign,
+        Action::Hold,
+        Action::Resume,
+        Action::Cancel,
+    ]
+    .into_iter()
+    .filter(|a| actor.can_act(w, *a) && w.state.status.allows(*a).is_ok())
+    .map(|a| format!("{a:?}").to_lowercase())
+    .collect();
+    Ok(WorkflowDetail {
+        now: escalator_engine::clock::now(),
+        row: convert::row(&view),
+        initiator: w.initiator.clone(),
+        created_at: w.created_at,
+        policy,
+        policy_version: w.state.policy_version,
+        time_zone: explanation.time_zone,
+        chain: chain.chain.name.clone(),
+        steps,
+        segments: explanation.segments,
+        timeline: entries,
+        actions,
+    })
+}
+
+/// Performs an action on a workflow: `complete`, `advance` (with `stage`, optional
+/// `assignee`), `reassign` (with `assignee`), `hold` (with `reason`), `resume`, `cancel`.
+#[server(prefix = "/ui/fn", endpoint = "act")]
+pub async fn act(
+    id: i64,
+    action: String,
+    stage: Option<String>,
+    assignee: Option<String>,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr;
+    use escalator_engine::workflows::ActionRequest;
+
+    let actor = ssr::actor().await?;
+    let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let request = match action.as_str() {
+        "complete" => ActionRequest::Complete { note: blank(reason) },
+        "advance" => ActionRequest::Advance {
+            stage: blank(stage).ok_or_else(|| ssr::fail(AppError::invalid("stage", "name the next stage")))?,
+            policy_id: None,
+            assignee: blank(assignee),
+        },
+        "reassign" => ActionRequest::Reassign {
+            assignee: blank(assignee)
+                .ok_or_else(|| ssr::fail(AppError::invalid("assignee", "choose the new assignee")))?,
+            reason: blank(reason),
+        },
+        "hold" => ActionRequest::Hold {
+            reason: blank(reason).ok_or_else(|| ssr::fail(AppError::invalid("reason", "say why it is on hold")))?,
+        },
+        "resume" => ActionRequest::Resume,
+        "cancel" => ActionRequest::Cancel { reason: blank(reason) },
+        _ => return Err(ssr::fail(AppError::invalid("action", "unknown action"))),
+    };
+    ssr::escalator()?.act(id, &request, &actor).await?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Server-side glue of the server functions: the engine from the Leptos context, the
+//! signed-in actor from the session, and engine errors mapped to HTTP statuses once.
+
+use escalator_engine::{Actor, EngineError, Escalator};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+
+use crate::error::{AppError, ErrorKind};
+
+/// The session key holding the signed-in user's e-mail.
+pub const USER_KEY: &str = "user";
+
+/// The engine, provided by the server when it mounts the UI.
+pub fn escalator() -> Result<Escalator, AppError> {
+    use_context::<Escalator>().ok_or_else(|| AppError::new(ErrorKind::Server, "the engine is not available"))
+}
+
+/// The request's session (absent outside the session layer, e.g. on error pages).
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| fail(AppError::new(ErrorKind::Unauthenticated, "please sign in")))
+}
+
+/// The signed-in actor, as the directory says now (a changed role applies at once).
+pub async fn actor() -> Result<Actor, AppError> {
+    let session = session().await?;
+    let email: Option<String> = session.get(USER_KEY).await.map_err(|e| server_error(&e))?;
+    let signed_out = || fail(AppError::new(ErrorKind::Unauthenticated, "please sign in"));
+    let Some(email) = email else {
+        return Err(signed_out());
+    };
+    escalator()?.actor(&email).await?.ok_or_else(signed_out)
+}
+
+/// The signed-in actor, if any.
+pub async fn maybe_actor() -> Result<Option<Actor>, AppError> {
+    match actor().await {
+        Ok(actor) => Ok(Some(actor)),
+        Err(e) if e.kind == ErrorKind::Unauthenticated => {
+            set_status(200);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the request is a plain HTML form post or page load (no JavaScript): those get
+/// redirects, not error statuses, so the browser shows a page rather than a JSON body.
+fn wants_html() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)?
+                .to_str()
+                .ok()
+                .map(|a| a.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+fn set_status(code: u16) {
+    if wants_html() {
+        return;
+    }
+    if let (Some(options), Ok(status)) = (use_context::<ResponseOptions>(), http::StatusCode::from_u16(code)) {
+        options.set_status(status);
+    }
+}
+
+/// Sets the response status that goes with an error (server functions answer 500
+/// otherwise) and returns it.
+pub fn fail(error: AppError) -> AppError {
+    set_status(match error.kind {
+        ErrorKind::Unauthenticated => 401,
+        ErrorKind::Forbidden => 403,
+        ErrorKind::NotFound => 404,
+        ErrorKind::Invalid => 422,
+        ErrorKind::Conflict => 409,
+        ErrorKind::TooManyAttempts => 429,
+        ErrorKind::Server => 500,
+    });
+    error
+}
+
+fn server_error(err: &dyn std::fmt::Display) -> AppError {
+    tracing::error!(%err, "server function failed");
+    fail(AppError::new(ErrorKind::Server, "internal error; see the server log"))
+}
+
+impl From<EngineError> for AppError {
+    fn from(err: EngineError) -> Self {
+        let kind = match &err {
+            EngineError::Invalid(v) => return fail(AppError::invalid(&v.field, v.message.clone())),
+            EngineError::NotFound { .. } => ErrorKind::NotFound,
+            EngineError::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            EngineError::Forbidden(_) => ErrorKind::Forbidden,
+            EngineError::TooManyAttempts(_) => ErrorKind::TooManyAttempts,
+            EngineError::Conflict(_) | EngineError::Transition(_) => ErrorKind::Conflict,
+            EngineError::Store(_) | EngineError::Queue(_) | EngineError::Internal(_) => return server_error(&err),
+        };
+        fail(AppError::new(kind, err.to_string()))
+    }
+}

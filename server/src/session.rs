@@ -1,0 +1,178 @@
+//! Browser sessions of the UI: tower-sessions with its records in our own database
+//! (the `sessions` table of SQLite or PostgreSQL), so every replica sees every session,
+//! plus the same-origin check that protects state-changing UI requests from other sites.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::extract::Request;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use escalator_storage::{SessionRecord, Store};
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+
+/// tower-sessions' store over Escalator's [`Store`].
+#[derive(Clone)]
+pub struct DbSessions {
+    store: Arc<dyn Store>,
+}
+
+impl fmt::Debug for DbSessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbSessions").finish_non_exhaustive()
+    }
+}
+
+impl DbSessions {
+    /// Sessions kept in `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+}
+
+fn backend(err: impl fmt::Display) -> Error {
+    Error::Backend(err.to_string())
+}
+
+fn to_row(record: &Record) -> Result<SessionRecord> {
+    let expires_at = DateTime::<Utc>::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| Error::Encode("expiry out of range".into()))?;
+    Ok(SessionRecord {
+        id: record.id.to_string(),
+        data: serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?,
+        expires_at,
+    })
+}
+
+#[async_trait]
+impl SessionStore for DbSessions {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        // Ids are 128 random bits; a collision is retried rather than overwriting a session.
+        loop {
+            if self.store.create_session(&to_row(record)?).await.map_err(backend)? {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        self.store.save_session(&to_row(record)?).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let Some(row) = self
+            .store
+            .load_session(&id.to_string(), Utc::now())
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_str(&row.data).map_err(|e| Error::Decode(e.to_string()))?,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        self.store.delete_session(&id.to_string()).await.map_err(backend)
+    }
+}
+
+/// The session layer: an HttpOnly, SameSite=Lax cookie (Secure when served over TLS)
+/// that expires after `idle_minutes` without a request.
+pub fn layer(store: Arc<dyn Store>, secure: bool, idle_minutes: i64) -> SessionManagerLayer<DbSessions> {
+    SessionManagerLayer::new(DbSessions::new(store))
+        .with_name("escalator_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        // Saving on every request is what moves an idle deadline forward.
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(idle_minutes)))
+}
+
+/// Whether a request that may change state comes from our own pages: its `Origin` must
+/// be this server (or the configured public URL); without `Origin`, the browser's
+/// `Sec-Fetch-Site` must say same-origin. Safe methods always pass.
+pub fn same_origin(request: &Request, public_origin: Option<&str>) -> bool {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let headers = request.headers();
+    let text = |name| headers.get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
+    match text(header::ORIGIN) {
+        Some(origin) => {
+            let authority = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .unwrap_or("");
+            text(header::HOST) == Some(authority) || public_origin == Some(origin)
+        }
+        None => text(header::HeaderName::from_static("sec-fetch-site")) == Some("same-origin"),
+    }
+}
+
+/// Middleware rejecting cross-site state-changing requests with 403.
+pub async fn reject_cross_site(public_origin: Option<Arc<str>>, request: Request, next: Next) -> Response {
+    if same_origin(&request, public_origin.as_deref()) {
+        next.run(request).await
+    } else {
+        tracing::warn!(path = %request.uri().path(), "rejected a cross-site request");
+        (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "error": { "code": "cross_site_request", "message": "state-changing requests must come from Escalator's own pages", "field": "Origin" }
+            })),
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(Method::POST).uri("/ui/fn/login");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn only_same_origin_posts_pass() {
+        let host = ("host", "esc.example:3000");
+        assert!(same_origin(&post(&[host, ("origin", "http://esc.example:3000")]), None));
+        assert!(same_origin(
+            &post(&[host, ("origin", "https://esc.example:3000")]),
+            None
+        ));
+        assert!(!same_origin(&post(&[host, ("origin", "http://evil.example")]), None));
+        assert!(!same_origin(&post(&[host, ("origin", "null")]), None));
+        assert!(same_origin(&post(&[host, ("sec-fetch-site", "same-origin")]), None));
+        assert!(!same_origin(&post(&[host, ("sec-fetch-site", "cross-site")]), None));
+        assert!(!same_origin(&post(&[host]), None), "no evidence of origin is refused");
+        // Behind a proxy that rewrites Host, the public URL's origin is ours too.
+        assert!(same_origin(
+            &post(&[("host", "10.0.0.7:3000"), ("origin", "https://esc.example")]),
+            Some("https://esc.example")
+        ));
+        let get = Request::builder().uri("/").body(Body::empty()).unwrap();
+        assert!(same_origin(&get, None));
+    }
+}

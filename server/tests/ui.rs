@@ -1,0 +1,465 @@
+//! The UI's server functions and pages over real HTTP, on SQLite and PostgreSQL: sign-in
+//! and sessions, role rules on direct calls, the cross-site check, throttled sign-ins,
+//! server-rendered pages and the CSV export.
+
+mod common;
+
+use common::*;
+use escalator_engine::demo::DEMO_PASSWORD;
+use escalator_storage::AuditFilter;
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$case(super::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$case(super::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    sign_in_starts_a_stored_session_and_sign_out_ends_it,
+    a_department_head_sees_only_their_department,
+    approvers_and_viewers_get_only_what_their_role_allows,
+    cross_site_requests_are_refused_and_change_nothing,
+    failed_sign_ins_are_audited_and_throttled,
+    pages_need_a_session_and_render_without_javascript,
+    admins_export_the_audit_log_as_csv,
+);
+
+/// A browser's view of the app: one session cookie, same-origin requests.
+struct Browser<'a> {
+    app: &'a TestApp,
+    /// Redirects are looked at, not followed.
+    client: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            app,
+            client,
+            cookie: None,
+        }
+    }
+
+    /// A request without the browser's Origin header or cookie.
+    fn bare(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.app.address))
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self.bare(method, path).header(ORIGIN, &self.app.address);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request
+    }
+
+    /// Calls a server function with form fields, as the pages do; keeps a new session cookie.
+    async fn call(&mut self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, &format!("/ui/fn/{name}"))
+            .form(fields)
+            .send()
+            .await
+            .expect("call the server function");
+        if let Some(cookie) = response.headers().get(SET_COOKIE) {
+            let cookie = cookie.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = Some(cookie);
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn sign_in(app: &'a TestApp, email: &str) -> Browser<'a> {
+        let mut browser = Browser::new(app);
+        let (status, body) = browser
+            .call("login", &[("email", email), ("password", DEMO_PASSWORD)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(browser.cookie.is_some(), "a session cookie is set");
+        browser
+    }
+
+    async fn page(&self, path: &str) -> reqwest::Response {
+        self.request(Method::GET, path)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("load the page")
+    }
+}
+
+fn rows(page: &Value) -> Vec<Value> {
+    page["rows"].as_array().cloned().unwrap_or_default()
+}
+
+async fn sign_in_starts_a_stored_session_and_sign_out_ends_it(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    let response = browser
+        .request(Method::POST, "/ui/fn/login")
+        .form(&[("email", FINANCE_HEAD), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.starts_with("escalator_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age="), "idle expiry: {set_cookie}");
+    browser.cookie = Some(set_cookie.split(';').next().unwrap().to_string());
+
+    // The session lives in the database, so any replica can serve the next request.
+    let id = browser
+        .cookie
+        .as_ref()
+        .unwrap()
+        .trim_start_matches("escalator_session=")
+        .to_string();
+    let stored = app
+        .escalator
+        .store()
+        .load_session(&id, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(stored.expect("the session is stored").data.contains(FINANCE_HEAD));
+
+    let (status, me) = browser.call("whoami", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["email"], FINANCE_HEAD);
+    assert_eq!(me["role"], "department_head");
+
+    let (status, _) = browser.call("logout", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.escalator
+            .store()
+            .load_session(&id, chrono::Utc::now())
+            .await
+            .unwrap(),
+        None
+    );
+    browser.cookie = Some(format!("escalator_session={id}"));
+    let (status, me) = browser.call("whoami", &[]).await;
+    assert_eq!(
+        (status, me),
+        (StatusCode::OK, Value::Null),
+        "the old cookie is worthless"
+    );
+    let (status, body) = browser.call("pending", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["kind"], "unauthenticated");
+
+    let audit = app
+        .escalator
+        .store()
+        .audit_entries(&AuditFilter {
+            actor: Some(FINANCE_HEAD.into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, vec!["logout", "login"]);
+}
+
+async fn a_department_head_sees_only_their_department(app: TestApp) {
+    let mut head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let (status, page) = head.call("pending", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let finance = rows(&page);
+    assert_eq!(finance.len(), 3, "{page}");
+    assert!(finance.iter().all(|r| r["department"] == "finance"));
+    // Least time left first.
+    let due: Vec<&str> = finance.iter().map(|r| r["due_at"].as_str().unwrap()).collect();
+    let mut sorted = due.clone();
+    sorted.sort();
+    assert_eq!(due, sorted);
+    let total: i64 = page["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[1].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 3, "counts cover the department only: {page}");
+    assert_eq!(page["departments"].as_array().unwrap().len(), 1);
+
+    // Asking for another department directly yields nothing, not HR's workflows.
+    let (status, page) = head.call("pending", &[("department", "hr")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rows(&page).is_empty(), "{page}");
+    assert!(page["counts"].as_array().unwrap().is_empty(), "{page}");
+
+    // Another department's workflow is not there, whatever the id.
+    let hr = app.workflow_id("LV-2001").await;
+    let (status, body) = head.call("workflow", &[("id", &hr.to_string())]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.to_string().contains("Parental leave"));
+    let (status, _) = head
+        .call("act", &[("id", &hr.to_string()), ("action", "complete")])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let lv = app.escalator.store().workflow(hr).await.unwrap().unwrap();
+    assert_eq!(lv.state.status.as_str(), "pending", "nothing happened to it");
+
+    // Their own: full detail, actions of a head, and reassignment within the department only.
+    let po = app.workflow_id("PO-1002").await;
+    let (status, detail) = head.call("workflow", &[("id", &po.to_string())]).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["row"]["title"], "Conference travel");
+    assert!(!detail["segments"].as_array().unwrap().is_empty());
+    let actions: Vec<&str> = detail["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"reassign") && actions.contains(&"hold"),
+        "{actions:?}"
+    );
+    let (status, body) = head
+        .call(
+            "act",
+            &[
+                ("id", &po.to_string()),
+                ("action", "reassign"),
+                ("assignee", HR_APPROVER),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "assignee");
+    let (status, body) = head
+        .call(
+            "act",
+            &[
+                ("id", &po.to_string()),
+                ("action", "reassign"),
+                ("assignee", FINANCE_MANAGER),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let reassigned = app.escalator.store().workflow(po).await.unwrap().unwrap();
+    assert_eq!(reassigned.state.assignee, FINANCE_MANAGER);
+}
+
+async fn approvers_and_viewers_get_only_what_their_role_allows(app: TestApp) {
+    let mut approver = Browser::sign_in(&app, FINANCE_APPROVER).await;
+    let (_, page) = approver.call("pending", &[]).await;
+    let mine = rows(&page);
+    assert_eq!(mine.len(), 2, "{page}");
+    assert!(mine.iter().all(|r| r["assignee"] == FINANCE_APPROVER));
+    let (_, page) = approver.call("pending", &[("assignee", FINANCE_MANAGER)]).await;
+    assert!(rows(&page).is_empty(), "an approver cannot list someone else's: {page}");
+
+    let po = app.workflow_id("PO-1001").await;
+    let (status, body) = approver
+        .call("act", &[("id", &po.to_string()), ("action", "cancel")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = approver
+        .call("act", &[("id", &po.to_string()), ("action", "complete")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut viewer = Browser::sign_in(&app, FINANCE_VIEWER).await;
+    let (_, page) = viewer.call("pending", &[]).await;
+    assert!(rows(&page).iter().all(|r| r["department"] == "finance"));
+    let other = app.workflow_id("PO-1003").await;
+    let (_, detail) = viewer.call("workflow", &[("id", &other.to_string())]).await;
+    assert_eq!(detail["actions"], Value::Array(vec![]), "viewers are read-only");
+    let (status, _) = viewer
+        .call(
+            "act",
+            &[("id", &other.to_string()), ("action", "hold"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = viewer.call("audit", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the audit log is for admins");
+}
+
+async fn cross_site_requests_are_refused_and_change_nothing(app: TestApp) {
+    let head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let po = app.workflow_id("PO-1003").await;
+    let before = app.counts().await;
+    let response = head
+        .bare(Method::POST, "/ui/fn/act")
+        .header(COOKIE, head.cookie.as_ref().unwrap())
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("id", po.to_string().as_str()), ("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "Origin");
+    // No Origin and no Fetch metadata: refused too.
+    let response = head
+        .bare(Method::POST, "/ui/fn/act")
+        .header(COOKIE, head.cookie.as_ref().unwrap())
+        .form(&[("id", po.to_string().as_str()), ("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.counts().await, before);
+    let w = app.escalator.store().workflow(po).await.unwrap().unwrap();
+    assert!(w.state.status.is_open());
+}
+
+async fn failed_sign_ins_are_audited_and_throttled(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    for _ in 0..escalator_engine::auth::MAX_FAILED_LOGINS {
+        let (status, body) = browser
+            .call("login", &[("email", FINANCE_HEAD), ("password", "wrong password")])
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["kind"], "unauthenticated");
+    }
+    // Even the right password is refused until the window passes.
+    let (status, body) = browser
+        .call("login", &[("email", FINANCE_HEAD), ("password", DEMO_PASSWORD)])
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let (_, me) = browser.call("whoami", &[]).await;
+    assert_eq!(me, Value::Null);
+    // Others are not affected.
+    Browser::sign_in(&app, FINANCE_APPROVER).await;
+
+    let audit = app
+        .escalator
+        .store()
+        .audit_entries(&AuditFilter {
+            actor: Some(FINANCE_HEAD.into()),
+            limit: 20,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let failed = audit.iter().filter(|a| a.action == "login_failed").count();
+    assert_eq!(failed, escalator_engine::auth::MAX_FAILED_LOGINS);
+    assert_eq!(audit[0].action, "login_throttled");
+    assert_eq!(
+        audit[0].details["client"], "127.0.0.1",
+        "the client address is recorded"
+    );
+
+    // A plain form post (no JavaScript) is sent back to the form with the reason.
+    let response = browser
+        .request(Method::POST, "/ui/fn/login")
+        .header("accept", "text/html")
+        .form(&[("email", "nobody@acme.example"), ("password", "whatever1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers().get(LOCATION).unwrap().to_str().unwrap();
+    assert!(location.starts_with("/login?error=invalid"), "{location}");
+}
+
+async fn pages_need_a_session_and_render_without_javascript(app: TestApp) {
+    let anonymous = Browser::new(&app);
+    let response = anonymous.page("/workflows/1?x=1").await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(
+        response.headers().get(LOCATION).unwrap(),
+        "/login?next=/workflows/1%3Fx%3D1"
+    );
+    let login = anonymous.page("/login").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let html = login.text().await.unwrap();
+    assert!(
+        html.contains(r#"action="/ui/fn/login""#),
+        "a plain form that works without JS"
+    );
+
+    let head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let response = head.page("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    // The server-rendered HTML already holds the table: readable without JavaScript.
+    assert!(html.contains("Conference travel"), "finance's workflows are rendered");
+    assert!(!html.contains("Parental leave"), "HR's are not");
+    assert!(html.contains(r#"data-testid="countdown""#));
+    let hr = app.workflow_id("LV-2001").await;
+    let html = head.page(&format!("/workflows/{hr}")).await.text().await.unwrap();
+    assert!(!html.contains("Parental leave"));
+    let po = app.workflow_id("PO-1003").await;
+    let html = head.page(&format!("/workflows/{po}")).await.text().await.unwrap();
+    assert!(html.contains("Office furniture") && html.contains("Why the deadline is then"));
+}
+
+async fn admins_export_the_audit_log_as_csv(app: TestApp) {
+    let admin = Browser::sign_in(&app, ADMIN).await;
+    let po = app.workflow_id("PO-1001").await;
+    let response = admin
+        .page(&format!("/ui/export/audit.csv?workflow_id={po}&action=create"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,at,actor,action,workflow_id,details");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains(&format!(",create,{po},")), "{csv}");
+
+    let (status, page) = Browser::sign_in(&app, ADMIN)
+        .await
+        .call("audit", &[("query[action]", "login")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(rows(&page).iter().all(|r| r["action"] == "login"));
+    assert!(!rows(&page).is_empty());
+
+    let head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let response = head.page("/ui/export/audit.csv").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (status, body) = admin.call_ref("audit", &[("query[from]", "yesterday")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "from");
+}
+
+impl Browser<'_> {
+    /// [`Browser::call`] for a browser whose cookie stays as it is.
+    async fn call_ref(&self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, &format!("/ui/fn/{name}"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
