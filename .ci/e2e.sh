@@ -142,6 +142,12 @@ export RUST_LOG="${RUST_LOG:-info}"
   exit 1
 }
 say "$(tail -n 1 "$tmp/demo.log")"
+# One tick, so the demo has reminders and escalations to show.
+"$bin" tick >>"$tmp/demo.log" 2>&1 || {
+  cat "$tmp/demo.log" >&2
+  echo "e2e: escalator tick failed" >&2
+  exit 1
+}
 
 "$bin" serve --listen "127.0.0.1:$port" >"$server_log" 2>&1 &
 server_pid=$!

@@ -2,6 +2,8 @@
 //! browser (`hydrate`). Pages live in `pages/`, their server functions in `server_fns/`,
 //! shared pieces (layout, countdown) in `components/`.
 
+#![recursion_limit = "256"]
+
 pub mod components;
 pub mod error;
 pub mod model;
@@ -14,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -39,7 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: routes to the pages, inside the common layout.
+/// The application: routes to the pages, inside the common layout. Pages render in
+/// `Async` mode: the server waits for their data and sends complete HTML, so they read
+/// the same without JavaScript (out-of-order streaming would need JS to place the data).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -49,15 +53,15 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                    <Route path=path!("/") view=pending::PendingPage/>
-                    <Route path=path!("/login") view=login::LoginPage/>
-                    <Route path=path!("/workflows/:id") view=workflow::WorkflowPage/>
-                    <Route path=path!("/reminders") view=reminders::RemindersPage/>
-                    <Route path=path!("/notifications") view=reminders::NotificationsPage/>
-                    <Route path=path!("/audit") view=audit::AuditPage/>
-                    <Route path=path!("/chains") view=chains::Page/>
-                    <Route path=path!("/policies") view=policies::Page/>
-                    <Route path=path!("/directory") view=directory::Page/>
+                    <Route path=path!("/") ssr=SsrMode::Async view=pending::PendingPage/>
+                    <Route path=path!("/login") ssr=SsrMode::Async view=login::LoginPage/>
+                    <Route path=path!("/workflows/:id") ssr=SsrMode::Async view=workflow::WorkflowPage/>
+                    <Route path=path!("/reminders") ssr=SsrMode::Async view=reminders::RemindersPage/>
+                    <Route path=path!("/notifications") ssr=SsrMode::Async view=reminders::NotificationsPage/>
+                    <Route path=path!("/audit") ssr=SsrMode::Async view=audit::AuditPage/>
+                    <Route path=path!("/chains") ssr=SsrMode::Async view=chains::Page/>
+                    <Route path=path!("/policies") ssr=SsrMode::Async view=policies::Page/>
+                    <Route path=path!("/directory") ssr=SsrMode::Async view=directory::Page/>
                 </Routes>
             </Layout>
         </Router>

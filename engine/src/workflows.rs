@@ -490,23 +490,36 @@ impl Escalator {
         Ok(user.email.to_string())
     }
 
-    /// The reminders of the actor (admins: of anyone, optionally filtered by assignee).
+    /// The reminders the actor may see: admins anyone's (optionally filtered), department
+    /// heads those of their department's workflows, everyone else their own.
     pub async fn reminders(&self, mut filter: ReminderFilter, actor: &Actor) -> EngineResult<Vec<Reminder>> {
-        if !actor.is_admin() {
-            filter.assignee = Some(actor.email.clone());
+        match actor.role {
+            Role::Admin => {}
+            Role::DepartmentHead => filter.department = Some(actor.department.clone().unwrap_or_default()),
+            Role::Approver | Role::Viewer => filter.assignee = Some(actor.email.clone()),
         }
         filter.limit = filter.limit.clamp(1, 500);
         Ok(self.store.reminders(&filter).await?)
     }
 
-    /// Acknowledges a reminder of the actor's (admins: anyone's). Repeating it is harmless.
+    /// Acknowledges a reminder: the assignee's own, any of their department's for a
+    /// department head, any for admins. Repeating it is harmless.
     pub async fn acknowledge_reminder(&self, id: i64, actor: &Actor) -> EngineResult<Reminder> {
-        let reminder = self
-            .store
-            .reminder(id)
-            .await?
-            .filter(|r| actor.is_admin() || r.assignee == actor.email)
-            .ok_or_else(|| EngineError::not_found("reminder", id))?;
+        let missing = || EngineError::not_found("reminder", id);
+        let reminder = self.store.reminder(id).await?.ok_or_else(missing)?;
+        let allowed = match actor.role {
+            Role::Admin => true,
+            _ if reminder.assignee == actor.email => true,
+            Role::DepartmentHead => self
+                .store
+                .workflow(reminder.workflow_id)
+                .await?
+                .is_some_and(|w| actor.department.as_deref() == Some(w.department.as_str())),
+            Role::Approver | Role::Viewer => false,
+        };
+        if !allowed {
+            return Err(missing());
+        }
         let audit = NewAudit {
             actor: actor.email.clone(),
             action: "reminder_acknowledged".into(),

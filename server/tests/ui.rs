@@ -268,6 +268,37 @@ async fn a_department_head_sees_only_their_department(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let reassigned = app.escalator.store().workflow(po).await.unwrap().unwrap();
     assert_eq!(reassigned.state.assignee, FINANCE_MANAGER);
+
+    // The tick reminds the approvers; the head sees and acknowledges their department's reminders only.
+    app.escalator.tick().await.unwrap();
+    let (status, reminders) = head.call("reminders", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{reminders}");
+    let reminders = reminders.as_array().unwrap().clone();
+    assert!(!reminders.is_empty());
+    for r in &reminders {
+        let w = app
+            .escalator
+            .store()
+            .workflow(r["workflow_id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.department, "finance", "{r}");
+    }
+    let id = reminders[0]["id"].as_i64().unwrap().to_string();
+    let mut hr = Browser::sign_in(&app, HR_APPROVER).await;
+    let (status, _) = hr.call("acknowledge", &[("id", &id)]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not theirs to acknowledge");
+    let (status, body) = head.call("acknowledge", &[("id", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, after) = head.call("reminders", &[]).await;
+    let acked = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_i64().unwrap().to_string() == id)
+        .cloned();
+    assert_eq!(acked.unwrap()["acknowledged_by"], FINANCE_HEAD);
 }
 
 async fn approvers_and_viewers_get_only_what_their_role_allows(app: TestApp) {

@@ -157,6 +157,8 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, Default)]
 pub struct ReminderFilter {
     pub assignee: Option<String>,
+    /// Only reminders of this department's workflows.
+    pub department: Option<String>,
     pub workflow_id: Option<i64>,
     pub unacknowledged_only: bool,
     pub before_id: Option<i64>,

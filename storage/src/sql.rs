@@ -916,7 +916,9 @@ macro_rules! impl_store {
             async fn reminders(&self, f: &$crate::ReminderFilter) -> $crate::StoreResult<Vec<$crate::Reminder>> {
                 let sql = format!(
                     "SELECT {} FROM reminders WHERE ($1 IS NULL OR assignee_email = $1) AND ($2 IS NULL OR workflow_id = $2) \
-                     AND ($3 = 0 OR acknowledged_at IS NULL) AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
+                     AND ($3 = 0 OR acknowledged_at IS NULL) AND ($4 IS NULL OR id < $4) \
+                     AND ($6 IS NULL OR workflow_id IN (SELECT id FROM workflows WHERE department_key = $6)) \
+                     ORDER BY id DESC LIMIT $5",
                     $crate::sql::REMINDER_COLUMNS
                 );
                 let rows = sqlx::query_as::<_, $crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql))
@@ -925,6 +927,7 @@ macro_rules! impl_store {
                     .bind(i64::from(f.unacknowledged_only))
                     .bind(f.before_id)
                     .bind(f.limit)
+                    .bind(f.department.as_deref())
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::records::convert(rows)

@@ -17,7 +17,11 @@ pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
 pub fn Layout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
     provide_context(CurrentUser(user));
+    // Flips once the WASM app runs; end-to-end tests wait for it before interacting.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     view! {
+        <div data-testid="app" data-hydrated=move || hydrated.get().to_string() hidden></div>
         <header class="top">
             <a class="brand" href="/">"Escalator"</a>
             <Suspense fallback=|| ()>

@@ -51,7 +51,13 @@ pub fn AuditPage() -> impl IntoView {
         <Form method="GET" action="/audit" attr:class="filters" attr:aria-label="Filters">
             {FILTERS.iter().map(|(key, label, kind)| {
                 let value = query_map.read_untracked().get(key).unwrap_or_default();
-                view! { <label>{*label}<input name=*key type=*kind value=value/></label> }
+                let id = format!("f-{key}");
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{*label}</label>
+                        <input id=id name=*key type=*kind value=value/>
+                    </div>
+                }
             }).collect_view()}
             <button type="submit">"Filter"</button>
         </Form>

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::countdown::{provide_clock, Countdown};
 use crate::components::ErrorNote;
 use crate::model::{sla_class, sla_label, PendingPage};
+use crate::server_fns::session::urlencode;
 use crate::server_fns::workflows::pending;
 
 /// The pending-workflows page.
@@ -59,22 +60,28 @@ fn Pending(page: PendingPage) -> impl IntoView {
     .collect();
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     let (department, sla, assignee, sort) = (q("department"), q("sla"), q("assignee"), q("sort"));
-    let next_href = page.next.clone().map(|after| {
-        let mut params = vec![];
-        for (key, value) in [
-            ("department", &department),
-            ("sla", &sla),
-            ("assignee", &assignee),
-            ("sort", &sort),
-        ] {
-            if !value.is_empty() {
-                params.push(format!("{key}={}", crate::server_fns::session::urlencode(value)));
-            }
-        }
-        params.push(format!("after={}", crate::server_fns::session::urlencode(&after)));
-        format!("/?{}", params.join("&"))
-    });
-    let first_page = !q("after").is_empty();
+    // The filters as a query string, for the page links.
+    let filters: Vec<String> = [
+        ("department", &department),
+        ("sla", &sla),
+        ("assignee", &assignee),
+        ("sort", &sort),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+    .map(|(key, value)| format!("{key}={}", urlencode(value)))
+    .collect();
+    let href = |extra: Option<String>| {
+        format!(
+            "/?{}",
+            filters.iter().cloned().chain(extra).collect::<Vec<_>>().join("&")
+        )
+    };
+    let next_href = page
+        .next
+        .clone()
+        .map(|after| href(Some(format!("after={}", urlencode(&after)))));
+    let first_href = (!q("after").is_empty()).then(|| href(None));
     view! {
         <ul class="counts" aria-label="Open workflows by SLA status">
             <li data-testid="count-total"><strong>{total}</strong>" open"</li>
@@ -85,33 +92,37 @@ fn Pending(page: PendingPage) -> impl IntoView {
             }).collect_view()}
         </ul>
         <Form method="GET" action="/" attr:class="filters" attr:aria-label="Filters">
-            <label>"Department"
-                <select name="department">
+            <div class="field">
+                <label for="f-department">"Department"</label>
+                <select id="f-department" name="department">
                     <option value="">"All"</option>
                     {page.departments.iter().map(|(key, name)| {
                         let selected = *key == department;
                         view! { <option value=key.clone() selected=selected>{name.clone()}</option> }
                     }).collect_view()}
                 </select>
-            </label>
-            <label>"SLA status"
-                <select name="sla">
+            </div>
+            <div class="field">
+                <label for="f-sla">"SLA status"</label>
+                <select id="f-sla" name="sla">
                     <option value="">"All"</option>
                     {["ok", "warning", "breached", "paused"].into_iter().map(|s| {
                         let selected = s == sla;
                         view! { <option value=s selected=selected>{s}</option> }
                     }).collect_view()}
                 </select>
-            </label>
-            <label>"Assignee"
-                <input name="assignee" type="search" placeholder="e-mail" value=assignee.clone()/>
-            </label>
-            <label>"Order"
-                <select name="sort">
+            </div>
+            <div class="field">
+                <label for="f-assignee">"Assignee"</label>
+                <input id="f-assignee" name="assignee" type="search" placeholder="e-mail" value=assignee.clone()/>
+            </div>
+            <div class="field">
+                <label for="f-sort">"Order"</label>
+                <select id="f-sort" name="sort">
                     <option value="" selected=sort.is_empty()>"Least time left"</option>
                     <option value="newest" selected=sort == "newest">"Newest"</option>
                 </select>
-            </label>
+            </div>
             <button type="submit">"Apply"</button>
         </Form>
         {if page.rows.is_empty() {
@@ -148,7 +159,7 @@ fn Pending(page: PendingPage) -> impl IntoView {
             }.into_any()
         }}
         <nav class="pager" aria-label="Pages">
-            {first_page.then(|| view! { <a href="/">"First page"</a> })}
+            {first_href.map(|href| view! { <a href=href>"First page"</a> })}
             {next_href.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
         </nav>
     }

@@ -5,19 +5,21 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::{NotificationRow, ReminderRow};
 
-/// The user's reminders, newest first (acknowledged ones included).
+/// The reminders the user may act on (a head: their department's), newest first,
+/// acknowledged ones included.
 #[server(prefix = "/ui/fn", endpoint = "reminders")]
 pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
     use crate::ssr;
     use escalator_storage::ReminderFilter;
 
-    let mut actor = ssr::actor().await?;
-    // Admins see their own reminders here too; everyone's are in the audit log.
-    actor.role = escalator_domain::Role::Approver;
+    let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
+    // Admins see their own here (everyone's are in the audit log); heads their department's.
+    let assignee = actor.is_admin().then(|| actor.email.clone());
     let reminders = escalator
         .reminders(
             ReminderFilter {
+                assignee,
                 limit: 200,
                 ..ReminderFilter::default()
             },

@@ -14,7 +14,7 @@ use crate::http::{ApiError, AppState};
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReminderQuery {
-    /// Admins only: someone else's reminders.
+    /// Someone else's reminders (admins; department heads within their department).
     pub assignee: Option<String>,
     pub workflow_id: Option<i64>,
     /// Only reminders not acknowledged yet.
@@ -24,7 +24,7 @@ pub struct ReminderQuery {
     pub before_id: Option<i64>,
 }
 
-/// Reminders, newest first.
+/// Reminders, newest first: the caller's own; a department head's: their department's; admins: anyone's.
 #[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders", params(ReminderQuery),
     responses((status = 200, body = Page<Reminder>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
@@ -36,6 +36,7 @@ pub async fn list(
     let filter = ReminderFilter {
         assignee: q.assignee.map(|a| a.trim().to_lowercase()),
         workflow_id: q.workflow_id,
+        department: None,
         unacknowledged_only: q.open,
         before_id: q.before_id,
         limit,

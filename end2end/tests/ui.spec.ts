@@ -1,0 +1,122 @@
+import { test, expect, screenshot } from './fixtures';
+import type { Page } from '@playwright/test';
+
+/** Every demo user's password (engine/src/demo.rs). */
+const PASSWORD = 'escalator-demo';
+const HEAD = 'dana.head@acme.example';
+const ADMIN = 'admin@acme.example';
+
+async function signIn(page: Page, email: string, next = '/') {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname === next);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+test.describe('a department head', () => {
+  test('sees only their department, with live countdowns', async ({ page }) => {
+    await signIn(page, HEAD);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pending workflows');
+    const rows = page.getByTestId('workflow-row');
+    await expect(rows.first()).toBeVisible();
+    const departments = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-department')));
+    expect(departments.length).toBeGreaterThan(0);
+    expect(new Set(departments)).toEqual(new Set(['finance']));
+    await expect(page.getByText('Parental leave request')).toHaveCount(0);
+    // The SLA status counts cover the same rows.
+    await expect(page.getByTestId('count-total')).toContainText(String(departments.length));
+
+    // The countdown ticks in the browser after hydration.
+    const countdown = page.getByTestId('countdown').first();
+    const before = await countdown.textContent();
+    await expect(countdown).not.toHaveText(before ?? '', { timeout: 5_000 });
+    await screenshot(page, 'pending');
+
+    // Filters are part of the URL and keep to the department.
+    await page.getByLabel('SLA status', { exact: true }).selectOption('breached');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page).toHaveURL(/sla=breached/);
+    for (const badge of await page.getByTestId('workflow-row').locator('.badge').allTextContents()) {
+      expect(badge).toBe('Breached');
+    }
+  });
+
+  test('opens a workflow with the explanation of its deadline', async ({ page }) => {
+    await signIn(page, HEAD);
+    await page.getByRole('link', { name: 'Office furniture' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Office furniture');
+    await page.getByText('Why the deadline is then').click();
+    await expect(page.locator('table.segments tbody tr').first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Reassign' })).toBeVisible();
+    await screenshot(page, 'workflow');
+  });
+
+  test('acknowledges a reminder', async ({ page }) => {
+    await signIn(page, HEAD, '/reminders');
+    const open = page.getByTestId('reminder').filter({ has: page.getByRole('button', { name: 'Acknowledge' }) });
+    await expect(open.first()).toBeVisible();
+    const count = await open.count();
+    const reminder = open.first();
+    const title = await reminder.locator('a').first().textContent();
+    await reminder.getByRole('button', { name: 'Acknowledge' }).click();
+    const done = page.getByTestId('reminder').filter({ hasText: title ?? '' }).filter({ hasText: 'Acknowledged by' });
+    await expect(done.first()).toContainText(`Acknowledged by ${HEAD}`);
+    await expect(done.first()).toHaveClass(/acknowledged/);
+    await expect(open).toHaveCount(count - 1);
+    await screenshot(page, 'reminders');
+  });
+});
+
+test.describe('an admin', () => {
+  test('filters the audit log', async ({ page }) => {
+    await signIn(page, ADMIN, '/audit');
+    await expect(page.getByTestId('audit-row').first()).toBeVisible();
+    await page.getByLabel('Action', { exact: true }).fill('escalate');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(/action=escalate/);
+    const actions = page.getByTestId('audit-action');
+    await expect(actions.first()).toHaveText('escalate');
+    expect(new Set(await actions.allTextContents())).toEqual(new Set(['escalate']));
+    const csv = page.getByRole('link', { name: 'Export CSV' });
+    await expect(csv).toHaveAttribute('href', /action=escalate/);
+    await screenshot(page, 'audit');
+  });
+
+  test('sees the notification bell and every department', async ({ page }) => {
+    await signIn(page, ADMIN);
+    await expect(page.getByTestId('bell')).toBeVisible();
+    const departments = await page
+      .getByTestId('workflow-row')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-department')));
+    expect(new Set(departments).size).toBeGreaterThan(1);
+  });
+});
+
+test.describe('without JavaScript', () => {
+  test('signing in and reading the pending list work', async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login\?next=/);
+    await page.getByLabel('E-mail').fill(HEAD);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pending workflows');
+    await expect(page.getByTestId('workflow-row').first()).toBeVisible();
+    await context.close();
+  });
+});
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('the pending list fits the screen', async ({ page }) => {
+    await signIn(page, HEAD);
+    await expect(page.getByTestId('workflow-row').first()).toBeVisible();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    await screenshot(page, 'pending-phone');
+  });
+});
