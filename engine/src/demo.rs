@@ -198,6 +198,7 @@ impl Escalator {
                 role: *role,
                 department: department.map(DepartmentKey::parse).transpose()?,
                 manager: manager.map(email).transpose()?,
+                phone: None,
             };
             store.upsert_user(&user, now).await?;
             summary.users += 1;

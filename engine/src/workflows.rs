@@ -428,6 +428,8 @@ impl Escalator {
             payload: payload.clone(),
             dedupe_key: format!("{key}:event"),
             channel: None,
+            recipient: None,
+            not_before: None,
         }];
         if let Some(to) = notify.filter(|to| *to != actor.email) {
             let mut message = payload;
@@ -440,6 +442,8 @@ impl Escalator {
                 payload: message,
                 dedupe_key: format!("{key}:notify"),
                 channel: None,
+                recipient: None,
+                not_before: None,
             });
         }
         Ok(WorkflowChange {

@@ -92,6 +92,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
                 role,
                 department,
                 manager,
+                phone: None,
             };
             let (user, created) = escalator.put_user(&email, &input, &Actor::internal("cli")).await?;
             if let Some(password) = password {

@@ -883,6 +883,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/departments/{key}", &["get", "put"]),
     ("/api/v1/users", &["get"]),
     ("/api/v1/users/{email}", &["get", "put"]),
+    ("/api/v1/users/{email}/preferences", &["get", "put"]),
     ("/api/v1/sla-policies", &["get", "post"]),
     ("/api/v1/sla-policies/{id}", &["get", "put"]),
     ("/api/v1/escalation-chains", &["get", "post"]),
