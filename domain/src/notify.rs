@@ -194,7 +194,8 @@ impl QuietHours {
 
     /// When the quiet hours that `at` lies in end, in zone `zone`; `None` when `at` is not
     /// inside them. The end is the first instant after `at` whose wall clock reads `end`;
-    /// when `end` falls into a spring-forward gap, the first instant after the gap.
+    /// when `end` falls into a spring-forward gap, the first instant after the gap. A
+    /// fall-back that turns the clock back before the start meanwhile does not end them.
     pub fn ends_after(&self, zone: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let local = at.with_timezone(&zone).naive_local();
         if !self.contains(local.time()) {
@@ -221,23 +222,19 @@ fn first_instant_at_or_after(
     after: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let mut wall = NaiveDateTime::new(date, time);
-    // Gaps are at most a few hours; step by minute (zones shift by 15, 30 or 60 minutes).
+    // Gaps last at most a few hours and start on a whole minute: past the first failure,
+    // step minute by minute to the first wall time that exists.
     for _ in 0..=(4 * 60) {
-        let candidates: Vec<DateTime<Utc>> = zone
-            .from_local_datetime(&wall)
-            .earliest()
+        let readings = zone.from_local_datetime(&wall);
+        let (Some(earliest), Some(latest)) = (readings.earliest(), readings.latest()) else {
+            wall = wall.with_second(0)?.with_nanosecond(0)? + chrono::TimeDelta::minutes(1);
+            continue;
+        };
+        // In a fall-back overlap the wall time reads twice: the first reading after `after`.
+        return [earliest, latest]
             .into_iter()
-            .chain(zone.from_local_datetime(&wall).latest())
             .map(|d| d.with_timezone(&Utc))
-            .collect();
-        if let Some(first) = candidates.into_iter().filter(|d| *d > after).min() {
-            return Some(first);
-        }
-        if zone.from_local_datetime(&wall).earliest().is_some() {
-            // The wall time exists but only before `after` (both passes of a fall-back hour).
-            return None;
-        }
-        wall += chrono::TimeDelta::minutes(1);
+            .find(|d| *d > after);
     }
     None
 }
@@ -487,5 +484,96 @@ mod tests {
         };
         // No zone: UTC.
         assert_eq!(p.quiet_until(utc(2026, 1, 1, 3, 0)), Some(utc(2026, 1, 1, 7, 0)));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ZONES: [Tz; 5] = [
+            Tz::UTC,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::New_York,
+            chrono_tz::America::Sao_Paulo,
+            chrono_tz::Australia::Lord_Howe,
+        ];
+
+        /// The property below for one case.
+        fn check(zone: Tz, start_minute: u32, length: u32, at: DateTime<Utc>) -> Result<(), TestCaseError> {
+            let t = |m: u32| NaiveTime::from_hms_opt(m / 60 % 24, m % 60, 0).unwrap();
+            let q = QuietHours {
+                start: t(start_minute),
+                end: t((start_minute + length) % 1440),
+            };
+            let inside = |i: DateTime<Utc>| q.contains(i.with_timezone(&zone).time());
+            match q.ends_after(zone, at) {
+                None => prop_assert!(!inside(at)),
+                Some(end) => {
+                    prop_assert!(inside(at));
+                    prop_assert!(end > at && end - at <= chrono::TimeDelta::hours(27), "{at} {end}");
+                    // Outside, unless a spring-forward gap swallowed the whole time between
+                    // the end and the next start (then both fall on the gap's end).
+                    let wall = |i: DateTime<Utc>| i.with_timezone(&zone).naive_local();
+                    let jumped = wall(end) - wall(end - chrono::TimeDelta::seconds(1)) != chrono::TimeDelta::seconds(1);
+                    prop_assert!(!inside(end) || jumped, "{at} {end}");
+                    // Held throughout — the wall clock may only step outside when a fall-back
+                    // turns it back before the start (the hold still lasts to the end reading).
+                    let offset = |i: DateTime<Utc>| wall(i) - i.naive_utc();
+                    let mut i = at;
+                    while i + chrono::TimeDelta::minutes(1) < end {
+                        i += chrono::TimeDelta::minutes(1);
+                        prop_assert!(inside(i) || offset(i) < offset(at), "{at}: left at {i} before {end}");
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// DST changes of 2026: zone, UTC instant, local minute of the day it happens at.
+        const TRANSITIONS: [(usize, i64, u32); 6] = [
+            (1, 1_774_746_000, 120), // Berlin, 02:00 → 03:00
+            (1, 1_792_890_000, 180), // Berlin, 03:00 → 02:00
+            (2, 1_772_953_200, 120), // New York, 02:00 → 03:00
+            (2, 1_793_512_800, 120), // New York, 02:00 → 01:00
+            (4, 1_775_314_800, 120), // Lord Howe, 02:00 → 01:30
+            (4, 1_791_041_400, 120), // Lord Howe, 02:00 → 02:30
+        ];
+
+        proptest! {
+            // Many cases: the interesting ones (an end inside a gap or an overlap, an
+            // instant in the overlap's second pass) are a small share of each draw.
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+
+            /// The same around every DST change: quiet hours ending within 2 h of the
+            /// change's wall-clock time, instants within 3 h of it (gaps and overlaps).
+            #[test]
+            fn quiet_hours_around_dst_changes(
+                transition in 0usize..TRANSITIONS.len(),
+                end_shift in 0u32..240,
+                length in 1u32..1440,
+                offset in -10_800i64..10_800,
+            ) {
+                let (zone, instant, local) = TRANSITIONS[transition];
+                let end_minute = local + 1440 - 120 + end_shift;
+                let start_minute = (end_minute + 1440 - length) % 1440;
+                let at = DateTime::from_timestamp(instant + offset, 0).unwrap();
+                check(ZONES[zone], start_minute, length, at)?;
+            }
+
+            /// Whatever the zone, quiet hours and instant (2020-2030, DST changes included):
+            /// an instant outside gets no end; an instant inside gets an end after it, at
+            /// most a day later, outside the quiet hours, and every minute before the end
+            /// is still inside (the hold never ends early).
+            #[test]
+            fn the_end_of_quiet_hours_is_the_first_instant_outside(
+                zone in 0usize..ZONES.len(),
+                start_minute in 0u32..1440,
+                length in 1u32..1440,
+                at_seconds in 1_577_836_800i64..1_893_456_000,
+            ) {
+                let at = DateTime::from_timestamp(at_seconds, 0).unwrap();
+                check(ZONES[zone], start_minute, length, at)?;
+            }
+        }
     }
 }
