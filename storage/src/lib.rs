@@ -272,6 +272,8 @@ pub trait Store: Send + Sync + 'static {
         preferences: &NotificationPreferences,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Phones and preferences of the users among `emails` (unknown addresses are left out).
+    async fn contacts(&self, emails: &[String]) -> StoreResult<Vec<Contact>>;
     /// The reminders of some workflows (every stage and level), oldest first.
     async fn reminders_of(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Reminder>>;
     /// How many e-mails were delivered individually to `recipient` since `since` (digests

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, Phone, Role, SlaPolicy, SlaStatus,
-    User, WarningWindow, WorkflowStatus,
+    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences, Phone,
+    Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -389,6 +389,14 @@ pub struct NewNotification {
     pub title: String,
     pub body: String,
     pub at: DateTime<Utc>,
+}
+
+/// How to reach a user: their phone and notification preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub email: String,
+    pub phone: Option<Phone>,
+    pub preferences: NotificationPreferences,
 }
 
 /// A stored in-app notification.
@@ -999,6 +1007,32 @@ impl TryFrom<PolicyVersionRow> for PolicyVersion {
                 r.calendar.as_deref(),
                 r.reminder_repeat_seconds,
             )?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactRow {
+    email: String,
+    phone: Option<String>,
+    notification_preferences: Option<String>,
+}
+
+impl TryFrom<ContactRow> for Contact {
+    type Error = StoreError;
+    fn try_from(r: ContactRow) -> Result<Self, StoreError> {
+        Ok(Contact {
+            phone: r
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| corrupt("users", e))?,
+            preferences: match r.notification_preferences {
+                Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("users", e))?,
+                None => NotificationPreferences::default(),
+            },
+            email: r.email,
         })
     }
 }

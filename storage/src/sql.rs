@@ -920,6 +920,22 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn contacts(&self, emails: &[String]) -> $crate::StoreResult<Vec<$crate::Contact>> {
+                let mut all = Vec::new();
+                for chunk in emails.chunks(500) {
+                    let sql = format!(
+                        "SELECT email, phone, notification_preferences FROM users WHERE email IN ({}) ORDER BY email",
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, $crate::records::ContactRow>(sqlx::AssertSqlSafe(sql));
+                    for email in chunk {
+                        q = q.bind(email);
+                    }
+                    all.extend($crate::records::convert::<_, $crate::Contact>(q.fetch_all(&self.pool).await?)?);
+                }
+                Ok(all)
+            }
+
             async fn reminders_of(&self, workflow_ids: &[i64]) -> $crate::StoreResult<Vec<$crate::Reminder>> {
                 let mut all = Vec::new();
                 for chunk in workflow_ids.chunks(500) {

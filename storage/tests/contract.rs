@@ -655,7 +655,26 @@ async fn phones_and_preferences_round_trip(db: TestDb) {
     );
     // A directory sync (upsert) keeps them.
     s.upsert_user(&ann, t0()).await.unwrap();
-    assert_eq!(s.notification_preferences("ann@x.io").await.unwrap(), Some(prefs));
+    assert_eq!(
+        s.notification_preferences("ann@x.io").await.unwrap(),
+        Some(prefs.clone())
+    );
+    // Contacts of the known users among some addresses, for routing.
+    let contacts = s
+        .contacts(&["ann@x.io".into(), "head@x.io".into(), "ghost@x.io".into()])
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(
+        (contacts[0].email.as_str(), contacts[0].phone.as_ref()),
+        ("ann@x.io", ann.phone.as_ref())
+    );
+    assert_eq!(contacts[0].preferences, prefs);
+    assert_eq!(contacts[1].email, "head@x.io");
+    assert_eq!(
+        (contacts[1].phone.as_ref(), &contacts[1].preferences),
+        (None, &NotificationPreferences::default())
+    );
 
     // Policies keep their repeat interval, in versions too.
     let p = SlaPolicy::new("repeating", 3600, WarningWindow::BeforeDeadline { seconds: 600 })

@@ -98,6 +98,14 @@ impl Channels {
         self
     }
 
+    /// Whether a channel for notifications reaches people by their preferences (in-app,
+    /// e-mail, SMS), so routing needs their contacts.
+    pub fn reaches_people(&self) -> bool {
+        self.for_notifications
+            .iter()
+            .any(|c| matches!(*c, in_app::NAME | email::NAME | sms::NAME))
+    }
+
     /// The channel that delivers rows named `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Channel>> {
         self.by_name.get(name)
@@ -221,16 +229,23 @@ impl Escalator {
             }
             return Ok(rows);
         }
-        let mut people = HashMap::new();
-        for recipient in recipients(&message.payload) {
-            let phone = self.store.user(&recipient).await?.and_then(|u| u.phone);
-            let preferences = self
-                .store
-                .notification_preferences(&recipient)
+        // One look-up for everyone addressed, and none when no channel reaches people.
+        let people: HashMap<String, Person> = if self.channels.reaches_people() {
+            self.store
+                .contacts(&recipients(&message.payload))
                 .await?
-                .unwrap_or_default();
-            people.insert(recipient, Person { phone, preferences });
-        }
+                .into_iter()
+                .map(|c| {
+                    let person = Person {
+                        phone: c.phone,
+                        preferences: c.preferences,
+                    };
+                    (c.email, person)
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut rows = self.channels.route_to(message, &people);
         let kind = NotificationKind::from_topic(&message.topic);
         let urgent = kind.is_some_and(NotificationKind::is_urgent);
