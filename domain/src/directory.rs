@@ -160,6 +160,9 @@ pub struct User {
     pub role: Role,
     pub department: Option<DepartmentKey>,
     pub manager: Option<Email>,
+    /// Mobile number for SMS notifications (E.164); left out of the JSON when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<crate::Phone>,
 }
 
 /// The look-ups that escalation targets need; implemented over a snapshot of the directory.

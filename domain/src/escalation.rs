@@ -24,6 +24,19 @@ pub struct Subject<'a> {
     pub assignee: &'a str,
     /// The clock of the current level: started when the stage or level began.
     pub timeline: &'a Timeline,
+    /// The reminder of the current stage and level, once one was sent.
+    pub reminder: Option<ReminderState>,
+}
+
+/// The reminder of a workflow's current stage and level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReminderState {
+    /// When the last one (the first or a repeat) was sent.
+    pub last_sent_at: DateTime<Utc>,
+    /// How many were sent (1 after the first).
+    pub sent: u32,
+    /// Acknowledged by the assignee: no more repeats.
+    pub acknowledged: bool,
 }
 
 /// A level whose target could not be resolved and was skipped.
@@ -53,8 +66,13 @@ pub struct Escalation {
 pub enum Decision {
     /// Nothing yet; look again at `next_check_at` (never, when `None`).
     Wait { next_check_at: Option<DateTime<Utc>> },
-    /// Inside the warning window: remind the assignee, look again at the deadline.
-    Remind { state: SlaState },
+    /// Inside the warning window: remind the assignee (`repeat` 0 the first time, then 1,
+    /// 2, … for repeats), look again at `next_check_at` (the next repeat or the deadline).
+    Remind {
+        state: SlaState,
+        repeat: u32,
+        next_check_at: DateTime<Utc>,
+    },
     /// Breached: reassign up the chain.
     Escalate(Escalation),
     /// Breached, but no further level resolves: stays with its assignee, recorded once.
@@ -66,7 +84,7 @@ impl Decision {
     pub fn next_check_at(&self) -> Option<DateTime<Utc>> {
         match self {
             Decision::Wait { next_check_at } => *next_check_at,
-            Decision::Remind { state } => Some(state.due_at),
+            Decision::Remind { next_check_at, .. } => Some(*next_check_at),
             Decision::Escalate(e) => next_check_for(&e.next),
             Decision::Exhausted { .. } => None,
         }
@@ -99,8 +117,36 @@ pub fn decide(
         SlaStatus::Ok | SlaStatus::Paused => Decision::Wait {
             next_check_at: next_check_for(&state),
         },
-        SlaStatus::Warning => Decision::Remind { state },
+        SlaStatus::Warning => remind(subject.reminder, policy, state, now),
         SlaStatus::Breached => escalate(subject, policy, chain, directory, state, now),
+    }
+}
+
+/// Inside the warning window: the first reminder, a repeat when the policy's interval has
+/// passed since the last one and it is not acknowledged, or wait for the next repeat or
+/// the deadline, whichever comes first.
+fn remind(reminder: Option<ReminderState>, policy: &SlaPolicy, state: SlaState, now: DateTime<Utc>) -> Decision {
+    let every = policy.reminder_repeat();
+    let next_after = |from: DateTime<Utc>| every.map_or(state.due_at, |every| (from + every).min(state.due_at));
+    match reminder {
+        None => Decision::Remind {
+            next_check_at: next_after(now),
+            state,
+            repeat: 0,
+        },
+        Some(r) if r.acknowledged => Decision::Wait {
+            next_check_at: Some(state.due_at),
+        },
+        Some(r) => match every {
+            Some(every) if r.last_sent_at + every <= now => Decision::Remind {
+                next_check_at: next_after(now),
+                state,
+                repeat: r.sent,
+            },
+            _ => Decision::Wait {
+                next_check_at: Some(next_after(r.last_sent_at)),
+            },
+        },
     }
 }
 
@@ -210,6 +256,7 @@ mod tests {
             department: "fin",
             assignee,
             timeline: tl,
+            reminder: None,
         }
     }
 
@@ -310,6 +357,128 @@ mod tests {
             };
             let d = decide(s, &policy(), &c, &dir(), t0() + TimeDelta::hours(100));
             assert_eq!(d, Decision::Wait { next_check_at: None });
+        }
+    }
+
+    fn sent(at: DateTime<Utc>, sent: u32, acknowledged: bool) -> Option<ReminderState> {
+        Some(ReminderState {
+            last_sent_at: at,
+            sent,
+            acknowledged,
+        })
+    }
+
+    #[test]
+    fn reminders_repeat_at_the_interval_until_acknowledged() {
+        let tl = Timeline::started(t0());
+        let c = chain(vec![Target::DepartmentHead]);
+        let p = policy().with_reminder_repeat(Some(1800)).unwrap();
+        let h = |m: i64| t0() + TimeDelta::minutes(m);
+        let at = |reminder, minutes| {
+            decide(
+                Subject {
+                    reminder,
+                    ..subject(&tl, 0, "ann@x.io")
+                },
+                &p,
+                &c,
+                &dir(),
+                h(minutes),
+            )
+        };
+        // First reminder at 22:00, next look 30 min later.
+        let first = at(None, 22 * 60);
+        assert!(matches!(first, Decision::Remind { repeat: 0, .. }), "{first:?}");
+        assert_eq!(first.next_check_at(), Some(h(22 * 60 + 30)));
+        // 20 min after it: wait for the repeat.
+        let early = at(sent(h(22 * 60), 1, false), 22 * 60 + 20);
+        assert_eq!(
+            early,
+            Decision::Wait {
+                next_check_at: Some(h(22 * 60 + 30))
+            }
+        );
+        // 30 min after: repeat #1.
+        let again = at(sent(h(22 * 60), 1, false), 22 * 60 + 30);
+        assert!(matches!(again, Decision::Remind { repeat: 1, .. }), "{again:?}");
+        // A repeat due after the deadline: look at the deadline instead.
+        let late = at(sent(h(23 * 60 + 40), 3, false), 23 * 60 + 45);
+        assert_eq!(
+            late,
+            Decision::Wait {
+                next_check_at: Some(h(24 * 60))
+            }
+        );
+        // Acknowledged: no more repeats, next look at the deadline.
+        let acked = at(sent(h(22 * 60), 1, true), 23 * 60);
+        assert_eq!(
+            acked,
+            Decision::Wait {
+                next_check_at: Some(h(24 * 60))
+            }
+        );
+        // Without a repeat interval: once only.
+        let once = decide(
+            Subject {
+                reminder: sent(h(22 * 60), 1, false),
+                ..subject(&tl, 0, "ann@x.io")
+            },
+            &policy(),
+            &c,
+            &dir(),
+            h(23 * 60 + 50),
+        );
+        assert_eq!(
+            once,
+            Decision::Wait {
+                next_check_at: Some(h(24 * 60))
+            }
+        );
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the interval, the last reminder and the instant: never a reminder
+            /// after an acknowledgement, never a repeat before the interval, always one
+            /// after it (inside the warning window), and the next look is in the future,
+            /// no later than the deadline.
+            #[test]
+            fn repeats_follow_the_interval(
+                every in 1i64..7200,
+                last_offset in 0i64..7200,
+                now_offset in 0i64..7200,
+                sent_count in 1u32..50,
+                acknowledged in any::<bool>(),
+            ) {
+                let tl = Timeline::started(t0());
+                let c = chain(vec![Target::DepartmentHead]);
+                let p = policy().with_reminder_repeat(Some(every)).unwrap();
+                let warn_at = t0() + TimeDelta::hours(22);
+                let due_at = t0() + TimeDelta::hours(24);
+                let last = warn_at + TimeDelta::seconds(last_offset.min(now_offset));
+                let now = warn_at + TimeDelta::seconds(now_offset);
+                let s = Subject { reminder: sent(last, sent_count, acknowledged), ..subject(&tl, 0, "ann@x.io") };
+                let d = decide(s, &p, &c, &dir(), now);
+                let next = d.next_check_at().expect("an open workflow is looked at again");
+                prop_assert!(next > now && next <= due_at, "{d:?}");
+                match d {
+                    Decision::Remind { repeat, .. } => {
+                        prop_assert!(!acknowledged);
+                        prop_assert!(now >= last + TimeDelta::seconds(every));
+                        prop_assert_eq!(repeat, sent_count);
+                    }
+                    Decision::Wait { next_check_at } => {
+                        prop_assert!(acknowledged || now < last + TimeDelta::seconds(every));
+                        if !acknowledged {
+                            prop_assert_eq!(next_check_at, Some((last + TimeDelta::seconds(every)).min(due_at)));
+                        }
+                    }
+                    other => prop_assert!(false, "unexpected {:?}", other),
+                }
+            }
         }
     }
 }

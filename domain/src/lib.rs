@@ -8,6 +8,7 @@ pub mod chain;
 pub mod directory;
 pub mod error;
 pub mod escalation;
+pub mod notify;
 pub mod policy;
 pub mod sla;
 pub mod workflow;
@@ -15,7 +16,8 @@ pub mod workflow;
 pub use chain::{EscalationChain, Level, Target};
 pub use directory::{Department, DepartmentKey, Directory, Email, Role, User};
 pub use error::ValidationError;
-pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, Subject, Unresolved};
+pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, ReminderState, Subject, Unresolved};
+pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow};
 pub use sla::{
     evaluate, explain, Calendar, Holiday, IcsError, Segment, SegmentKind, SlaState, SlaStatus, Timeline, Week, Window,

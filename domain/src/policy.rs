@@ -74,6 +74,10 @@ pub struct SlaPolicy {
     #[serde(skip, default = "Calendar::shared_always")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub calendar: Arc<Calendar>,
+    /// Repeat the reminder this often (wall-clock seconds) until the assignee acknowledges
+    /// it or the deadline passes; once only when unset.
+    #[serde(default)]
+    pub reminder_repeat_seconds: Option<i64>,
 }
 
 impl SlaPolicy {
@@ -98,7 +102,24 @@ impl SlaPolicy {
             target_seconds,
             warning,
             calendar: Calendar::shared_always(),
+            reminder_repeat_seconds: None,
         })
+    }
+
+    /// The same policy repeating its reminder every `seconds` (positive, at most a year).
+    pub fn with_reminder_repeat(self, seconds: Option<i64>) -> Result<Self, ValidationError> {
+        if let Some(s) = seconds {
+            validate_target_seconds("reminder_repeat_seconds", s)?;
+        }
+        Ok(Self {
+            reminder_repeat_seconds: seconds,
+            ..self
+        })
+    }
+
+    /// How often the reminder repeats, if it does.
+    pub fn reminder_repeat(&self) -> Option<TimeDelta> {
+        self.reminder_repeat_seconds.map(TimeDelta::seconds)
     }
 
     /// The same policy measured in `calendar`'s working time.
@@ -189,6 +210,15 @@ mod tests {
                 .unwrap_err()
                 .field,
             "target_seconds"
+        );
+        let p = SlaPolicy::new("p", 10, before(1)).unwrap();
+        assert_eq!(
+            p.clone().with_reminder_repeat(Some(0)).unwrap_err().field,
+            "reminder_repeat_seconds"
+        );
+        assert_eq!(
+            p.with_reminder_repeat(Some(60)).unwrap().reminder_repeat(),
+            Some(TimeDelta::minutes(1))
         );
     }
 }

@@ -203,6 +203,7 @@ impl Escalator {
                 role: *role,
                 department: department.map(DepartmentKey::parse).transpose()?,
                 manager: manager.map(email).transpose()?,
+                phone: None,
             };
             store.upsert_user(&user, now).await?;
             if store.password_hash(address).await?.is_none() {

@@ -2,7 +2,7 @@
 //! Each validates its references, so a rejected request changes nothing, and is audited.
 
 use escalator_domain::{
-    Calendar, Department, DepartmentKey, Email, EscalationChain, Holiday, Level, Role, SlaPolicy, Target, User,
+    Calendar, Department, DepartmentKey, Email, EscalationChain, Holiday, Level, Phone, Role, SlaPolicy, Target, User,
     ValidationError, WarningWindow, Week,
 };
 use escalator_storage::{CalendarRecord, ChainRecord, NewAudit, PolicyRecord};
@@ -32,6 +32,9 @@ pub struct UserInput {
     pub department: Option<String>,
     /// E-mail of the user's manager; must be a user in the directory.
     pub manager: Option<String>,
+    /// Mobile number for SMS, international (E.164) form, e.g. `+4915112345678`.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// The body of `POST`/`PUT /sla-policies`.
@@ -45,6 +48,9 @@ pub struct PolicyInput {
     /// The business calendar to measure in; omitted: 24/7.
     #[serde(default)]
     pub calendar_id: Option<i64>,
+    /// Repeat the reminder this often (seconds) until the assignee acknowledges it; omitted: once.
+    #[serde(default)]
+    pub reminder_repeat_seconds: Option<i64>,
 }
 
 /// The body of `POST`/`PUT /calendars`.
@@ -158,6 +164,7 @@ impl Escalator {
             role,
             department,
             manager,
+            phone: input.phone.as_deref().map(Phone::parse).transpose()?,
         };
         let created = self.store.user(user.email.as_str()).await?.is_none();
         self.store.upsert_user(&user, now()).await?;
@@ -172,7 +179,8 @@ impl Escalator {
                 return Err(ValidationError::new("calendar_id", format!("unknown calendar {id}")).into());
             }
         }
-        Ok(SlaPolicy::new(&input.name, input.target_seconds, input.warning)?)
+        Ok(SlaPolicy::new(&input.name, input.target_seconds, input.warning)?
+            .with_reminder_repeat(input.reminder_repeat_seconds)?)
     }
 
     /// Creates an SLA policy.

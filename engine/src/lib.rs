@@ -24,5 +24,5 @@ pub use access::Actor;
 pub use error::{EngineError, EngineResult};
 pub use metrics::Metrics;
 
-pub use service::{EngineConfig, Escalator};
+pub use service::{DigestPolicy, EngineConfig, Escalator};
 pub use tick::TickSummary;

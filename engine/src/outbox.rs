@@ -3,13 +3,16 @@
 //! delivered, or schedule a retry with exponential backoff, or dead-letter it.
 //! Nothing is dropped: a row leaves `pending` only as `delivered` or `dead`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::TimeDelta;
-use escalator_storage::OutboxMessage;
+use chrono::{DateTime, TimeDelta, Utc};
+use escalator_domain::NotificationKind;
+use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::notify::DeliveryError;
+use crate::notify::{render, DeliveryError};
 
 use crate::clock::now;
 use crate::{EngineResult, Escalator};
@@ -50,7 +53,12 @@ pub struct DeliverySummary {
     pub delivered: u64,
     pub retried: u64,
     pub dead: u64,
+    /// E-mails held to be combined into a digest.
+    pub digested: u64,
 }
+
+/// The topic of digest e-mails.
+pub const DIGEST_TOPIC: &str = "workflow.digest";
 
 /// How long a claimed row stays hidden from other workers while it is being delivered.
 const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
@@ -59,6 +67,8 @@ impl Escalator {
     /// Delivers every outbox row that is due now, batch after batch, until none is left.
     pub async fn deliver_outbox(&self) -> EngineResult<DeliverySummary> {
         let mut summary = DeliverySummary::default();
+        // E-mails each recipient got in the digest window, counted as this round sends.
+        let mut sent: HashMap<String, i64> = HashMap::new();
         loop {
             let now = now();
             let batch = self
@@ -69,14 +79,42 @@ impl Escalator {
                 break;
             }
             let mut delivered: Vec<(i64, &str)> = Vec::with_capacity(batch.len());
+            let mut for_digest: HashMap<&str, Vec<i64>> = HashMap::new();
             for message in &batch {
                 let Some(channel_name) = message.channel.as_deref() else {
                     let rows = self.route(message).await?;
                     self.store.expand_outbox(message, &rows, now).await?;
                     continue;
                 };
-                match self.deliver_one(channel_name, message).await {
-                    Ok(()) => delivered.push((message.id, channel_name)),
+                let mail_to = message.recipient.as_deref().filter(|_| channel_name == "email");
+                if let Some(recipient) = mail_to {
+                    let count = match sent.get(recipient) {
+                        Some(n) => *n,
+                        None => {
+                            let since =
+                                now - TimeDelta::from_std(self.config.digest.window).unwrap_or(TimeDelta::zero());
+                            let n = self.store.emails_sent_since(recipient, since).await?;
+                            sent.insert(recipient.to_string(), n);
+                            n
+                        }
+                    };
+                    if self.digestible(message) && count >= i64::from(self.config.digest.max_mails) {
+                        for_digest.entry(recipient).or_default().push(message.id);
+                        continue;
+                    }
+                }
+                let result = if message.topic == DIGEST_TOPIC {
+                    self.deliver_digest(channel_name, message, now).await
+                } else {
+                    self.deliver_one(channel_name, message).await
+                };
+                match result {
+                    Ok(()) => {
+                        if let Some(n) = mail_to.and_then(|r| sent.get_mut(r)) {
+                            *n += 1;
+                        }
+                        delivered.push((message.id, channel_name))
+                    }
                     Err(err) => {
                         self.metrics.record_delivery_failure(channel_name);
                         match self.config.backoff.retry_after(message.attempts) {
@@ -95,6 +133,10 @@ impl Escalator {
                     }
                 }
             }
+            for (recipient, ids) in for_digest {
+                summary.digested += ids.len() as u64;
+                self.hold_for_digest(recipient, &ids, now).await?;
+            }
             let ids: Vec<i64> = delivered.iter().map(|(id, _)| *id).collect();
             self.store.outbox_delivered(&ids, now).await?;
             for (_, channel) in &delivered {
@@ -103,6 +145,66 @@ impl Escalator {
             summary.delivered += delivered.len() as u64;
         }
         Ok(summary)
+    }
+
+    /// Whether an e-mail row may be combined into a digest: a non-urgent notification to a
+    /// known recipient, with digests on.
+    fn digestible(&self, message: &OutboxMessage) -> bool {
+        self.config.digest.max_mails > 0
+            && message.recipient.is_some()
+            && NotificationKind::from_topic(&message.topic).is_some_and(|k| !k.is_urgent())
+    }
+
+    /// Moves rows into the recipient's pending digest (started now, sent one window later).
+    async fn hold_for_digest(&self, recipient: &str, ids: &[i64], now: DateTime<Utc>) -> EngineResult<()> {
+        let send_at = now + TimeDelta::from_std(self.config.digest.window).unwrap_or(TimeDelta::zero());
+        let first = ids.iter().min().copied().unwrap_or_default();
+        let digest = NewOutbox {
+            kind: OutboxKind::Notification,
+            topic: DIGEST_TOPIC.into(),
+            payload: json!({ "template": "digest", "to": [recipient], "cc": [] }),
+            // Unique per first held row: those rows were claimed by this worker alone.
+            dedupe_key: format!("digest:{recipient}:{first}"),
+            channel: Some("email".into()),
+            recipient: Some(recipient.to_string()),
+            not_before: Some(send_at),
+        };
+        let digest_id = self.store.hold_for_digest(ids, &digest, now).await?;
+        tracing::info!(recipient, held = ids.len(), digest_id, %send_at, "e-mails held for a digest");
+        Ok(())
+    }
+
+    /// Sends a digest listing the rows it carries, then marks them delivered with it.
+    async fn deliver_digest(
+        &self,
+        channel: &str,
+        digest: &OutboxMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeliveryError> {
+        let members = self
+            .store
+            .digest_members(digest.id)
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?;
+        if !members.is_empty() {
+            let items: Vec<_> = members
+                .iter()
+                .map(|m| {
+                    let subject = render(&m.payload, None)
+                        .map(|r| r.subject)
+                        .unwrap_or_else(|_| m.topic.clone());
+                    json!({ "subject": subject, "workflow_id": m.workflow_id, "link": null })
+                })
+                .collect();
+            let mut message = digest.clone();
+            message.payload["items"] = json!(items);
+            self.deliver_one(channel, &message).await?;
+        }
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        self.store
+            .digest_delivered(digest.id, &ids, now)
+            .await
+            .map_err(|e| DeliveryError(format!("digest sent, but not recorded: {e}")))
     }
 
     async fn deliver_one(&self, channel: &str, message: &OutboxMessage) -> Result<(), DeliveryError> {

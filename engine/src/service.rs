@@ -26,6 +26,28 @@ pub struct EngineConfig {
     pub delivery_batch: i64,
     /// A name unique to this process, for leases and worker names.
     pub instance: String,
+    /// Hold urgent notifications (escalations) during quiet hours too.
+    pub quiet_hours_hold_urgent: bool,
+    /// How many non-urgent e-mails one person gets before the rest is combined into a digest.
+    pub digest: DigestPolicy,
+}
+
+/// At most `max_mails` individual non-urgent e-mails per person in any `window`; beyond
+/// that they are collected into one digest, sent `window` after the first collected one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestPolicy {
+    /// 0 turns digests off.
+    pub max_mails: u32,
+    pub window: Duration,
+}
+
+impl Default for DigestPolicy {
+    fn default() -> Self {
+        Self {
+            max_mails: 5,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -36,6 +58,8 @@ impl Default for EngineConfig {
             backoff: Backoff::default(),
             delivery_batch: 500,
             instance: instance_name(),
+            quiet_hours_hold_urgent: false,
+            digest: DigestPolicy::default(),
         }
     }
 }

@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, Decision, Directory, Subject, WorkflowStatus};
+use escalator_domain::{decide, Decision, Directory, ReminderState, Subject, WorkflowStatus};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, WorkflowChange,
+    Applied, Claim, ClaimKind, DueCursor, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, Reminder, WorkflowChange,
     WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
@@ -124,10 +124,11 @@ impl Escalator {
             // Holds of this page only (a workflow resumed after a pause counts around it).
             let ids: Vec<i64> = due.iter().map(|w| w.id).collect();
             let holds = self.store.holds(&ids).await?;
+            let reminders = self.store.reminders_of(&ids).await?;
             let mut planned = Vec::with_capacity(due.len());
             for workflow in &due {
                 summary.checked += 1;
-                match plan(workflow, &rules, &directory, &holds, now) {
+                match plan(workflow, &rules, &directory, &holds, &reminders, now) {
                     Ok(Some(change)) => planned.push(change),
                     Ok(None) => {}
                     Err(reason) => self.record_failure(&mut summary, workflow.id, &reason, now).await,
@@ -202,6 +203,7 @@ fn plan(
     rules: &Rules,
     directory: &impl Directory,
     holds: &[Hold],
+    reminders: &[Reminder],
     now: DateTime<Utc>,
 ) -> Result<Option<(WorkflowChange, Effect)>, String> {
     let policy = rules.policy_of(w).map_err(|e| e.to_string())?;
@@ -213,6 +215,14 @@ fn plan(
         department: &w.department,
         assignee: &w.state.assignee,
         timeline: &timeline,
+        reminder: reminders
+            .iter()
+            .find(|r| r.workflow_id == w.id && r.stage_seq == w.state.stage_seq && r.level == w.state.level)
+            .map(|r| ReminderState {
+                last_sent_at: r.last_sent_at,
+                sent: r.sent_count,
+                acknowledged: r.acknowledged_at.is_some(),
+            }),
     };
     let decision = decide(subject, policy, chain, directory, now);
     let mut change = WorkflowChange {
@@ -231,12 +241,19 @@ fn plan(
     let effect = match &decision {
         Decision::Wait { next_check_at } if *next_check_at == w.state.next_check_at => return Ok(None),
         Decision::Wait { .. } => Effect::Reschedule,
-        Decision::Remind { state } => {
-            change.claim = Some(claim(w, ClaimKind::Remind));
+        Decision::Remind { state, repeat, .. } => {
+            let repeat = *repeat;
+            change.claim = Some(claim(w, ClaimKind::Remind, repeat));
             change.reminder = Some(NewReminder {
                 assignee: w.state.assignee.clone(),
                 due_at: state.due_at,
+                repeat,
             });
+            // The first reminder keeps its historical key; each repeat gets its own.
+            let remind_key = match repeat {
+                0 => key("remind"),
+                n => format!("{}:{n}", key("remind")),
+            };
             change.audit.push(audit(
                 w,
                 "remind",
@@ -247,6 +264,7 @@ fn plan(
                     "assignee": w.state.assignee,
                     "due_at": state.due_at,
                     "remaining_seconds": state.remaining.num_seconds(),
+                    "repeat": repeat,
                 }),
             ));
             let message = json!({
@@ -256,18 +274,19 @@ fn plan(
                 "workflow": summary_of(w),
                 "due_at": state.due_at,
                 "remaining_seconds": state.remaining.num_seconds(),
+                "repeat": repeat,
             });
             change.outbox.push(outbox(
                 OutboxKind::Notification,
                 "workflow.reminder",
                 message.clone(),
-                key("remind") + ":notify",
+                remind_key.clone() + ":notify",
             ));
             change.outbox.push(outbox(
                 OutboxKind::Event,
                 "workflow.reminded",
                 message,
-                key("remind") + ":event",
+                remind_key + ":event",
             ));
             Effect::Remind
         }
@@ -279,7 +298,7 @@ fn plan(
             change.state.level_started_at = now;
             change.state.warn_at = e.next.warn_at;
             change.state.due_at = e.next.due_at;
-            change.claim = Some(claim(w, ClaimKind::Escalate));
+            change.claim = Some(claim(w, ClaimKind::Escalate, 0));
             for skipped in &e.skipped {
                 change.audit.push(audit(
                     w,
@@ -336,7 +355,7 @@ fn plan(
             Effect::Escalate
         }
         Decision::Exhausted { state, skipped } => {
-            change.claim = Some(claim(w, ClaimKind::Exhaust));
+            change.claim = Some(claim(w, ClaimKind::Exhaust, 0));
             change.audit.push(audit(
                 w,
                 "chain_exhausted",
@@ -367,11 +386,12 @@ fn plan(
     Ok(Some((change, effect)))
 }
 
-fn claim(w: &WorkflowRecord, kind: ClaimKind) -> Claim {
+fn claim(w: &WorkflowRecord, kind: ClaimKind, seq: u32) -> Claim {
     Claim {
         stage_seq: w.state.stage_seq,
         level: w.state.level,
         kind,
+        seq,
     }
 }
 
@@ -392,6 +412,8 @@ fn outbox(kind: OutboxKind, topic: &str, payload: Value, dedupe_key: String) -> 
         payload,
         dedupe_key,
         channel: None,
+        recipient: None,
+        not_before: None,
     }
 }
 

@@ -439,6 +439,8 @@ impl Escalator {
             payload: payload.clone(),
             dedupe_key: format!("{key}:event"),
             channel: None,
+            recipient: None,
+            not_before: None,
         }];
         if let Some(to) = notify.filter(|to| *to != actor.email) {
             let mut message = payload;
@@ -451,6 +453,8 @@ impl Escalator {
                 payload: message,
                 dedupe_key: format!("{key}:notify"),
                 channel: None,
+                recipient: None,
+                not_before: None,
             });
         }
         Ok(WorkflowChange {

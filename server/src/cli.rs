@@ -68,6 +68,9 @@ pub enum UserCommand {
         department: Option<String>,
         #[arg(long)]
         manager: Option<String>,
+        /// Mobile number for SMS, international form (+4915112345678).
+        #[arg(long)]
+        phone: Option<String>,
         /// At least 8 characters; stored as an argon2 hash.
         #[arg(long, env = "ESCALATOR_USER_PASSWORD")]
         password: Option<String>,

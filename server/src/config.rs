@@ -1,14 +1,15 @@
 //! Configuration: defaults, then an optional TOML file, then environment variables,
 //! then command-line flags. Every key is listed in the README.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use escalator_engine::notify::{SmtpConfig, SmtpSecurity};
+use escalator_engine::notify::{SmsConfig, SmtpConfig, SmtpSecurity, DEFAULT_SMS_BODY};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::scheduler::SchedulerConfig;
-use escalator_engine::EngineConfig;
+use escalator_engine::{DigestPolicy, EngineConfig};
 use serde::Deserialize;
 
 /// A configuration problem, reported before anything starts.
@@ -73,6 +74,22 @@ pub struct Config {
     pub smtp_password: Option<String>,
     /// `ESCALATOR_SMTP_FROM`.
     pub smtp_from: String,
+    /// `ESCALATOR_SMS_URL`: the HTTP SMS provider's endpoint; SMS is sent only when set.
+    pub sms_url: Option<String>,
+    /// `ESCALATOR_SMS_METHOD`.
+    pub sms_method: String,
+    /// `ESCALATOR_SMS_HEADERS` (a JSON object in the environment, a table in the file).
+    pub sms_headers: BTreeMap<String, String>,
+    /// `ESCALATOR_SMS_BODY_TEMPLATE`: minijinja with `to`, `text`, `reference`.
+    pub sms_body_template: String,
+    /// `ESCALATOR_SMS_CONTENT_TYPE`.
+    pub sms_content_type: String,
+    /// `ESCALATOR_QUIET_HOURS_HOLD_ESCALATIONS`: escalations wait for quiet hours to end too.
+    pub quiet_hours_hold_escalations: bool,
+    /// `ESCALATOR_DIGEST_MAX_MAILS`: individual non-urgent e-mails per person and window (0: no digests).
+    pub digest_max_mails: u32,
+    /// `ESCALATOR_DIGEST_WINDOW_SECONDS`.
+    pub digest_window_seconds: u64,
 }
 
 impl Default for Config {
@@ -99,6 +116,14 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             smtp_from: "Escalator <escalator@localhost>".into(),
+            sms_url: None,
+            sms_method: "POST".into(),
+            sms_headers: BTreeMap::new(),
+            sms_body_template: DEFAULT_SMS_BODY.into(),
+            sms_content_type: "application/json".into(),
+            quiet_hours_hold_escalations: false,
+            digest_max_mails: DigestPolicy::default().max_mails,
+            digest_window_seconds: DigestPolicy::default().window.as_secs(),
         }
     }
 }
@@ -243,6 +268,34 @@ impl Config {
         if let Some(v) = lookup("ESCALATOR_SMTP_FROM") {
             self.smtp_from = v;
         }
+        if let Some(v) = lookup("ESCALATOR_SMS_URL") {
+            self.sms_url = Some(v);
+        }
+        if let Some(v) = lookup("ESCALATOR_SMS_METHOD") {
+            self.sms_method = v;
+        }
+        if let Some(v) = lookup("ESCALATOR_SMS_HEADERS") {
+            self.sms_headers = serde_json::from_str(&v).map_err(|e| ConfigError::Invalid {
+                key: "ESCALATOR_SMS_HEADERS",
+                message: format!("must be a JSON object of header names to values: {e}"),
+                value: v,
+            })?;
+        }
+        if let Some(v) = lookup("ESCALATOR_SMS_BODY_TEMPLATE") {
+            self.sms_body_template = v;
+        }
+        if let Some(v) = lookup("ESCALATOR_SMS_CONTENT_TYPE") {
+            self.sms_content_type = v;
+        }
+        if let Some(v) = lookup("ESCALATOR_QUIET_HOURS_HOLD_ESCALATIONS") {
+            self.quiet_hours_hold_escalations = parse("ESCALATOR_QUIET_HOURS_HOLD_ESCALATIONS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_DIGEST_MAX_MAILS") {
+            self.digest_max_mails = parse("ESCALATOR_DIGEST_MAX_MAILS", v)?;
+        }
+        if let Some(v) = lookup("ESCALATOR_DIGEST_WINDOW_SECONDS") {
+            self.digest_window_seconds = parse("ESCALATOR_DIGEST_WINDOW_SECONDS", v)?;
+        }
         self.validate()
     }
 
@@ -265,6 +318,13 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(invalid("log_format", self.log_format.clone(), "must be text or json"));
         }
+        if self.digest_max_mails > 0 && self.digest_window_seconds == 0 {
+            return Err(invalid(
+                "digest_window_seconds",
+                self.digest_window_seconds.to_string(),
+                "must be at least 1 when digests are on",
+            ));
+        }
         escalator_engine::scheduler::parse_schedule(&self.tick_schedule)
             .map_err(|e| invalid("tick_schedule", self.tick_schedule.clone(), &e.message))?;
         Ok(())
@@ -278,6 +338,11 @@ impl Config {
                 base: Duration::from_secs(self.outbox_backoff_base_seconds),
                 cap: Duration::from_secs(self.outbox_backoff_cap_seconds),
                 max_attempts: self.outbox_max_attempts,
+            },
+            quiet_hours_hold_urgent: self.quiet_hours_hold_escalations,
+            digest: DigestPolicy {
+                max_mails: self.digest_max_mails,
+                window: Duration::from_secs(self.digest_window_seconds),
             },
             ..EngineConfig::default()
         }
@@ -301,6 +366,19 @@ impl Config {
             password: self.smtp_password.clone(),
             from: self.smtp_from.clone(),
             message_id_domain,
+            public_url: self.public_url.clone(),
+            timeout: Duration::from_secs(15),
+        })
+    }
+
+    /// The SMS provider's settings, when SMS is configured.
+    pub fn sms(&self) -> Option<SmsConfig> {
+        Some(SmsConfig {
+            url: self.sms_url.clone()?,
+            method: self.sms_method.clone(),
+            headers: self.sms_headers.clone().into_iter().collect(),
+            body_template: self.sms_body_template.clone(),
+            content_type: self.sms_content_type.clone(),
             public_url: self.public_url.clone(),
             timeout: Duration::from_secs(15),
         })
@@ -358,5 +436,53 @@ mod tests {
         assert_eq!(c.batch_size, 50);
         std::fs::write(&path, "batchsize = 50\n").unwrap();
         assert!(matches!(Config::load(Some(&path)), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn sms_quiet_hours_and_digests_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("escalator.toml");
+        std::fs::write(
+            &path,
+            "sms_url = \"https://sms.example.com/send\"\ndigest_max_mails = 3\n\
+             [sms_headers]\nAuthorization = \"Bearer file\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        let sms = c.sms().unwrap();
+        assert_eq!(
+            sms.headers,
+            vec![("Authorization".to_string(), "Bearer file".to_string())]
+        );
+        assert_eq!(
+            (sms.method.as_str(), sms.body_template.as_str()),
+            ("POST", DEFAULT_SMS_BODY)
+        );
+        assert_eq!(c.engine().digest.max_mails, 3);
+        assert!(!c.engine().quiet_hours_hold_urgent);
+
+        let env: HashMap<&str, &str> = [
+            ("ESCALATOR_SMS_HEADERS", r#"{"X-Api-Key": "k"}"#),
+            ("ESCALATOR_SMS_METHOD", "PUT"),
+            ("ESCALATOR_QUIET_HOURS_HOLD_ESCALATIONS", "true"),
+            ("ESCALATOR_DIGEST_WINDOW_SECONDS", "60"),
+        ]
+        .into();
+        let mut c = c;
+        c.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(
+            c.sms().unwrap().headers,
+            vec![("X-Api-Key".to_string(), "k".to_string())]
+        );
+        assert_eq!(c.sms().unwrap().method, "PUT");
+        assert!(c.engine().quiet_hours_hold_urgent);
+        assert_eq!(c.engine().digest.window, Duration::from_secs(60));
+        assert!(Config::default().sms().is_none());
+
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|k| (k == "ESCALATOR_SMS_HEADERS").then(|| "Authorization: x".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("ESCALATOR_SMS_HEADERS"), "{err}");
     }
 }

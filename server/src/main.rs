@@ -84,6 +84,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
             role,
             department,
             manager,
+            phone,
             password,
         }) => {
             let escalator = serve::engine(&config).await?;
@@ -92,6 +93,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
                 role,
                 department,
                 manager,
+                phone,
             };
             let (user, created) = escalator.put_user(&email, &input, &Actor::internal("cli")).await?;
             if let Some(password) = password {

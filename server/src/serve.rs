@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Json;
-use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel, WebhookChannel};
+use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmsChannel, SmtpChannel, WebhookChannel};
 use escalator_engine::scheduler::{self, DeliveryQueue};
 use escalator_engine::{EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
@@ -65,6 +65,14 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
             channels = channels.notifications_to(Arc::new(email));
         }
         None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
+    }
+    if let Some(sms) = config.sms() {
+        let channel = SmsChannel::new(sms).map_err(|message| ConfigError::Invalid {
+            key: "ESCALATOR_SMS_*",
+            value: config.sms_url.clone().unwrap_or_default(),
+            message,
+        })?;
+        channels = channels.notifications_to(Arc::new(channel));
     }
     Ok(Escalator::new(store, channels, metrics, config.engine()).with_queue(queue))
 }

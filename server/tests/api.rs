@@ -49,6 +49,7 @@ on_both!(
     approvers_see_only_their_workflows,
     business_calendars_measure_deadlines_and_explain_them,
     policy_edits_are_versions_previewed_and_applied,
+    notification_preferences_phones_and_repeating_policies,
 );
 
 const API: &str = "/api/v1";
@@ -883,6 +884,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/departments/{key}", &["get", "put"]),
     ("/api/v1/users", &["get"]),
     ("/api/v1/users/{email}", &["get", "put"]),
+    ("/api/v1/users/{email}/preferences", &["get", "put"]),
     ("/api/v1/sla-policies", &["get", "post"]),
     ("/api/v1/sla-policies/{id}", &["get", "put"]),
     ("/api/v1/escalation-chains", &["get", "post"]),
@@ -1621,4 +1623,107 @@ async fn policy_edits_are_versions_previewed_and_applied(app: TestApp) {
     body["policy_id"] = json!(policy_id);
     let fresh = app.create_workflow(body).await;
     assert_eq!(fresh["policy_version"], 2);
+}
+
+async fn notification_preferences_phones_and_repeating_policies(app: TestApp) {
+    // A phone number through the directory sync, normalised; a bad one is 422 naming it.
+    let body = json!({"name": "Alice", "role": "approver", "department": "finance", "phone": "+49 151 1234-5678"});
+    let (status, user) = app
+        .put(&path(&format!("/users/{FINANCE_APPROVER}")), &app.admin, body)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["phone"], "+4915112345678");
+    let before = app.counts().await;
+    let bad = json!({"name": "Alice", "role": "approver", "phone": "0151 12345678"});
+    let rejected = app
+        .put(&path(&format!("/users/{FINANCE_APPROVER}")), &app.admin, bad)
+        .await;
+    assert_error(
+        &rejected,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        Some("phone"),
+    );
+    assert_eq!(app.counts().await, before);
+
+    // Defaults until set; users set their own, admins anyone's.
+    let mine = path(&format!("/users/{FINANCE_APPROVER}/preferences"));
+    let (status, prefs) = app.get(&mine, &app.approver).await;
+    assert_eq!(status, StatusCode::OK, "{prefs}");
+    assert_eq!(prefs, json!({"channels": {}, "time_zone": null, "quiet_hours": null}));
+    let wanted = json!({"channels": {"reminder": ["in_app"], "escalation": ["email", "sms", "in_app"]},
+        "time_zone": "Europe/Berlin", "quiet_hours": {"start": "22:00", "end": "07:00"}});
+    let (status, saved) = app.put(&mine, &app.approver, wanted.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved, wanted);
+    assert_eq!(app.get(&mine, &app.admin).await.1, wanted);
+    let (status, _) = app
+        .put(&mine, &app.admin, json!({"channels": {"assignment": []}}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Someone else's: 403; an unknown user: 404; bad values name the field.
+    let forbidden = app.get(&mine, &app.viewer).await;
+    assert_error(&forbidden, StatusCode::FORBIDDEN, "forbidden", None);
+    let forbidden = app.put(&mine, &app.hr_approver, wanted.clone()).await;
+    assert_error(&forbidden, StatusCode::FORBIDDEN, "forbidden", None);
+    let unknown = app
+        .get(&path("/users/ghost@acme.example/preferences"), &app.admin)
+        .await;
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND, "{}", unknown.1);
+    let zone = app
+        .put(&mine, &app.approver, json!({"time_zone": "Mars/Olympus"}))
+        .await;
+    assert_error(
+        &zone,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        Some("time_zone"),
+    );
+    let channel = app
+        .put(&mine, &app.approver, json!({"channels": {"reminder": ["fax"]}}))
+        .await;
+    assert_eq!(channel.0, StatusCode::BAD_REQUEST, "{}", channel.1);
+    assert!(
+        channel.1["error"]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("channels")),
+        "{}",
+        channel.1
+    );
+    let hours = app
+        .put(
+            &mine,
+            &app.approver,
+            json!({"quiet_hours": {"start": "25:00", "end": "07:00"}}),
+        )
+        .await;
+    assert_eq!(hours.0, StatusCode::BAD_REQUEST, "{}", hours.1);
+    assert!(
+        hours.1["error"]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("quiet_hours")),
+        "{}",
+        hours.1
+    );
+    assert_eq!(
+        app.get(&mine, &app.approver).await.1["channels"],
+        json!({"assignment": []})
+    );
+
+    // Policies repeat their reminder when asked; a non-positive interval is 422.
+    let body = json!({"name": "Nagging", "target_seconds": 86400, "warning": {"kind": "before_deadline", "seconds": 7200},
+        "reminder_repeat_seconds": 1800});
+    let (status, policy) = app.post(&path("/sla-policies"), &app.admin, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    assert_eq!(policy["reminder_repeat_seconds"], 1800);
+    let body = json!({"name": "Bad", "target_seconds": 86400, "warning": {"kind": "before_deadline", "seconds": 7200},
+        "reminder_repeat_seconds": 0});
+    let bad = app.post(&path("/sla-policies"), &app.admin, body).await;
+    assert_error(
+        &bad,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_value",
+        Some("reminder_repeat_seconds"),
+    );
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use escalator_domain::{Calendar, Department, EscalationChain, SlaPolicy, User};
+use escalator_domain::{Calendar, Department, EscalationChain, NotificationPreferences, SlaPolicy, User};
 
 pub use error::{StoreError, StoreResult};
 pub use records::*;
@@ -276,6 +276,31 @@ pub trait Store: Send + Sync + 'static {
     async fn reminder(&self, id: i64) -> StoreResult<Option<Reminder>>;
     /// Acknowledges a reminder (once: a second call changes nothing) with its audit entry.
     async fn acknowledge_reminder(&self, id: i64, by: &str, audit: &NewAudit) -> StoreResult<Option<Reminder>>;
+
+    /// A user's notification preferences (defaults when never set); `None` for an unknown user.
+    async fn notification_preferences(&self, email: &str) -> StoreResult<Option<NotificationPreferences>>;
+    /// Replaces a user's notification preferences; false if there is no such user.
+    async fn set_notification_preferences(
+        &self,
+        email: &str,
+        preferences: &NotificationPreferences,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Phones and preferences of the users among `emails` (unknown addresses are left out).
+    async fn contacts(&self, emails: &[String]) -> StoreResult<Vec<Contact>>;
+    /// The reminders of some workflows (every stage and level), oldest first.
+    async fn reminders_of(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Reminder>>;
+    /// How many e-mails were delivered individually to `recipient` since `since` (digests
+    /// count as one; the rows a digest carried do not count).
+    async fn emails_sent_since(&self, recipient: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// Takes claimed e-mail rows out of the queue into the recipient's pending digest
+    /// (`digest` is inserted when there is none); returns the digest's row id.
+    async fn hold_for_digest(&self, rows: &[i64], digest: &NewOutbox, now: DateTime<Utc>) -> StoreResult<i64>;
+    /// The rows a digest carries.
+    async fn digest_members(&self, digest_id: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// Marks a sent digest and the `members` it listed delivered; rows that joined it
+    /// later go back to the queue.
+    async fn digest_delivered(&self, digest_id: i64, members: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
 
     /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;

@@ -17,6 +17,7 @@ pub struct PgStore {
 const DIALECT: Dialect = Dialect {
     begin_write: "BEGIN",
     skip_locked: "FOR UPDATE SKIP LOCKED",
+    for_update: "FOR UPDATE",
 };
 
 impl PgStore {

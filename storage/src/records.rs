@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, Role, SlaPolicy, SlaStatus, User,
-    WarningWindow, WorkflowStatus,
+    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences, Phone,
+    Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -202,12 +202,14 @@ impl ClaimKind {
     }
 }
 
-/// A (workflow, stage, level, kind) key: a change carrying one happens at most once.
+/// A (workflow, stage, level, kind, seq) key: a change carrying one happens at most once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claim {
     pub stage_seq: i64,
     pub level: u32,
     pub kind: ClaimKind,
+    /// 0, or the number of a reminder's repeat.
+    pub seq: u32,
 }
 
 impl Claim {
@@ -221,6 +223,9 @@ impl Claim {
 pub struct NewReminder {
     pub assignee: String,
     pub due_at: DateTime<Utc>,
+    /// 0 for the first reminder (inserted), n for the n-th repeat (counted on the same row,
+    /// skipped with its side effects when the reminder was acknowledged meanwhile).
+    pub repeat: u32,
 }
 
 /// An audit entry to append.
@@ -254,6 +259,10 @@ pub struct NewOutbox {
     pub dedupe_key: String,
     /// The delivery channel; `None` for a message still to be routed to its channels.
     pub channel: Option<String>,
+    /// The person a delivery row is for (an e-mail's first To address), for quiet hours and digests.
+    pub recipient: Option<String>,
+    /// Not delivered before this instant (quiet hours, digests); at once when `None`.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// One atomic, version-checked change to a workflow and its side effects.
@@ -345,6 +354,10 @@ pub struct Reminder {
     pub created_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    /// How many times it was sent (repeats until acknowledged, when the policy says so).
+    pub sent_count: u32,
+    /// When it was last sent.
+    pub last_sent_at: DateTime<Utc>,
 }
 
 /// Delivery state of an outbox row.
@@ -384,6 +397,10 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub channel: Option<String>,
+    /// The person a delivery row is for.
+    pub recipient: Option<String>,
+    /// The digest that carries (or carried) this row, when it was combined into one.
+    pub digest_id: Option<i64>,
 }
 
 /// An in-app notification to store.
@@ -396,6 +413,14 @@ pub struct NewNotification {
     pub title: String,
     pub body: String,
     pub at: DateTime<Utc>,
+}
+
+/// How to reach a user: their phone and notification preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub email: String,
+    pub phone: Option<Phone>,
+    pub preferences: NotificationPreferences,
 }
 
 /// A stored in-app notification.
@@ -531,6 +556,7 @@ pub(crate) struct UserRow {
     role: String,
     department_key: Option<String>,
     manager_email: Option<String>,
+    phone: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -548,6 +574,7 @@ impl TryFrom<UserRow> for User {
                 .transpose()
                 .map_err(c)?,
             manager: r.manager_email.as_deref().map(Email::parse).transpose().map_err(c)?,
+            phone: r.phone.as_deref().map(Phone::parse).transpose().map_err(c)?,
         })
     }
 }
@@ -564,6 +591,7 @@ pub(crate) struct PolicyRow {
     calendar_id: Option<i64>,
     calendar: Option<String>,
     version: i64,
+    reminder_repeat_seconds: Option<i64>,
 }
 
 /// Splits a warning window into its stored kind and value.
@@ -581,6 +609,7 @@ fn policy_from_columns(
     warning_kind: &str,
     warning_value: i64,
     calendar: Option<&str>,
+    reminder_repeat_seconds: Option<i64>,
 ) -> Result<SlaPolicy, StoreError> {
     let warning = match warning_kind {
         "before_deadline" => WarningWindow::BeforeDeadline { seconds: warning_value },
@@ -589,7 +618,9 @@ fn policy_from_columns(
         },
         other => return Err(corrupt("sla_policies", format!("warning_kind {other:?}"))),
     };
-    let policy = SlaPolicy::new(name, target_seconds, warning).map_err(|e| corrupt("sla_policies", e))?;
+    let policy = SlaPolicy::new(name, target_seconds, warning)
+        .and_then(|p| p.with_reminder_repeat(reminder_repeat_seconds))
+        .map_err(|e| corrupt("sla_policies", e))?;
     Ok(match calendar {
         Some(definition) => {
             let calendar: Calendar = serde_json::from_str(definition).map_err(|e| corrupt("calendars", e))?;
@@ -610,6 +641,7 @@ impl TryFrom<PolicyRow> for PolicyRecord {
                 &r.warning_kind,
                 r.warning_value,
                 r.calendar.as_deref(),
+                r.reminder_repeat_seconds,
             )?,
             calendar_id: r.calendar_id,
             version: r.version,
@@ -739,6 +771,8 @@ pub(crate) struct ReminderRow {
     created_at: DateTime<Utc>,
     acknowledged_at: Option<DateTime<Utc>>,
     acknowledged_by: Option<String>,
+    sent_count: i64,
+    last_sent_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ReminderRow> for Reminder {
@@ -754,6 +788,8 @@ impl TryFrom<ReminderRow> for Reminder {
             created_at: r.created_at,
             acknowledged_at: r.acknowledged_at,
             acknowledged_by: r.acknowledged_by,
+            sent_count: u32::try_from(r.sent_count).map_err(|e| corrupt("reminders", e))?,
+            last_sent_at: r.last_sent_at.unwrap_or(r.created_at),
         })
     }
 }
@@ -773,6 +809,8 @@ pub(crate) struct OutboxRow {
     last_error: Option<String>,
     delivered_at: Option<DateTime<Utc>>,
     channel: Option<String>,
+    recipient: Option<String>,
+    digest_id: Option<i64>,
 }
 
 impl TryFrom<OutboxRow> for OutboxMessage {
@@ -802,6 +840,8 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             last_error: r.last_error,
             delivered_at: r.delivered_at,
             channel: r.channel,
+            recipient: r.recipient,
+            digest_id: r.digest_id,
         })
     }
 }
@@ -974,6 +1014,7 @@ pub(crate) struct PolicyVersionRow {
     warning_kind: String,
     warning_value: i64,
     calendar: Option<String>,
+    reminder_repeat_seconds: Option<i64>,
 }
 
 impl TryFrom<PolicyVersionRow> for PolicyVersion {
@@ -988,7 +1029,34 @@ impl TryFrom<PolicyVersionRow> for PolicyVersion {
                 &r.warning_kind,
                 r.warning_value,
                 r.calendar.as_deref(),
+                r.reminder_repeat_seconds,
             )?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactRow {
+    email: String,
+    phone: Option<String>,
+    notification_preferences: Option<String>,
+}
+
+impl TryFrom<ContactRow> for Contact {
+    type Error = StoreError;
+    fn try_from(r: ContactRow) -> Result<Self, StoreError> {
+        Ok(Contact {
+            phone: r
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| corrupt("users", e))?,
+            preferences: match r.notification_preferences {
+                Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("users", e))?,
+                None => NotificationPreferences::default(),
+            },
+            email: r.email,
         })
     }
 }

@@ -12,13 +12,15 @@ pub(crate) struct Dialect {
     pub begin_write: &'static str,
     /// Appended to the row-claiming sub-select of the outbox.
     pub skip_locked: &'static str,
+    /// Appended to a select that locks the rows it reads until the transaction ends.
+    pub for_update: &'static str,
 }
 
 pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
-pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email";
+pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email, phone";
 /// Policies are read with their calendar's definition.
 pub(crate) const POLICY_SELECT: &str = "SELECT p.id, p.name, p.target_seconds, p.warning_kind, p.warning_value, \
-    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar, p.version \
+    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar, p.version, p.reminder_repeat_seconds \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
@@ -26,15 +28,16 @@ pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title
     stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
     updated_at, closed_at, idempotency_key";
 pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
-    acknowledged_at, acknowledged_by";
+    acknowledged_at, acknowledged_by, sent_count, last_sent_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
 pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
-    status, attempts, next_attempt_at, last_error, delivered_at, channel";
+    status, attempts, next_attempt_at, last_error, delivered_at, channel, recipient, digest_id";
 
 /// Snapshots policies (chosen by the WHERE clause appended) into `policy_versions`.
 pub(crate) const SNAPSHOT_POLICY: &str = "INSERT INTO policy_versions (policy_id, version, name, target_seconds, \
-    warning_kind, warning_value, calendar_id, calendar, created_at) \
-    SELECT p.id, p.version, p.name, p.target_seconds, p.warning_kind, p.warning_value, p.calendar_id, c.definition, $1 \
+    warning_kind, warning_value, calendar_id, calendar, created_at, reminder_repeat_seconds) \
+    SELECT p.id, p.version, p.name, p.target_seconds, p.warning_kind, p.warning_value, p.calendar_id, c.definition, $1, \
+    p.reminder_repeat_seconds \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 
 /// `$from, $from+1, …` for `n` values, for `IN (…)` lists.
@@ -124,10 +127,11 @@ macro_rules! impl_store {
 
             async fn upsert_user(&self, u: &escalator_domain::User, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO users (email, name, role, department_key, manager_email, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                    "INSERT INTO users (email, name, role, department_key, manager_email, created_at, updated_at, phone) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
                      ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role, \
-                     department_key = excluded.department_key, manager_email = excluded.manager_email, updated_at = excluded.updated_at",
+                     department_key = excluded.department_key, manager_email = excluded.manager_email, updated_at = excluded.updated_at, \
+                     phone = excluded.phone",
                 )
                 .bind(u.email.as_str())
                 .bind(&u.name)
@@ -135,6 +139,7 @@ macro_rules! impl_store {
                 .bind(u.department.as_ref().map(|d| d.as_str()))
                 .bind(u.manager.as_ref().map(|m| m.as_str()))
                 .bind(now)
+                .bind(u.phone.as_ref().map(|p| p.as_str()))
                 .execute(&self.pool)
                 .await
                 .map_err(|e| $crate::StoreError::classify(e, "department"))?;
@@ -169,8 +174,8 @@ macro_rules! impl_store {
                 let (kind, value) = $crate::records::warning_columns(p.warning);
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+                    "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, version, created_at, updated_at, \
+                     reminder_repeat_seconds) VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7) RETURNING id",
                 )
                 .bind(&p.name)
                 .bind(p.target_seconds)
@@ -178,6 +183,7 @@ macro_rules! impl_store {
                 .bind(value)
                 .bind(calendar_id)
                 .bind(now)
+                .bind(p.reminder_repeat_seconds)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
@@ -192,7 +198,7 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let done = sqlx::query(
                     "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, calendar_id = $5, \
-                     updated_at = $6, version = version + 1 WHERE id = $7",
+                     updated_at = $6, version = version + 1, reminder_repeat_seconds = $8 WHERE id = $7",
                 )
                 .bind(&p.name)
                 .bind(p.target_seconds)
@@ -201,6 +207,7 @@ macro_rules! impl_store {
                 .bind(calendar_id)
                 .bind(now)
                 .bind(id)
+                .bind(p.reminder_repeat_seconds)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::StoreError::classify(e, "calendar"))?;
@@ -233,7 +240,7 @@ macro_rules! impl_store {
 
             async fn policy_versions(&self) -> $crate::StoreResult<Vec<$crate::PolicyVersion>> {
                 let rows = sqlx::query_as::<_, $crate::records::PolicyVersionRow>(
-                    "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar FROM policy_versions \
+                    "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar, reminder_repeat_seconds FROM policy_versions \
                      ORDER BY policy_id, version",
                 )
                 .fetch_all(&self.pool)
@@ -602,8 +609,8 @@ macro_rules! impl_store {
                 // claimed twice; SKIP LOCKED only spares the wait.
                 let sql = format!(
                     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 \
-                     WHERE status = 'pending' AND next_attempt_at <= $1 AND id IN ( \
-                         SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                     WHERE status = 'pending' AND next_attempt_at <= $1 AND digest_id IS NULL AND id IN ( \
+                         SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND digest_id IS NULL \
                          ORDER BY next_attempt_at, id LIMIT $3 {}) \
                      RETURNING {}",
                     $dialect.skip_locked,
@@ -998,6 +1005,149 @@ macro_rules! impl_store {
                 $crate::DbPool::from(self.pool.clone())
             }
 
+            async fn notification_preferences(&self, email: &str) -> $crate::StoreResult<Option<escalator_domain::NotificationPreferences>> {
+                let row: Option<Option<String>> = sqlx::query_scalar("SELECT notification_preferences FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|json| match json {
+                    Some(text) => serde_json::from_str(&text).map_err(|e| $crate::StoreError::Corrupt { table: "users", message: e.to_string() }),
+                    None => Ok(escalator_domain::NotificationPreferences::default()),
+                })
+                .transpose()
+            }
+
+            async fn set_notification_preferences(&self, email: &str, preferences: &escalator_domain::NotificationPreferences, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
+                let json = serde_json::to_string(preferences).map_err(|e| $crate::StoreError::Corrupt { table: "users", message: e.to_string() })?;
+                let done = sqlx::query("UPDATE users SET notification_preferences = $1, updated_at = $2 WHERE email = $3")
+                    .bind(json)
+                    .bind(now)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn contacts(&self, emails: &[String]) -> $crate::StoreResult<Vec<$crate::Contact>> {
+                let mut all = Vec::new();
+                for chunk in emails.chunks(500) {
+                    let sql = format!(
+                        "SELECT email, phone, notification_preferences FROM users WHERE email IN ({}) ORDER BY email",
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, $crate::records::ContactRow>(sqlx::AssertSqlSafe(sql));
+                    for email in chunk {
+                        q = q.bind(email);
+                    }
+                    all.extend($crate::records::convert::<_, $crate::Contact>(q.fetch_all(&self.pool).await?)?);
+                }
+                Ok(all)
+            }
+
+            async fn reminders_of(&self, workflow_ids: &[i64]) -> $crate::StoreResult<Vec<$crate::Reminder>> {
+                let mut all = Vec::new();
+                for chunk in workflow_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {} FROM reminders WHERE workflow_id IN ({}) ORDER BY id",
+                        $crate::sql::REMINDER_COLUMNS,
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, $crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    all.extend($crate::records::convert::<_, $crate::Reminder>(q.fetch_all(&self.pool).await?)?);
+                }
+                Ok(all)
+            }
+
+            async fn emails_sent_since(&self, recipient: &str, since: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND channel = 'email' AND status = 'delivered' \
+                     AND delivered_at >= $2 AND digest_id IS NULL",
+                )
+                .bind(recipient)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn hold_for_digest(&self, rows: &[i64], digest: &$crate::NewOutbox, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<i64> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                // Join the recipient's digest that no worker has picked up yet, or start one.
+                // Locked, so a worker cannot claim (and compose) it before these rows join it.
+                let sql = format!(
+                    "SELECT id FROM outbox WHERE recipient = $1 AND topic = $2 AND channel = 'email' AND status = 'pending' \
+                     AND attempts = 0 ORDER BY id LIMIT 1 {}",
+                    $dialect.for_update
+                );
+                let open: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(digest.recipient.as_deref())
+                .bind(&digest.topic)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let id = match open {
+                    Some(id) => id,
+                    None => {
+                        Self::insert_outbox(&mut tx, digest, None, now).await?;
+                        sqlx::query_scalar("SELECT id FROM outbox WHERE dedupe_key = $1")
+                            .bind(&digest.dedupe_key)
+                            .fetch_one(&mut *tx)
+                            .await?
+                    }
+                };
+                for chunk in rows.chunks(500) {
+                    // Not an attempt: give back the one the claim counted.
+                    let sql = format!(
+                        "UPDATE outbox SET digest_id = $1, attempts = attempts - 1 WHERE status = 'pending' AND id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+                    for row in chunk {
+                        q = q.bind(*row);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn digest_members(&self, digest_id: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                let sql = format!(
+                    "SELECT {} FROM outbox WHERE digest_id = $1 AND status = 'pending' ORDER BY id",
+                    $crate::sql::OUTBOX_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(digest_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::records::convert(rows)
+            }
+
+            async fn digest_delivered(&self, digest_id: i64, members: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                let mut tx = self.pool.begin_with($dialect.begin_write).await?;
+                let mut ids = members.to_vec();
+                ids.push(digest_id);
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE outbox SET status = 'delivered', delivered_at = $1, last_error = NULL WHERE id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                // Rows that joined after the digest was composed go back to the queue.
+                sqlx::query("UPDATE outbox SET digest_id = NULL WHERE digest_id = $1 AND status = 'pending'")
+                    .bind(digest_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn release_lease(&self, name: &str, holder: &str) -> $crate::StoreResult<()> {
                 sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
                     .bind(name)
@@ -1031,8 +1181,8 @@ macro_rules! impl_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $1, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+                    "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, COALESCE($9, $1), $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
                 )
                 .bind(now)
                 .bind(o.kind.as_str())
@@ -1041,6 +1191,8 @@ macro_rules! impl_store {
                 .bind(o.payload.to_string())
                 .bind(&o.dedupe_key)
                 .bind(o.channel.as_deref())
+                .bind(o.recipient.as_deref())
+                .bind(o.not_before)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
@@ -1227,7 +1379,7 @@ macro_rules! impl_store {
                 }
                 if let Some(claim) = &c.claim {
                     let claimed = sqlx::query(
-                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at) VALUES ($1, $2, $3, $4, $5) \
+                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES ($1, $2, $3, $4, $5, $6) \
                          ON CONFLICT DO NOTHING",
                     )
                     .bind(c.workflow_id)
@@ -1235,6 +1387,7 @@ macro_rules! impl_store {
                     .bind(i64::from(claim.level))
                     .bind(claim.kind_str())
                     .bind(c.now)
+                    .bind(i64::from(claim.seq))
                     .execute(&mut **tx)
                     .await?;
                     if claimed.rows_affected() == 0 {
@@ -1264,18 +1417,36 @@ macro_rules! impl_store {
                     None => {}
                 }
                 if let Some(r) = &c.reminder {
-                    sqlx::query(
-                        "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(c.workflow_id)
-                    .bind(s.stage_seq)
-                    .bind(i64::from(s.level))
-                    .bind(&r.assignee)
-                    .bind(r.due_at)
-                    .bind(c.now)
-                    .execute(&mut **tx)
-                    .await?;
+                    if r.repeat == 0 {
+                        sqlx::query(
+                            "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, 1, $6) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(c.workflow_id)
+                        .bind(s.stage_seq)
+                        .bind(i64::from(s.level))
+                        .bind(&r.assignee)
+                        .bind(r.due_at)
+                        .bind(c.now)
+                        .execute(&mut **tx)
+                        .await?;
+                    } else {
+                        // A repeat goes out only while the reminder is unacknowledged, checked
+                        // in this transaction: an acknowledgement racing the tick wins.
+                        let repeated = sqlx::query(
+                            "UPDATE reminders SET sent_count = sent_count + 1, last_sent_at = $1 \
+                             WHERE workflow_id = $2 AND stage_seq = $3 AND level = $4 AND acknowledged_at IS NULL",
+                        )
+                        .bind(c.now)
+                        .bind(c.workflow_id)
+                        .bind(s.stage_seq)
+                        .bind(i64::from(s.level))
+                        .execute(&mut **tx)
+                        .await?;
+                        if repeated.rows_affected() == 0 {
+                            return Ok($crate::Applied::AlreadyClaimed);
+                        }
+                    }
                 }
                 for a in &c.audit {
                     Self::insert_audit(tx, a).await?;

@@ -20,6 +20,8 @@ const DIALECT: Dialect = Dialect {
     // fail with SQLITE_BUSY instead of waiting for the busy timeout.
     begin_write: "BEGIN IMMEDIATE",
     skip_locked: "",
+    // BEGIN IMMEDIATE already serialises writers.
+    for_update: "",
 };
 
 impl SqliteStore {

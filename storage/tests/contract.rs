@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User, WarningWindow,
-    WorkflowStatus,
+    Department, DepartmentKey, Email, EscalationChain, Level, NotificationKind, NotificationPreferences,
+    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, Target, User, WarningWindow, WorkflowStatus,
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
@@ -46,6 +46,9 @@ contract!(
     stats_count_open_workflows_by_sla_status,
     open_workflows_page_by_deadline_with_counts,
     sessions_round_trip_and_expire,
+    phones_and_preferences_round_trip,
+    reminder_repeats_have_their_own_claims_and_stop_once_acknowledged,
+    digests_take_rows_out_of_the_queue_and_deliver_them_together,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -74,6 +77,7 @@ async fn seed(store: &Arc<dyn Store>) -> (i64, i64) {
             role,
             department: Some(dept.key.clone()),
             manager: manager.map(email),
+            phone: None,
         };
         store.upsert_user(&user, now).await.unwrap();
     }
@@ -149,6 +153,7 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
         reminder: Some(NewReminder {
             assignee: w.state.assignee.clone(),
             due_at: w.state.due_at,
+            repeat: 0,
         }),
         hold: None,
         audit: vec![NewAudit {
@@ -161,6 +166,8 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
             payload: json!({"to": ["ann@x.io"]}),
             dedupe_key: key.into(),
             channel: None,
+            recipient: None,
+            not_before: None,
         }],
         now: t0(),
     }
@@ -204,6 +211,7 @@ async fn users_need_an_existing_department(db: TestDb) {
         role: Role::Viewer,
         department: Some(DepartmentKey::parse("nowhere").unwrap()),
         manager: None,
+        phone: None,
     };
     let err = db.store.upsert_user(&user, t0()).await.unwrap_err();
     assert!(matches!(err, StoreError::MissingReference(_)), "{err:?}");
@@ -363,6 +371,7 @@ async fn changes_are_version_checked_and_claims_happen_once(db: TestDb) {
         stage_seq: 1,
         level: 0,
         kind: ClaimKind::Remind,
+        seq: 0,
     };
     let first = change(&w, Some(claim), "k1");
     assert_eq!(
@@ -711,4 +720,210 @@ async fn sessions_round_trip_and_expire(db: TestDb) {
     assert_eq!(s.delete_expired_sessions(now).await.unwrap(), 1);
     s.delete_session("live").await.unwrap();
     assert_eq!(s.load_session("live", now).await.unwrap(), None);
+}
+
+async fn phones_and_preferences_round_trip(db: TestDb) {
+    let s = &db.store;
+    seed(s).await;
+    let mut ann = s.user("ann@x.io").await.unwrap().unwrap();
+    assert_eq!(ann.phone, None);
+    ann.phone = Some(Phone::parse("+4915112345678").unwrap());
+    s.upsert_user(&ann, t0()).await.unwrap();
+    assert_eq!(s.user("ann@x.io").await.unwrap().unwrap(), ann);
+
+    assert_eq!(
+        s.notification_preferences("ann@x.io").await.unwrap(),
+        Some(NotificationPreferences::default()),
+        "defaults until set"
+    );
+    assert_eq!(s.notification_preferences("ghost@x.io").await.unwrap(), None);
+    let prefs = NotificationPreferences {
+        channels: [(NotificationKind::Reminder, vec![PersonalChannel::InApp])].into(),
+        time_zone: Some("Europe/Berlin".into()),
+        quiet_hours: Some(QuietHours::parse("22:00", "07:00").unwrap()),
+    };
+    assert!(s.set_notification_preferences("ann@x.io", &prefs, t0()).await.unwrap());
+    assert!(!s
+        .set_notification_preferences("ghost@x.io", &prefs, t0())
+        .await
+        .unwrap());
+    assert_eq!(
+        s.notification_preferences("ann@x.io").await.unwrap(),
+        Some(prefs.clone())
+    );
+    // A directory sync (upsert) keeps them.
+    s.upsert_user(&ann, t0()).await.unwrap();
+    assert_eq!(
+        s.notification_preferences("ann@x.io").await.unwrap(),
+        Some(prefs.clone())
+    );
+    // Contacts of the known users among some addresses, for routing.
+    let contacts = s
+        .contacts(&["ann@x.io".into(), "head@x.io".into(), "ghost@x.io".into()])
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert_eq!(
+        (contacts[0].email.as_str(), contacts[0].phone.as_ref()),
+        ("ann@x.io", ann.phone.as_ref())
+    );
+    assert_eq!(contacts[0].preferences, prefs);
+    assert_eq!(contacts[1].email, "head@x.io");
+    assert_eq!(
+        (contacts[1].phone.as_ref(), &contacts[1].preferences),
+        (None, &NotificationPreferences::default())
+    );
+
+    // Policies keep their repeat interval, in versions too.
+    let p = SlaPolicy::new("repeating", 3600, WarningWindow::BeforeDeadline { seconds: 600 })
+        .unwrap()
+        .with_reminder_repeat(Some(300))
+        .unwrap();
+    let created = s.create_policy(&p, None, t0()).await.unwrap();
+    assert_eq!(created.policy.reminder_repeat_seconds, Some(300));
+    let once = p.clone().with_reminder_repeat(None).unwrap();
+    let updated = s.update_policy(created.id, &once, None, t0()).await.unwrap().unwrap();
+    assert_eq!(updated.policy.reminder_repeat_seconds, None);
+    let versions: Vec<_> = s
+        .policy_versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.policy_id == created.id)
+        .map(|v| (v.version, v.policy.reminder_repeat_seconds))
+        .collect();
+    assert_eq!(versions, vec![(1, Some(300)), (2, None)]);
+}
+
+async fn reminder_repeats_have_their_own_claims_and_stop_once_acknowledged(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "R", Some(t0())).await;
+    let base = t0();
+    let claim = |seq| Claim {
+        stage_seq: 1,
+        level: 0,
+        kind: ClaimKind::Remind,
+        seq,
+    };
+    let repeat = |w: &WorkflowRecord, seq: u32, key: &str| {
+        let mut c = change(w, Some(claim(seq)), key);
+        if let Some(r) = c.reminder.as_mut() {
+            r.repeat = seq;
+        }
+        c.now = base + TimeDelta::minutes(i64::from(seq));
+        c
+    };
+    assert_eq!(s.apply(&[repeat(&w, 0, "r0")]).await.unwrap(), vec![Applied::Done]);
+    let w = s.workflow(w.id).await.unwrap().unwrap();
+    assert_eq!(s.apply(&[repeat(&w, 1, "r1")]).await.unwrap(), vec![Applied::Done]);
+    let w = s.workflow(w.id).await.unwrap().unwrap();
+    // The same repeat twice: once only.
+    assert_eq!(
+        s.apply(&[repeat(&w, 1, "r1-again")]).await.unwrap(),
+        vec![Applied::AlreadyClaimed]
+    );
+    let reminders = s
+        .reminders(&ReminderFilter {
+            workflow_id: Some(w.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].sent_count, 2);
+    assert_eq!(reminders[0].last_sent_at, base + TimeDelta::minutes(1));
+    assert_eq!(s.reminders_of(&[w.id, 999]).await.unwrap(), reminders);
+
+    // Acknowledged: a repeat decided before the acknowledgement writes its state only.
+    s.acknowledge_reminder(reminders[0].id, "ann@x.io", &audit("reminder_acknowledged", t0()))
+        .await
+        .unwrap();
+    let w = s.workflow(w.id).await.unwrap().unwrap();
+    assert_eq!(
+        s.apply(&[repeat(&w, 2, "r2")]).await.unwrap(),
+        vec![Applied::AlreadyClaimed]
+    );
+    assert_eq!(s.reminder(reminders[0].id).await.unwrap().unwrap().sent_count, 2);
+    let keys: Vec<String> = s
+        .outbox(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.dedupe_key)
+        .collect();
+    assert_eq!(keys, vec!["r0", "r1"]);
+}
+
+async fn digests_take_rows_out_of_the_queue_and_deliver_them_together(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "D", Some(t0())).await;
+    let base = t0();
+    let mut c = change(&w, None, "parent");
+    c.outbox.clear();
+    for i in 0..3 {
+        c.outbox.push(NewOutbox {
+            kind: OutboxKind::Notification,
+            topic: "workflow.reminder".into(),
+            payload: json!({"to": ["ann@x.io"], "i": i}),
+            dedupe_key: format!("mail-{i}"),
+            channel: Some("email".into()),
+            recipient: Some("ann@x.io".into()),
+            not_before: None,
+        });
+    }
+    // Held until later (quiet hours): not claimable before.
+    c.outbox.push(NewOutbox {
+        dedupe_key: "later".into(),
+        not_before: Some(base + TimeDelta::hours(8)),
+        ..c.outbox[0].clone()
+    });
+    s.apply(&[c]).await.unwrap();
+    let now = base + TimeDelta::seconds(1);
+    let claimed = s.claim_outbox(now, now + TimeDelta::minutes(2), 10).await.unwrap();
+    assert_eq!(claimed.len(), 3, "the held row waits");
+    let later = s.outbox(Some(OutboxStatus::Pending), 10).await.unwrap();
+    assert_eq!(
+        later.iter().find(|m| m.dedupe_key == "later").unwrap().next_attempt_at,
+        base + TimeDelta::hours(8)
+    );
+
+    // One is sent; two go into a digest sent a minute later.
+    s.outbox_delivered(&[claimed[0].id], now).await.unwrap();
+    assert_eq!(s.emails_sent_since("ann@x.io", base).await.unwrap(), 1);
+    assert_eq!(s.emails_sent_since("bob@x.io", base).await.unwrap(), 0);
+    let digest = NewOutbox {
+        kind: OutboxKind::Notification,
+        topic: "workflow.digest".into(),
+        payload: json!({"template": "digest", "to": ["ann@x.io"]}),
+        dedupe_key: "digest:ann".into(),
+        channel: Some("email".into()),
+        recipient: Some("ann@x.io".into()),
+        not_before: Some(now + TimeDelta::minutes(1)),
+    };
+    let held = [claimed[1].id, claimed[2].id];
+    let d = s.hold_for_digest(&held[..1], &digest, now).await.unwrap();
+    // A second hold joins the same pending digest.
+    assert_eq!(s.hold_for_digest(&held[1..], &digest, now).await.unwrap(), d);
+    let members = s.digest_members(d).await.unwrap();
+    assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), held);
+    assert!(members.iter().all(|m| m.attempts == 0), "holding is not an attempt");
+    // Members are never claimed on their own; the digest only when it is due.
+    let soon = now + TimeDelta::seconds(30);
+    assert!(s.claim_outbox(soon, soon, 10).await.unwrap().is_empty());
+    let due = now + TimeDelta::minutes(2);
+    let claimed = s.claim_outbox(due, due + TimeDelta::minutes(2), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), vec![d]);
+
+    s.digest_delivered(d, &held, due).await.unwrap();
+    let all = s.outbox(None, 10).await.unwrap();
+    for m in all.iter().filter(|m| held.contains(&m.id) || m.id == d) {
+        assert_eq!(m.status, OutboxStatus::Delivered, "{m:?}");
+    }
+    assert!(all
+        .iter()
+        .filter(|m| held.contains(&m.id))
+        .all(|m| m.digest_id == Some(d)));
+    // The digest counts as one e-mail; the rows it carried do not.
+    assert_eq!(s.emails_sent_since("ann@x.io", base).await.unwrap(), 2);
 }

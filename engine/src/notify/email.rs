@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{render, Channel, DeliveryError};
 
+pub(super) const NAME: &str = "email";
+
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -128,7 +130,7 @@ fn addresses(value: &serde_json::Value) -> Vec<String> {
 #[async_trait]
 impl Channel for SmtpChannel {
     fn name(&self) -> &'static str {
-        "email"
+        NAME
     }
 
     async fn deliver(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {

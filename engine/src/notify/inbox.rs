@@ -1,5 +1,6 @@
 //! Services behind the notification bell and the dead-letter view.
 
+use escalator_domain::NotificationPreferences;
 use escalator_storage::{Notification, OutboxMessage, OutboxStatus};
 use serde_json::json;
 
@@ -37,6 +38,43 @@ impl Escalator {
         Ok(changed)
     }
 
+    /// A user's notification preferences (admins: anyone's; everyone else: their own).
+    pub async fn preferences(&self, actor: &Actor, email: &str) -> EngineResult<NotificationPreferences> {
+        let email = own_or_admin(actor, email)?;
+        self.store
+            .notification_preferences(&email)
+            .await?
+            .ok_or_else(|| EngineError::not_found("user", email))
+    }
+
+    /// Replaces a user's notification preferences (admins: anyone's; everyone else: their
+    /// own); audited.
+    pub async fn set_preferences(
+        &self,
+        actor: &Actor,
+        email: &str,
+        preferences: NotificationPreferences,
+    ) -> EngineResult<NotificationPreferences> {
+        let email = own_or_admin(actor, email)?;
+        let preferences = preferences.validated()?;
+        if !self
+            .store
+            .set_notification_preferences(&email, &preferences, now())
+            .await?
+        {
+            return Err(EngineError::not_found("user", email));
+        }
+        let entry = escalator_storage::NewAudit {
+            actor: actor.email.clone(),
+            action: "preferences_updated".into(),
+            workflow_id: None,
+            details: json!({ "user": email, "preferences": preferences }),
+            at: now(),
+        };
+        self.store.append_audit(&entry).await?;
+        Ok(preferences)
+    }
+
     /// Outbox rows by status, for admins (dead letters with their errors).
     pub async fn outbox(
         &self,
@@ -64,5 +102,17 @@ impl Escalator {
         self.store.append_audit(&entry).await?;
         self.request_delivery().await;
         Ok(())
+    }
+}
+
+/// The normalised address of `email` if the actor may manage that user's settings.
+fn own_or_admin(actor: &Actor, email: &str) -> EngineResult<String> {
+    let email = email.trim().to_lowercase();
+    if actor.is_admin() || actor.email == email {
+        Ok(email)
+    } else {
+        Err(EngineError::Forbidden(
+            "only admins manage other users' notification preferences".into(),
+        ))
     }
 }

@@ -5,6 +5,7 @@
 mod email;
 mod in_app;
 mod inbox;
+mod sms;
 mod templates;
 mod webhook;
 
@@ -12,11 +13,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use escalator_domain::{NotificationKind, NotificationPreferences, PersonalChannel, Phone};
 use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
 use serde_json::Value;
 
+use crate::clock::now;
+use crate::{EngineResult, Escalator};
+
 pub use email::{SmtpChannel, SmtpConfig, SmtpSecurity};
 pub use in_app::InAppChannel;
+pub use sms::{SmsChannel, SmsConfig, DEFAULT_SMS_BODY};
 pub use templates::{render, Rendered};
 pub use webhook::{signature, WebhookChannel};
 
@@ -92,38 +98,168 @@ impl Channels {
         self
     }
 
+    /// Whether a channel for notifications reaches people by their preferences (in-app,
+    /// e-mail, SMS), so routing needs their contacts.
+    pub fn reaches_people(&self) -> bool {
+        self.for_notifications
+            .iter()
+            .any(|c| matches!(*c, in_app::NAME | email::NAME | sms::NAME))
+    }
+
     /// The channel that delivers rows named `name`.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Channel>> {
         self.by_name.get(name)
     }
 
-    /// The delivery rows of an unrouted message: one per channel, and one per recipient
-    /// for in-app. Their dedupe keys derive from the message's, so routing twice is a no-op.
+    /// The delivery rows of an unrouted message with everyone's default preferences.
     pub fn route(&self, message: &OutboxMessage) -> Vec<NewOutbox> {
+        self.route_to(message, &HashMap::new())
+    }
+
+    /// The delivery rows of an unrouted message: one per channel — one per recipient for
+    /// in-app and SMS — each only to the people whose preferences choose that channel for
+    /// the message's kind. Their dedupe keys derive from the message's, so routing twice
+    /// is a no-op.
+    pub fn route_to(&self, message: &OutboxMessage, people: &HashMap<String, Person>) -> Vec<NewOutbox> {
         let channels = match message.kind {
             OutboxKind::Notification => &self.for_notifications,
             OutboxKind::Event => &self.for_events,
         };
+        let kind = NotificationKind::from_topic(&message.topic).filter(|_| message.kind == OutboxKind::Notification);
+        let nobody = Person::default();
+        let person = |r: &str| people.get(r).unwrap_or(&nobody);
+        let wants = |r: &str, channel: PersonalChannel| person(r).wants(kind, channel);
         let mut rows = Vec::new();
         for &channel in channels {
-            let row = |payload: Value, suffix: String| NewOutbox {
+            let row = |payload: Value, suffix: String, recipient: Option<String>| NewOutbox {
                 kind: message.kind,
                 topic: message.topic.clone(),
                 payload,
                 dedupe_key: format!("{}:{channel}{suffix}", message.dedupe_key),
                 channel: Some(channel.to_string()),
+                recipient,
+                not_before: None,
             };
-            if channel == in_app::NAME {
-                for recipient in recipients(&message.payload) {
-                    let mut payload = message.payload.clone();
-                    payload["recipient"] = Value::String(recipient.clone());
-                    rows.push(row(payload, format!(":{recipient}")));
+            match channel {
+                in_app::NAME => {
+                    for recipient in recipients(&message.payload) {
+                        if !wants(&recipient, PersonalChannel::InApp) {
+                            continue;
+                        }
+                        let mut payload = message.payload.clone();
+                        payload["recipient"] = Value::String(recipient.clone());
+                        rows.push(row(payload, format!(":{recipient}"), Some(recipient)));
+                    }
                 }
-            } else {
-                rows.push(row(message.payload.clone(), String::new()));
+                sms::NAME => {
+                    for recipient in recipients(&message.payload) {
+                        let Some(phone) = person(&recipient).phone.as_ref() else {
+                            continue;
+                        };
+                        if !wants(&recipient, PersonalChannel::Sms) {
+                            continue;
+                        }
+                        let mut payload = message.payload.clone();
+                        payload["recipient"] = Value::String(recipient.clone());
+                        payload["phone"] = Value::String(phone.to_string());
+                        rows.push(row(payload, format!(":{recipient}"), Some(recipient)));
+                    }
+                }
+                email::NAME if message.kind == OutboxKind::Notification => {
+                    let pick = |key: &str| -> Vec<String> {
+                        list(&message.payload[key])
+                            .into_iter()
+                            .filter(|r| wants(r, PersonalChannel::Email))
+                            .collect()
+                    };
+                    let (mut to, mut cc) = (pick("to"), pick("cc"));
+                    if to.is_empty() && !cc.is_empty() {
+                        // The addressee declined e-mail; the copies still go out.
+                        to.push(cc.remove(0));
+                    }
+                    let Some(first) = to.first().cloned() else {
+                        continue;
+                    };
+                    let mut payload = message.payload.clone();
+                    payload["to"] = Value::from(to);
+                    payload["cc"] = Value::from(cc);
+                    rows.push(row(payload, String::new(), Some(first)));
+                }
+                _ => rows.push(row(message.payload.clone(), String::new(), None)),
             }
         }
         rows
+    }
+}
+
+/// What routing knows about one person: their phone and their preferences.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    pub phone: Option<Phone>,
+    pub preferences: NotificationPreferences,
+}
+
+impl Person {
+    /// Whether this person wants messages of `kind` on `channel`: as their preferences say,
+    /// or by default every channel but SMS (which costs money and is opt-in).
+    pub fn wants(&self, kind: Option<NotificationKind>, channel: PersonalChannel) -> bool {
+        kind.and_then(|k| self.preferences.channels_for(k))
+            .map_or(channel != PersonalChannel::Sms, |chosen| chosen.contains(&channel))
+    }
+}
+
+fn list(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+impl Escalator {
+    /// The delivery rows of an unrouted message: its channels by the recipients'
+    /// preferences, non-urgent e-mail and SMS held until their quiet hours end, plus
+    /// webhooks for events.
+    pub(crate) async fn route(&self, message: &OutboxMessage) -> EngineResult<Vec<NewOutbox>> {
+        if message.kind == OutboxKind::Event {
+            let mut rows = self.channels.route(message);
+            if self.channels.get(webhook::NAME).is_some() {
+                rows.extend(webhook::route(message, &self.store.webhooks().await?));
+            }
+            return Ok(rows);
+        }
+        // One look-up for everyone addressed, and none when no channel reaches people.
+        let people: HashMap<String, Person> = if self.channels.reaches_people() {
+            self.store
+                .contacts(&recipients(&message.payload))
+                .await?
+                .into_iter()
+                .map(|c| {
+                    let person = Person {
+                        phone: c.phone,
+                        preferences: c.preferences,
+                    };
+                    (c.email, person)
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut rows = self.channels.route_to(message, &people);
+        let kind = NotificationKind::from_topic(&message.topic);
+        let urgent = kind.is_some_and(NotificationKind::is_urgent);
+        if !urgent || self.config.quiet_hours_hold_urgent {
+            let now = now();
+            for row in &mut rows {
+                let held_channel = matches!(row.channel.as_deref(), Some(email::NAME | sms::NAME));
+                let person = row.recipient.as_ref().and_then(|r| people.get(r));
+                if let (true, Some(person)) = (held_channel, person) {
+                    row.not_before = person.preferences.quiet_until(now);
+                }
+            }
+        }
+        Ok(rows)
     }
 }
 

@@ -23,6 +23,8 @@ fn environment() -> Environment<'static> {
         ("reminder.html", include_str!("templates/reminder.html")),
         ("assigned.txt", include_str!("templates/assigned.txt")),
         ("assigned.html", include_str!("templates/assigned.html")),
+        ("digest.txt", include_str!("templates/digest.txt")),
+        ("digest.html", include_str!("templates/digest.html")),
     ] {
         // The templates are compiled in; a syntax error is caught by the tests below.
         if let Err(err) = env.add_template(name, source) {
@@ -40,6 +42,10 @@ pub fn render(payload: &Value, link: Option<&str>) -> Result<Rendered, String> {
     let subject = match template {
         "escalated" => format!("Urgent: workflow «{title}» escalated to you"),
         "reminder" => format!("Reminder: workflow «{title}» is due soon"),
+        "digest" => format!(
+            "Escalator: {} notifications",
+            payload["items"].as_array().map_or(0, Vec::len)
+        ),
         _ => format!("Workflow «{title}» assigned to you"),
     };
     let mut context = payload.clone();
@@ -86,6 +92,22 @@ mod tests {
         .unwrap();
         assert_eq!(escalated.subject, "Urgent: workflow «Office chairs» escalated to you");
         assert!(escalated.text.contains("after 48h"), "{}", escalated.text);
+    }
+
+    #[test]
+    fn a_digest_lists_its_items() {
+        let payload = json!({"template": "digest", "items": [
+            {"subject": "Reminder: workflow «A» is due soon", "link": "http://x/workflows/1"},
+            {"subject": "Reminder: workflow «<b>» is due soon", "link": null}]});
+        let r = render(&payload, None).unwrap();
+        assert_eq!(r.subject, "Escalator: 2 notifications");
+        assert!(
+            r.text
+                .contains("- Reminder: workflow «A» is due soon: http://x/workflows/1"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("«<b>»") && !r.html.contains("<b>"), "{}", r.html);
     }
 
     #[test]

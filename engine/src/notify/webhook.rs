@@ -41,6 +41,8 @@ pub(crate) fn route(event: &OutboxMessage, endpoints: &[Webhook]) -> Vec<NewOutb
             payload: json!({ "webhook_id": w.id, "event_id": format!("evt_{}", event.id), "data": event.payload }),
             dedupe_key: format!("{}:{NAME}:{}", event.dedupe_key, w.id),
             channel: Some(NAME.to_string()),
+            recipient: None,
+            not_before: None,
         })
         .collect()
 }
@@ -186,15 +188,6 @@ impl Escalator {
             .webhook(id)
             .await?
             .ok_or_else(|| EngineError::not_found("webhook", id))
-    }
-
-    /// The delivery rows of an unrouted message: channels, plus webhooks for events.
-    pub(crate) async fn route(&self, message: &OutboxMessage) -> EngineResult<Vec<NewOutbox>> {
-        let mut rows = self.channels.route(message);
-        if message.kind == escalator_storage::OutboxKind::Event && self.channels.get(NAME).is_some() {
-            rows.extend(route(message, &self.store.webhooks().await?));
-        }
-        Ok(rows)
     }
 }
 

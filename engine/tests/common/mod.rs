@@ -58,6 +58,7 @@ pub async fn org(e: &Escalator, policy: SlaPolicy, targets: Vec<Target>) -> (i64
             role: Role::Approver,
             department: Some(key.clone()),
             manager: manager.map(email),
+            phone: None,
         };
         s.upsert_user(&user, now).await.unwrap();
     }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use escalator_domain::{Department, User};
+use escalator_domain::{Department, NotificationPreferences, User};
 use escalator_engine::directory::{DepartmentInput, UserInput};
 use escalator_engine::EngineError;
 
@@ -109,4 +109,36 @@ pub async fn get_user(
     found
         .map(Json)
         .ok_or_else(|| EngineError::not_found("user", email).into())
+}
+
+/// A user's notification preferences: channels per kind, time zone, quiet hours.
+#[utoipa::path(get, path = "/api/v1/users/{email}/preferences", tag = "directory",
+    params(("email" = String, Path)),
+    responses((status = 200, body = NotificationPreferences), (status = 401, body = crate::http::error::ErrorBody),
+        (status = 403, body = crate::http::error::ErrorBody, description = "someone else's, and the caller is not an admin"),
+        (status = 404, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_preferences(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(email): ApiPath<String>,
+) -> Result<Json<NotificationPreferences>, ApiError> {
+    Ok(Json(state.escalator.preferences(&actor, &email).await?))
+}
+
+/// Replace a user's notification preferences (admins: anyone's; users: their own). Kinds
+/// left out get the defaults (e-mail and in-app); SMS is opt-in.
+#[utoipa::path(put, path = "/api/v1/users/{email}/preferences", tag = "directory",
+    params(("email" = String, Path)), request_body = NotificationPreferences,
+    responses((status = 200, body = NotificationPreferences), (status = 400, body = crate::http::error::ErrorBody, description = "malformed JSON, unknown kind or channel"),
+        (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody),
+        (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody, description = "invalid time zone")),
+    security(("bearer" = [])))]
+pub async fn put_preferences(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(email): ApiPath<String>,
+    ApiJson(input): ApiJson<NotificationPreferences>,
+) -> Result<Json<NotificationPreferences>, ApiError> {
+    Ok(Json(state.escalator.set_preferences(&actor, &email, input).await?))
 }

@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(directory::list_users))
         .route("/users/{email}", put(directory::put_user).get(directory::get_user))
         .route(
+            "/users/{email}/preferences",
+            put(directory::put_preferences).get(directory::get_preferences),
+        )
+        .route(
             "/sla-policies",
             post(policies::create_policy).get(policies::list_policies),
         )

@@ -13,6 +13,7 @@ use super::{audit, directory, notifications, policies, reminders, workflows};
     paths(
         directory::put_department, directory::list_departments, directory::get_department,
         directory::put_user, directory::list_users, directory::get_user,
+        directory::get_preferences, directory::put_preferences,
         policies::create_policy, policies::list_policies, policies::get_policy, policies::update_policy,
         policies::create_chain, policies::list_chains, policies::get_chain, policies::update_chain,
         workflows::create, workflows::list, workflows::get,
