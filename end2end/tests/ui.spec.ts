@@ -84,6 +84,31 @@ test.describe('an admin', () => {
     await screenshot(page, 'audit');
   });
 
+  test('adds a level to an escalation chain and sees it saved', async ({ page }) => {
+    await signIn(page, ADMIN, '/chains');
+    const card = page.locator('[data-testid^="chain-"]').filter({ has: page.getByTestId('edit-chain') }).first();
+    const levelsBefore = await card.locator('ol.chain li').count();
+    await card.getByTestId('edit-chain').click();
+    await expect(page.getByTestId('chain-editor')).toBeVisible();
+    await expect(page.getByTestId('app')).toHaveAttribute('data-hydrated', 'true');
+    const rows = page.getByTestId('level-row');
+    const rowsBefore = await rows.count();
+    await page.getByTestId('add-level').click();
+    await expect(rows).toHaveCount(rowsBefore + 1);
+    const added = rows.last();
+    await added.getByTestId('level-target-kind').selectOption('user');
+    await added.getByTestId('level-target-user').fill('olivia.coo@acme.example');
+    await added.getByTestId('level-hours').fill('6');
+    await page.getByTestId('save-chain').click();
+    await expect(page.getByTestId('chain-saved')).toBeVisible();
+    await screenshot(page, 'chains');
+    // Saved for real: a fresh page load shows the new level.
+    await page.goto('/chains');
+    const saved = page.locator('[data-testid^="chain-"]').filter({ has: page.getByTestId('edit-chain') }).first();
+    await expect(saved.locator('ol.chain li')).toHaveCount(levelsBefore + 1);
+    await expect(saved.locator('ol.chain li').last()).toContainText('olivia.coo@acme.example');
+  });
+
   test('sees the notification bell and every department', async ({ page }) => {
     await signIn(page, ADMIN);
     await expect(page.getByTestId('bell')).toBeVisible();

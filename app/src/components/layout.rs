@@ -53,7 +53,10 @@ fn Nav(me: Me) -> impl IntoView {
             })}
             <a href="/notifications" class="bell" data-testid="bell"
                 aria-label=format!("Notifications, {unread} unread")>
-                "🔔" {(unread > 0).then(|| view! { <span class="count">{unread}</span> })}
+                <svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"/>
+                </svg>
+                {(unread > 0).then(|| view! { <span class="count">{unread}</span> })}
             </a>
             <span class="who" title=me.email.clone()>
                 {me.email.clone()} " · " {role_label(me.role)}

@@ -3,6 +3,9 @@
 //! rules decide, exactly as the REST API does.
 
 pub mod audit;
+pub mod chains;
+pub mod directory;
 pub mod inbox;
+pub mod policies;
 pub mod session;
 pub mod workflows;

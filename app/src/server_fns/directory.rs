@@ -1,0 +1,155 @@
+//! The directory (admins): departments and users, creating and editing them, and setting
+//! a user's password. The engine validates and audits every change.
+
+use escalator_domain::Role;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentView {
+    pub key: String,
+    pub name: String,
+    pub head: Option<String>,
+}
+
+/// A user of the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    pub manager: Option<String>,
+    /// Mobile number for SMS (E.164).
+    pub phone: Option<String>,
+}
+
+/// Everything on the directory page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryData {
+    pub departments: Vec<DepartmentView>,
+    pub users: Vec<UserView>,
+}
+
+#[cfg(feature = "ssr")]
+fn blank(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// All departments and users (admins only).
+#[server(prefix = "/ui/fn", endpoint = "admin_directory")]
+pub async fn admin_directory() -> Result<DirectoryData, AppError> {
+    use crate::ssr;
+    use escalator_engine::EngineError;
+
+    let actor = ssr::actor().await?;
+    actor.require_admin()?;
+    let escalator = ssr::escalator()?;
+    let store = escalator.store();
+    let departments = store.departments().await.map_err(EngineError::from)?;
+    let users = store.users().await.map_err(EngineError::from)?;
+    Ok(DirectoryData {
+        departments: departments
+            .into_iter()
+            .map(|d| DepartmentView {
+                key: d.key.to_string(),
+                name: d.name,
+                head: d.head.map(|h| h.to_string()),
+            })
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|u| UserView {
+                email: u.email.to_string(),
+                name: u.name,
+                role: u.role,
+                department: u.department.map(|d| d.to_string()),
+                manager: u.manager.map(|m| m.to_string()),
+                phone: u.phone.map(|p| p.to_string()),
+            })
+            .collect(),
+    })
+}
+
+/// Creates or replaces department `key` (`head`: a user's e-mail, or blank for none).
+#[server(prefix = "/ui/fn", endpoint = "put_department")]
+pub async fn put_department(key: String, name: String, head: Option<String>) -> Result<DepartmentView, AppError> {
+    use crate::ssr;
+    use escalator_engine::directory::DepartmentInput;
+
+    let actor = ssr::actor().await?;
+    actor.require_admin()?;
+    let input = DepartmentInput {
+        name,
+        head: blank(head),
+    };
+    let (department, _) = ssr::escalator()?.put_department(key.trim(), &input, &actor).await?;
+    Ok(DepartmentView {
+        key: department.key.to_string(),
+        name: department.name,
+        head: department.head.map(|h| h.to_string()),
+    })
+}
+
+/// Creates or replaces user `email` (not their password). `role`: `admin`,
+/// `department_head`, `approver` or `viewer`; blank department or manager: none.
+#[server(prefix = "/ui/fn", endpoint = "put_user")]
+pub async fn put_user(
+    email: String,
+    name: String,
+    role: String,
+    department: Option<String>,
+    manager: Option<String>,
+    phone: Option<String>,
+) -> Result<UserView, AppError> {
+    use crate::ssr;
+    use escalator_engine::directory::UserInput;
+
+    let actor = ssr::actor().await?;
+    actor.require_admin()?;
+    let input = UserInput {
+        name,
+        role,
+        department: blank(department),
+        manager: blank(manager),
+        phone: blank(phone),
+    };
+    let (user, _) = ssr::escalator()?.put_user(email.trim(), &input, &actor).await?;
+    Ok(UserView {
+        email: user.email.to_string(),
+        name: user.name,
+        role: user.role,
+        department: user.department.map(|d| d.to_string()),
+        manager: user.manager.map(|m| m.to_string()),
+        phone: user.phone.map(|p| p.to_string()),
+    })
+}
+
+/// Sets user `email`'s password (admins only; audited as `password_set`, without the password).
+#[server(prefix = "/ui/fn", endpoint = "set_password")]
+pub async fn set_password(email: String, password: String) -> Result<(), AppError> {
+    use crate::ssr;
+    use escalator_engine::EngineError;
+    use escalator_storage::NewAudit;
+
+    let actor = ssr::actor().await?;
+    actor.require_admin()?;
+    let email = email.trim().to_lowercase();
+    let escalator = ssr::escalator()?;
+    escalator.set_password(&email, &password).await?;
+    escalator
+        .store()
+        .append_audit(&NewAudit {
+            actor: actor.email.clone(),
+            action: "password_set".into(),
+            workflow_id: None,
+            details: serde_json::json!({ "email": email }),
+            at: escalator_engine::clock::now(),
+        })
+        .await
+        .map_err(EngineError::from)?;
+    Ok(())
+}

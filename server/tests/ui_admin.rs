@@ -1,0 +1,791 @@
+//! The admin pages' server functions over real HTTP, on SQLite and PostgreSQL: escalation
+//! chains (audited, validated per level), SLA policies (preview changes nothing, save,
+//! apply) and calendars, users and departments, passwords; non-admins get 403 and change
+//! nothing; the pages render without JavaScript.
+
+mod common;
+
+use common::*;
+use escalator_domain::Target;
+use escalator_engine::demo::DEMO_PASSWORD;
+use escalator_storage::{AuditFilter, WorkflowFilter};
+use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$case(super::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$case(super::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    an_admin_builds_a_chain_level_by_level_and_it_is_audited,
+    invalid_levels_are_refused_with_the_field_at_fault,
+    non_admins_get_403_from_every_admin_function_and_change_nothing,
+    a_policy_preview_changes_nothing_then_save_and_apply_do,
+    calendars_are_edited_as_text,
+    admins_manage_departments_users_and_passwords,
+    admin_pages_render_without_javascript,
+);
+
+/// A browser's view of the app: one session cookie, same-origin requests.
+struct Browser<'a> {
+    app: &'a TestApp,
+    /// Redirects are looked at, not followed.
+    client: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            app,
+            client,
+            cookie: None,
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.app.address))
+            .header(ORIGIN, &self.app.address);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request
+    }
+
+    async fn finish(&mut self, response: reqwest::Response) -> (StatusCode, Value) {
+        if let Some(cookie) = response.headers().get(SET_COOKIE) {
+            let cookie = cookie.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = Some(cookie);
+        }
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Calls a server function with form fields, as the pages' forms do.
+    async fn call(&mut self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, &format!("/ui/fn/{name}"))
+            .form(fields)
+            .send()
+            .await
+            .expect("call the server function");
+        self.finish(response).await
+    }
+
+    /// Calls a server function that takes JSON (the chain editor).
+    async fn call_json(&mut self, name: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .request(Method::POST, &format!("/ui/fn/{name}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("call the server function");
+        self.finish(response).await
+    }
+
+    async fn sign_in(app: &'a TestApp, email: &str) -> Browser<'a> {
+        Self::sign_in_with(app, email, DEMO_PASSWORD).await
+    }
+
+    async fn sign_in_with(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
+        let mut browser = Browser::new(app);
+        let (status, body) = browser.call("login", &[("email", email), ("password", password)]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(browser.cookie.is_some(), "a session cookie is set");
+        browser
+    }
+
+    async fn page(&self, path: &str) -> String {
+        let response = self
+            .request(Method::GET, path)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("load the page");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.text().await.unwrap()
+    }
+}
+
+/// Asserts a server function's error: status, kind and the field it names.
+fn assert_fails(response: &(StatusCode, Value), status: StatusCode, kind: &str, field: Option<&str>) {
+    let (actual, body) = response;
+    assert_eq!(*actual, status, "status of {body}");
+    assert_eq!(body["kind"], json!(kind), "kind of {body}");
+    assert_eq!(body["field"], json!(field), "field of {body}");
+}
+
+async fn audit_actions(app: &TestApp, actor: &str) -> Vec<(String, Value)> {
+    app.escalator
+        .store()
+        .audit_entries(&AuditFilter {
+            actor: Some(actor.into()),
+            limit: 1000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.action, a.details))
+        .collect()
+}
+
+async fn an_admin_builds_a_chain_level_by_level_and_it_is_audited(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let created = admin
+        .call_json(
+            "save_chain",
+            json!({"name": "Legal review", "levels": [
+                {"target": "department_head", "hours": "4", "minutes": "0"},
+            ]}),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::OK, "{}", created.1);
+    let id = created.1["id"].as_i64().expect("the new chain's id");
+    assert_eq!(created.1["levels"].as_array().unwrap().len(), 1);
+
+    // The editor adds a level naming a user, 2 h 30 m, and saves the whole chain.
+    let updated = admin
+        .call_json(
+            "save_chain",
+            json!({"id": id, "name": "Legal review", "levels": [
+                {"target": "department_head", "email": "", "hours": "4", "minutes": "0"},
+                {"target": "user", "email": COO, "hours": "2", "minutes": "30"},
+            ]}),
+        )
+        .await;
+    assert_eq!(updated.0, StatusCode::OK, "{}", updated.1);
+    assert_eq!(updated.1["levels"][1]["email"], COO);
+    assert_eq!(updated.1["levels"][1]["time_limit_seconds"], 9000);
+
+    let stored = app.escalator.store().chain(id).await.unwrap().expect("stored");
+    assert_eq!(stored.chain.levels.len(), 2);
+    assert_eq!(stored.chain.levels[0].target, Target::DepartmentHead);
+    assert!(matches!(&stored.chain.levels[1].target, Target::User { email } if email.as_str() == COO));
+    assert_eq!(stored.chain.levels[1].time_limit_seconds, 9000);
+
+    // Reordering and removing go through the same save.
+    let reordered = admin
+        .call_json(
+            "save_chain",
+            json!({"id": id, "name": "Legal review", "levels": [
+                {"target": "user", "email": COO, "hours": "2", "minutes": "30"},
+            ]}),
+        )
+        .await;
+    assert_eq!(reordered.0, StatusCode::OK, "{}", reordered.1);
+    let stored = app.escalator.store().chain(id).await.unwrap().unwrap();
+    assert_eq!(stored.chain.levels.len(), 1);
+
+    let audit = audit_actions(&app, ADMIN).await;
+    let of_chain = |action: &str| {
+        audit
+            .iter()
+            .filter(|(a, d)| a == action && d["id"] == json!(id))
+            .count()
+    };
+    assert_eq!(of_chain("chain_created"), 1, "{audit:?}");
+    assert_eq!(of_chain("chain_updated"), 2, "{audit:?}");
+
+    // The list shows it with its level.
+    let (status, data) = admin.call("admin_chains", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    let listed = data["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == json!(id))
+        .expect("listed")
+        .clone();
+    assert_eq!(listed["levels"][0]["target"], "user");
+    assert!(data["users"].as_array().unwrap().contains(&json!(COO)));
+}
+
+async fn invalid_levels_are_refused_with_the_field_at_fault(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let before = app.escalator.store().chain(app.chain_id).await.unwrap().unwrap();
+    let save = |levels: Value| json!({"id": app.chain_id, "name": "Changed", "levels": levels});
+    let ok = json!({"target": "department_head", "hours": "1", "minutes": "0"});
+
+    let zero = admin
+        .call_json(
+            "save_chain",
+            save(json!([ok, {"target": "manager_of", "hours": "0", "minutes": "0"}])),
+        )
+        .await;
+    assert_fails(
+        &zero,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("levels[1].time_limit_seconds"),
+    );
+
+    let unknown = admin
+        .call_json(
+            "save_chain",
+            save(json!([ok, {"target": "user", "email": "nobody@acme.example", "hours": "1"}])),
+        )
+        .await;
+    assert_fails(
+        &unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("levels[1].target.email"),
+    );
+    assert!(unknown.1["message"].as_str().unwrap().contains("nobody@acme.example"));
+
+    let malformed = admin
+        .call_json(
+            "save_chain",
+            save(json!([{"target": "user", "email": "not an e-mail", "hours": "1"}])),
+        )
+        .await;
+    assert_fails(
+        &malformed,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("levels[0].target.email"),
+    );
+
+    let not_a_number = admin
+        .call_json(
+            "save_chain",
+            save(json!([{"target": "department_head", "hours": "two"}])),
+        )
+        .await;
+    assert_fails(
+        &not_a_number,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("levels[0].time_limit_seconds"),
+    );
+
+    let empty = admin.call_json("save_chain", save(json!([]))).await;
+    assert_fails(&empty, StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("levels"));
+
+    let nameless = admin
+        .call_json("save_chain", json!({"id": app.chain_id, "name": "  ", "levels": [ok]}))
+        .await;
+    assert_fails(&nameless, StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("name"));
+
+    let missing = admin
+        .call_json("save_chain", json!({"id": 999_999, "name": "x", "levels": [ok]}))
+        .await;
+    assert_fails(&missing, StatusCode::NOT_FOUND, "not_found", None);
+
+    let after = app.escalator.store().chain(app.chain_id).await.unwrap().unwrap();
+    assert_eq!(after, before, "nothing changed");
+    assert!(audit_actions(&app, ADMIN)
+        .await
+        .iter()
+        .all(|(a, _)| a != "chain_updated"));
+}
+
+async fn non_admins_get_403_from_every_admin_function_and_change_nothing(app: TestApp) {
+    for email in [FINANCE_HEAD, FINANCE_APPROVER, FINANCE_VIEWER] {
+        let mut user = Browser::sign_in(&app, email).await;
+        let before = app.counts().await;
+        let chain_before = app.escalator.store().chain(app.chain_id).await.unwrap().unwrap();
+        let policy_before = app.escalator.store().policy(app.policy_id).await.unwrap().unwrap();
+        let level = json!({"target": "department_head", "hours": "1", "minutes": "0"});
+        let forbidden = |r: &(StatusCode, Value)| assert_fails(r, StatusCode::FORBIDDEN, "forbidden", None);
+
+        forbidden(&user.call("admin_chains", &[]).await);
+        forbidden(
+            &user
+                .call_json("save_chain", json!({"name": "Mine", "levels": [level]}))
+                .await,
+        );
+        forbidden(
+            &user
+                .call_json(
+                    "save_chain",
+                    json!({"id": app.chain_id, "name": "Mine", "levels": [level]}),
+                )
+                .await,
+        );
+        // Even an invalid input is refused as forbidden, not validated.
+        forbidden(
+            &user
+                .call_json("save_chain", json!({"id": app.chain_id, "name": "", "levels": []}))
+                .await,
+        );
+
+        let policy = app.policy_id.to_string();
+        let policy_fields = [
+            ("id", policy.as_str()),
+            ("name", "Faster"),
+            ("target_hours", "1"),
+            ("target_minutes", "0"),
+            ("warning_kind", "elapsed_percent"),
+            ("warning_value", "50"),
+        ];
+        forbidden(&user.call("admin_policies", &[]).await);
+        forbidden(&user.call("save_policy", &policy_fields).await);
+        forbidden(&user.call("save_policy", &policy_fields[1..]).await);
+        forbidden(&user.call("preview_policy", &policy_fields).await);
+        forbidden(&user.call("apply_policy", &[("id", policy.as_str())]).await);
+        forbidden(
+            &user
+                .call(
+                    "save_calendar",
+                    &[
+                        ("name", "Office"),
+                        ("time_zone", "UTC"),
+                        ("windows", "mon-fri 09:00-17:00"),
+                    ],
+                )
+                .await,
+        );
+
+        forbidden(&user.call("admin_directory", &[]).await);
+        forbidden(
+            &user
+                .call(
+                    "put_department",
+                    &[("key", "finance"), ("name", "Taken over"), ("head", email)],
+                )
+                .await,
+        );
+        forbidden(
+            &user
+                .call(
+                    "put_user",
+                    &[
+                        ("email", email),
+                        ("name", "Me"),
+                        ("role", "admin"),
+                        ("department", "finance"),
+                    ],
+                )
+                .await,
+        );
+        forbidden(
+            &user
+                .call("set_password", &[("email", ADMIN), ("password", "hijacked-password")])
+                .await,
+        );
+
+        assert_eq!(app.counts().await, before, "{email} changed nothing");
+        assert_eq!(
+            app.escalator.store().chain(app.chain_id).await.unwrap().unwrap(),
+            chain_before
+        );
+        assert_eq!(
+            app.escalator.store().policy(app.policy_id).await.unwrap().unwrap(),
+            policy_before
+        );
+        let me = app.escalator.store().user(email).await.unwrap().unwrap();
+        assert_ne!(
+            me.role,
+            escalator_domain::Role::Admin,
+            "{email} did not promote themselves"
+        );
+    }
+    // The admin's password still works.
+    Browser::sign_in(&app, ADMIN).await;
+}
+
+async fn a_policy_preview_changes_nothing_then_save_and_apply_do(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let store = app.escalator.store();
+    let open = || async {
+        let mut w = store
+            .workflows(&WorkflowFilter {
+                policy_id: Some(app.policy_id),
+                open_only: true,
+                limit: 1000,
+                ..WorkflowFilter::default()
+            })
+            .await
+            .unwrap();
+        w.sort_by_key(|w| w.id);
+        w
+    };
+    let workflows_before = open().await;
+    assert!(!workflows_before.is_empty(), "the demo has open workflows");
+    let policy_before = store.policy(app.policy_id).await.unwrap().unwrap();
+    let counts_before = app.counts().await;
+
+    let policy = app.policy_id.to_string();
+    // 48 h instead of 24 h: every open workflow's deadline moves by a day.
+    let fields = [
+        ("id", policy.as_str()),
+        ("name", "Standard"),
+        ("target_hours", "48"),
+        ("target_minutes", "0"),
+        ("warning_kind", "before_deadline"),
+        ("warning_value", "120"),
+        ("calendar_id", ""),
+    ];
+    let (status, preview) = admin.call("preview_policy", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["open_workflows"], json!(workflows_before.len()), "{preview}");
+    let impacts = preview["workflows"].as_array().unwrap();
+    assert_eq!(impacts.len(), workflows_before.len(), "{preview}");
+    for impact in impacts {
+        let old: chrono::DateTime<chrono::Utc> = serde_json::from_value(impact["old_due_at"].clone()).unwrap();
+        let new: chrono::DateTime<chrono::Utc> = serde_json::from_value(impact["new_due_at"].clone()).unwrap();
+        assert_eq!(new - old, chrono::TimeDelta::hours(24), "{impact}");
+    }
+
+    // An invalid proposal is refused with its field; nothing is previewed.
+    let mut bad = fields;
+    bad[2] = ("target_hours", "0");
+    let (status, body) = admin.call("preview_policy", &bad).await;
+    assert_fails(
+        &(status, body),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("target_seconds"),
+    );
+    let mut bad = fields;
+    bad[5] = ("warning_value", "3000");
+    assert_fails(
+        &admin.call("preview_policy", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("warning.seconds"),
+    );
+
+    // Previewing changed nothing at all.
+    assert_eq!(store.policy(app.policy_id).await.unwrap().unwrap(), policy_before);
+    assert_eq!(open().await, workflows_before);
+    assert_eq!(app.counts().await, counts_before);
+
+    // Saving makes version 2; open workflows keep version 1 until applied.
+    let (status, saved) = admin.call("save_policy", &fields).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["version"], json!(policy_before.version + 1));
+    assert_eq!(saved["target_seconds"], 48 * 3600);
+    assert_eq!(saved["calendar"], "24/7");
+    assert!(open()
+        .await
+        .iter()
+        .all(|w| w.state.policy_version == policy_before.version));
+
+    let (status, applied) = admin.call("apply_policy", &[("id", policy.as_str())]).await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(applied["applied"], json!(workflows_before.len()));
+    let after = open().await;
+    for (old, new) in workflows_before.iter().zip(&after) {
+        assert_eq!(new.state.policy_version, policy_before.version + 1);
+        assert_eq!(new.state.due_at - old.state.due_at, chrono::TimeDelta::hours(24));
+    }
+    let audit = audit_actions(&app, ADMIN).await;
+    assert!(audit.iter().any(|(a, _)| a == "policy_updated"));
+    assert_eq!(
+        audit.iter().filter(|(a, _)| a == "policy_applied").count(),
+        workflows_before.len()
+    );
+
+    // A new policy, measured in percent.
+    let (status, created) = admin
+        .call(
+            "save_policy",
+            &[
+                ("name", "Quick"),
+                ("target_hours", "2"),
+                ("target_minutes", "30"),
+                ("warning_kind", "elapsed_percent"),
+                ("warning_value", "80"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["target_seconds"], 9000);
+    assert_eq!(created["warning_kind"], "elapsed_percent");
+    assert_eq!(created["version"], 1);
+    let (status, data) = admin.call("admin_policies", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert_eq!(data["policies"].as_array().unwrap().len(), 2);
+}
+
+async fn calendars_are_edited_as_text(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let (status, created) = admin
+        .call(
+            "save_calendar",
+            &[
+                ("name", "Berlin office"),
+                ("time_zone", "Europe/Berlin"),
+                ("windows", "mon-thu 09:00-12:00 13:00-17:00\nfri 09:00-13:00\n"),
+                ("holidays", "12-25 Christmas Day\n2026-12-24 Christmas Eve"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        created["windows"],
+        "mon 09:00-12:00 13:00-17:00\ntue 09:00-12:00 13:00-17:00\nwed 09:00-12:00 13:00-17:00\n\
+         thu 09:00-12:00 13:00-17:00\nfri 09:00-13:00"
+    );
+    assert_eq!(created["holidays"], "12-25 Christmas Day\n2026-12-24 Christmas Eve");
+    let stored = app.escalator.store().calendar(id).await.unwrap().unwrap();
+    assert_eq!(stored.calendar.holidays().len(), 2);
+
+    let id_text = id.to_string();
+    let edit = |windows: &'static str, time_zone: &'static str| {
+        [
+            ("id", id_text.as_str()),
+            ("name", "Berlin office"),
+            ("time_zone", time_zone),
+            ("windows", windows),
+        ]
+    };
+    for (fields, field) in [
+        (edit("funday 09:00-17:00", "Europe/Berlin"), "windows"),
+        (edit("mon 09:00-12:00 11:00-17:00", "Europe/Berlin"), "windows"),
+        (edit("mon 17:00-09:00", "Europe/Berlin"), "windows"),
+        (edit("mon 09:00-17:00", "Mars/Olympus"), "time_zone"),
+    ] {
+        assert_fails(
+            &admin.call("save_calendar", &fields).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some(field),
+        );
+    }
+    assert_fails(
+        &admin
+            .call(
+                "save_calendar",
+                &[
+                    ("name", "x"),
+                    ("time_zone", "UTC"),
+                    ("windows", "mon 09:00-17:00"),
+                    ("holidays", "13-40 Nonsense"),
+                ],
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("holidays"),
+    );
+    assert_eq!(app.escalator.store().calendar(id).await.unwrap().unwrap(), stored);
+
+    let ok = edit("mon-fri 08:00-16:00", "Europe/Berlin");
+    let (status, updated) = admin.call("save_calendar", &ok).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["holidays"], "", "holidays left out are removed");
+    let audit = audit_actions(&app, ADMIN).await;
+    assert!(audit.iter().any(|(a, _)| a == "calendar_created"));
+    assert!(audit.iter().any(|(a, _)| a == "calendar_updated"));
+
+    // A policy can be measured in it.
+    let calendar = id.to_string();
+    let (status, policy) = admin
+        .call(
+            "save_policy",
+            &[
+                ("name", "Business hours"),
+                ("target_hours", "8"),
+                ("target_minutes", ""),
+                ("warning_kind", "before_deadline"),
+                ("warning_value", "60"),
+                ("calendar_id", calendar.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{policy}");
+    assert_eq!(policy["calendar"], "Berlin office");
+}
+
+async fn admins_manage_departments_users_and_passwords(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let (status, department) = admin
+        .call("put_department", &[("key", "legal"), ("name", "Legal"), ("head", "")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{department}");
+    assert_eq!(department["head"], Value::Null);
+
+    let new_user = "lena.legal@acme.example";
+    let (status, user) = admin
+        .call(
+            "put_user",
+            &[
+                ("email", new_user),
+                ("name", "Lena Legal"),
+                ("role", "department_head"),
+                ("department", "legal"),
+                ("manager", COO),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["role"], "department_head");
+    let stored = app.escalator.store().user(new_user).await.unwrap().unwrap();
+    assert_eq!(stored.department.map(|d| d.to_string()).as_deref(), Some("legal"));
+    assert_eq!(stored.manager.map(|m| m.to_string()).as_deref(), Some(COO));
+
+    let (status, department) = admin
+        .call(
+            "put_department",
+            &[("key", "legal"), ("name", "Legal"), ("head", new_user)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{department}");
+    assert_eq!(department["head"], new_user);
+    let legal = app.escalator.store().department("legal").await.unwrap().unwrap();
+    assert_eq!(legal.head.map(|h| h.to_string()).as_deref(), Some(new_user));
+
+    // Validation names the field.
+    assert_fails(
+        &admin
+            .call(
+                "put_department",
+                &[("key", "legal"), ("name", "Legal"), ("head", "ghost@acme.example")],
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("head"),
+    );
+    assert_fails(
+        &admin
+            .call("put_department", &[("key", "Not A Key"), ("name", "x")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("key"),
+    );
+    assert_fails(
+        &admin
+            .call("put_user", &[("email", new_user), ("name", "Lena"), ("role", "boss")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("role"),
+    );
+    assert_fails(
+        &admin
+            .call(
+                "put_user",
+                &[
+                    ("email", new_user),
+                    ("name", "Lena"),
+                    ("role", "approver"),
+                    ("department", "nowhere"),
+                ],
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("department"),
+    );
+    assert_eq!(
+        app.escalator.store().user(new_user).await.unwrap().unwrap().role,
+        escalator_domain::Role::DepartmentHead,
+        "a refused edit changed nothing"
+    );
+
+    // Passwords: set by an admin, at least 8 characters, for existing users only.
+    assert_fails(
+        &admin
+            .call("set_password", &[("email", new_user), ("password", "short")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("password"),
+    );
+    assert_fails(
+        &admin
+            .call(
+                "set_password",
+                &[("email", "ghost@acme.example"), ("password", "long enough")],
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    let (status, body) = admin
+        .call("set_password", &[("email", new_user), ("password", "correct horse")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut lena = Browser::sign_in_with(&app, new_user, "correct horse").await;
+    let (status, me) = lena.call("whoami", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["email"], new_user);
+    // Lena is a head, not an admin.
+    assert_fails(
+        &lena.call("admin_directory", &[]).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+
+    let audit = audit_actions(&app, ADMIN).await;
+    for action in ["department_upserted", "user_upserted", "password_set"] {
+        assert!(audit.iter().any(|(a, _)| a == action), "{action} in {audit:?}");
+    }
+    assert!(
+        !audit.iter().any(|(_, d)| d.to_string().contains("correct horse")),
+        "the password is not in the audit log"
+    );
+
+    let (status, data) = admin.call("admin_directory", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert!(data["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["key"] == "legal" && d["head"] == new_user));
+    assert!(data["users"].as_array().unwrap().iter().any(|u| u["email"] == new_user));
+}
+
+async fn admin_pages_render_without_javascript(app: TestApp) {
+    let admin = Browser::sign_in(&app, ADMIN).await;
+    let html = admin.page("/chains").await;
+    assert!(
+        html.contains(&format!(r#"data-testid="chain-{}""#, app.chain_id)),
+        "{html}"
+    );
+    assert!(html.contains("Department head, then COO"));
+    assert!(html.contains(r#"data-testid="level-row""#), "the editor renders");
+    let html = admin.page(&format!("/chains?edit={}", app.chain_id)).await;
+    assert_eq!(
+        html.matches(r#"data-testid="level-row""#).count(),
+        2,
+        "the demo chain's levels"
+    );
+    assert!(html.contains(r#"data-testid="save-chain""#));
+
+    let html = admin.page("/policies").await;
+    assert!(html.contains(&format!(r#"data-testid="policy-{}""#, app.policy_id)));
+    let html = admin.page(&format!("/policies?policy={}", app.policy_id)).await;
+    assert!(html.contains(r#"data-testid="preview-policy""#));
+    let html = admin.page("/directory").await;
+    assert!(html.contains(FINANCE_HEAD) && html.contains(r#"data-testid="department-finance""#));
+    let html = admin.page(&format!("/directory?user={FINANCE_APPROVER}")).await;
+    assert!(html.contains(r#"data-testid="set-password""#));
+
+    let head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    for path in ["/chains", "/policies", "/directory"] {
+        let html = head.page(path).await;
+        assert!(html.contains("only admins may do this"), "{path}: {html}");
+        assert!(!html.contains("Department head, then COO"), "{path}");
+        assert!(!html.contains(r#"data-testid="users""#), "{path}");
+    }
+}
