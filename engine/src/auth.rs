@@ -171,6 +171,16 @@ impl Escalator {
         }
     }
 
+    /// Sets a user's password on an admin's behalf; audited as `password_set` (the
+    /// e-mail only, never the password).
+    pub async fn set_password_as(&self, email: &str, password: &str, actor: &Actor) -> EngineResult<()> {
+        actor.require_admin()?;
+        let email = email.trim().to_lowercase();
+        self.set_password(&email, password).await?;
+        self.audit_login(&actor.email, "password_set", json!({ "email": email }))
+            .await
+    }
+
     /// Audits a sign-out.
     pub async fn logout(&self, actor: &Actor) -> EngineResult<()> {
         self.audit_login(&actor.email, "logout", json!({})).await

@@ -132,24 +132,7 @@ pub async fn put_user(
 #[server(prefix = "/ui/fn", endpoint = "set_password")]
 pub async fn set_password(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr;
-    use escalator_engine::EngineError;
-    use escalator_storage::NewAudit;
-
     let actor = ssr::actor().await?;
-    actor.require_admin()?;
-    let email = email.trim().to_lowercase();
-    let escalator = ssr::escalator()?;
-    escalator.set_password(&email, &password).await?;
-    escalator
-        .store()
-        .append_audit(&NewAudit {
-            actor: actor.email.clone(),
-            action: "password_set".into(),
-            workflow_id: None,
-            details: serde_json::json!({ "email": email }),
-            at: escalator_engine::clock::now(),
-        })
-        .await
-        .map_err(EngineError::from)?;
+    ssr::escalator()?.set_password_as(&email, &password, &actor).await?;
     Ok(())
 }
