@@ -18,5 +18,6 @@ listen="${ESCALATOR_LISTEN:-127.0.0.1:3000}"
 ./target/debug/escalator demo
 echo
 echo "Escalator is starting on http://$listen  (API: http://$listen/api/v1/openapi.json; Ctrl-C stops it)"
+echo "Sign in as admin@acme.example or dana.head@acme.example (department head), password: escalator-demo"
 echo
 exec ./target/debug/escalator serve --listen "$listen"
