@@ -106,29 +106,6 @@ impl Escalator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_verify_only_against_their_hash() {
-        let hash = hash_password("correct horse").unwrap();
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("wrong horse", &hash));
-        assert!(!verify_password("correct horse", "not a hash"));
-        assert!(hash_password("short").is_err());
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let (a, b) = (new_token().unwrap(), new_token().unwrap());
-        assert_ne!(a, b);
-        assert!(a.starts_with("esc_") && a.len() == 4 + 64);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), token_hash(&b));
-    }
-}
-
 /// Failed sign-ins allowed per account within [`LOGIN_WINDOW_MINUTES`]; further attempts
 /// are refused without checking the password until the window has passed.
 pub const MAX_FAILED_LOGINS: usize = 5;
@@ -201,5 +178,28 @@ impl Escalator {
             at: now(),
         };
         Ok(self.store.append_audit(&entry).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert!(hash_password("short").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with("esc_") && a.len() == 4 + 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
     }
 }

@@ -354,6 +354,8 @@ pub async fn admin_policies() -> Result<PoliciesData, AppError> {
 /// Creates a policy (no `id`) or replaces policy `id` (a new version; open workflows keep
 /// theirs until applied). Target in hours + minutes; warning in minutes before the
 /// deadline (`before_deadline`) or percent elapsed (`elapsed_percent`).
+// One argument per form field: the form posts them flat, with or without JavaScript.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui/fn", endpoint = "save_policy")]
 pub async fn save_policy(
     id: Option<i64>,
@@ -389,6 +391,8 @@ pub async fn save_policy(
 }
 
 /// What saving these values into policy `id` would do to its open workflows; changes nothing.
+// One argument per form field: the form posts them flat, with or without JavaScript.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/ui/fn", endpoint = "preview_policy")]
 pub async fn preview_policy(
     id: i64,
