@@ -1,6 +1,7 @@
 //! The REST API over real HTTP, on SQLite and PostgreSQL: every route's happy path, every
 //! class of error with its JSON body, idempotency, role visibility and the seed scenario.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -9,21 +10,6 @@ use chrono::{SecondsFormat, TimeDelta, Utc};
 use common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     health_and_readiness,

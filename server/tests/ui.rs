@@ -2,6 +2,7 @@
 //! and sessions, role rules on direct calls, the cross-site check, throttled sign-ins,
 //! server-rendered pages and the CSV export.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -10,21 +11,6 @@ use escalator_storage::AuditFilter;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     sign_in_starts_a_stored_session_and_sign_out_ends_it,
@@ -35,77 +21,6 @@ on_both!(
     pages_need_a_session_and_render_without_javascript,
     admins_export_the_audit_log_as_csv,
 );
-
-/// A browser's view of the app: one session cookie, same-origin requests.
-struct Browser<'a> {
-    app: &'a TestApp,
-    /// Redirects are looked at, not followed.
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            app,
-            client,
-            cookie: None,
-        }
-    }
-
-    /// A request without the browser's Origin header or cookie.
-    fn bare(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.app.address))
-    }
-
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self.bare(method, path).header(ORIGIN, &self.app.address);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        request
-    }
-
-    /// Calls a server function with form fields, as the pages do; keeps a new session cookie.
-    async fn call(&mut self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::POST, &format!("/ui/fn/{name}"))
-            .form(fields)
-            .send()
-            .await
-            .expect("call the server function");
-        if let Some(cookie) = response.headers().get(SET_COOKIE) {
-            let cookie = cookie.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = Some(cookie);
-        }
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-
-    async fn sign_in(app: &'a TestApp, email: &str) -> Browser<'a> {
-        let mut browser = Browser::new(app);
-        let (status, body) = browser
-            .call("login", &[("email", email), ("password", DEMO_PASSWORD)])
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert!(browser.cookie.is_some(), "a session cookie is set");
-        browser
-    }
-
-    async fn page(&self, path: &str) -> reqwest::Response {
-        self.request(Method::GET, path)
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("load the page")
-    }
-}
 
 fn rows(page: &Value) -> Vec<Value> {
     page["rows"].as_array().cloned().unwrap_or_default()
@@ -449,7 +364,7 @@ async fn pages_need_a_session_and_render_without_javascript(app: TestApp) {
 }
 
 async fn admins_export_the_audit_log_as_csv(app: TestApp) {
-    let admin = Browser::sign_in(&app, ADMIN).await;
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
     let po = app.workflow_id("PO-1001").await;
     let response = admin
         .page(&format!("/ui/export/audit.csv?workflow_id={po}&action=create"))
@@ -476,21 +391,7 @@ async fn admins_export_the_audit_log_as_csv(app: TestApp) {
     let head = Browser::sign_in(&app, FINANCE_HEAD).await;
     let response = head.page("/ui/export/audit.csv").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let (status, body) = admin.call_ref("audit", &[("query[from]", "yesterday")]).await;
+    let (status, body) = admin.call("audit", &[("query[from]", "yesterday")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], "from");
-}
-
-impl Browser<'_> {
-    /// [`Browser::call`] for a browser whose cookie stays as it is.
-    async fn call_ref(&self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::POST, &format!("/ui/fn/{name}"))
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
 }

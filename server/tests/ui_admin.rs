@@ -3,30 +3,14 @@
 //! apply) and calendars, users and departments, passwords; non-admins get 403 and change
 //! nothing; the pages render without JavaScript.
 
+#[macro_use]
 mod common;
 
 use common::*;
 use escalator_domain::Target;
-use escalator_engine::demo::DEMO_PASSWORD;
 use escalator_storage::{AuditFilter, WorkflowFilter};
-use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {$(
-        mod $case {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$case(super::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
-            }
-        }
-    )*};
-}
 
 on_both!(
     an_admin_builds_a_chain_level_by_level_and_it_is_audited,
@@ -37,95 +21,6 @@ on_both!(
     admins_manage_departments_users_and_passwords,
     admin_pages_render_without_javascript,
 );
-
-/// A browser's view of the app: one session cookie, same-origin requests.
-struct Browser<'a> {
-    app: &'a TestApp,
-    /// Redirects are looked at, not followed.
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            app,
-            client,
-            cookie: None,
-        }
-    }
-
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.app.address))
-            .header(ORIGIN, &self.app.address);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        request
-    }
-
-    async fn finish(&mut self, response: reqwest::Response) -> (StatusCode, Value) {
-        if let Some(cookie) = response.headers().get(SET_COOKIE) {
-            let cookie = cookie.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = Some(cookie);
-        }
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-
-    /// Calls a server function with form fields, as the pages' forms do.
-    async fn call(&mut self, name: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::POST, &format!("/ui/fn/{name}"))
-            .form(fields)
-            .send()
-            .await
-            .expect("call the server function");
-        self.finish(response).await
-    }
-
-    /// Calls a server function that takes JSON (the chain editor).
-    async fn call_json(&mut self, name: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .request(Method::POST, &format!("/ui/fn/{name}"))
-            .json(&body)
-            .send()
-            .await
-            .expect("call the server function");
-        self.finish(response).await
-    }
-
-    async fn sign_in(app: &'a TestApp, email: &str) -> Browser<'a> {
-        Self::sign_in_with(app, email, DEMO_PASSWORD).await
-    }
-
-    async fn sign_in_with(app: &'a TestApp, email: &str, password: &str) -> Browser<'a> {
-        let mut browser = Browser::new(app);
-        let (status, body) = browser.call("login", &[("email", email), ("password", password)]).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert!(browser.cookie.is_some(), "a session cookie is set");
-        browser
-    }
-
-    async fn page(&self, path: &str) -> String {
-        let response = self
-            .request(Method::GET, path)
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("load the page");
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        response.text().await.unwrap()
-    }
-}
 
 /// Asserts a server function's error: status, kind and the field it names.
 fn assert_fails(response: &(StatusCode, Value), status: StatusCode, kind: &str, field: Option<&str>) {
@@ -757,14 +652,14 @@ async fn admins_manage_departments_users_and_passwords(app: TestApp) {
 
 async fn admin_pages_render_without_javascript(app: TestApp) {
     let admin = Browser::sign_in(&app, ADMIN).await;
-    let html = admin.page("/chains").await;
+    let html = admin.page_html("/chains").await;
     assert!(
         html.contains(&format!(r#"data-testid="chain-{}""#, app.chain_id)),
         "{html}"
     );
     assert!(html.contains("Department head, then COO"));
     assert!(html.contains(r#"data-testid="level-row""#), "the editor renders");
-    let html = admin.page(&format!("/chains?edit={}", app.chain_id)).await;
+    let html = admin.page_html(&format!("/chains?edit={}", app.chain_id)).await;
     assert_eq!(
         html.matches(r#"data-testid="level-row""#).count(),
         2,
@@ -772,18 +667,18 @@ async fn admin_pages_render_without_javascript(app: TestApp) {
     );
     assert!(html.contains(r#"data-testid="save-chain""#));
 
-    let html = admin.page("/policies").await;
+    let html = admin.page_html("/policies").await;
     assert!(html.contains(&format!(r#"data-testid="policy-{}""#, app.policy_id)));
-    let html = admin.page(&format!("/policies?policy={}", app.policy_id)).await;
+    let html = admin.page_html(&format!("/policies?policy={}", app.policy_id)).await;
     assert!(html.contains(r#"data-testid="preview-policy""#));
-    let html = admin.page("/directory").await;
+    let html = admin.page_html("/directory").await;
     assert!(html.contains(FINANCE_HEAD) && html.contains(r#"data-testid="department-finance""#));
-    let html = admin.page(&format!("/directory?user={FINANCE_APPROVER}")).await;
+    let html = admin.page_html(&format!("/directory?user={FINANCE_APPROVER}")).await;
     assert!(html.contains(r#"data-testid="set-password""#));
 
     let head = Browser::sign_in(&app, FINANCE_HEAD).await;
     for path in ["/chains", "/policies", "/directory"] {
-        let html = head.page(path).await;
+        let html = head.page_html(path).await;
         assert!(html.contains("only admins may do this"), "{path}: {html}");
         assert!(!html.contains("Department head, then COO"), "{path}");
         assert!(!html.contains(r#"data-testid="users""#), "{path}");

@@ -66,13 +66,18 @@ pub(crate) fn value_rows(n: usize, cols: usize) -> String {
 }
 
 /// Whether `apply` may write `changes` with multi-row statements: several changes, each
-/// of a different workflow, none opening or closing a hold. (A tick's batches; single
-/// changes and anything unusual take the one-by-one path.)
+/// of a different workflow, none opening or closing a hold, none repeating a reminder
+/// (a repeat is conditional on the reminder being unacknowledged, row by row). A tick's
+/// batches qualify; single changes and anything unusual take the one-by-one path.
 pub(crate) fn batchable(changes: &[crate::WorkflowChange]) -> bool {
     let mut ids: Vec<i64> = changes.iter().map(|c| c.workflow_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    changes.len() > 1 && ids.len() == changes.len() && changes.iter().all(|c| c.hold.is_none())
+    changes.len() > 1
+        && ids.len() == changes.len()
+        && changes
+            .iter()
+            .all(|c| c.hold.is_none() && c.reminder.as_ref().is_none_or(|r| r.repeat == 0))
 }
 
 macro_rules! impl_store {
@@ -1251,11 +1256,11 @@ macro_rules! impl_store {
                 let claiming: Vec<usize> = (0..changes.len())
                     .filter(|&i| outcomes[i] == $crate::Applied::Done && changes[i].claim.is_some())
                     .collect();
-                for chunk in claiming.chunks(batch_rows($backend, 5)) {
+                for chunk in claiming.chunks(batch_rows($backend, 6)) {
                     let sql = format!(
-                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at) VALUES {} \
+                        "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES {} \
                          ON CONFLICT DO NOTHING RETURNING workflow_id",
-                        value_rows(chunk.len(), 5)
+                        value_rows(chunk.len(), 6)
                     );
                     let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
                     for &i in chunk {
@@ -1266,7 +1271,8 @@ macro_rules! impl_store {
                                 .bind(claim.stage_seq)
                                 .bind(i64::from(claim.level))
                                 .bind(claim.kind_str())
-                                .bind(c.now);
+                                .bind(c.now)
+                                .bind(i64::from(claim.seq));
                         }
                     }
                     let claimed: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
@@ -1285,11 +1291,18 @@ macro_rules! impl_store {
                     .collect();
                 let reminders: Vec<(&$crate::WorkflowChange, &$crate::NewReminder)> =
                     done.iter().filter_map(|c| c.reminder.as_ref().map(|r| (*c, r))).collect();
+                // First reminders only (see `batchable`): sent once, now.
                 for chunk in reminders.chunks(batch_rows($backend, 6)) {
+                    let rows = (0..chunk.len())
+                        .map(|r| {
+                            let p = r * 6;
+                            format!("(${}, ${}, ${}, ${}, ${}, ${}, 1, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 6)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     let sql = format!(
-                        "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at) VALUES {} \
-                         ON CONFLICT DO NOTHING",
-                        value_rows(chunk.len(), 6)
+                        "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
+                         VALUES {rows} ON CONFLICT DO NOTHING"
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for (c, r) in chunk {
@@ -1317,16 +1330,19 @@ macro_rules! impl_store {
                 }
                 let messages: Vec<(&$crate::WorkflowChange, &$crate::NewOutbox)> =
                     done.iter().flat_map(|c| c.outbox.iter().map(move |o| (*c, o))).collect();
-                for chunk in messages.chunks(batch_rows($backend, 7)) {
+                for chunk in messages.chunks(batch_rows($backend, 9)) {
                     let rows = (0..chunk.len())
                         .map(|r| {
-                            let p = r * 7;
-                            format!("(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 1, p + 7)
+                            let p = r * 9;
+                            format!(
+                                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, COALESCE(${}, ${}), ${}, ${})",
+                                p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 9, p + 1, p + 7, p + 8
+                            )
                         })
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
-                        "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
+                        "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
                          VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1338,7 +1354,9 @@ macro_rules! impl_store {
                             .bind(Some(c.workflow_id))
                             .bind(o.payload.to_string())
                             .bind(&o.dedupe_key)
-                            .bind(o.channel.as_deref());
+                            .bind(o.channel.as_deref())
+                            .bind(o.recipient.as_deref())
+                            .bind(o.not_before);
                     }
                     q.execute(&mut **tx).await?;
                 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // not every test binary uses every helper
 
+pub mod browser;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -13,6 +15,26 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
 use server::http::AppState;
+
+#[allow(unused_imports)] // the API tests use no browser
+pub use browser::Browser;
+
+/// Runs each case once per backend, as `<case>::sqlite` and `<case>::postgres`, each on a
+/// fresh app (`#[macro_use] mod common;` in the test file).
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$case($crate::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$case($crate::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
 
 /// Demo users (engine/src/demo.rs).
 pub const ADMIN: &str = "admin@acme.example";
