@@ -2,7 +2,6 @@
 //! it per run (a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL), so that
 //! every run starts from identical data.
 
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -189,9 +188,10 @@ impl Databases {
         })
     }
 
-    /// An existing template, if kept from an earlier invocation.
+    /// An existing template: built earlier in this invocation, or kept from an earlier one.
     pub async fn existing(&self, backend: &'static str, name: &str) -> Result<Option<Db>> {
-        if !self.keep {
+        let built_now = self.created.iter().any(|(b, n)| b == backend && n.contains(name));
+        if !self.keep && !built_now {
             return Ok(None);
         }
         if backend == "sqlite" {
@@ -284,22 +284,4 @@ fn remove_sqlite(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-}
-
-/// A short fingerprint of the migrations, so that a kept template is rebuilt when the
-/// schema changes.
-pub fn schema_fingerprint() -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    for backend in ["sqlite", "postgres"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(backend))
-            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.sort();
-        for file in files {
-            file.file_name().hash(&mut hasher);
-            std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
-        }
-    }
-    format!("{:08x}", hasher.finish() & 0xffff_ffff)
 }

@@ -60,7 +60,7 @@ const HELP: &str = "usage: bench [flags]
   --scrapes N          /metrics scrapes (default 50)
   --batch-size N       due workflows per tick transaction (default: the engine's, 500)
   --page PATH          the page to measure (default /)
-  --page-cookie C      Cookie header for the page (or ESCALATOR_BENCH_PAGE_COOKIE)
+  --page-cookie C      Cookie header for the page (or ESCALATOR_BENCH_PAGE_COOKIE; default: sign in as the admin)
   --server PATH        the escalator binary (default target/release/escalator)
   --data-dir DIR       where SQLite files and server logs go (default target/bench)
   --keep-data          keep the generated templates and reuse them while valid";
@@ -378,6 +378,21 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
                     ratios,
                     Goal::AtMost(1.2),
                 ));
+                let floors = b.floor_ms.iter().zip(&a.floor_ms).map(|(l, s)| l / s).collect();
+                lines.push(
+                    Line::new(
+                        format!(
+                            "2. growth of the floor: floor({}) / floor({})",
+                            size(*large),
+                            size(*small)
+                        ),
+                        backend,
+                        Unit::Ratio,
+                        floors,
+                        Goal::None,
+                    )
+                    .note("what the database itself grows by"),
+                );
             }
         }
         if let (true, Some((open, runs))) = (args.wants("memory"), per_size.last()) {
@@ -477,13 +492,13 @@ async fn http_scenarios(args: &Args, dbs: &mut Databases, backend: &'static str,
         );
 
         let page = format!("{}{}", server.base, args.page);
-        let mut headers = Vec::new();
-        let mut cookie_pair = Vec::new();
-        if let Some(cookie) = &args.page_cookie {
-            headers.push(format!("Cookie: {cookie}"));
-            cookie_pair.push(("Cookie", cookie.as_str()));
-        }
-        let (status, body) = http::get(&server.addr, &args.page, &cookie_pair)?;
+        // The page wants a session: the one given, or the admin's, signed in now.
+        let cookie = match &args.page_cookie {
+            Some(cookie) => cookie.clone(),
+            None => http::login(&server.addr, data::ADMIN, http::PASSWORD)?,
+        };
+        let headers = vec![format!("Cookie: {cookie}")];
+        let (status, body) = http::get(&server.addr, &args.page, &[("Cookie", cookie.as_str())])?;
         let page_note = format!("{status}, {} bytes", body.len());
         eprintln!("    page {} answered {page_note}", args.page);
         let (p99, rate, errors) = wrk_runs(args, &page, conn, &headers, None)?;

@@ -99,7 +99,7 @@ pub async fn tick_once(db: &Db) -> Result<(f64, Option<f64>, Effects)> {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if let (Some(before), Some(after)) = (cpu, memory::cpu_seconds()) {
         eprintln!(
-            "    tick: {ms:.0} ms wall, {:.0} ms CPU (bench process, SQLite included)",
+            "    tick: {ms:.0} ms wall, {:.0} ms CPU in the bench process (SQLite runs in it, PostgreSQL does not)",
             (after - before) * 1000.0
         );
     }
