@@ -86,6 +86,8 @@ pub struct Escalator {
     pub(crate) queue: Option<DeliveryQueue>,
     /// Wakes the deadline watcher when a change may have moved the next threshold.
     pub(crate) wake: Arc<tokio::sync::Notify>,
+    /// Recent SLA counts per scope (see `Escalator::sla_counts`).
+    pub(crate) counts: Arc<crate::workflows::CountsCache>,
 }
 
 impl Escalator {
@@ -98,6 +100,7 @@ impl Escalator {
             config: Arc::new(config),
             queue: None,
             wake: Arc::new(tokio::sync::Notify::new()),
+            counts: Arc::default(),
         }
     }
 

@@ -286,14 +286,21 @@ impl Escalator {
     }
 
     /// Open workflows per SLA status among those the actor may see, under the filter's
-    /// department, assignee and policy.
+    /// department, assignee and policy. Counting means reading every open workflow of the
+    /// scope, so a count is reused for [`COUNTS_TTL`] (the page's countdowns are live anyway).
     pub async fn sla_counts(&self, mut filter: WorkflowFilter, actor: &Actor) -> EngineResult<Vec<(String, i64)>> {
         filter.limit = 1;
         actor.scope(&mut filter);
         if filter.limit == 0 {
             return Ok(Vec::new());
         }
-        Ok(self.store.sla_counts(&filter, now()).await?)
+        let key = (filter.department.clone(), filter.assignee.clone(), filter.policy_id);
+        if let Some(counts) = self.counts.get(&key) {
+            return Ok(counts);
+        }
+        let counts = self.store.sla_counts(&filter, now()).await?;
+        self.counts.put(key, counts.clone());
+        Ok(counts)
     }
 
     /// Completes, advances, reassigns or cancels a workflow, with its audit entry and event.
@@ -535,6 +542,34 @@ impl Escalator {
             .acknowledge_reminder(id, &actor.email, &audit)
             .await?
             .ok_or_else(|| EngineError::not_found("reminder", id))
+    }
+}
+
+/// How long a count of open workflows per SLA status is reused.
+pub const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+type CountsKey = (Option<String>, Option<String>, Option<i64>);
+type Counted = (std::time::Instant, Vec<(String, i64)>);
+
+/// Recent SLA counts per (department, assignee, policy) scope.
+#[derive(Debug, Default)]
+pub struct CountsCache(std::sync::Mutex<std::collections::HashMap<CountsKey, Counted>>);
+
+impl CountsCache {
+    fn get(&self, key: &CountsKey) -> Option<Vec<(String, i64)>> {
+        let map = self.0.lock().ok()?;
+        let (at, counts) = map.get(key)?;
+        (at.elapsed() < COUNTS_TTL).then(|| counts.clone())
+    }
+
+    fn put(&self, key: CountsKey, counts: Vec<(String, i64)>) {
+        if let Ok(mut map) = self.0.lock() {
+            // Scopes are departments and people: bounded, but never let it grow unchecked.
+            if map.len() >= 10_000 {
+                map.retain(|_, (at, _)| at.elapsed() < COUNTS_TTL);
+            }
+            map.insert(key, (std::time::Instant::now(), counts));
+        }
     }
 }
 

@@ -429,19 +429,20 @@ macro_rules! impl_store {
             }
 
             async fn workflows(&self, f: &$crate::WorkflowFilter) -> $crate::StoreResult<Vec<$crate::WorkflowRecord>> {
-                let (order, cursor) = match f.order {
-                    $crate::WorkflowOrder::Newest => ("id DESC", "($5 IS NULL OR id < $5) AND $10 IS NULL AND $11 IS NULL"),
-                    $crate::WorkflowOrder::DueSoonest => (
-                        "due_at, id",
-                        "$5 IS NULL AND ($10 IS NULL OR due_at > $10 OR (due_at = $10 AND id > $11))",
-                    ),
+                // Filters that are set appear as plain predicates (not `$n IS NULL OR …`), so
+                // the planners can use the partial open-workflow and department indexes.
+                let (order, cursor) = match (f.order, f.after_due.is_some()) {
+                    ($crate::WorkflowOrder::Newest, _) => ("id DESC", "($5 IS NULL OR id < $5) AND $10 IS NULL AND $11 IS NULL"),
+                    ($crate::WorkflowOrder::DueSoonest, false) => ("due_at, id", "$5 IS NULL AND $10 IS NULL AND $11 IS NULL"),
+                    ($crate::WorkflowOrder::DueSoonest, true) => ("due_at, id", "$5 IS NULL AND (due_at, id) > ($10, $11)"),
                 };
+                let open = if f.open_only { "$2 = 1 AND status IN ('pending', 'escalated', 'on_hold')" } else { "$2 = 0" };
+                let department = if f.department.is_some() { "department_key = $3" } else { "$3 IS NULL" };
+                let assignee = if f.assignee.is_some() { "assignee_email = $4" } else { "$4 IS NULL" };
                 let sql = format!(
                     "SELECT {} FROM workflows \
                      WHERE ($1 IS NULL OR status = $1) \
-                       AND ($2 = 0 OR status IN ('pending', 'escalated', 'on_hold')) \
-                       AND ($3 IS NULL OR department_key = $3) \
-                       AND ($4 IS NULL OR assignee_email = $4) \
+                       AND {open} AND {department} AND {assignee} \
                        AND {cursor} \
                        AND ($9 IS NULL OR policy_id = $9) \
                        AND ($7 IS NULL OR $7 = CASE WHEN status = 'on_hold' THEN 'paused' \
@@ -468,15 +469,17 @@ macro_rules! impl_store {
             }
 
             async fn sla_counts(&self, f: &$crate::WorkflowFilter, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Vec<(String, i64)>> {
-                Ok(sqlx::query_as(
+                let department = if f.department.is_some() { "department_key = $2" } else { "$2 IS NULL" };
+                let assignee = if f.assignee.is_some() { "assignee_email = $3" } else { "$3 IS NULL" };
+                let sql = format!(
                     "SELECT CASE WHEN status = 'on_hold' THEN 'paused' WHEN due_at <= $1 THEN 'breached' \
                      WHEN warn_at <= $1 THEN 'warning' ELSE 'ok' END AS sla_status, COUNT(*) \
                      FROM workflows WHERE status IN ('pending', 'escalated', 'on_hold') \
-                       AND ($2 IS NULL OR department_key = $2) \
-                       AND ($3 IS NULL OR assignee_email = $3) \
+                       AND {department} AND {assignee} \
                        AND ($4 IS NULL OR policy_id = $4) \
-                     GROUP BY 1",
-                )
+                     GROUP BY 1"
+                );
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(now)
                 .bind(f.department.as_deref())
                 .bind(f.assignee.as_deref())
