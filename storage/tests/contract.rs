@@ -46,6 +46,7 @@ contract!(
     stats_count_open_workflows_by_sla_status,
     open_workflows_page_by_deadline_with_counts,
     sessions_round_trip_and_expire,
+    a_batch_applies_like_one_by_one_and_claims_once,
     phones_and_preferences_round_trip,
     reminder_repeats_have_their_own_claims_and_stop_once_acknowledged,
     digests_take_rows_out_of_the_queue_and_deliver_them_together,
@@ -926,4 +927,73 @@ async fn digests_take_rows_out_of_the_queue_and_deliver_them_together(db: TestDb
         .all(|m| m.digest_id == Some(d)));
     // The digest counts as one e-mail; the rows it carried do not.
     assert_eq!(s.emails_sent_since("ann@x.io", base).await.unwrap(), 2);
+}
+
+/// A tick's batch (several workflows, first reminders) goes through the multi-row path;
+/// its outcomes and side effects must be those of the one-by-one path.
+async fn a_batch_applies_like_one_by_one_and_claims_once(db: TestDb) {
+    let s = &db.store;
+    let claim = Claim {
+        stage_seq: 1,
+        level: 0,
+        kind: ClaimKind::Remind,
+        seq: 0,
+    };
+    let a = workflow(s, "A", Some(t0())).await;
+    let b = workflow(s, "B", Some(t0())).await;
+    let c = workflow(s, "C", Some(t0())).await;
+    // A is claimed already (by "another replica"); C will be stale.
+    assert_eq!(
+        s.apply(&[change(&a, Some(claim), "a0")]).await.unwrap(),
+        vec![Applied::Done]
+    );
+    let a1 = s.workflow(a.id).await.unwrap().unwrap();
+    let mut stale = change(&c, Some(claim), "c1");
+    stale.expected_version += 7;
+    let batch = [change(&a1, Some(claim), "a1"), change(&b, Some(claim), "b1"), stale];
+    assert_eq!(
+        s.apply(&batch).await.unwrap(),
+        vec![Applied::AlreadyClaimed, Applied::Done, Applied::Stale]
+    );
+    // Side effects only for the applied one: B's reminder (sent once), audit entry, outbox row.
+    let reminders = s
+        .reminders(&ReminderFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut by_workflow: Vec<i64> = reminders.iter().map(|r| r.workflow_id).collect();
+    by_workflow.sort();
+    assert_eq!(by_workflow, vec![a.id, b.id]);
+    let b_reminder = reminders.iter().find(|r| r.workflow_id == b.id).unwrap();
+    assert_eq!(b_reminder.sent_count, 1);
+    assert_eq!(b_reminder.last_sent_at, t0());
+    let reminds = s
+        .audit_entries(&AuditFilter {
+            action: Some("remind".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut audited: Vec<Option<i64>> = reminds.iter().map(|e| e.workflow_id).collect();
+    audited.sort();
+    assert_eq!(audited, vec![Some(a.id), Some(b.id)]);
+    let keys: Vec<String> = s
+        .outbox(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.dedupe_key)
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert!(
+        keys.contains(&"a0".to_string()) && keys.contains(&"b1".to_string()),
+        "{keys:?}"
+    );
+    // State: written for the claimed and the applied one, not for the stale one.
+    assert_eq!(s.workflow(a.id).await.unwrap().unwrap().version, 2);
+    assert_eq!(s.workflow(b.id).await.unwrap().unwrap().version, 1);
+    assert_eq!(s.workflow(c.id).await.unwrap().unwrap().version, 0);
 }
