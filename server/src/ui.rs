@@ -19,6 +19,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_sessions::Session;
 
+use crate::http::ApiError;
 use crate::session;
 
 /// Where the built site (`pkg/` with the WASM bundle and CSS) is: the configured root,
@@ -112,22 +113,19 @@ async fn signed_in_actor(escalator: &Escalator, session: &Session) -> Option<Act
 }
 
 /// `GET /ui/export/audit.csv`: the audit entries the page's filters select, as CSV (admins).
-async fn audit_csv(escalator: Escalator, session: Session, query: AuditQuery) -> Response {
-    let Some(actor) = signed_in_actor(&escalator, &session).await else {
-        return (StatusCode::UNAUTHORIZED, "please sign in").into_response();
-    };
-    let filter = match parse::filter(&query, 100_000) {
-        Ok(filter) => filter,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
-    let entries = match escalator.audit_log(filter, &actor).await {
-        Ok(entries) => entries,
-        Err(escalator_engine::EngineError::Forbidden(m)) => return (StatusCode::FORBIDDEN, m).into_response(),
-        Err(err) => {
-            tracing::error!(%err, "audit export failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+async fn audit_csv(escalator: Escalator, session: Session, query: AuditQuery) -> Result<Response, ApiError> {
+    let actor = signed_in_actor(&escalator, &session)
+        .await
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "please sign in"))?;
+    let filter = parse::filter(&query, 100_000).map_err(|e| {
+        let error = ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.message.clone());
+        match e.field {
+            Some(field) => error.with_field(field),
+            None => error,
         }
-    };
+    })?;
+    // Engine errors (403 for non-admins, 500s logged) map to HTTP once, as in the REST API.
+    let entries = escalator.audit_log(filter, &actor).await?;
     let mut csv = String::from("id,at,actor,action,workflow_id,details\r\n");
     for e in &entries {
         let row = [
@@ -141,14 +139,14 @@ async fn audit_csv(escalator: Escalator, session: Session, query: AuditQuery) ->
         csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");
     }
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
         ],
         csv,
     )
-        .into_response()
+        .into_response())
 }
 
 /// One CSV field (RFC 4180 quoting); a leading `= + - @` is defused so spreadsheets do

@@ -26,15 +26,24 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
             &actor,
         )
         .await?;
+    // A workflow has several reminders (stages, levels, repeats): read each title once.
+    let mut titles = std::collections::HashMap::new();
     let mut rows = Vec::with_capacity(reminders.len());
     for r in reminders {
-        let workflow_title = escalator
-            .store()
-            .workflow(r.workflow_id)
-            .await
-            .map_err(escalator_engine::EngineError::from)?
-            .map(|w| w.title)
-            .unwrap_or_default();
+        let workflow_title = match titles.get(&r.workflow_id) {
+            Some(title) => String::clone(title),
+            None => {
+                let title = escalator
+                    .store()
+                    .workflow(r.workflow_id)
+                    .await
+                    .map_err(escalator_engine::EngineError::from)?
+                    .map(|w| w.title)
+                    .unwrap_or_default();
+                titles.insert(r.workflow_id, title.clone());
+                title
+            }
+        };
         rows.push(ReminderRow {
             id: r.id,
             workflow_id: r.workflow_id,

@@ -8,6 +8,7 @@ use crate::model::{PendingPage, WorkflowDetail};
 #[cfg(feature = "ssr")]
 mod convert {
     use chrono::{DateTime, Utc};
+    use escalator_domain::SlaStatus;
     use escalator_engine::workflows::WorkflowView;
 
     use crate::model::WorkflowRow;
@@ -40,6 +41,18 @@ mod convert {
         let (ms, id) = raw.split_once('.')?;
         Some((DateTime::from_timestamp_millis(ms.parse().ok()?)?, id.parse().ok()?))
     }
+
+    /// The SLA status a name (`ok`, `warning`, `breached`, `paused`) stands for.
+    pub fn sla_status(name: &str) -> Option<SlaStatus> {
+        [
+            SlaStatus::Ok,
+            SlaStatus::Warning,
+            SlaStatus::Breached,
+            SlaStatus::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
 }
 
 /// Rows per page of the pending table.
@@ -56,25 +69,18 @@ pub async fn pending(
     after: Option<String>,
 ) -> Result<PendingPage, AppError> {
     use crate::ssr;
-    use escalator_domain::{Role, SlaStatus};
+    use escalator_domain::Role;
     use escalator_storage::{WorkflowFilter, WorkflowOrder};
 
     let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
     let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let sla_status = match blank(sla).as_deref() {
-        None => None,
-        Some("ok") => Some(SlaStatus::Ok),
-        Some("warning") => Some(SlaStatus::Warning),
-        Some("breached") => Some(SlaStatus::Breached),
-        Some("paused") => Some(SlaStatus::Paused),
-        Some(_) => {
-            return Err(ssr::fail(AppError::invalid(
-                "sla",
-                "must be ok, warning, breached or paused",
-            )))
-        }
-    };
+    let sla_status = blank(sla)
+        .map(|name| {
+            convert::sla_status(&name)
+                .ok_or_else(|| ssr::fail(AppError::invalid("sla", "must be ok, warning, breached or paused")))
+        })
+        .transpose()?;
     let newest = blank(sort).as_deref() == Some("newest");
     let after = blank(after);
     let (order, after_due, before_id) = match (&after, newest) {
@@ -123,16 +129,7 @@ pub async fn pending(
         .sla_counts(filter, &actor)
         .await?
         .into_iter()
-        .filter_map(|(status, n)| {
-            let status = match status.as_str() {
-                "ok" => SlaStatus::Ok,
-                "warning" => SlaStatus::Warning,
-                "breached" => SlaStatus::Breached,
-                "paused" => SlaStatus::Paused,
-                _ => return None,
-            };
-            Some((status, n))
-        })
+        .filter_map(|(status, n)| Some((convert::sla_status(&status)?, n)))
         .collect();
     let departments = escalator
         .store()
