@@ -529,12 +529,14 @@ async fn leases_are_exclusive_until_they_expire(db: TestDb) {
 
 async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
     let s = &db.store;
+    // One instant for the whole case: `t0()` moves when a second boundary passes.
+    let start = t0();
     let w = workflow(s, "A", None).await;
     for (i, action) in ["remind", "escalate", "remind"].iter().enumerate() {
         let entry = NewAudit {
             workflow_id: Some(w.id),
             actor: if i == 1 { "system".into() } else { "ann@x.io".into() },
-            ..audit(action, t0() + TimeDelta::minutes(i as i64 + 1))
+            ..audit(action, start + TimeDelta::minutes(i as i64 + 1))
         };
         s.append_audit(&entry).await.unwrap();
     }
@@ -558,8 +560,8 @@ async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
         1
     );
     let window = f(AuditFilter {
-        from: Some(t0() + TimeDelta::minutes(2)),
-        to: Some(t0() + TimeDelta::minutes(3)),
+        from: Some(start + TimeDelta::minutes(2)),
+        to: Some(start + TimeDelta::minutes(3)),
         ..Default::default()
     })
     .await;
