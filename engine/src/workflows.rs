@@ -286,8 +286,9 @@ impl Escalator {
     }
 
     /// Open workflows per SLA status among those the actor may see, under the filter's
-    /// department, assignee and policy. Counting means reading every open workflow of the
-    /// scope, so a count is reused for [`COUNTS_TTL`] (the page's countdowns are live anyway).
+    /// department, assignee and policy. Counting reads every open workflow of the scope,
+    /// so a count is reused: fresh for [`COUNTS_TTL`], then served while one background
+    /// task recounts it (no page view waits for a recount), up to [`COUNTS_MAX_AGE`].
     pub async fn sla_counts(&self, mut filter: WorkflowFilter, actor: &Actor) -> EngineResult<Vec<(String, i64)>> {
         filter.limit = 1;
         actor.scope(&mut filter);
@@ -295,11 +296,27 @@ impl Escalator {
             return Ok(Vec::new());
         }
         let key = (filter.department.clone(), filter.assignee.clone(), filter.policy_id);
-        if let Some(counts) = self.counts.get(&key) {
-            return Ok(counts);
+        match self.counts.lookup(&key, std::time::Instant::now()) {
+            Cached::Fresh(counts) => return Ok(counts),
+            Cached::Stale { counts, refresh } => {
+                if refresh {
+                    let (store, cache) = (self.store.clone(), self.counts.clone());
+                    tokio::spawn(async move {
+                        match store.sla_counts(&filter, now()).await {
+                            Ok(counts) => cache.put(key, counts, std::time::Instant::now()),
+                            Err(err) => {
+                                cache.refresh_failed(&key);
+                                tracing::warn!(%err, "could not recount SLA statuses");
+                            }
+                        }
+                    });
+                }
+                return Ok(counts);
+            }
+            Cached::Missing => {}
         }
         let counts = self.store.sla_counts(&filter, now()).await?;
-        self.counts.put(key, counts.clone());
+        self.counts.put(key, counts.clone(), std::time::Instant::now());
         Ok(counts)
     }
 
@@ -545,30 +562,81 @@ impl Escalator {
     }
 }
 
-/// How long a count of open workflows per SLA status is reused.
+/// How long a count of open workflows per SLA status is served without a recount.
 pub const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// The oldest count served while a recount runs; older ones are recounted inline.
+pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 type CountsKey = (Option<String>, Option<String>, Option<i64>);
-type Counted = (std::time::Instant, Vec<(String, i64)>);
+
+#[derive(Debug)]
+struct Counted {
+    at: std::time::Instant,
+    counts: Vec<(String, i64)>,
+    refreshing: bool,
+}
+
+/// What the cache holds for a scope.
+enum Cached {
+    Fresh(Vec<(String, i64)>),
+    /// Served as is; `refresh` is true for the one caller that should recount.
+    Stale {
+        counts: Vec<(String, i64)>,
+        refresh: bool,
+    },
+    Missing,
+}
 
 /// Recent SLA counts per (department, assignee, policy) scope.
 #[derive(Debug, Default)]
 pub struct CountsCache(std::sync::Mutex<std::collections::HashMap<CountsKey, Counted>>);
 
 impl CountsCache {
-    fn get(&self, key: &CountsKey) -> Option<Vec<(String, i64)>> {
-        let map = self.0.lock().ok()?;
-        let (at, counts) = map.get(key)?;
-        (at.elapsed() < COUNTS_TTL).then(|| counts.clone())
+    fn lookup(&self, key: &CountsKey, now: std::time::Instant) -> Cached {
+        let Ok(mut map) = self.0.lock() else {
+            return Cached::Missing;
+        };
+        let Some(entry) = map.get_mut(key) else {
+            return Cached::Missing;
+        };
+        let age = now.saturating_duration_since(entry.at);
+        if age < COUNTS_TTL {
+            Cached::Fresh(entry.counts.clone())
+        } else if age < COUNTS_MAX_AGE {
+            let refresh = !entry.refreshing;
+            entry.refreshing = true;
+            Cached::Stale {
+                counts: entry.counts.clone(),
+                refresh,
+            }
+        } else {
+            Cached::Missing
+        }
     }
 
-    fn put(&self, key: CountsKey, counts: Vec<(String, i64)>) {
+    fn put(&self, key: CountsKey, counts: Vec<(String, i64)>, now: std::time::Instant) {
         if let Ok(mut map) = self.0.lock() {
             // Scopes are departments and people: bounded, but never let it grow unchecked.
             if map.len() >= 10_000 {
-                map.retain(|_, (at, _)| at.elapsed() < COUNTS_TTL);
+                map.retain(|_, c| now.saturating_duration_since(c.at) < COUNTS_MAX_AGE);
             }
-            map.insert(key, (std::time::Instant::now(), counts));
+            map.insert(
+                key,
+                Counted {
+                    at: now,
+                    counts,
+                    refreshing: false,
+                },
+            );
+        }
+    }
+
+    /// Lets the next caller try again after a failed background recount.
+    fn refresh_failed(&self, key: &CountsKey) {
+        if let Ok(mut map) = self.0.lock() {
+            if let Some(entry) = map.get_mut(key) {
+                entry.refreshing = false;
+            }
         }
     }
 }
@@ -710,5 +778,49 @@ impl Escalator {
             sla: evaluate(&terms, &timeline, now),
             segments: explain(&terms, &timeline, now),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn counts(n: i64) -> Vec<(String, i64)> {
+        vec![("ok".to_string(), n)]
+    }
+
+    #[test]
+    fn counts_are_fresh_then_served_stale_to_all_but_one_recounter_then_dropped() {
+        let cache = CountsCache::default();
+        let key: CountsKey = (Some("finance".into()), None, None);
+        let t0 = Instant::now();
+        assert!(matches!(cache.lookup(&key, t0), Cached::Missing));
+
+        cache.put(key.clone(), counts(1), t0);
+        assert!(matches!(cache.lookup(&key, t0 + COUNTS_TTL / 2), Cached::Fresh(c) if c == counts(1)));
+
+        // Once stale, the first caller recounts; the others get the old counts without waiting.
+        let stale = t0 + COUNTS_TTL + Duration::from_millis(1);
+        assert!(matches!(cache.lookup(&key, stale), Cached::Stale { refresh: true, counts: c } if c == counts(1)));
+        assert!(matches!(
+            cache.lookup(&key, stale),
+            Cached::Stale { refresh: false, .. }
+        ));
+
+        // A failed recount lets the next caller try again.
+        cache.refresh_failed(&key);
+        assert!(matches!(cache.lookup(&key, stale), Cached::Stale { refresh: true, .. }));
+
+        // The recount lands: fresh again.
+        cache.put(key.clone(), counts(2), stale);
+        assert!(matches!(cache.lookup(&key, stale), Cached::Fresh(c) if c == counts(2)));
+
+        // Too old to serve at all: recounted inline.
+        assert!(matches!(cache.lookup(&key, stale + COUNTS_MAX_AGE), Cached::Missing));
+
+        // Scopes are separate.
+        assert!(matches!(cache.lookup(&(None, None, None), stale), Cached::Missing));
     }
 }

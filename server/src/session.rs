@@ -16,7 +16,7 @@ use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
-use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 /// tower-sessions' store over Escalator's [`Store`].
 #[derive(Clone)]
@@ -99,9 +99,32 @@ pub fn layer(store: Arc<dyn Store>, secure: bool, idle_minutes: i64) -> SessionM
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
         .with_path("/")
-        // Saving on every request is what moves an idle deadline forward.
-        .with_always_save(true)
+        // Not saved on every request (a database write per page view); `touch` moves the
+        // idle deadline forward instead.
         .with_expiry(Expiry::OnInactivity(Duration::minutes(idle_minutes)))
+}
+
+/// The session key holding when a signed-in session was last saved (Unix seconds).
+const SEEN_KEY: &str = "seen";
+/// How often, at most, a request moves a signed-in session's idle deadline forward.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// Moves a signed-in session's idle deadline forward at most once a minute by marking
+/// it changed (a changed session is saved, with a new expiry, after the response).
+/// Signed-out visitors get no session row.
+pub async fn touch(request: Request, next: Next) -> Response {
+    if let Some(session) = request.extensions().get::<Session>() {
+        if let Ok(Some(_)) = session.get::<String>(app::ssr::USER_KEY).await {
+            let now = Utc::now().timestamp();
+            let seen = session.get::<i64>(SEEN_KEY).await.ok().flatten();
+            if seen.is_none_or(|seen| now - seen >= TOUCH_EVERY_SECONDS) {
+                if let Err(err) = session.insert(SEEN_KEY, now).await {
+                    tracing::warn!(%err, "could not refresh the session's idle deadline");
+                }
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Whether a request that may change state comes from our own pages: its `Origin` must

@@ -77,6 +77,7 @@ pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSe
         })
         .route("/ui/export/audit.csv", get(export))
         .route_layer(middleware::from_fn(require_sign_in))
+        .route_layer(middleware::from_fn(session::touch))
         .route_layer(middleware::from_fn(move |request: Request, next: Next| {
             session::reject_cross_site(public_origin.clone(), request, next)
         }))

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 on_both!(
     sign_in_starts_a_stored_session_and_sign_out_ends_it,
+    activity_moves_the_idle_deadline_at_most_once_a_minute,
     a_department_head_sees_only_their_department,
     approvers_and_viewers_get_only_what_their_role_allows,
     cross_site_requests_are_refused_and_change_nothing,
@@ -101,6 +102,49 @@ async fn sign_in_starts_a_stored_session_and_sign_out_ends_it(app: TestApp) {
         .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, vec!["logout", "login"]);
+}
+
+async fn activity_moves_the_idle_deadline_at_most_once_a_minute(app: TestApp) {
+    let mut browser = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let id = browser
+        .cookie
+        .as_ref()
+        .unwrap()
+        .trim_start_matches("escalator_session=")
+        .to_string();
+    let store = app.escalator.store();
+    let stored = || async { store.load_session(&id, chrono::Utc::now()).await.unwrap().unwrap() };
+
+    // The first request after sign-in records when the session was seen.
+    assert_eq!(browser.call("whoami", &[]).await.0, StatusCode::OK);
+    let first = stored().await;
+    let data: Value = serde_json::from_str(&first.data).unwrap();
+    assert!(data["seen"].is_i64(), "{data}");
+
+    // Within the minute, requests read the session but write nothing.
+    for _ in 0..3 {
+        assert_eq!(browser.call("whoami", &[]).await.0, StatusCode::OK);
+    }
+    assert_eq!(stored().await, first);
+
+    // A minute later (the stored `seen` set back), the next request moves the deadline on.
+    let mut aged = first.clone();
+    let mut data = data;
+    data["seen"] = Value::from(data["seen"].as_i64().unwrap() - 120);
+    aged.data = data.to_string();
+    aged.expires_at -= chrono::Duration::minutes(2);
+    store.save_session(&aged).await.unwrap();
+    assert_eq!(browser.call("whoami", &[]).await.0, StatusCode::OK);
+    let touched = stored().await;
+    assert!(touched.expires_at > aged.expires_at, "{touched:?} after {aged:?}");
+    let data: Value = serde_json::from_str(&touched.data).unwrap();
+    assert!(data["seen"].as_i64().unwrap() > aged_seen(&aged), "{data}");
+}
+
+fn aged_seen(record: &escalator_storage::SessionRecord) -> i64 {
+    serde_json::from_str::<Value>(&record.data).unwrap()["seen"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn a_department_head_sees_only_their_department(app: TestApp) {
