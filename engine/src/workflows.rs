@@ -564,8 +564,10 @@ impl Escalator {
 
 /// How long a count of open workflows per SLA status is served without a recount.
 pub const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-/// The oldest count served while a recount runs; older ones are recounted inline.
-pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+/// The oldest count served while a recount runs; older ones are recounted inline, so a
+/// scope viewed now and then still shows current counts, and only busy scopes (where a
+/// view waiting for a recount would hurt) see counts up to this old.
+pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15);
 
 type CountsKey = (Option<String>, Option<String>, Option<i64>);
 
