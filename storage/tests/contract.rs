@@ -52,8 +52,13 @@ contract!(
     digests_take_rows_out_of_the_queue_and_deliver_them_together,
 );
 
+/// "Now" for every case of this run, in whole seconds. One instant, not the clock: a case
+/// that reads it twice must not see a second boundary pass in between (that made cases
+/// comparing stored timestamps with `t0()` fail now and then). The store never reads the
+/// database's clock, so a fixed "now" is as good as the real one.
 fn t0() -> DateTime<Utc> {
-    Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap()
+    static T0: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap())
 }
 
 fn email(s: &str) -> Email {
