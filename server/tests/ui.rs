@@ -50,12 +50,7 @@ async fn sign_in_starts_a_stored_session_and_sign_out_ends_it(app: TestApp) {
     browser.cookie = Some(set_cookie.split(';').next().unwrap().to_string());
 
     // The session lives in the database, so any replica can serve the next request.
-    let id = browser
-        .cookie
-        .as_ref()
-        .unwrap()
-        .trim_start_matches("escalator_session=")
-        .to_string();
+    let id = browser.session_id();
     let stored = app
         .escalator
         .store()
@@ -106,20 +101,17 @@ async fn sign_in_starts_a_stored_session_and_sign_out_ends_it(app: TestApp) {
 
 async fn activity_moves_the_idle_deadline_at_most_once_a_minute(app: TestApp) {
     let mut browser = Browser::sign_in(&app, FINANCE_HEAD).await;
-    let id = browser
-        .cookie
-        .as_ref()
-        .unwrap()
-        .trim_start_matches("escalator_session=")
-        .to_string();
+    let id = browser.session_id();
     let store = app.escalator.store();
     let stored = || async { store.load_session(&id, chrono::Utc::now()).await.unwrap().unwrap() };
 
     // The first request after sign-in records when the session was seen.
     assert_eq!(browser.call("whoami", &[]).await.0, StatusCode::OK);
     let first = stored().await;
-    let data: Value = serde_json::from_str(&first.data).unwrap();
-    assert!(data["seen"].is_i64(), "{data}");
+    let seen = |record: &escalator_storage::SessionRecord| {
+        serde_json::from_str::<Value>(&record.data).unwrap()["seen"].as_i64()
+    };
+    let first_seen = seen(&first).expect("`seen` recorded");
 
     // Within the minute, requests read the session but write nothing.
     for _ in 0..3 {
@@ -128,23 +120,18 @@ async fn activity_moves_the_idle_deadline_at_most_once_a_minute(app: TestApp) {
     assert_eq!(stored().await, first);
 
     // A minute later (the stored `seen` set back), the next request moves the deadline on.
-    let mut aged = first.clone();
-    let mut data = data;
-    data["seen"] = Value::from(data["seen"].as_i64().unwrap() - 120);
-    aged.data = data.to_string();
-    aged.expires_at -= chrono::Duration::minutes(2);
+    let mut data: Value = serde_json::from_str(&first.data).unwrap();
+    data["seen"] = Value::from(first_seen - 120);
+    let aged = escalator_storage::SessionRecord {
+        data: data.to_string(),
+        expires_at: first.expires_at - chrono::Duration::minutes(2),
+        ..first.clone()
+    };
     store.save_session(&aged).await.unwrap();
     assert_eq!(browser.call("whoami", &[]).await.0, StatusCode::OK);
     let touched = stored().await;
     assert!(touched.expires_at > aged.expires_at, "{touched:?} after {aged:?}");
-    let data: Value = serde_json::from_str(&touched.data).unwrap();
-    assert!(data["seen"].as_i64().unwrap() > aged_seen(&aged), "{data}");
-}
-
-fn aged_seen(record: &escalator_storage::SessionRecord) -> i64 {
-    serde_json::from_str::<Value>(&record.data).unwrap()["seen"]
-        .as_i64()
-        .unwrap()
+    assert!(seen(&touched).unwrap() > first_seen - 120, "{touched:?}");
 }
 
 async fn a_department_head_sees_only_their_department(app: TestApp) {

@@ -9,9 +9,9 @@ use escalator_domain::{
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
-    Applied, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder, NewWorkflow,
-    OutboxKind, OutboxStatus, ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter,
-    WorkflowOrder, WorkflowRecord, WorkflowState,
+    Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder,
+    NewWorkflow, OutboxKind, OutboxStatus, ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange,
+    WorkflowFilter, WorkflowOrder, WorkflowRecord, WorkflowState,
 };
 use serde_json::json;
 
@@ -59,6 +59,18 @@ contract!(
 fn t0() -> DateTime<Utc> {
     static T0: std::sync::OnceLock<DateTime<Utc>> = std::sync::OnceLock::new();
     *T0.get_or_init(|| Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap())
+}
+
+/// The audit entries of one action (a few at most in these cases).
+async fn audited(store: &Arc<dyn Store>, action: &str) -> Vec<AuditEntry> {
+    store
+        .audit_entries(&AuditFilter {
+            action: Some(action.into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
 }
 
 fn email(s: &str) -> Email {
@@ -406,14 +418,7 @@ async fn changes_are_version_checked_and_claims_happen_once(db: TestDb) {
         .len(),
         1
     );
-    let reminds = s
-        .audit_entries(&AuditFilter {
-            action: Some("remind".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let reminds = audited(s, "remind").await;
     assert_eq!(reminds.len(), 1);
     assert_eq!(s.outbox(None, 10).await.unwrap().len(), 1);
 }
@@ -976,14 +981,7 @@ async fn a_batch_applies_like_one_by_one_and_claims_once(db: TestDb) {
     let b_reminder = reminders.iter().find(|r| r.workflow_id == b.id).unwrap();
     assert_eq!(b_reminder.sent_count, 1);
     assert_eq!(b_reminder.last_sent_at, t0());
-    let reminds = s
-        .audit_entries(&AuditFilter {
-            action: Some("remind".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let reminds = audited(s, "remind").await;
     let mut audited: Vec<Option<i64>> = reminds.iter().map(|e| e.workflow_id).collect();
     audited.sort();
     assert_eq!(audited, vec![Some(a.id), Some(b.id)]);

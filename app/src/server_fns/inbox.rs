@@ -31,7 +31,7 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
     let mut rows = Vec::with_capacity(reminders.len());
     for r in reminders {
         let workflow_title = match titles.get(&r.workflow_id) {
-            Some(title) => String::clone(title),
+            Some(title) => title.clone(),
             None => {
                 let title = escalator
                     .store()

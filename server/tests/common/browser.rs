@@ -44,6 +44,12 @@ impl<'a> Browser<'a> {
         browser
     }
 
+    /// The id of the browser's session, as the `sessions` table keys it.
+    pub fn session_id(&self) -> String {
+        let cookie = self.cookie.as_deref().expect("a session cookie");
+        cookie.trim_start_matches("escalator_session=").to_string()
+    }
+
     /// A request without the browser's Origin header or cookie.
     pub fn bare(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.app.address))
