@@ -27,7 +27,7 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
         )
         .await?;
     // A workflow has several reminders (stages, levels, repeats): read each title once.
-    let mut titles = std::collections::HashMap::new();
+    let mut titles: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let mut rows = Vec::with_capacity(reminders.len());
     for r in reminders {
         let workflow_title = match titles.get(&r.workflow_id) {
