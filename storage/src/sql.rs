@@ -4,7 +4,8 @@
 //! a wall of trait bounds in every function; instead the implementation is written once
 //! here and instantiated for `SqliteStore` and `PgStore` by `impl_store!`. The SQL text
 //! is the same for both (`$n` placeholders, `ON CONFLICT`, `RETURNING`, row values);
-//! the few dialect differences come from each store's `Dialect` constants.
+//! the few dialect differences come from each store's `Dialect` constants, and the
+//! placeholders of the tick's multi-row statements from [`rows_of`].
 
 /// The dialect words that differ between backends.
 pub(crate) struct Dialect {
@@ -45,24 +46,37 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Rows per multi-row statement of a batched `apply`, for rows of `cols` values. SQLite
-/// gets small statements: sqlx looks every parameter up by name, which SQLite answers by
-/// walking the statement's parameter list, so binding is quadratic in the parameter count.
-/// PostgreSQL gets large ones: each statement is a round trip.
-pub(crate) fn batch_rows(backend: crate::Backend, cols: usize) -> usize {
-    let parameters = match backend {
-        crate::Backend::Sqlite => 256,
-        crate::Backend::Postgres => 8_000,
-    };
-    (parameters / cols.max(1)).max(1)
+/// Rows per multi-row statement of a batched `apply`, for rows of `cols` parameters: a
+/// whole tick batch in one statement, within both databases' parameter limits.
+pub(crate) fn batch_rows(cols: usize) -> usize {
+    (8_000 / cols.max(1)).max(1)
 }
 
-/// `n` rows of `cols` placeholders each, numbered from 1: `($1, $2), ($3, $4)`.
-pub(crate) fn value_rows(n: usize, cols: usize) -> String {
-    (0..n)
-        .map(|r| format!("({})", placeholders(1 + r * cols, cols)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `n` copies of a row template whose `?` marks are its parameters, joined by commas, in the
+/// backend's placeholder syntax; parameters bind in the order they appear. SQLite keeps the
+/// anonymous `?`: sqlx looks a named (`$N`) parameter up by name, which SQLite answers by
+/// walking the statement's parameter list, so binding thousands of named parameters is
+/// quadratic. PostgreSQL gets `$1, $2, …`, numbered on across the rows.
+pub(crate) fn rows_of(backend: crate::Backend, n: usize, row: &str) -> String {
+    let rows = vec![row; n].join(", ");
+    match backend {
+        crate::Backend::Sqlite => rows,
+        crate::Backend::Postgres => {
+            let mut numbered = String::with_capacity(rows.len() * 2);
+            for (n, part) in rows.split('?').enumerate() {
+                if n > 0 {
+                    numbered.push_str(&format!("${n}"));
+                }
+                numbered.push_str(part);
+            }
+            numbered
+        }
+    }
+}
+
+/// `n` rows of `cols` parameters each: `(?, ?), (?, ?)` or `($1, $2), ($3, $4)`.
+pub(crate) fn value_rows(backend: crate::Backend, n: usize, cols: usize) -> String {
+    rows_of(backend, n, &format!("({})", vec!["?"; cols].join(", ")))
 }
 
 /// Whether `apply` may write `changes` with multi-row statements: several changes, each
@@ -1214,9 +1228,9 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
                 changes: &[$crate::WorkflowChange],
             ) -> $crate::StoreResult<Vec<$crate::Applied>> {
-                use $crate::sql::{batch_rows, value_rows};
+                use $crate::sql::{batch_rows, rows_of, value_rows};
                 let mut outcomes = vec![$crate::Applied::Stale; changes.len()];
-                let rows = batch_rows($backend, 16);
+                let rows = batch_rows(16);
                 for (n, chunk) in changes.chunks(rows).enumerate() {
                     let sql = format!(
                         "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
@@ -1225,7 +1239,7 @@ macro_rules! impl_store {
                          closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
                          FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
                          RETURNING workflows.id",
-                        value_rows(chunk.len(), 16)
+                        value_rows($backend, chunk.len(), 16)
                     );
                     let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
                     for c in chunk {
@@ -1259,11 +1273,11 @@ macro_rules! impl_store {
                 let claiming: Vec<usize> = (0..changes.len())
                     .filter(|&i| outcomes[i] == $crate::Applied::Done && changes[i].claim.is_some())
                     .collect();
-                for chunk in claiming.chunks(batch_rows($backend, 6)) {
+                for chunk in claiming.chunks(batch_rows(6)) {
                     let sql = format!(
                         "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES {} \
                          ON CONFLICT DO NOTHING RETURNING workflow_id",
-                        value_rows(chunk.len(), 6)
+                        value_rows($backend, chunk.len(), 6)
                     );
                     let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
                     for &i in chunk {
@@ -1295,14 +1309,8 @@ macro_rules! impl_store {
                 let reminders: Vec<(&$crate::WorkflowChange, &$crate::NewReminder)> =
                     done.iter().filter_map(|c| c.reminder.as_ref().map(|r| (*c, r))).collect();
                 // First reminders only (see `batchable`): sent once, now.
-                for chunk in reminders.chunks(batch_rows($backend, 6)) {
-                    let rows = (0..chunk.len())
-                        .map(|r| {
-                            let p = r * 6;
-                            format!("(${}, ${}, ${}, ${}, ${}, ${}, 1, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 6)
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                for chunk in reminders.chunks(batch_rows(7)) {
+                    let rows = rows_of($backend, chunk.len(), "(?, ?, ?, ?, ?, ?, 1, ?)");
                     let sql = format!(
                         "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
                          VALUES {rows} ON CONFLICT DO NOTHING"
@@ -1315,15 +1323,16 @@ macro_rules! impl_store {
                             .bind(i64::from(c.state.level))
                             .bind(&r.assignee)
                             .bind(r.due_at)
+                            .bind(c.now)
                             .bind(c.now);
                     }
                     q.execute(&mut **tx).await?;
                 }
                 let audits: Vec<&$crate::NewAudit> = done.iter().flat_map(|c| &c.audit).collect();
-                for chunk in audits.chunks(batch_rows($backend, 5)) {
+                for chunk in audits.chunks(batch_rows(5)) {
                     let sql = format!(
                         "INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES {}",
-                        value_rows(chunk.len(), 5)
+                        value_rows($backend, chunk.len(), 5)
                     );
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for a in chunk {
@@ -1333,17 +1342,8 @@ macro_rules! impl_store {
                 }
                 let messages: Vec<(&$crate::WorkflowChange, &$crate::NewOutbox)> =
                     done.iter().flat_map(|c| c.outbox.iter().map(move |o| (*c, o))).collect();
-                for chunk in messages.chunks(batch_rows($backend, 9)) {
-                    let rows = (0..chunk.len())
-                        .map(|r| {
-                            let p = r * 9;
-                            format!(
-                                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, COALESCE(${}, ${}), ${}, ${})",
-                                p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 9, p + 1, p + 7, p + 8
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                for chunk in messages.chunks(batch_rows(10)) {
+                    let rows = rows_of($backend, chunk.len(), "(?, ?, ?, ?, ?, ?, 'pending', 0, COALESCE(?, ?), ?, ?)");
                     let sql = format!(
                         "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
                          VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
@@ -1357,9 +1357,10 @@ macro_rules! impl_store {
                             .bind(Some(c.workflow_id))
                             .bind(o.payload.to_string())
                             .bind(&o.dedupe_key)
+                            .bind(o.not_before)
+                            .bind(c.now)
                             .bind(o.channel.as_deref())
-                            .bind(o.recipient.as_deref())
-                            .bind(o.not_before);
+                            .bind(o.recipient.as_deref());
                     }
                     q.execute(&mut **tx).await?;
                 }
@@ -1486,4 +1487,29 @@ pub(crate) use impl_store;
 /// Names the sqlx database type of a store, for the helper functions' signatures.
 pub(crate) trait HasDb {
     type Db: sqlx::Database;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rows_of, value_rows};
+    use crate::Backend;
+
+    #[test]
+    fn sqlite_rows_keep_anonymous_parameters() {
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(
+            rows_of(Backend::Sqlite, 1, "(?, 'x', COALESCE(?, ?))"),
+            "(?, 'x', COALESCE(?, ?))"
+        );
+    }
+
+    #[test]
+    fn postgres_rows_number_parameters_across_rows() {
+        assert_eq!(value_rows(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(
+            rows_of(Backend::Postgres, 2, "(?, 0, COALESCE(?, ?))"),
+            "($1, 0, COALESCE($2, $3)), ($4, 0, COALESCE($5, $6))"
+        );
+        assert_eq!(value_rows(Backend::Postgres, 0, 3), "");
+    }
 }
