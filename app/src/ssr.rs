@@ -1,9 +1,12 @@
 //! Server-side glue of the server functions: the engine from the Leptos context, the
 //! signed-in actor from the session, and engine errors mapped to HTTP statuses once.
 
+use std::sync::Arc;
+
 use escalator_engine::{Actor, EngineError, Escalator};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
+use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
 use crate::error::{AppError, ErrorKind};
@@ -23,15 +26,27 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|_| fail(AppError::new(ErrorKind::Unauthenticated, "please sign in")))
 }
 
+/// Who is signed in, looked up once per request: a page's resources each ask, and run
+/// concurrently, so the first lookup is shared instead of repeated. The server provides a
+/// fresh one with every request's context.
+#[derive(Clone, Default)]
+pub struct RequestActor(Arc<OnceCell<Option<Actor>>>);
+
 /// The signed-in actor, as the directory says now (a changed role applies at once).
 pub async fn actor() -> Result<Actor, AppError> {
-    let session = session().await?;
-    let email: Option<String> = session.get(USER_KEY).await.map_err(|e| server_error(&e))?;
-    let signed_out = || fail(AppError::new(ErrorKind::Unauthenticated, "please sign in"));
-    let Some(email) = email else {
-        return Err(signed_out());
+    let lookup = || async {
+        let session = session().await?;
+        let email: Option<String> = session.get(USER_KEY).await.map_err(|e| server_error(&e))?;
+        match email {
+            Some(email) => Ok::<_, AppError>(escalator()?.actor(&email).await?),
+            None => Ok(None),
+        }
     };
-    escalator()?.actor(&email).await?.ok_or_else(signed_out)
+    let found = match use_context::<RequestActor>() {
+        Some(memo) => memo.0.get_or_try_init(lookup).await?.clone(),
+        None => lookup().await?,
+    };
+    found.ok_or_else(|| fail(AppError::new(ErrorKind::Unauthenticated, "please sign in")))
 }
 
 /// The signed-in actor, if any.

@@ -63,7 +63,10 @@ pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSe
     let routes = generate_route_list(app::App);
     let context = {
         let escalator = escalator.clone();
-        move || provide_context(escalator.clone())
+        move || {
+            provide_context(escalator.clone());
+            provide_context(app::ssr::RequestActor::default());
+        }
     };
     let public_origin: Option<Arc<str>> = settings.public_origin.as_deref().map(Arc::from);
     let export = {

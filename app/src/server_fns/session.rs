@@ -12,7 +12,7 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
     let Some(actor) = ssr::maybe_actor().await? else {
         return Ok(None);
     };
-    let (_, unread) = ssr::escalator()?.notifications(&actor, true, None, 1).await?;
+    let unread = ssr::escalator()?.unread_notifications(&actor).await?;
     Ok(Some(Me {
         email: actor.email,
         role: actor.role,

@@ -25,6 +25,11 @@ impl Escalator {
         Ok((items, unread))
     }
 
+    /// How many of the actor's notifications are unread (the badge, without the list).
+    pub async fn unread_notifications(&self, actor: &Actor) -> EngineResult<i64> {
+        Ok(self.store.unread_notifications(&actor.email).await?)
+    }
+
     /// Marks one of the actor's notifications (or all, with `None`) read.
     pub async fn mark_read(&self, actor: &Actor, id: Option<i64>) -> EngineResult<u64> {
         let changed = self.store.mark_notifications_read(&actor.email, id, now()).await?;
