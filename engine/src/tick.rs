@@ -43,6 +43,31 @@ pub struct TickSummary {
     pub skipped: bool,
 }
 
+/// One page of due workflows, decided.
+#[derive(Default)]
+struct Page {
+    /// The changes to apply, and what each will count as.
+    planned: Vec<WorkflowChange>,
+    effects: Vec<Effect>,
+    /// Workflows that could not be decided, and why.
+    failures: Vec<(i64, String)>,
+    checked: u64,
+    /// Where the following page starts; `None` after the last page.
+    next: Option<DueCursor>,
+}
+
+impl TickSummary {
+    /// Adds the counts of a part of this tick.
+    fn add(&mut self, part: TickSummary) {
+        self.checked += part.checked;
+        self.reminded += part.reminded;
+        self.escalated += part.escalated;
+        self.exhausted += part.exhausted;
+        self.failed += part.failed;
+        self.stale += part.stale;
+    }
+}
+
 /// What a planned change will count as, once applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Effect {
@@ -113,61 +138,100 @@ impl Escalator {
         let rules = self.rules().await?;
         let directory = self.store.directory().await?;
         let mut summary = TickSummary::default();
-        let mut cursor = None;
-        loop {
-            let due = self.store.due_workflows(now, cursor, self.config.batch_size).await?;
-            let Some(last) = due.last() else { break };
-            cursor = Some(DueCursor {
-                next_check_at: last.state.next_check_at.unwrap_or(now),
-                id: last.id,
-            });
-            // Holds of this page only (a workflow resumed after a pause counts around it).
-            let ids: Vec<i64> = due.iter().map(|w| w.id).collect();
-            let holds = self.store.holds(&ids).await?;
-            let reminders = self.store.reminders_of(&ids).await?;
-            let mut planned = Vec::with_capacity(due.len());
-            for workflow in &due {
-                summary.checked += 1;
-                match plan(workflow, &rules, &directory, &holds, &reminders, now) {
-                    Ok(Some(change)) => planned.push(change),
-                    Ok(None) => {}
-                    Err(reason) => self.record_failure(&mut summary, workflow.id, &reason, now).await,
+        // The next page is read and decided while the current one is written: the pages
+        // are disjoint (a keyset cursor), writing is the database's time and deciding is
+        // ours, so the two overlap instead of taking turns.
+        let mut page = Some(self.plan_page(now, None, &rules, &directory).await?);
+        while let Some(Page {
+            planned,
+            effects,
+            failures,
+            checked,
+            next,
+        }) = page.take()
+        {
+            summary.checked += checked;
+            for (workflow_id, reason) in &failures {
+                self.record_failure(&mut summary, *workflow_id, reason, now).await;
+            }
+            let following = async {
+                match next {
+                    Some(cursor) => self.plan_page(now, Some(cursor), &rules, &directory).await.map(Some),
+                    None => Ok(None),
                 }
-            }
-            self.apply_batch(planned, &mut summary, now).await;
-            if due.len() < usize::try_from(self.config.batch_size).unwrap_or(usize::MAX) {
-                break;
-            }
+            };
+            let (applied, following) = tokio::join!(self.apply_batch(planned, effects, now), following);
+            summary.add(applied);
+            page = following?;
         }
         Ok(summary)
     }
 
-    /// Applies a batch in one transaction; if that fails, retries one by one so that a
-    /// single bad workflow is isolated, counted and audited.
-    async fn apply_batch(&self, planned: Vec<(WorkflowChange, Effect)>, summary: &mut TickSummary, now: DateTime<Utc>) {
-        if planned.is_empty() {
-            return;
+    /// Reads the page of due workflows after `after` and decides each.
+    async fn plan_page(
+        &self,
+        now: DateTime<Utc>,
+        after: Option<DueCursor>,
+        rules: &Rules,
+        directory: &impl Directory,
+    ) -> EngineResult<Page> {
+        let due = self.store.due_workflows(now, after, self.config.batch_size).await?;
+        let full = due.len() >= usize::try_from(self.config.batch_size).unwrap_or(usize::MAX);
+        let mut page = Page {
+            checked: due.len() as u64,
+            next: due.last().filter(|_| full).map(|last| DueCursor {
+                next_check_at: last.state.next_check_at.unwrap_or(now),
+                id: last.id,
+            }),
+            ..Page::default()
+        };
+        if due.is_empty() {
+            return Ok(page);
         }
-        let changes: Vec<WorkflowChange> = planned.iter().map(|(c, _)| c.clone()).collect();
+        // Holds of this page only (a workflow resumed after a pause counts around it).
+        let ids: Vec<i64> = due.iter().map(|w| w.id).collect();
+        let holds = self.store.holds(&ids).await?;
+        let reminders = self.store.reminders_of(&ids).await?;
+        for workflow in &due {
+            match plan(workflow, rules, directory, &holds, &reminders, now) {
+                Ok(Some((change, effect))) => {
+                    page.planned.push(change);
+                    page.effects.push(effect);
+                }
+                Ok(None) => {}
+                Err(reason) => page.failures.push((workflow.id, reason)),
+            }
+        }
+        Ok(page)
+    }
+
+    /// Applies a batch in one transaction; if that fails, retries one by one so that a
+    /// single bad workflow is isolated, counted and audited. Returns what it counted.
+    async fn apply_batch(&self, changes: Vec<WorkflowChange>, effects: Vec<Effect>, now: DateTime<Utc>) -> TickSummary {
+        let mut summary = TickSummary::default();
+        if changes.is_empty() {
+            return summary;
+        }
         match self.store.apply(&changes).await {
             Ok(outcomes) => {
-                for ((_, effect), outcome) in planned.iter().zip(outcomes) {
-                    count(summary, *effect, outcome);
+                for (effect, outcome) in effects.into_iter().zip(outcomes) {
+                    count(&mut summary, effect, outcome);
                 }
             }
             Err(err) => {
                 tracing::warn!(%err, size = changes.len(), "batch failed; applying one by one");
-                for (change, effect) in planned {
+                for (change, effect) in changes.into_iter().zip(effects) {
                     match self.store.apply(std::slice::from_ref(&change)).await {
-                        Ok(outcomes) => outcomes.into_iter().for_each(|o| count(summary, effect, o)),
+                        Ok(outcomes) => outcomes.into_iter().for_each(|o| count(&mut summary, effect, o)),
                         Err(err) => {
-                            self.record_failure(summary, change.workflow_id, &err.to_string(), now)
+                            self.record_failure(&mut summary, change.workflow_id, &err.to_string(), now)
                                 .await
                         }
                     }
                 }
             }
         }
+        summary
     }
 
     async fn record_failure(&self, summary: &mut TickSummary, workflow_id: i64, reason: &str, now: DateTime<Utc>) {
