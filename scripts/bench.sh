@@ -19,6 +19,7 @@ fi
 start=$(date +%s)
 cargo build --release -q -p server -p bench
 echo "release build: $(( $(date +%s) - start )) s" >&2
+release="${CARGO_TARGET_DIR:-target}/release"
 
 # PostgreSQL unless --backends leaves it out.
 want_pg=1
@@ -32,5 +33,5 @@ if [ "$want_pg" = 1 ]; then
 fi
 
 mkdir -p target/bench
-target/release/bench "$@" | tee target/bench/results.md
+"$release/bench" --server "$release/escalator" "$@" | tee target/bench/results.md
 echo "total: $(( $(date +%s) - start )) s" >&2
