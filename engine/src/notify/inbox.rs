@@ -21,8 +21,7 @@ impl Escalator {
             .store
             .notifications(&actor.email, unread_only, before_id, limit.clamp(1, 500))
             .await?;
-        let unread = self.store.unread_notifications(&actor.email).await?;
-        Ok((items, unread))
+        Ok((items, self.unread_notifications(actor).await?))
     }
 
     /// How many of the actor's notifications are unread (the badge, without the list).
