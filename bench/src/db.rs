@@ -96,7 +96,9 @@ pub struct Databases {
     pub dir: PathBuf,
     /// Admin URL of the PostgreSQL cluster, if any.
     pub pg_admin_url: Option<String>,
-    /// Keep templates between invocations (reused while still valid).
+    /// Use templates left by an earlier invocation while they are still valid.
+    pub reuse: bool,
+    /// Leave the templates in place at the end, for a later invocation.
     pub keep: bool,
     /// Names of everything created, dropped at the end unless kept.
     created: Vec<(String, String)>,
@@ -113,11 +115,12 @@ pub struct Db {
 }
 
 impl Databases {
-    pub fn new(dir: PathBuf, pg_admin_url: Option<String>, keep: bool) -> Result<Self> {
+    pub fn new(dir: PathBuf, pg_admin_url: Option<String>, reuse: bool, keep: bool) -> Result<Self> {
         std::fs::create_dir_all(&dir)?;
         Ok(Self {
             dir,
             pg_admin_url,
+            reuse,
             keep,
             created: Vec::new(),
             pid: std::process::id(),
@@ -188,28 +191,33 @@ impl Databases {
         })
     }
 
-    /// An existing template: built earlier in this invocation, or kept from an earlier one.
-    pub async fn existing(&self, backend: &'static str, name: &str) -> Result<Option<Db>> {
+    /// An existing template: built earlier in this invocation, or left by an earlier one.
+    /// One left by an earlier invocation becomes this one's to drop, unless kept.
+    pub async fn existing(&mut self, backend: &'static str, name: &str) -> Result<Option<Db>> {
         let built_now = self.created.iter().any(|(b, n)| b == backend && n.contains(name));
-        if !self.keep && !built_now {
+        if !self.reuse && !built_now {
             return Ok(None);
         }
-        if backend == "sqlite" {
+        let found = if backend == "sqlite" {
             let path = self.dir.join(format!("{name}.db"));
-            return Ok(path.exists().then(|| Db {
+            path.exists().then(|| Db {
                 backend,
                 name: path.display().to_string(),
                 url: format!("sqlite:{}", path.display()),
-            }));
-        }
-        if self.pg_exists(name).await? {
-            return Ok(Some(Db {
+            })
+        } else if self.pg_exists(name).await? {
+            Some(Db {
                 backend,
                 name: name.into(),
                 url: self.pg_url(name)?,
-            }));
+            })
+        } else {
+            None
+        };
+        if let (Some(db), false) = (&found, built_now) {
+            self.created.push((backend.into(), db.name.clone()));
         }
-        Ok(None)
+        Ok(found)
     }
 
     /// Makes `db` usable as a template: everything on disk, no connection left.

@@ -63,7 +63,9 @@ const HELP: &str = "usage: bench [flags]
   --page-cookie C      Cookie header for the page (or ESCALATOR_BENCH_PAGE_COOKIE; default: sign in as the admin)
   --server PATH        the escalator binary (default target/release/escalator)
   --data-dir DIR       where SQLite files and server logs go (default target/bench)
-  --keep-data          keep the generated templates and reuse them while valid";
+  --keep-data          keep the generated templates and reuse them while valid
+  --prepare            only build (and keep) the data sets the other flags ask for, measure nothing
+  --reuse-data         use data sets left by --prepare or --keep-data while valid, drop them at the end";
 
 /// The command line.
 struct Args {
@@ -83,11 +85,12 @@ struct Args {
     page_cookie: Option<String>,
     server: PathBuf,
     data_dir: PathBuf,
+    reuse: bool,
     keep: bool,
+    prepare: bool,
 }
 
-fn parse_args() -> Result<Args> {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
+fn parse_args(argv: &[String]) -> Result<Args> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut a = Args {
         only: SCENARIOS.iter().map(|s| s.to_string()).collect(),
@@ -106,7 +109,9 @@ fn parse_args() -> Result<Args> {
         page_cookie: std::env::var("ESCALATOR_BENCH_PAGE_COOKIE").ok(),
         server: root.join("target/release/escalator"),
         data_dir: root.join("target/bench"),
+        reuse: false,
         keep: false,
+        prepare: false,
     };
     if std::env::var("ESCALATOR_BENCH_PG_URL").is_ok() {
         a.backends.push("postgres");
@@ -118,8 +123,14 @@ fn parse_args() -> Result<Args> {
             println!("{HELP}");
             std::process::exit(0);
         }
-        if flag == "--keep-data" {
-            a.keep = true;
+        match flag {
+            "--keep-data" => (a.reuse, a.keep) = (true, true),
+            "--reuse-data" => a.reuse = true,
+            // The prepared data sets stay for the invocation that measures.
+            "--prepare" => (a.prepare, a.keep) = (true, true),
+            _ => (),
+        };
+        if matches!(flag, "--keep-data" | "--reuse-data" | "--prepare") {
             i += 1;
             continue;
         }
@@ -186,6 +197,26 @@ impl Args {
     fn wants(&self, scenario: &str) -> bool {
         self.only.iter().any(|s| s == scenario)
     }
+
+    /// Sizes (open workflows) of the data sets the chosen scenarios run on.
+    fn data_sets(&self) -> Vec<i64> {
+        let largest = self.sizes[self.sizes.len() - 1];
+        let mut sets = Vec::new();
+        if self.wants("tick") || self.wants("growth") {
+            sets.extend(&self.sizes);
+        } else if self.wants("memory") {
+            sets.push(largest);
+        }
+        if self.wants("http") || self.wants("ingest") || self.wants("memory") {
+            sets.push(self.http_rows);
+        }
+        if self.wants("metrics") || self.wants("memory") {
+            sets.push(self.metrics_rows);
+        }
+        sets.sort_unstable();
+        sets.dedup();
+        sets
+    }
 }
 
 /// `100k`, `1M`, `2500`.
@@ -240,7 +271,8 @@ async fn backend_version(dbs: &mut Databases, backend: &'static str) -> String {
 
 #[tokio::main]
 async fn main() {
-    let args = match parse_args() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(&argv) {
         Ok(args) => args,
         Err(err) => {
             eprintln!("{err}");
@@ -251,6 +283,7 @@ async fn main() {
     let mut dbs = match Databases::new(
         args.data_dir.clone(),
         std::env::var("ESCALATOR_BENCH_PG_URL").ok(),
+        args.reuse,
         args.keep,
     ) {
         Ok(dbs) => dbs,
@@ -259,6 +292,20 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if args.prepare {
+        let mut failed = false;
+        for backend in args.backends.clone() {
+            for open in args.data_sets() {
+                if let Err(err) = data::template(&mut dbs, backend, open, args.due).await {
+                    eprintln!("{backend}: {err}");
+                    failed = true;
+                }
+            }
+        }
+        dbs.cleanup().await;
+        eprintln!("data sets ready in {:.0} s", started.elapsed().as_secs_f64());
+        std::process::exit(i32::from(failed));
+    }
     let mut lines = Vec::new();
     let mut versions = Vec::new();
     let mut failures = Vec::new();
@@ -669,4 +716,46 @@ async fn metrics_scenario(
     }
     dbs.remove(&copy).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Args {
+        let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
+        match parse_args(&argv) {
+            Ok(args) => args,
+            Err(err) => panic!("{line}: {err}"),
+        }
+    }
+
+    #[test]
+    fn data_flags_choose_what_is_reused_and_what_is_kept() {
+        let plain = args("");
+        assert!(!plain.reuse && !plain.keep && !plain.prepare);
+        let kept = args("--keep-data");
+        assert!(kept.reuse && kept.keep && !kept.prepare);
+        let prepared = args("--prepare --runs 1");
+        assert!(prepared.prepare && prepared.keep && !prepared.reuse);
+        assert_eq!(prepared.runs, 1);
+        let reused = args("--reuse-data");
+        assert!(reused.reuse && !reused.keep && !reused.prepare);
+    }
+
+    #[test]
+    fn data_sets_are_the_sizes_the_chosen_scenarios_run_on() {
+        assert_eq!(args("").data_sets(), vec![100_000, 1_000_000]);
+        assert_eq!(args("--only http").data_sets(), vec![100_000]);
+        assert_eq!(args("--only outbox").data_sets(), Vec::<i64>::new());
+        assert_eq!(args("--only tick --sizes 5000,50000").data_sets(), vec![5_000, 50_000]);
+        assert_eq!(
+            args("--only memory --sizes 1000,2000 --http-rows 1500").data_sets(),
+            vec![1_500, 2_000]
+        );
+        assert_eq!(
+            args("--only http,metrics --http-rows 300 --metrics-rows 700").data_sets(),
+            vec![300, 700]
+        );
+    }
 }
