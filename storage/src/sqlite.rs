@@ -34,11 +34,11 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            // 8 MB of page cache per connection (SQLite's default is 2 MB): a tick page of 500
+            // 4 MB of page cache per connection (SQLite's default is 2 MB): a tick page of 500
             // due rows, one in a hundred at a million workflows, touches ~500 table pages to
-            // decide and again to write, and 2 MB evicted them in between. At most 64 MB for
+            // decide and again to write, and 2 MB evicted them in between. At most 32 MB for
             // the pool of 8, allocated only as pages are read.
-            .pragma("cache_size", "-8192");
+            .pragma("cache_size", "-4096");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
