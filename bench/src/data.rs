@@ -163,7 +163,8 @@ fn audits_sql(postgres: bool) -> String {
     )
 }
 
-/// Builds (or reuses, with `--keep-data`, `--reuse-data`) the template with `open` workflows, `due` due.
+/// Builds the template with `open` workflows, `due` due (or reuses it: `--keep-data`,
+/// `--reuse-data`).
 pub async fn template(dbs: &mut Databases, backend: &'static str, open: i64, due: i64) -> Result<Db> {
     let name = format!("escalator_bench_tmpl_{open}_{due}_v{GENERATOR_VERSION}");
     if let Some(db) = dbs.existing(backend, &name).await? {

@@ -123,14 +123,12 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             println!("{HELP}");
             std::process::exit(0);
         }
-        match flag {
-            "--keep-data" => (a.reuse, a.keep) = (true, true),
-            "--reuse-data" => a.reuse = true,
-            // The prepared data sets stay for the invocation that measures.
-            "--prepare" => (a.prepare, a.keep) = (true, true),
-            _ => (),
-        };
         if matches!(flag, "--keep-data" | "--reuse-data" | "--prepare") {
+            // --keep-data reuses and keeps; --reuse-data only reuses; --prepare builds and
+            // keeps (for the invocation that measures).
+            a.reuse |= flag != "--prepare";
+            a.keep |= flag != "--reuse-data";
+            a.prepare |= flag == "--prepare";
             i += 1;
             continue;
         }
