@@ -2,7 +2,7 @@
 # Runs Escalator's benchmarks (issue 8) on SQLite and on a PostgreSQL cluster with default
 # durability (fsync on; port 54330, separate from the test cluster) and prints a table.
 # Builds the release runner, then the server while the runner generates the data sets;
-# installs Debian's wrk when missing.
+# installs Debian's wrk and PostgreSQL when missing.
 #   ./scripts/bench.sh [--only tick,growth,outbox,http,metrics,memory,ingest] [--runs 3]
 #                      [--sizes 100000,1000000] [--due 10000] [--backends sqlite,postgres] …
 #   ./scripts/bench.sh --help     every flag

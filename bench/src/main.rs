@@ -196,19 +196,34 @@ impl Args {
         self.only.iter().any(|s| s == scenario)
     }
 
+    /// Sizes the tick runs at: all for scenarios 1 and 2, the largest for memory alone.
+    fn tick_sizes(&self) -> Vec<i64> {
+        if self.wants("tick") || self.wants("growth") {
+            self.sizes.clone()
+        } else if self.wants("memory") {
+            vec![self.sizes[self.sizes.len() - 1]]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether a server runs on the HTTP data set (scenarios 4, 7 and 6's server peak).
+    fn serves_http(&self) -> bool {
+        self.wants("http") || self.wants("ingest") || self.wants("memory")
+    }
+
+    /// Whether a server runs on the metrics data set (scenario 5 and 6's start-up peak).
+    fn serves_metrics(&self) -> bool {
+        self.wants("metrics") || self.wants("memory")
+    }
+
     /// Sizes (open workflows) of the data sets the chosen scenarios run on.
     fn data_sets(&self) -> Vec<i64> {
-        let largest = self.sizes[self.sizes.len() - 1];
-        let mut sets = Vec::new();
-        if self.wants("tick") || self.wants("growth") {
-            sets.extend(&self.sizes);
-        } else if self.wants("memory") {
-            sets.push(largest);
-        }
-        if self.wants("http") || self.wants("ingest") || self.wants("memory") {
+        let mut sets = self.tick_sizes();
+        if self.serves_http() {
             sets.push(self.http_rows);
         }
-        if self.wants("metrics") || self.wants("memory") {
+        if self.serves_metrics() {
             sets.push(self.metrics_rows);
         }
         sets.sort_unstable();
@@ -363,12 +378,8 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
         );
     }
 
-    if args.wants("tick") || args.wants("growth") || args.wants("memory") {
-        let sizes: Vec<i64> = if args.wants("tick") || args.wants("growth") {
-            args.sizes.clone()
-        } else {
-            vec![args.sizes[args.sizes.len() - 1]]
-        };
+    let sizes = args.tick_sizes();
+    if !sizes.is_empty() {
         let mut per_size = Vec::new();
         for &open in &sizes {
             eprintln!("  1. tick at {} open, {} due", size(open), args.due);
@@ -454,10 +465,10 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
         }
     }
 
-    if args.wants("http") || args.wants("ingest") || args.wants("memory") {
+    if args.serves_http() {
         http_scenarios(args, dbs, backend, lines).await?;
     }
-    if args.wants("metrics") || args.wants("memory") {
+    if args.serves_metrics() {
         metrics_scenario(args, dbs, backend, lines).await?;
     }
     Ok(())
