@@ -124,6 +124,7 @@ def check_grafana(paths: list[str]) -> int:
 EXPECTED_THRESHOLDS = {
     "SLA breach rate": ("HighSLABreachRate", [0.1]),
     "Tick processing time": ("SlowEscalationJob", [30]),
+    "Reminder and escalation lateness": ("EscalationsLate", [60]),
     "Escalation failures": ("EscalationJobFailing", [3]),
     "Oldest pending outbox row": ("OutboxStuck", [900, 3600]),
     "Dead letters": ("NotificationsDeadLettered", [1]),

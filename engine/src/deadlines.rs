@@ -2,31 +2,31 @@
 //! among open workflows and ticks then, so a workflow is reminded or escalated within
 //! moments of its threshold (and never before: the tick acts only on rows whose time has
 //! come). The cron tick stays as a safety net. Changes in this process re-arm the timer
-//! at once; changes made by other replicas are picked up within `RECHECK`.
+//! at once; changes made by other replicas are picked up within `watch_recheck`. When
+//! another replica holds the tick lock the watcher tries again after `tick_lock_retry`,
+//! so that if the holder dies, a survivor takes over within about that long.
 
-use std::future::Future;
 use std::time::Duration;
 
 use crate::clock::now;
 use crate::Escalator;
 
-/// Longest sleep without looking at the database again (other replicas' changes).
-const RECHECK: Duration = Duration::from_secs(30);
 /// Pause after an error before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
 
-/// Runs until `shutdown` resolves.
-pub async fn watch(escalator: Escalator, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
+/// Runs until the engine shuts down ([`Escalator::shutdown`]).
+pub async fn watch(escalator: Escalator) {
+    let config = escalator.config().clone();
+    while !escalator.stopping() {
         let sleep = match escalator.store.next_check_at().await {
             Ok(Some(at)) => {
                 let wait = (at - now()).to_std().unwrap_or(Duration::ZERO);
                 if wait.is_zero() {
                     match escalator.tick().await {
-                        // Failed workflows stay due, and a skipped tick means another replica
-                        // is on it: do not spin on them, the next look is soon enough.
-                        Ok(s) if s.failed > 0 || s.skipped => RECHECK,
+                        // Another replica is on it; look again soon in case it dies.
+                        Ok(s) if s.skipped => config.tick_lock_retry,
+                        // Failed workflows stay due: do not spin on them.
+                        Ok(s) if s.failed > 0 => config.watch_recheck,
                         Ok(_) => Duration::ZERO,
                         Err(err) => {
                             tracing::warn!(%err, "deadline tick failed");
@@ -34,17 +34,17 @@ pub async fn watch(escalator: Escalator, shutdown: impl Future<Output = ()>) {
                         }
                     }
                 } else {
-                    wait.min(RECHECK)
+                    wait.min(config.watch_recheck)
                 }
             }
-            Ok(None) => RECHECK,
+            Ok(None) => config.watch_recheck,
             Err(err) => {
                 tracing::warn!(%err, "could not read the next deadline");
                 BACKOFF
             }
         };
         tokio::select! {
-            () = &mut shutdown => return,
+            () = escalator.stopped() => return,
             () = escalator.wake.notified() => {}
             () = tokio::time::sleep(sleep) => {}
         }

@@ -22,6 +22,7 @@ pub struct Metrics {
     failures: IntCounter,
     ticks: IntCounterVec,
     tick_duration: Histogram,
+    lateness: HistogramVec,
     last_success: Gauge,
     tick_interval: Gauge,
     open: IntGaugeVec,
@@ -39,6 +40,11 @@ pub struct Metrics {
 
 const TICK_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+/// From "at once" to "the safety-net tick's 15 minutes": lateness is seconds at most while
+/// the deadline watcher runs, minutes when only the cron tick does.
+const LATENESS_BUCKETS: &[f64] = &[
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
 ];
 const HTTP_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
@@ -71,6 +77,15 @@ impl Metrics {
                 .buckets(TICK_BUCKETS.to_vec()),
         )?;
         registry.register(Box::new(tick_duration.clone()))?;
+        let lateness = HistogramVec::new(
+            HistogramOpts::new(
+                "workflow_action_lateness_seconds",
+                "Time from a workflow's threshold (warning time, deadline) to its reminder or escalation being made.",
+            )
+            .buckets(LATENESS_BUCKETS.to_vec()),
+            &["action"],
+        )?;
+        registry.register(Box::new(lateness.clone()))?;
         let http_duration = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
@@ -104,6 +119,7 @@ impl Metrics {
                 &["outcome"],
             )?,
             tick_duration,
+            lateness,
             last_success: gauge(
                 "workflow_last_successful_tick_timestamp_seconds",
                 "Unix time of the last successful tick.",
@@ -165,6 +181,9 @@ impl Metrics {
         for outcome in ["ok", "error", "skipped"] {
             metrics.ticks.with_label_values(&[outcome]);
         }
+        for action in ["remind", "escalate"] {
+            metrics.lateness.with_label_values(&[action]);
+        }
         Ok(metrics)
     }
 
@@ -196,6 +215,11 @@ impl Metrics {
     pub(crate) fn record_failed_tick(&self, seconds: f64) {
         self.ticks.with_label_values(&["error"]).inc();
         self.tick_duration.observe(seconds);
+    }
+
+    /// How late after its threshold a reminder (`remind`) or escalation (`escalate`) was made.
+    pub(crate) fn record_lateness(&self, action: &str, seconds: f64) {
+        self.lateness.with_label_values(&[action]).observe(seconds);
     }
 
     pub(crate) fn record_skipped_tick(&self) {

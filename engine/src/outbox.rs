@@ -3,8 +3,8 @@
 //! delivered, or schedule a retry with exponential backoff, or dead-letter it.
 //! Nothing is dropped: a row leaves `pending` only as `delivered` or `dead`.
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::NotificationKind;
@@ -37,14 +37,23 @@ impl Default for Backoff {
 
 impl Backoff {
     /// The wait before the next attempt after `attempts` failed ones, or `None` when the
-    /// row should be dead-lettered.
-    pub fn retry_after(&self, attempts: i64) -> Option<Duration> {
+    /// row should be dead-lettered. `jitter` in `[0, 1)` picks the wait within the upper
+    /// half of the exponential step (`step / 2 ..= step`), so that rows that failed together
+    /// during an outage do not all retry at the same instants when it ends.
+    pub fn retry_after(&self, attempts: i64, jitter: f64) -> Option<Duration> {
         if attempts >= self.max_attempts {
             return None;
         }
         let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-        Some(self.base.saturating_mul(2u32.saturating_pow(exponent)).min(self.cap))
+        let step = self.base.saturating_mul(2u32.saturating_pow(exponent)).min(self.cap);
+        Some(step / 2 + (step / 2).mul_f64(jitter.clamp(0.0, 1.0)))
     }
+}
+
+/// A uniformly distributed number in `[0, 1)` for backoff jitter (0.5 if the system's
+/// randomness is unavailable, which only makes the retries less spread).
+fn jitter() -> f64 {
+    getrandom::u64().map_or(0.5, |x| (x >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 /// What one delivery round did.
@@ -55,96 +64,186 @@ pub struct DeliverySummary {
     pub dead: u64,
     /// E-mails held to be combined into a digest.
     pub digested: u64,
+    /// Claimed rows handed back to the queue unsent (the process was shutting down).
+    pub handed_back: u64,
 }
 
 /// The topic of digest e-mails.
 pub const DIGEST_TOPIC: &str = "workflow.digest";
 
-/// How long a claimed row stays hidden from other workers while it is being delivered.
-const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
+/// How often delivered rows are marked while a batch is being sent: a crash between a send
+/// and its mark re-sends at most this much mail.
+const MARK_EVERY: Duration = Duration::from_secs(1);
+
+/// Claimed rows of a batch that are neither delivered, failed, digested nor handed back:
+/// the ones whose claim the heartbeat keeps alive.
+type Unsettled = std::sync::Mutex<BTreeSet<i64>>;
 
 impl Escalator {
-    /// Delivers every outbox row that is due now, batch after batch, until none is left.
+    /// Delivers every outbox row that is due now, batch after batch, until none is left
+    /// or the process shuts down.
     pub async fn deliver_outbox(&self) -> EngineResult<DeliverySummary> {
         let mut summary = DeliverySummary::default();
         // E-mails each recipient got in the digest window, counted as this round sends.
         let mut sent: HashMap<String, i64> = HashMap::new();
-        loop {
+        while !self.stopping() {
             let now = now();
             let batch = self
                 .store
-                .claim_outbox(now, now + CLAIM_LEASE, self.config.delivery_batch)
+                .claim_outbox(now, now + self.claim_lease(), self.config.delivery_batch)
                 .await?;
             if batch.is_empty() {
                 break;
             }
-            let mut delivered: Vec<(i64, &str)> = Vec::with_capacity(batch.len());
-            let mut for_digest: HashMap<&str, Vec<i64>> = HashMap::new();
-            for message in &batch {
-                let Some(channel_name) = message.channel.as_deref() else {
-                    let rows = self.route(message).await?;
-                    self.store.expand_outbox(message, &rows, now).await?;
-                    continue;
-                };
-                let mail_to = message.recipient.as_deref().filter(|_| channel_name == "email");
-                if let Some(recipient) = mail_to {
-                    let count = match sent.get(recipient) {
-                        Some(n) => *n,
-                        None => {
-                            let since =
-                                now - TimeDelta::from_std(self.config.digest.window).unwrap_or(TimeDelta::zero());
-                            let n = self.store.emails_sent_since(recipient, since).await?;
-                            sent.insert(recipient.to_string(), n);
-                            n
-                        }
-                    };
-                    if self.digestible(message) && count >= i64::from(self.config.digest.max_mails) {
-                        for_digest.entry(recipient).or_default().push(message.id);
-                        continue;
+            let unsettled: Unsettled = std::sync::Mutex::new(batch.iter().map(|m| m.id).collect());
+            // The claim of rows not yet settled is renewed while the batch runs, so a slow
+            // channel never lets another worker take (and send again) a row still in hand;
+            // a dead worker stops renewing and its rows come back within one lease.
+            let heartbeat = async {
+                let mut every = tokio::time::interval((self.config.claim_lease / 3).max(Duration::from_millis(10)));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    let ids: Vec<i64> = lock(&unsettled).iter().copied().collect();
+                    if let Err(err) = self.store.extend_outbox_claim(&ids, now_plus(self.claim_lease())).await {
+                        tracing::warn!(%err, rows = ids.len(), "could not renew an outbox claim");
                     }
                 }
-                let result = if message.topic == DIGEST_TOPIC {
+            };
+            tokio::select! {
+                result = self.deliver_batch(&batch, &unsettled, &mut sent, &mut summary) => result?,
+                () = heartbeat => {}
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Delivers one claimed batch. Delivered rows are marked at least every [`MARK_EVERY`];
+    /// on shutdown the rows not sent are handed back to the queue.
+    async fn deliver_batch(
+        &self,
+        batch: &[OutboxMessage],
+        unsettled: &Unsettled,
+        sent: &mut HashMap<String, i64>,
+        summary: &mut DeliverySummary,
+    ) -> EngineResult<()> {
+        let settle = |id: i64| {
+            lock(unsettled).remove(&id);
+        };
+        let mut delivered: Vec<(i64, &str)> = Vec::new();
+        let mut marked_at = Instant::now();
+        let mut for_digest: HashMap<&str, Vec<i64>> = HashMap::new();
+        for (i, message) in batch.iter().enumerate() {
+            if self.stopping() {
+                self.hand_back(&batch[i..], summary).await?;
+                break;
+            }
+            if marked_at.elapsed() >= MARK_EVERY {
+                self.mark_delivered(&mut delivered, summary).await?;
+                marked_at = Instant::now();
+            }
+            let now = now();
+            let Some(channel_name) = message.channel.as_deref() else {
+                let rows = self.route(message).await?;
+                self.store.expand_outbox(message, &rows, now).await?;
+                settle(message.id);
+                continue;
+            };
+            let mail_to = message.recipient.as_deref().filter(|_| channel_name == "email");
+            if let Some(recipient) = mail_to {
+                let count = match sent.get(recipient) {
+                    Some(n) => *n,
+                    None => {
+                        let since = now - TimeDelta::from_std(self.config.digest.window).unwrap_or(TimeDelta::zero());
+                        let n = self.store.emails_sent_since(recipient, since).await?;
+                        sent.insert(recipient.to_string(), n);
+                        n
+                    }
+                };
+                if self.digestible(message) && count >= i64::from(self.config.digest.max_mails) {
+                    for_digest.entry(recipient).or_default().push(message.id);
+                    continue;
+                }
+            }
+            let send = async {
+                if message.topic == DIGEST_TOPIC {
                     self.deliver_digest(channel_name, message, now).await
                 } else {
                     self.deliver_one(channel_name, message).await
-                };
-                match result {
-                    Ok(()) => {
-                        if let Some(n) = mail_to.and_then(|r| sent.get_mut(r)) {
-                            *n += 1;
-                        }
-                        delivered.push((message.id, channel_name))
+                }
+            };
+            let result = tokio::select! {
+                result = send => result,
+                () = self.hard_stop() => {
+                    tracing::warn!(outbox_id = message.id, "shutting down: abandoning a send in flight");
+                    self.hand_back(&batch[i..], summary).await?;
+                    break;
+                }
+            };
+            settle(message.id);
+            match result {
+                Ok(()) => {
+                    if let Some(n) = mail_to.and_then(|r| sent.get_mut(r)) {
+                        *n += 1;
                     }
-                    Err(err) => {
-                        self.metrics.record_delivery_failure(channel_name);
-                        match self.config.backoff.retry_after(message.attempts) {
-                            Some(wait) => {
-                                summary.retried += 1;
-                                let retry_at = now + TimeDelta::from_std(wait).unwrap_or(CLAIM_LEASE);
-                                tracing::warn!(outbox_id = message.id, attempts = message.attempts, %err, %retry_at, "delivery failed; will retry");
-                                self.store.outbox_failed(message.id, &err.0, Some(retry_at)).await?;
-                            }
-                            None => {
-                                summary.dead += 1;
-                                tracing::error!(outbox_id = message.id, attempts = message.attempts, %err, "delivery failed for the last time; dead-lettered");
-                                self.store.outbox_failed(message.id, &err.0, None).await?;
-                            }
+                    delivered.push((message.id, channel_name))
+                }
+                Err(err) => {
+                    self.metrics.record_delivery_failure(channel_name);
+                    match self.config.backoff.retry_after(message.attempts, jitter()) {
+                        Some(wait) => {
+                            summary.retried += 1;
+                            let retry_at = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(60));
+                            tracing::warn!(outbox_id = message.id, attempts = message.attempts, %err, %retry_at, "delivery failed; will retry");
+                            self.store.outbox_failed(message.id, &err.0, Some(retry_at)).await?;
+                        }
+                        None => {
+                            summary.dead += 1;
+                            tracing::error!(outbox_id = message.id, attempts = message.attempts, %err, "delivery failed for the last time; dead-lettered");
+                            self.store.outbox_failed(message.id, &err.0, None).await?;
                         }
                     }
                 }
             }
-            for (recipient, ids) in for_digest {
-                summary.digested += ids.len() as u64;
-                self.hold_for_digest(recipient, &ids, now).await?;
-            }
-            let ids: Vec<i64> = delivered.iter().map(|(id, _)| *id).collect();
-            self.store.outbox_delivered(&ids, now).await?;
-            for (_, channel) in &delivered {
-                self.metrics.record_delivered(channel, 1);
-            }
-            summary.delivered += delivered.len() as u64;
         }
-        Ok(summary)
+        for (recipient, ids) in for_digest {
+            summary.digested += ids.len() as u64;
+            self.hold_for_digest(recipient, &ids, now()).await?;
+            ids.into_iter().for_each(settle);
+        }
+        self.mark_delivered(&mut delivered, summary).await
+    }
+
+    /// Marks sent rows delivered.
+    async fn mark_delivered(
+        &self,
+        delivered: &mut Vec<(i64, &str)>,
+        summary: &mut DeliverySummary,
+    ) -> EngineResult<()> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = delivered.iter().map(|(id, _)| *id).collect();
+        self.store.outbox_delivered(&ids, now()).await?;
+        for (_, channel) in delivered.iter() {
+            self.metrics.record_delivered(channel, 1);
+        }
+        summary.delivered += delivered.len() as u64;
+        delivered.clear();
+        Ok(())
+    }
+
+    /// Gives claimed rows back to the queue at once (their attempt not counted).
+    async fn hand_back(&self, rows: &[OutboxMessage], summary: &mut DeliverySummary) -> EngineResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        self.store.release_outbox_claim(&ids, now()).await?;
+        summary.handed_back += ids.len() as u64;
+        tracing::info!(rows = ids.len(), "outbox rows handed back to the queue");
+        Ok(())
+    }
+
+    fn claim_lease(&self) -> TimeDelta {
+        TimeDelta::from_std(self.config.claim_lease).unwrap_or(TimeDelta::seconds(15))
     }
 
     /// Whether an e-mail row may be combined into a digest: a non-urgent notification to a
@@ -215,6 +314,15 @@ impl Escalator {
     }
 }
 
+/// The set, also if a panic elsewhere poisoned its lock (it holds plain ids).
+fn lock(set: &Unsettled) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+    set.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn now_plus(lease: TimeDelta) -> DateTime<Utc> {
+    now() + lease
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,7 +334,20 @@ mod tests {
             cap: Duration::from_secs(60),
             max_attempts: 5,
         };
-        let waits: Vec<_> = (1..=5).map(|a| b.retry_after(a).map(|d| d.as_secs())).collect();
-        assert_eq!(waits, vec![Some(10), Some(20), Some(40), Some(60), None]);
+        let longest: Vec<_> = (1..=5).map(|a| b.retry_after(a, 1.0).map(|d| d.as_secs())).collect();
+        assert_eq!(longest, vec![Some(10), Some(20), Some(40), Some(60), None]);
+        let shortest: Vec<_> = (1..=5).map(|a| b.retry_after(a, 0.0).map(|d| d.as_secs())).collect();
+        assert_eq!(shortest, vec![Some(5), Some(10), Some(20), Some(30), None]);
+    }
+
+    #[test]
+    fn jitter_spreads_retries_within_the_upper_half_of_a_step() {
+        let b = Backoff::default();
+        let waits: Vec<Duration> = (0..200).map(|_| b.retry_after(3, jitter()).unwrap()).collect();
+        assert!(waits
+            .iter()
+            .all(|w| *w >= Duration::from_secs(20) && *w <= Duration::from_secs(40)));
+        let distinct: BTreeSet<Duration> = waits.into_iter().collect();
+        assert!(distinct.len() > 100, "{} distinct waits of 200", distinct.len());
     }
 }

@@ -6,7 +6,6 @@
 //!   storage); a change that queues messages pushes a [`DrainOutbox`] job so delivery
 //!   starts at once, even when the change was made by another process (CLI, replica).
 
-use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -77,7 +76,7 @@ impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {
             tick_schedule: "0 */15 * * * *".into(),
-            sweep_every: Duration::from_secs(15),
+            sweep_every: Duration::from_secs(5),
         }
     }
 }
@@ -107,12 +106,9 @@ async fn drain(_job: DrainOutbox, escalator: Data<Escalator>) -> Result<(), BoxD
     Ok(())
 }
 
-/// Runs the jobs until `shutdown` resolves; a tick in flight finishes first.
-pub async fn run(
-    escalator: Escalator,
-    config: SchedulerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> EngineResult<()> {
+/// Runs the jobs until the engine shuts down ([`Escalator::shutdown`]); work in flight
+/// gets the engine's grace period to finish or hand itself back.
+pub async fn run(escalator: Escalator, config: SchedulerConfig) -> EngineResult<()> {
     let schedule = parse_schedule(&config.tick_schedule)?;
     let sweep_schedule = parse_schedule(&format!("*/{} * * * * *", config.sweep_every.as_secs().clamp(1, 59)))?;
     let instance = escalator.config.instance.clone();
@@ -120,7 +116,7 @@ pub async fn run(
         return Err(EngineError::Queue("the scheduler needs a delivery queue".into()));
     };
     let escalator_for_watch = escalator.clone();
-    let monitor = Monitor::new().shutdown_timeout(Duration::from_secs(60));
+    let monitor = Monitor::new().shutdown_timeout(escalator.config.shutdown_grace);
     let tick_escalator = escalator.clone();
     let tick_name = format!("tick-{instance}");
     let monitor = monitor.register(move |_| {
@@ -152,16 +148,12 @@ pub async fn run(
                 .build(drain)
         }),
     };
-    // The deadline watcher stops with the monitor: both wait for the same signal.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(crate::deadlines::watch(escalator_for_watch, async move {
-        let mut rx = stop_rx;
-        let _ = rx.wait_for(|stop| *stop).await;
-    }));
+    // The deadline watcher stops with the monitor: both wait for the engine's shutdown.
+    let stopping = escalator_for_watch.clone();
+    let watcher = tokio::spawn(crate::deadlines::watch(escalator_for_watch));
     let result = monitor
         .run_with_signal(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
+            stopping.stopped().await;
             Ok(())
         })
         .await

@@ -6,6 +6,7 @@ use escalator_domain::{terms_at, EscalationChain, SlaPolicy, SlaTerms};
 use escalator_storage::WorkflowRecord;
 
 use escalator_storage::Store;
+use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 use crate::notify::Channels;
@@ -18,8 +19,21 @@ use crate::{EngineError, EngineResult};
 pub struct EngineConfig {
     /// How many due workflows one batch (one transaction) handles.
     pub batch_size: i64,
-    /// How long a replica may hold the tick lease before another may take it.
-    pub tick_lease: Duration,
+    /// Time to live of the tick's lock on SQLite, renewed every third of it while a tick
+    /// runs (a dead holder's lock is free after it). PostgreSQL's lock dies with its session.
+    pub tick_lock_ttl: Duration,
+    /// How soon a replica that found the tick lock taken tries again, so that one takes
+    /// over within this long after the holder died.
+    pub tick_lock_retry: Duration,
+    /// Longest the deadline watcher sleeps without reading the next deadline again, which
+    /// is how it learns of changes made by other replicas.
+    pub watch_recheck: Duration,
+    /// How long claimed outbox rows stay hidden from other workers. Renewed while their
+    /// batch is being delivered, so only a dead worker's rows come back, within this long.
+    pub claim_lease: Duration,
+    /// How long a shutdown lets work in flight finish: sends still running at half of it
+    /// are abandoned and their rows handed back.
+    pub shutdown_grace: Duration,
     /// Retry policy of outbox deliveries.
     pub backoff: Backoff,
     /// How many outbox rows one delivery round claims.
@@ -54,7 +68,11 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             batch_size: 500,
-            tick_lease: Duration::from_secs(300),
+            tick_lock_ttl: Duration::from_secs(10),
+            tick_lock_retry: Duration::from_secs(1),
+            watch_recheck: Duration::from_secs(5),
+            claim_lease: Duration::from_secs(15),
+            shutdown_grace: Duration::from_secs(10),
             backoff: Backoff::default(),
             delivery_batch: 500,
             instance: instance_name(),
@@ -88,6 +106,10 @@ pub struct Escalator {
     pub(crate) wake: Arc<tokio::sync::Notify>,
     /// Recent SLA counts per scope (see `Escalator::sla_counts`).
     pub(crate) counts: Arc<crate::workflows::CountsCache>,
+    /// One tick at a time in this process: the watcher and the cron wait for each other.
+    pub(crate) tick_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Cancelled when the process shuts down.
+    pub(crate) stop: CancellationToken,
 }
 
 impl Escalator {
@@ -101,7 +123,32 @@ impl Escalator {
             queue: None,
             wake: Arc::new(tokio::sync::Notify::new()),
             counts: Arc::default(),
+            tick_gate: Arc::default(),
+            stop: CancellationToken::new(),
         }
+    }
+
+    /// Stops taking on work: a tick ends after the page it is writing, delivery hands back
+    /// the rows it has not sent, the watcher and the scheduler return.
+    pub fn shutdown(&self) {
+        self.stop.cancel();
+    }
+
+    /// Whether [`Escalator::shutdown`] was called.
+    pub fn stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Resolves once [`Escalator::shutdown`] is called.
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await
+    }
+
+    /// Resolves half the grace period after the shutdown: sends still running then are
+    /// abandoned, their rows handed back.
+    pub(crate) async fn hard_stop(&self) {
+        self.stop.cancelled().await;
+        tokio::time::sleep(self.config.shutdown_grace / 2).await;
     }
 
     /// Hands outbox deliveries to the job queue as soon as a change queues them.

@@ -7,8 +7,8 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use escalator_domain::{decide, Decision, Directory, ReminderState, Subject, WorkflowStatus};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, Reminder, WorkflowChange,
-    WorkflowRecord,
+    Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, Reminder,
+    WorkflowChange, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -48,7 +48,7 @@ pub struct TickSummary {
 struct Page {
     /// The changes to apply, and what each will count as.
     planned: Vec<WorkflowChange>,
-    effects: Vec<Effect>,
+    effects: Vec<Planned>,
     /// Workflows that could not be decided, and why.
     failures: Vec<(i64, String)>,
     checked: u64,
@@ -77,35 +77,50 @@ enum Effect {
     Reschedule,
 }
 
-const TICK_LEASE: &str = "tick";
+/// A planned change's effect, and the threshold it acts on (the workflow's `next_check_at`:
+/// its warning time, deadline or repeat time), for the lateness metric.
+#[derive(Debug, Clone, Copy)]
+struct Planned {
+    effect: Effect,
+    due_since: DateTime<Utc>,
+}
+
+/// The name of the lock that lets one replica at a time run the tick.
+const TICK_LOCK: &str = "tick";
 
 impl Escalator {
-    /// Runs one tick unless another replica holds the tick lease.
+    /// Runs one tick unless another replica holds the tick lock. Within this process ticks
+    /// take turns: a caller arriving while one runs waits for it, then runs its own (cheap
+    /// when the first left nothing due).
     pub async fn tick(&self) -> EngineResult<TickSummary> {
-        let start = now();
-        let lease_until = start + self.config.tick_lease;
-        let holder = &self.config.instance;
-        if !self.store.try_lease(TICK_LEASE, holder, start, lease_until).await? {
-            tracing::info!("another replica holds the tick lease; skipping this tick");
+        let _turn = self.tick_gate.lock().await;
+        let lock = self
+            .store
+            .try_lock(TICK_LOCK, &self.config.instance, self.config.tick_lock_ttl)
+            .await?;
+        let Some(mut lock) = lock else {
+            tracing::debug!("another replica holds the tick lock; skipping this tick");
             self.metrics.record_skipped_tick();
             return Ok(TickSummary {
                 skipped: true,
                 ..TickSummary::default()
             });
-        }
-        let result = self.tick_unleased().await;
-        if let Err(err) = self.store.release_lease(TICK_LEASE, holder).await {
-            tracing::warn!(%err, "could not release the tick lease; it expires by itself");
-        }
+        };
+        let result = self.run_tick(Some(&mut lock)).await;
+        lock.release().await;
         result
     }
 
-    /// Runs one tick without taking the lease. Correct even when several run at once:
+    /// Runs one tick without taking the lock. Correct even when several run at once:
     /// every change is conditional on the version it was decided from.
     pub async fn tick_unleased(&self) -> EngineResult<TickSummary> {
+        self.run_tick(None).await
+    }
+
+    async fn run_tick(&self, lock: Option<&mut Box<dyn HeldLock>>) -> EngineResult<TickSummary> {
         let started = Instant::now();
         let now = now();
-        let result = self.process_due(now).await;
+        let result = self.process_due(now, lock).await;
         let elapsed = started.elapsed().as_secs_f64();
         match result {
             Ok(mut summary) => {
@@ -134,7 +149,14 @@ impl Escalator {
         }
     }
 
-    async fn process_due(&self, now: DateTime<Utc>) -> EngineResult<TickSummary> {
+    /// Works through the due workflows page by page. Stops early, after the page being
+    /// written, when the process shuts down or the lock was lost (another replica may be
+    /// on it; what is left is due for the next tick).
+    async fn process_due(
+        &self,
+        now: DateTime<Utc>,
+        mut lock: Option<&mut Box<dyn HeldLock>>,
+    ) -> EngineResult<TickSummary> {
         let rules = self.rules().await?;
         let directory = self.store.directory().await?;
         let mut summary = TickSummary::default();
@@ -163,6 +185,16 @@ impl Escalator {
             let (applied, following) = tokio::join!(self.apply_batch(planned, effects, now), following);
             summary.add(applied);
             page = following?;
+            if page.is_some() && self.stopping() {
+                tracing::info!("shutting down: the tick stops after this page");
+                break;
+            }
+            if let (Some(_), Some(lock)) = (&page, lock.as_deref_mut()) {
+                if !lock.still_held().await {
+                    tracing::warn!("lost the tick lock; stopping this tick after its page");
+                    break;
+                }
+            }
         }
         Ok(summary)
     }
@@ -196,7 +228,10 @@ impl Escalator {
             match plan(workflow, rules, directory, &holds, &reminders, now) {
                 Ok(Some((change, effect))) => {
                     page.planned.push(change);
-                    page.effects.push(effect);
+                    page.effects.push(Planned {
+                        effect,
+                        due_since: workflow.state.next_check_at.unwrap_or(now),
+                    });
                 }
                 Ok(None) => {}
                 Err(reason) => page.failures.push((workflow.id, reason)),
@@ -207,22 +242,27 @@ impl Escalator {
 
     /// Applies a batch in one transaction; if that fails, retries one by one so that a
     /// single bad workflow is isolated, counted and audited. Returns what it counted.
-    async fn apply_batch(&self, changes: Vec<WorkflowChange>, effects: Vec<Effect>, now: DateTime<Utc>) -> TickSummary {
+    async fn apply_batch(
+        &self,
+        changes: Vec<WorkflowChange>,
+        effects: Vec<Planned>,
+        now: DateTime<Utc>,
+    ) -> TickSummary {
         let mut summary = TickSummary::default();
         if changes.is_empty() {
             return summary;
         }
         match self.store.apply(&changes).await {
             Ok(outcomes) => {
-                for (effect, outcome) in effects.into_iter().zip(outcomes) {
-                    count(&mut summary, effect, outcome);
+                for (planned, outcome) in effects.into_iter().zip(outcomes) {
+                    self.count(&mut summary, planned, outcome);
                 }
             }
             Err(err) => {
                 tracing::warn!(%err, size = changes.len(), "batch failed; applying one by one");
-                for (change, effect) in changes.into_iter().zip(effects) {
+                for (change, planned) in changes.into_iter().zip(effects) {
                     match self.store.apply(std::slice::from_ref(&change)).await {
-                        Ok(outcomes) => outcomes.into_iter().for_each(|o| count(&mut summary, effect, o)),
+                        Ok(outcomes) => outcomes.into_iter().for_each(|o| self.count(&mut summary, planned, o)),
                         Err(err) => {
                             self.record_failure(&mut summary, change.workflow_id, &err.to_string(), now)
                                 .await
@@ -248,15 +288,24 @@ impl Escalator {
             tracing::error!(%err, workflow_id, "could not audit an escalation failure");
         }
     }
-}
 
-fn count(summary: &mut TickSummary, effect: Effect, outcome: Applied) {
-    match (outcome, effect) {
-        (Applied::Stale, _) => summary.stale += 1,
-        (Applied::AlreadyClaimed, _) | (Applied::Done, Effect::Reschedule) => {}
-        (Applied::Done, Effect::Remind) => summary.reminded += 1,
-        (Applied::Done, Effect::Escalate) => summary.escalated += 1,
-        (Applied::Done, Effect::Exhaust) => summary.exhausted += 1,
+    /// Counts an applied change, and how late after its threshold a reminder or an
+    /// escalation was made (committed).
+    fn count(&self, summary: &mut TickSummary, planned: Planned, outcome: Applied) {
+        let late = || (now() - planned.due_since).to_std().unwrap_or_default().as_secs_f64();
+        match (outcome, planned.effect) {
+            (Applied::Stale, _) => summary.stale += 1,
+            (Applied::AlreadyClaimed, _) | (Applied::Done, Effect::Reschedule) => {}
+            (Applied::Done, Effect::Remind) => {
+                summary.reminded += 1;
+                self.metrics.record_lateness("remind", late());
+            }
+            (Applied::Done, Effect::Escalate) => {
+                summary.escalated += 1;
+                self.metrics.record_lateness("escalate", late());
+            }
+            (Applied::Done, Effect::Exhaust) => summary.exhausted += 1,
+        }
     }
 }
 

@@ -40,10 +40,7 @@ async fn thresholds_are_acted_on_within_seconds(db: TestDb) {
     let short = SlaPolicy::new("short", 4, WarningWindow::BeforeDeadline { seconds: 2 }).unwrap();
     let refs = common::org(&e, short, vec![Target::DepartmentHead]).await;
 
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = tokio::spawn(escalator_engine::deadlines::watch(e.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let watcher = tokio::spawn(escalator_engine::deadlines::watch(e.clone()));
     let input = CreateWorkflow {
         started_at: None,
         ..common::input("FAST-1", "ann@x.io", 0, refs)
@@ -55,7 +52,7 @@ async fn thresholds_are_acted_on_within_seconds(db: TestDb) {
         .view;
     let (warn_at, due_at) = (created.sla.warn_at, created.sla.due_at);
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let _ = stop.send(());
+    e.shutdown();
     watcher.await.unwrap();
 
     let reminded = entry_time(&e, "remind")

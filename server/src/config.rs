@@ -10,6 +10,7 @@ use escalator_engine::notify::{SmsConfig, SmtpConfig, SmtpSecurity, DEFAULT_SMS_
 use escalator_engine::outbox::Backoff;
 use escalator_engine::scheduler::SchedulerConfig;
 use escalator_engine::{DigestPolicy, EngineConfig};
+use escalator_storage::DbSettings;
 use serde::Deserialize;
 
 /// A configuration problem, reported before anything starts.
@@ -90,6 +91,20 @@ pub struct Config {
     pub digest_max_mails: u32,
     /// `ESCALATOR_DIGEST_WINDOW_SECONDS`.
     pub digest_window_seconds: u64,
+    /// `ESCALATOR_TICK_LOCK_TTL_SECONDS`: SQLite's tick lease, renewed while a tick runs.
+    pub tick_lock_ttl_seconds: u64,
+    /// `ESCALATOR_TICK_LOCK_RETRY_SECONDS`: how soon a replica tries again for a held tick lock.
+    pub tick_lock_retry_seconds: u64,
+    /// `ESCALATOR_WATCH_RECHECK_SECONDS`: longest the deadline watcher sleeps without a look.
+    pub watch_recheck_seconds: u64,
+    /// `ESCALATOR_OUTBOX_CLAIM_SECONDS`: how long claimed outbox rows stay hidden, renewed while sent.
+    pub outbox_claim_seconds: u64,
+    /// `ESCALATOR_SHUTDOWN_GRACE_SECONDS`: how long SIGTERM waits for work in flight.
+    pub shutdown_grace_seconds: u64,
+    /// `ESCALATOR_DB_STATEMENT_TIMEOUT_SECONDS`: PostgreSQL's statement_timeout for pooled sessions.
+    pub db_statement_timeout_seconds: u64,
+    /// `ESCALATOR_DB_BUSY_TIMEOUT_SECONDS`: SQLite's busy_timeout.
+    pub db_busy_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -104,7 +119,7 @@ impl Default for Config {
             outbox_max_attempts: Backoff::default().max_attempts,
             outbox_backoff_base_seconds: Backoff::default().base.as_secs(),
             outbox_backoff_cap_seconds: Backoff::default().cap.as_secs(),
-            outbox_sweep_seconds: 15,
+            outbox_sweep_seconds: SchedulerConfig::default().sweep_every.as_secs(),
             log_format: "text".into(),
             site_root: None,
             public_url: None,
@@ -124,6 +139,13 @@ impl Default for Config {
             quiet_hours_hold_escalations: false,
             digest_max_mails: DigestPolicy::default().max_mails,
             digest_window_seconds: DigestPolicy::default().window.as_secs(),
+            tick_lock_ttl_seconds: EngineConfig::default().tick_lock_ttl.as_secs(),
+            tick_lock_retry_seconds: EngineConfig::default().tick_lock_retry.as_secs(),
+            watch_recheck_seconds: EngineConfig::default().watch_recheck.as_secs(),
+            outbox_claim_seconds: EngineConfig::default().claim_lease.as_secs(),
+            shutdown_grace_seconds: EngineConfig::default().shutdown_grace.as_secs(),
+            db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
+            db_busy_timeout_seconds: DbSettings::default().busy_timeout.as_secs(),
         }
     }
 }
@@ -296,6 +318,23 @@ impl Config {
         if let Some(v) = lookup("ESCALATOR_DIGEST_WINDOW_SECONDS") {
             self.digest_window_seconds = parse("ESCALATOR_DIGEST_WINDOW_SECONDS", v)?;
         }
+        let seconds = [
+            ("ESCALATOR_TICK_LOCK_TTL_SECONDS", &mut self.tick_lock_ttl_seconds),
+            ("ESCALATOR_TICK_LOCK_RETRY_SECONDS", &mut self.tick_lock_retry_seconds),
+            ("ESCALATOR_WATCH_RECHECK_SECONDS", &mut self.watch_recheck_seconds),
+            ("ESCALATOR_OUTBOX_CLAIM_SECONDS", &mut self.outbox_claim_seconds),
+            ("ESCALATOR_SHUTDOWN_GRACE_SECONDS", &mut self.shutdown_grace_seconds),
+            (
+                "ESCALATOR_DB_STATEMENT_TIMEOUT_SECONDS",
+                &mut self.db_statement_timeout_seconds,
+            ),
+            ("ESCALATOR_DB_BUSY_TIMEOUT_SECONDS", &mut self.db_busy_timeout_seconds),
+        ];
+        for (key, field) in seconds {
+            if let Some(v) = lookup(key) {
+                *field = parse(key, v)?;
+            }
+        }
         self.validate()
     }
 
@@ -325,6 +364,25 @@ impl Config {
                 "must be at least 1 when digests are on",
             ));
         }
+        let at_least_one_second = [
+            ("tick_lock_ttl_seconds", self.tick_lock_ttl_seconds),
+            ("tick_lock_retry_seconds", self.tick_lock_retry_seconds),
+            ("watch_recheck_seconds", self.watch_recheck_seconds),
+            ("outbox_claim_seconds", self.outbox_claim_seconds),
+            ("shutdown_grace_seconds", self.shutdown_grace_seconds),
+            ("db_statement_timeout_seconds", self.db_statement_timeout_seconds),
+            ("db_busy_timeout_seconds", self.db_busy_timeout_seconds),
+        ];
+        if let Some((key, value)) = at_least_one_second.into_iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(key, value.to_string(), "must be at least 1 second"));
+        }
+        if self.tick_lock_ttl_seconds < 3 {
+            return Err(invalid(
+                "tick_lock_ttl_seconds",
+                self.tick_lock_ttl_seconds.to_string(),
+                "must be at least 3 seconds (it is renewed every third of it)",
+            ));
+        }
         escalator_engine::scheduler::parse_schedule(&self.tick_schedule)
             .map_err(|e| invalid("tick_schedule", self.tick_schedule.clone(), &e.message))?;
         Ok(())
@@ -340,11 +398,25 @@ impl Config {
                 max_attempts: self.outbox_max_attempts,
             },
             quiet_hours_hold_urgent: self.quiet_hours_hold_escalations,
+            tick_lock_ttl: Duration::from_secs(self.tick_lock_ttl_seconds),
+            tick_lock_retry: Duration::from_secs(self.tick_lock_retry_seconds),
+            watch_recheck: Duration::from_secs(self.watch_recheck_seconds),
+            claim_lease: Duration::from_secs(self.outbox_claim_seconds),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
             digest: DigestPolicy {
                 max_mails: self.digest_max_mails,
                 window: Duration::from_secs(self.digest_window_seconds),
             },
             ..EngineConfig::default()
+        }
+    }
+
+    /// The database pools' timeouts.
+    pub fn database(&self) -> DbSettings {
+        DbSettings {
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_seconds),
+            busy_timeout: Duration::from_secs(self.db_busy_timeout_seconds),
+            ..DbSettings::default()
         }
     }
 
@@ -425,6 +497,31 @@ mod tests {
             .apply_env(|k| (k == "ESCALATOR_TICK_SCHEDULE").then(|| "every day".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("tick_schedule"), "{err}");
+    }
+
+    #[test]
+    fn liveness_timings_come_from_the_environment_and_are_validated() {
+        let env: HashMap<&str, &str> = [
+            ("ESCALATOR_SHUTDOWN_GRACE_SECONDS", "7"),
+            ("ESCALATOR_WATCH_RECHECK_SECONDS", "2"),
+            ("ESCALATOR_DB_STATEMENT_TIMEOUT_SECONDS", "45"),
+        ]
+        .into();
+        let mut c = Config::default();
+        c.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.engine().shutdown_grace, Duration::from_secs(7));
+        assert_eq!(c.engine().watch_recheck, Duration::from_secs(2));
+        assert_eq!(c.database().statement_timeout, Duration::from_secs(45));
+        assert_eq!(c.engine().tick_lock_ttl, Duration::from_secs(10));
+        for (key, value) in [
+            ("ESCALATOR_OUTBOX_CLAIM_SECONDS", "0"),
+            ("ESCALATOR_TICK_LOCK_TTL_SECONDS", "2"),
+        ] {
+            let mut c = Config::default();
+            let err = c.apply_env(|k| (k == key).then(|| value.to_string())).unwrap_err();
+            let field = key.trim_start_matches("ESCALATOR_").to_lowercase();
+            assert!(err.to_string().contains(&field), "{err}");
+        }
     }
 
     #[test]

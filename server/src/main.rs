@@ -47,7 +47,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
     match command {
         Command::Serve { listen } => serve::serve(config.clone(), listen.unwrap_or(config.listen)).await,
         Command::Migrate => {
-            let store = escalator_storage::connect(&config.database_url).await?;
+            let store = escalator_storage::connect_with(&config.database_url, &config.database()).await?;
             store.migrate().await?;
             println!(
                 "migrations applied to {}",

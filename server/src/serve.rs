@@ -1,5 +1,6 @@
 //! Wiring: opens the store, builds the engine, and runs HTTP and the jobs until a
-//! shutdown signal, then lets the tick in flight finish.
+//! shutdown signal, then gives work in flight the grace period to finish or hand itself
+//! back, and exits.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +46,7 @@ mod prometheus_error {
 
 /// Opens the store (migrating it) and builds the engine with its job queue.
 pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
-    let store = escalator_storage::connect(&config.database_url).await?;
+    let store = escalator_storage::connect_with(&config.database_url, &config.database()).await?;
     store.migrate().await?;
     let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
     let queue = DeliveryQueue::setup(store.pool()).await?;
@@ -215,12 +216,19 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
     let jobs = tokio::spawn({
         let escalator = escalator.clone();
         let config = config.scheduler();
-        let stop = stopped(stop_rx.clone());
         async move {
             running.store(true, Ordering::Relaxed);
-            let result = scheduler::run(escalator, config, stop).await;
+            let result = scheduler::run(escalator, config).await;
             running.store(false, Ordering::Relaxed);
             result
+        }
+    });
+    tokio::spawn({
+        let escalator = escalator.clone();
+        let stop = stopped(stop_rx.clone());
+        async move {
+            stop.await;
+            escalator.shutdown();
         }
     });
     tokio::spawn(sweep_sessions(escalator.clone(), stopped(stop_rx.clone())));
@@ -229,13 +237,28 @@ pub async fn serve(config: Config, listen: SocketAddr) -> Result<(), ServerError
     }
 
     tracing::info!(database = %escalator_storage::redact(&config.database_url), site_root = %site_root.display(), "Escalator is running on http://{addr}");
-    match server.await {
-        Ok(result) => result?,
-        Err(err) => tracing::error!(%err, "the HTTP server panicked"),
-    }
-    match jobs.await {
-        Ok(result) => result?,
-        Err(err) => tracing::error!(%err, "the job runner panicked"),
+    let finished = async {
+        match server.await {
+            Ok(result) => result?,
+            Err(err) => tracing::error!(%err, "the HTTP server panicked"),
+        }
+        match jobs.await {
+            Ok(result) => result?,
+            Err(err) => tracing::error!(%err, "the job runner panicked"),
+        }
+        Ok::<(), ServerError>(())
+    };
+    // Work still running a grace period after the signal is abandoned: the tick's pages are
+    // transactions (an unfinished one rolls back), claimed outbox rows were handed back or
+    // come back when their claim expires, and the tick lock dies with the process.
+    let grace = escalator.config().shutdown_grace;
+    let overdue = async {
+        stopped(stop_rx.clone()).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = finished => result?,
+        () = overdue => tracing::warn!(grace_seconds = grace.as_secs(), "work still in flight after the grace period; exiting anyway"),
     }
     tracing::info!("stopped");
     Ok(())

@@ -7,6 +7,7 @@
 //! One contract suite (`tests/contract.rs`) runs every case against both.
 
 mod error;
+mod lock;
 pub mod postgres;
 mod records;
 mod sql;
@@ -15,12 +16,14 @@ pub mod sqlite;
 pub mod testing;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use escalator_domain::{Calendar, Department, EscalationChain, NotificationPreferences, SlaPolicy, User};
 
 pub use error::{StoreError, StoreResult};
+pub use lock::{lock_application_name, HeldLock};
 pub use records::*;
 
 /// Which database a store talks to.
@@ -57,11 +60,40 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Connects to the database a URL names. Does not migrate: call [`Store::migrate`].
+/// How long database work may wait or run, for every pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSettings {
+    /// PostgreSQL's `statement_timeout` for pooled sessions: a statement running longer is
+    /// cancelled by the server, also when the process that sent it has died. Migrations run
+    /// without it.
+    pub statement_timeout: Duration,
+    /// SQLite's `busy_timeout`: how long a writer waits for the database's write lock.
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free pooled connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbSettings {
+    fn default() -> Self {
+        Self {
+            statement_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Connects to the database a URL names, with the default [`DbSettings`]. Does not
+/// migrate: call [`Store::migrate`].
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    connect_with(url, &DbSettings::default()).await
+}
+
+/// Connects to the database a URL names.
+pub async fn connect_with(url: &str, settings: &DbSettings) -> StoreResult<Arc<dyn Store>> {
     Ok(match Backend::from_url(url)? {
-        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url).await?),
-        Backend::Postgres => Arc::new(postgres::PgStore::connect(url).await?),
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url, settings).await?),
+        Backend::Postgres => Arc::new(postgres::PgStore::connect(url, settings).await?),
     })
 }
 
@@ -187,12 +219,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims up to `limit` deliverable outbox rows: bumps their attempt count and hides
     /// them until `lease_until`, so that a crashed worker's rows come back by themselves.
+    /// Touches exactly the rows it returns, in time proportional to `limit` whatever the
+    /// backlog and the table's statistics.
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxMessage>>;
+    /// Keeps claimed rows hidden until `lease_until` (a worker still delivering them).
+    async fn extend_outbox_claim(&self, ids: &[i64], lease_until: DateTime<Utc>) -> StoreResult<()>;
+    /// Hands claimed, undelivered rows back to the queue at once, their attempt not counted
+    /// (a worker shutting down).
+    async fn release_outbox_claim(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
     /// Marks rows delivered.
     async fn outbox_delivered(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
     /// Records a failed attempt: retried at `retry_at`, or dead-lettered when `None`.
@@ -243,11 +282,10 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest `next_attempt_at` of a pending row, if any.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
-    /// Takes or renews the named lease for `holder` until `until`, unless another holder's
-    /// lease is still valid at `now`. Returns whether `holder` now holds it.
-    async fn try_lease(&self, name: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
-    /// Gives a lease back early.
-    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// Takes the named lock across processes for `holder` unless another process holds
+    /// it. A lock whose process died is free again at once on PostgreSQL (it lives with its
+    /// session) and within `ttl` on SQLite (a lease renewed while held).
+    async fn try_lock(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Box<dyn HeldLock>>>;
 
     /// Sets a user's password hash (argon2 PHC string); false if there is no such user.
     async fn set_password_hash(&self, email: &str, hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;

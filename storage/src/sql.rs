@@ -79,6 +79,27 @@ pub(crate) fn value_rows(backend: crate::Backend, n: usize, cols: usize) -> Stri
     rows_of(backend, n, &format!("({})", vec!["?"; cols].join(", ")))
 }
 
+/// The outbox claim: `$1` now, `$2` the claim's expiry, `$3` how many rows.
+///
+/// The rows are chosen (and, on PostgreSQL, locked) once, in a materialised CTE that keeps
+/// its LIMIT. Written as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`,
+/// PostgreSQL plans a semi-join when its statistics say pending rows are rare (the normal
+/// state of a healthy outbox) and re-runs the locking sub-select per outer row: the LIMIT
+/// is lost and one claim took every pending row, in time growing with the square of the
+/// backlog. A row another claimer took first is skipped (SKIP LOCKED) or, once its lock is
+/// granted, re-checked against the conditions, so it is never claimed twice.
+pub(crate) fn claim_outbox_sql(skip_locked: &str) -> String {
+    format!(
+        "WITH claimed AS MATERIALIZED ( \
+             SELECT id AS claimed_id FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND digest_id IS NULL \
+             ORDER BY next_attempt_at, id LIMIT $3 {skip_locked}) \
+         UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 \
+         FROM claimed WHERE outbox.id = claimed.claimed_id \
+         RETURNING {OUTBOX_COLUMNS}"
+    )
+}
+
 /// Whether `apply` may write `changes` with multi-row statements: several changes, each
 /// of a different workflow, none opening or closing a hold, none repeating a reminder
 /// (a repeat is conditional on the reminder being unacknowledged, row by row). A tick's
@@ -103,8 +124,7 @@ macro_rules! impl_store {
             }
 
             async fn migrate(&self) -> $crate::StoreResult<()> {
-                self.migrator().run(&self.pool).await?;
-                Ok(())
+                self.run_migrations().await
             }
 
             async fn ping(&self) -> $crate::StoreResult<()> {
@@ -626,18 +646,7 @@ macro_rules! impl_store {
             }
 
             async fn claim_outbox(&self, now: chrono::DateTime<chrono::Utc>, lease_until: chrono::DateTime<chrono::Utc>, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
-                // The outer conditions are re-checked on rows another claimer updated first
-                // (PostgreSQL re-evaluates them after the row lock), so a row is never
-                // claimed twice; SKIP LOCKED only spares the wait.
-                let sql = format!(
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2 \
-                     WHERE status = 'pending' AND next_attempt_at <= $1 AND digest_id IS NULL AND id IN ( \
-                         SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 AND digest_id IS NULL \
-                         ORDER BY next_attempt_at, id LIMIT $3 {}) \
-                     RETURNING {}",
-                    $dialect.skip_locked,
-                    $crate::sql::OUTBOX_COLUMNS
-                );
+                let sql = $crate::sql::claim_outbox_sql($dialect.skip_locked);
                 let mut tx = self.pool.begin_with($dialect.begin_write).await?;
                 let rows = sqlx::query_as::<_, $crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
                     .bind(now)
@@ -649,6 +658,37 @@ macro_rules! impl_store {
                 let mut messages: Vec<$crate::OutboxMessage> = $crate::records::convert(rows)?;
                 messages.sort_by_key(|m| m.id);
                 Ok(messages)
+            }
+
+            async fn extend_outbox_claim(&self, ids: &[i64], lease_until: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE outbox SET next_attempt_at = $1 WHERE status = 'pending' AND next_attempt_at < $1 AND id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease_until);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn release_outbox_claim(&self, ids: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE outbox SET next_attempt_at = $1, attempts = attempts - 1 \
+                         WHERE status = 'pending' AND digest_id IS NULL AND attempts > 0 AND id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&self.pool).await?;
+                }
+                Ok(())
             }
 
             async fn outbox_delivered(&self, ids: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
@@ -847,19 +887,8 @@ macro_rules! impl_store {
                     .await?)
             }
 
-            async fn try_lease(&self, name: &str, holder: &str, now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
-                let done = sqlx::query(
-                    "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-                     WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
-                )
-                .bind(name)
-                .bind(holder)
-                .bind(until)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+            async fn try_lock(&self, name: &str, holder: &str, ttl: std::time::Duration) -> $crate::StoreResult<Option<Box<dyn $crate::HeldLock>>> {
+                self.lock(name, holder, ttl).await
             }
 
             async fn set_password_hash(&self, email: &str, hash: &str, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<bool> {
@@ -1167,15 +1196,6 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(())
-            }
-
-            async fn release_lease(&self, name: &str, holder: &str) -> $crate::StoreResult<()> {
-                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-                    .bind(name)
-                    .bind(holder)
-                    .execute(&self.pool)
-                    .await?;
                 Ok(())
             }
         }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::lock::HeldLock;
 use crate::sql::{impl_store, Dialect, HasDb};
-use crate::{Backend, StoreResult};
+use crate::{Backend, DbSettings, StoreResult};
 
 /// A store on a SQLite file.
 #[derive(Clone)]
@@ -15,7 +16,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-const DIALECT: Dialect = Dialect {
+pub(crate) const DIALECT: Dialect = Dialect {
     // Take the write lock up front: a deferred transaction that reads then writes can
     // fail with SQLITE_BUSY instead of waiting for the busy timeout.
     begin_write: "BEGIN IMMEDIATE",
@@ -26,13 +27,13 @@ const DIALECT: Dialect = Dialect {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite:` URL.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
+    pub async fn connect(url: &str, settings: &DbSettings) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(settings.busy_timeout)
             .pragma("temp_store", "memory")
             // 4 MB of page cache per connection (SQLite's default is 2 MB): a tick page of 500
             // due rows, one in a hundred at a million workflows, touches ~500 table pages to
@@ -41,6 +42,7 @@ impl SqliteStore {
             .pragma("cache_size", "-4096");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -51,11 +53,16 @@ impl SqliteStore {
         &self.pool
     }
 
-    fn migrator(&self) -> sqlx::migrate::Migrator {
+    async fn run_migrations(&self) -> StoreResult<()> {
         let mut migrator = sqlx::migrate!("../migrations/sqlite");
         // apalis-sqlite keeps its history in sqlx's default table in the same file.
         migrator.dangerous_set_table_name("escalator_migrations");
-        migrator
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn lock(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Box<dyn HeldLock>>> {
+        crate::lock::lease(&self.pool, name, holder, ttl).await
     }
 }
 

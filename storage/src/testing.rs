@@ -68,3 +68,11 @@ impl TestDb {
 
 /// Both backends, for suites that run every case on each.
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The outbox claim's SQL on `backend`, for tests that look at its plan.
+pub fn claim_outbox_sql(backend: Backend) -> String {
+    crate::sql::claim_outbox_sql(match backend {
+        Backend::Sqlite => crate::sqlite::DIALECT.skip_locked,
+        Backend::Postgres => crate::postgres::DIALECT.skip_locked,
+    })
+}

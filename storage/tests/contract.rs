@@ -1,6 +1,7 @@
 //! The storage contract: every case runs against SQLite and PostgreSQL.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
@@ -41,7 +42,9 @@ contract!(
     changes_are_version_checked_and_claims_happen_once,
     a_failed_batch_writes_nothing,
     outbox_rows_are_claimed_once_retried_and_dead_lettered,
-    leases_are_exclusive_until_they_expire,
+    locks_are_exclusive_and_die_with_their_holder,
+    a_claim_takes_exactly_its_rows_whatever_the_backlog,
+    claims_are_extended_and_handed_back,
     the_audit_log_is_append_only_and_filterable,
     stats_count_open_workflows_by_sla_status,
     open_workflows_page_by_deadline_with_counts,
@@ -511,30 +514,215 @@ async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {
     assert_eq!(back.iter().map(|m| m.id).collect::<Vec<_>>(), vec![lost[0].id]);
 }
 
-async fn leases_are_exclusive_until_they_expire(db: TestDb) {
+/// Another process's view of the same database: its own pool (and, on PostgreSQL, its own
+/// lock sessions).
+async fn second_process(db: &TestDb) -> Arc<dyn Store> {
+    escalator_storage::connect(&db.url).await.unwrap()
+}
+
+async fn locks_are_exclusive_and_die_with_their_holder(db: TestDb) {
+    let s = &db.store;
+    let other = second_process(&db).await;
+    let ttl = Duration::from_secs(1);
+    let a = s
+        .try_lock("tick", "a", ttl)
+        .await
+        .unwrap()
+        .expect("a free lock is taken");
+    assert!(other.try_lock("tick", "b", ttl).await.unwrap().is_none(), "held by a");
+    assert!(
+        s.try_lock("tick", "c", ttl).await.unwrap().is_none(),
+        "held, also for another caller of the same process"
+    );
+    let per_name = other.try_lock("other", "b", ttl).await.unwrap();
+    assert!(per_name.is_some(), "locks are per name");
+    per_name.unwrap().release().await;
+    a.release().await;
+    let mut b = other
+        .try_lock("tick", "b", ttl)
+        .await
+        .unwrap()
+        .expect("released locks are free");
+    // Held for longer than its time to live: the heartbeat renews it.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(b.still_held().await);
+    assert!(
+        s.try_lock("tick", "a", ttl).await.unwrap().is_none(),
+        "renewed while held"
+    );
+    // The holder dies without releasing: PostgreSQL frees the lock with its session at
+    // once, SQLite's lease runs out after its time to live.
+    drop(b);
+    drop(other);
+    let freed = match s.backend() {
+        Backend::Postgres => s.try_lock("tick", "a", ttl).await.unwrap(),
+        Backend::Sqlite => {
+            assert!(
+                s.try_lock("tick", "a", ttl).await.unwrap().is_none(),
+                "within its time to live"
+            );
+            tokio::time::sleep(Duration::from_millis(1_100)).await;
+            s.try_lock("tick", "a", ttl).await.unwrap()
+        }
+    };
+    let mut a = freed.expect("a dead holder's lock is free again");
+    // Losing the lock is noticed: the session is killed, or the lease taken over.
+    match (s.backend(), s.pool()) {
+        (Backend::Postgres, DbPool::Postgres(pool)) => {
+            let killed: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            )
+            .bind(escalator_storage::lock_application_name("tick"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            assert_eq!(
+                killed,
+                vec![true],
+                "one session holds the lock, named after its process"
+            );
+        }
+        (Backend::Sqlite, DbPool::Sqlite(pool)) => {
+            sqlx::query("UPDATE leases SET holder = 'z' WHERE name = 'tick'")
+                .execute(&pool)
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        _ => unreachable!("a store's pool is of its backend"),
+    }
+    assert!(!a.still_held().await, "a lost lock is reported");
+    a.release().await;
+}
+
+/// Inserts `n` outbox rows of one status through one statement (bound times, so both
+/// backends store them in their own format).
+async fn bulk_outbox(store: &Arc<dyn Store>, n: i64, status: &str, prefix: &str, at: DateTime<Utc>) {
+    let sql = "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < $1) \
+               INSERT INTO outbox (created_at, kind, topic, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
+               SELECT $2, 'event', 'workflow.escalated', '{}', $3 || x, $4, 0, $2, 'log' FROM s";
+    match store.pool() {
+        DbPool::Postgres(pool) => {
+            sqlx::query(sql)
+                .bind(n)
+                .bind(at)
+                .bind(prefix)
+                .bind(status)
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("ANALYZE outbox").execute(&pool).await.unwrap();
+        }
+        DbPool::Sqlite(pool) => {
+            sqlx::query(sql)
+                .bind(n)
+                .bind(at)
+                .bind(prefix)
+                .bind(status)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn a_claim_takes_exactly_its_rows_whatever_the_backlog(db: TestDb) {
     let s = &db.store;
     let now = t0();
-    let until = now + TimeDelta::minutes(5);
-    assert!(s.try_lease("tick", "a", now, until).await.unwrap());
-    assert!(!s.try_lease("tick", "b", now, until).await.unwrap());
-    assert!(s.try_lease("tick", "a", now, until).await.unwrap(), "the holder renews");
-    assert!(
-        s.try_lease("other", "b", now, until).await.unwrap(),
-        "leases are per name"
-    );
-    assert!(
-        s.try_lease("tick", "b", until, until + TimeDelta::minutes(5))
+    // A healthy outbox: almost everything delivered, and the statistics say so.
+    bulk_outbox(s, 100_000, "delivered", "old:", now - TimeDelta::hours(1)).await;
+    if let DbPool::Sqlite(pool) = s.pool() {
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    }
+    // Then a burst: a backlog the statistics have not seen.
+    bulk_outbox(s, 20_000, "pending", "burst:", now - TimeDelta::minutes(1)).await;
+    let claimed = s.claim_outbox(now, now + TimeDelta::seconds(15), 500).await.unwrap();
+    assert_eq!(claimed.len(), 500);
+    let touched: i64 = match s.pool() {
+        DbPool::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE attempts > 0")
+            .fetch_one(&pool)
             .await
             .unwrap(),
-        "expired leases are taken over"
-    );
-    s.release_lease("tick", "a").await.unwrap(); // not the holder: no effect
-    assert!(!s.try_lease("tick", "a", until, until).await.unwrap());
-    s.release_lease("tick", "b").await.unwrap();
-    assert!(s
-        .try_lease("tick", "a", until, until + TimeDelta::minutes(1))
+        DbPool::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE attempts > 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+    };
+    assert_eq!(touched, 500, "a claim touches only the rows it returns");
+    // In order: the oldest rows first.
+    let first: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+    assert!(first.windows(2).all(|w| w[0] < w[1]));
+    if let DbPool::Postgres(pool) = s.pool() {
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN {}",
+            escalator_storage::testing::claim_outbox_sql(Backend::Postgres)
+        )))
+        .bind(now)
+        .bind(now)
+        .bind(500_i64)
+        .fetch_all(&pool)
         .await
-        .unwrap());
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            !plan.contains("SubPlan") && !plan.contains("Semi Join"),
+            "the locking sub-select must run once, not per row:\n{plan}"
+        );
+        assert!(plan.contains("CTE Scan on claimed"), "{plan}");
+    }
+    // The rest is claimed batch after batch, each row once.
+    let mut seen: std::collections::HashSet<i64> = first.into_iter().collect();
+    loop {
+        let batch = s.claim_outbox(now, now + TimeDelta::seconds(15), 5_000).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        assert!(batch.len() <= 5_000);
+        for m in batch {
+            assert!(seen.insert(m.id), "row {} claimed twice", m.id);
+        }
+    }
+    assert_eq!(seen.len(), 20_000);
+}
+
+async fn claims_are_extended_and_handed_back(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    bulk_outbox(s, 3, "pending", "k:", now).await;
+    let claimed = s.claim_outbox(now, now + TimeDelta::seconds(15), 10).await.unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 3);
+    // Still being delivered: hidden past the first lease.
+    s.extend_outbox_claim(&ids[..2], now + TimeDelta::seconds(30))
+        .await
+        .unwrap();
+    let later = s
+        .claim_outbox(now + TimeDelta::seconds(20), now + TimeDelta::seconds(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[2]],
+        "only the unextended row"
+    );
+    // A worker stopping hands its rows back at once, the attempt not counted.
+    s.release_outbox_claim(&ids[..2], now + TimeDelta::seconds(21))
+        .await
+        .unwrap();
+    let back = s
+        .claim_outbox(now + TimeDelta::seconds(21), now + TimeDelta::seconds(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(back.iter().map(|m| m.id).collect::<Vec<_>>(), ids[..2].to_vec());
+    assert!(back.iter().all(|m| m.attempts == 1), "{back:?}");
+    // Extending or releasing a delivered row changes nothing.
+    s.outbox_delivered(&[ids[0]], now).await.unwrap();
+    s.release_outbox_claim(&[ids[0]], now).await.unwrap();
+    s.extend_outbox_claim(&[ids[0]], now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    let row = s.outbox(Some(OutboxStatus::Delivered), 10).await.unwrap();
+    assert_eq!((row.len(), row[0].attempts), (1, 1));
 }
 
 async fn the_audit_log_is_append_only_and_filterable(db: TestDb) {
