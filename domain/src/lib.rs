@@ -11,6 +11,7 @@ pub mod escalation;
 pub mod notify;
 pub mod policy;
 pub mod sla;
+pub mod text;
 pub mod workflow;
 
 pub use chain::{EscalationChain, Level, Target};

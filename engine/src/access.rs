@@ -1,6 +1,17 @@
-//! Who may see and do what. One set of rules for the REST API and the UI's server
-//! functions: admins everything; department heads their department's workflows;
-//! approvers the workflows assigned to them; viewers their department's, read-only.
+//! Who may see and do what: the one set of rules behind the REST API, the UI's server
+//! functions and the CLI (they call engine services, which apply these).
+//!
+//! - Workflows: admins all; department heads their department's; viewers their
+//!   department's, read-only; approvers those assigned to them. Whoever a workflow is
+//!   assigned to — also a head or viewer of another department the chain routed it to —
+//!   sees it and may complete or advance it.
+//! - Assigning (create, advance, reassign): admins anyone; everyone else only people of
+//!   the workflow's department. Changing a workflow's SLA policy on advance: admins and
+//!   the workflow's department head, never its assignee (who would pick a laxer SLA).
+//! - People: admins everyone with phone numbers; everyone else the people of their own
+//!   department (whom they work with and may assign to), phone numbers only their own.
+//! - SLA policies, calendars and chains: admins (who edit them) and department heads
+//!   (who start workflows under them) read them; only admins change them.
 
 use escalator_domain::{Action, Role, User};
 use escalator_storage::{WorkflowFilter, WorkflowRecord};
@@ -53,22 +64,75 @@ impl Actor {
         self.department.as_deref() == Some(department)
     }
 
+    fn is_assignee(&self, w: &WorkflowRecord) -> bool {
+        w.state.assignee == self.email
+    }
+
     /// Whether the actor may see a workflow at all.
     pub fn can_view(&self, w: &WorkflowRecord) -> bool {
-        match self.role {
-            Role::Admin => true,
-            Role::DepartmentHead | Role::Viewer => self.in_department(&w.department),
-            Role::Approver => w.state.assignee == self.email,
-        }
+        self.is_assignee(w)
+            || match self.role {
+                Role::Admin => true,
+                Role::DepartmentHead | Role::Viewer => self.in_department(&w.department),
+                Role::Approver => false,
+            }
     }
 
     /// Whether the actor may perform `action` on a workflow it can see.
     pub fn can_act(&self, w: &WorkflowRecord, action: Action) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::DepartmentHead => self.in_department(&w.department),
-            Role::Approver => w.state.assignee == self.email && matches!(action, Action::Complete | Action::Advance),
-            Role::Viewer => false,
+            Role::DepartmentHead if self.in_department(&w.department) => true,
+            _ => self.is_assignee(w) && matches!(action, Action::Complete | Action::Advance),
+        }
+    }
+
+    /// Whether the actor may hand a workflow of `department` to `to`: admins anyone,
+    /// everyone else people of that department only.
+    pub fn may_assign(&self, department: &str, to: &User) -> EngineResult<()> {
+        if self.is_admin() || to.department.as_ref().is_some_and(|d| d.as_str() == department) {
+            Ok(())
+        } else {
+            Err(EngineError::Forbidden(format!(
+                "only admins assign outside the workflow's department ({department})"
+            )))
+        }
+    }
+
+    /// Whether the actor may put a workflow under another SLA policy: admins and the
+    /// workflow's department head.
+    pub fn may_change_policy(&self, w: &WorkflowRecord) -> EngineResult<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::DepartmentHead if self.in_department(&w.department) => Ok(()),
+            _ => Err(EngineError::Forbidden(
+                "only admins and the workflow's department head change its SLA policy".into(),
+            )),
+        }
+    }
+
+    /// What the actor may see of a person: `None` for nothing, else the record, with the
+    /// phone number left out unless the actor is an admin or the person.
+    pub fn sees_person(&self, user: &User) -> Option<User> {
+        let own = user.email.as_str() == self.email;
+        let colleague = user.department.as_ref().is_some_and(|d| self.in_department(d.as_str()));
+        match (self.is_admin() || own, colleague) {
+            (true, _) => Some(user.clone()),
+            (false, true) => Some(User {
+                phone: None,
+                ..user.clone()
+            }),
+            (false, false) => None,
+        }
+    }
+
+    /// Fails with 403 unless the actor may read SLA policies, calendars and chains.
+    pub fn require_rules_reader(&self) -> EngineResult<()> {
+        match self.role {
+            Role::Admin | Role::DepartmentHead => Ok(()),
+            Role::Approver | Role::Viewer => Err(EngineError::Forbidden(
+                "only admins and department heads read SLA policies, calendars and chains".into(),
+            )),
         }
     }
 
@@ -77,12 +141,17 @@ impl Actor {
         match self.role {
             Role::Admin => {}
             Role::DepartmentHead | Role::Viewer => {
-                // Asking for another department yields nothing rather than an error.
                 let own = self.department.clone().unwrap_or_default();
                 if filter.department.as_ref().is_some_and(|d| *d != own) {
-                    filter.limit = 0;
+                    // Another department: only what the chain routed to this person there.
+                    if filter.assignee.as_ref().is_some_and(|a| *a != self.email) {
+                        filter.limit = 0;
+                    }
+                    filter.assignee = Some(self.email.clone());
+                } else {
+                    filter.department = Some(own);
+                    filter.or_assignee = Some(self.email.clone());
                 }
-                filter.department = Some(own);
             }
             Role::Approver => {
                 if filter.assignee.as_ref().is_some_and(|a| *a != self.email) {

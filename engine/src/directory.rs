@@ -1,5 +1,6 @@
-//! Admin services: the directory (departments, users), SLA policies and escalation chains.
-//! Each validates its references, so a rejected request changes nothing, and is audited.
+//! The directory (departments, users), SLA policies, calendars and escalation chains:
+//! reads as each actor may see them ([`Actor`]'s rules), and admins' changes, each
+//! validating its references (a rejected request changes nothing) and audited.
 
 use escalator_domain::{
     Calendar, Department, DepartmentKey, Email, EscalationChain, Holiday, Level, Phone, Role, SlaPolicy, Target, User,
@@ -205,7 +206,7 @@ impl Escalator {
         Ok(record)
     }
 
-    fn calendar(input: &CalendarInput) -> Result<(String, Calendar), ValidationError> {
+    fn parse_calendar(input: &CalendarInput) -> Result<(String, Calendar), ValidationError> {
         let mut holidays = input.holidays.clone();
         if let Some(ics) = &input.ics {
             holidays.extend(Calendar::parse_ics(ics)?);
@@ -217,7 +218,7 @@ impl Escalator {
     /// Creates a business calendar.
     pub async fn create_calendar(&self, input: &CalendarInput, actor: &Actor) -> EngineResult<CalendarRecord> {
         actor.require_admin()?;
-        let (name, calendar) = Self::calendar(input)?;
+        let (name, calendar) = Self::parse_calendar(input)?;
         let record = self.store.create_calendar(&name, &calendar, now()).await?;
         self.audit_admin(
             actor,
@@ -231,7 +232,7 @@ impl Escalator {
     /// Replaces a business calendar; policies using it measure in the new one from now on.
     pub async fn update_calendar(&self, id: i64, input: &CalendarInput, actor: &Actor) -> EngineResult<CalendarRecord> {
         actor.require_admin()?;
-        let (name, calendar) = Self::calendar(input)?;
+        let (name, calendar) = Self::parse_calendar(input)?;
         let record = self
             .store
             .update_calendar(id, &name, &calendar, now())
@@ -246,7 +247,7 @@ impl Escalator {
         Ok(record)
     }
 
-    async fn chain(&self, input: &ChainInput) -> EngineResult<EscalationChain> {
+    async fn validate_chain(&self, input: &ChainInput) -> EngineResult<EscalationChain> {
         let chain = EscalationChain::new(&input.name, input.levels.clone())?;
         for (i, level) in chain.levels.iter().enumerate() {
             if let Target::User { email } = &level.target {
@@ -260,7 +261,7 @@ impl Escalator {
     /// Creates an escalation chain.
     pub async fn create_chain(&self, input: &ChainInput, actor: &Actor) -> EngineResult<ChainRecord> {
         actor.require_admin()?;
-        let record = self.store.create_chain(&self.chain(input).await?, now()).await?;
+        let record = self.store.create_chain(&self.validate_chain(input).await?, now()).await?;
         self.audit_admin(actor, "chain_created", json!(record)).await?;
         Ok(record)
     }
@@ -268,7 +269,7 @@ impl Escalator {
     /// Replaces an escalation chain.
     pub async fn update_chain(&self, id: i64, input: &ChainInput, actor: &Actor) -> EngineResult<ChainRecord> {
         actor.require_admin()?;
-        let chain = self.chain(input).await?;
+        let chain = self.validate_chain(input).await?;
         let record = self
             .store
             .update_chain(id, &chain, now())
@@ -276,5 +277,79 @@ impl Escalator {
             .ok_or_else(|| EngineError::not_found("escalation chain", id))?;
         self.audit_admin(actor, "chain_updated", json!(record)).await?;
         Ok(record)
+    }
+
+    /// Every department: anyone signed in (departments are the filters of every page).
+    pub async fn departments(&self, _actor: &Actor) -> EngineResult<Vec<Department>> {
+        Ok(self.store.departments().await?)
+    }
+
+    /// One department.
+    pub async fn department(&self, key: &str, _actor: &Actor) -> EngineResult<Department> {
+        self.store
+            .department(key)
+            .await?
+            .ok_or_else(|| EngineError::not_found("department", key))
+    }
+
+    /// The people the actor may see, as they may see them ([`Actor::sees_person`]).
+    pub async fn users(&self, actor: &Actor) -> EngineResult<Vec<User>> {
+        let users = self.store.users().await?;
+        Ok(users.iter().filter_map(|u| actor.sees_person(u)).collect())
+    }
+
+    /// One person, as the actor may see them; "not found" when they may not.
+    pub async fn user(&self, email: &str, actor: &Actor) -> EngineResult<User> {
+        let email = email.trim().to_lowercase();
+        self.store
+            .user(&email)
+            .await?
+            .and_then(|u| actor.sees_person(&u))
+            .ok_or_else(|| EngineError::not_found("user", email))
+    }
+
+    /// Every SLA policy (admins and department heads).
+    pub async fn policies(&self, actor: &Actor) -> EngineResult<Vec<PolicyRecord>> {
+        actor.require_rules_reader()?;
+        Ok(self.store.policies().await?)
+    }
+
+    /// One SLA policy (admins and department heads).
+    pub async fn policy(&self, id: i64, actor: &Actor) -> EngineResult<PolicyRecord> {
+        actor.require_rules_reader()?;
+        self.store
+            .policy(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("SLA policy", id))
+    }
+
+    /// Every business calendar (admins and department heads).
+    pub async fn calendars(&self, actor: &Actor) -> EngineResult<Vec<CalendarRecord>> {
+        actor.require_rules_reader()?;
+        Ok(self.store.calendars().await?)
+    }
+
+    /// One business calendar (admins and department heads).
+    pub async fn calendar(&self, id: i64, actor: &Actor) -> EngineResult<CalendarRecord> {
+        actor.require_rules_reader()?;
+        self.store
+            .calendar(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("calendar", id))
+    }
+
+    /// Every escalation chain (admins and department heads).
+    pub async fn chains(&self, actor: &Actor) -> EngineResult<Vec<ChainRecord>> {
+        actor.require_rules_reader()?;
+        Ok(self.store.chains().await?)
+    }
+
+    /// One escalation chain (admins and department heads).
+    pub async fn chain(&self, id: i64, actor: &Actor) -> EngineResult<ChainRecord> {
+        actor.require_rules_reader()?;
+        self.store
+            .chain(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("escalation chain", id))
     }
 }

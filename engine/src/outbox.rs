@@ -289,7 +289,7 @@ impl Escalator {
             let items: Vec<_> = members
                 .iter()
                 .map(|m| {
-                    let subject = render(&m.payload, None)
+                    let subject = render(&m.payload, None, digest.recipient.as_deref())
                         .map(|r| r.subject)
                         .unwrap_or_else(|_| m.topic.clone());
                     json!({ "subject": subject, "workflow_id": m.workflow_id, "link": null })

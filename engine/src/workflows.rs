@@ -101,11 +101,7 @@ impl Escalator {
             .user(&input.assignee.trim().to_lowercase())
             .await?
             .ok_or_else(|| ValidationError::new("assignee", "not a user in the directory"))?;
-        if actor.role == Role::DepartmentHead && assignee.department.as_ref() != Some(&department.key) {
-            return Err(
-                ValidationError::new("assignee", "department heads assign within their department only").into(),
-            );
-        }
+        actor.may_assign(department.key.as_str(), &assignee)?;
         let policy = store
             .policy(input.policy_id)
             .await?
@@ -208,6 +204,23 @@ impl Escalator {
         self.view(workflow).await
     }
 
+    /// A workflow by its source system's type and id, if the actor may see it.
+    pub async fn workflow_by_external_id(
+        &self,
+        workflow_type: &str,
+        external_id: &str,
+        actor: &Actor,
+    ) -> EngineResult<WorkflowView> {
+        let missing = || EngineError::not_found("workflow", format!("{workflow_type}/{external_id}"));
+        let workflow = self
+            .store
+            .workflow_by_external_id(external_id.trim())
+            .await?
+            .filter(|w| w.workflow_type == workflow_type.trim() && actor.can_view(w))
+            .ok_or_else(missing)?;
+        self.view(workflow).await
+    }
+
     async fn visible(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowRecord> {
         self.store
             .workflow(id)
@@ -236,6 +249,11 @@ impl Escalator {
     /// A workflow, its SLA state and everything that happened to it.
     pub async fn workflow_with_timeline(&self, id: i64, actor: &Actor) -> EngineResult<(WorkflowView, Timeline)> {
         let view = self.workflow(id, actor).await?;
+        Ok((view, self.timeline(id).await?))
+    }
+
+    /// Everything that happened to a workflow (the caller checked that it may be seen).
+    async fn timeline(&self, id: i64) -> EngineResult<Timeline> {
         let audit = self
             .store
             .audit_entries(&AuditFilter {
@@ -253,14 +271,11 @@ impl Escalator {
             })
             .await?;
         let notifications = self.store.workflow_outbox(id).await?;
-        Ok((
-            view,
-            Timeline {
-                audit,
-                reminders,
-                notifications,
-            },
-        ))
+        Ok(Timeline {
+            audit,
+            reminders,
+            notifications,
+        })
     }
 
     /// A page of the workflows the actor may see, in the filter's order.
@@ -295,7 +310,12 @@ impl Escalator {
         if filter.limit == 0 {
             return Ok(Vec::new());
         }
-        let key = (filter.department.clone(), filter.assignee.clone(), filter.policy_id);
+        let key = (
+            filter.department.clone(),
+            filter.assignee.clone(),
+            filter.or_assignee.clone(),
+            filter.policy_id,
+        );
         match self.counts.lookup(&key, std::time::Instant::now()) {
             Cached::Fresh(counts) => return Ok(counts),
             Cached::Stale { counts, refresh } => {
@@ -342,7 +362,14 @@ impl Escalator {
             if notifies {
                 self.request_delivery().await;
             }
-            return self.workflow(id, actor).await;
+            // The resulting state, also when the actor can no longer see the workflow (they
+            // just handed it to someone else): what they did must be answered, not hidden.
+            let after = self
+                .store
+                .workflow(id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("workflow", id))?;
+            return self.view(after).await;
         }
         Err(EngineError::Conflict(
             "the workflow changed while this request was applied; retry".into(),
@@ -384,8 +411,9 @@ impl Escalator {
             } => {
                 state.stage = text("stage", stage, 200)?;
                 state.stage_seq += 1;
-                if let Some(policy_id) = policy_id {
-                    state.policy_id = *policy_id;
+                if let Some(policy_id) = policy_id.filter(|p| *p != w.state.policy_id) {
+                    actor.may_change_policy(w)?;
+                    state.policy_id = policy_id;
                 }
                 if let Some(assignee) = assignee {
                     state.assignee = self.assignable(w, assignee, actor).await?;
@@ -500,8 +528,8 @@ impl Escalator {
         })
     }
 
-    /// Validates a new assignee: in the directory, and in the workflow's department when
-    /// a department head assigns.
+    /// Validates a new assignee: in the directory, and one the actor may assign
+    /// ([`Actor::may_assign`]).
     async fn assignable(&self, w: &WorkflowRecord, raw: &str, actor: &Actor) -> EngineResult<String> {
         let email = raw.trim().to_lowercase();
         let user = self
@@ -509,12 +537,7 @@ impl Escalator {
             .user(&email)
             .await?
             .ok_or_else(|| ValidationError::new("assignee", format!("{email} is not a user in the directory")))?;
-        let same_department = user.department.as_ref().map(|d| d.as_str()) == Some(w.department.as_str());
-        if actor.role == Role::DepartmentHead && !same_department {
-            return Err(
-                ValidationError::new("assignee", "department heads reassign within their department only").into(),
-            );
-        }
+        actor.may_assign(&w.department, &user)?;
         Ok(user.email.to_string())
     }
 
@@ -528,6 +551,29 @@ impl Escalator {
         }
         filter.limit = filter.limit.clamp(1, 500);
         Ok(self.store.reminders(&filter).await?)
+    }
+
+    /// [`Escalator::reminders`], each with its workflow's title (read once per workflow).
+    pub async fn reminders_titled(
+        &self,
+        filter: ReminderFilter,
+        actor: &Actor,
+    ) -> EngineResult<Vec<(Reminder, String)>> {
+        let reminders = self.reminders(filter, actor).await?;
+        let mut titles: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let mut rows = Vec::with_capacity(reminders.len());
+        for r in reminders {
+            let title = match titles.get(&r.workflow_id) {
+                Some(title) => title.clone(),
+                None => {
+                    let title = self.store.workflow(r.workflow_id).await?.map(|w| w.title).unwrap_or_default();
+                    titles.insert(r.workflow_id, title.clone());
+                    title
+                }
+            };
+            rows.push((r, title));
+        }
+        Ok(rows)
     }
 
     /// Acknowledges a reminder: the assignee's own, any of their department's for a
@@ -569,7 +615,8 @@ pub const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// view waiting for a recount would hurt) see counts up to this old.
 pub const COUNTS_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15);
 
-type CountsKey = (Option<String>, Option<String>, Option<i64>);
+/// A counting scope: department, assignee, `or_assignee` and policy of the filter.
+type CountsKey = (Option<String>, Option<String>, Option<String>, Option<i64>);
 
 #[derive(Debug)]
 struct Counted {
@@ -758,18 +805,41 @@ pub struct SlaExplanation {
     pub segments: Vec<Segment>,
 }
 
+/// Everything a workflow's page shows: its clock and why, its chain, its timeline.
+#[derive(Debug, Clone)]
+pub struct WorkflowPage {
+    pub view: WorkflowView,
+    pub explanation: SlaExplanation,
+    pub timeline: Timeline,
+    /// The workflow's escalation chain (levels in order).
+    pub chain: escalator_domain::EscalationChain,
+    /// The name of the SLA policy version it runs under.
+    pub policy_name: String,
+}
+
 impl Escalator {
     /// The SLA clock of a workflow with the timeline that explains its deadline.
     pub async fn explain_sla(&self, id: i64, actor: &Actor) -> EngineResult<SlaExplanation> {
         let w = self.visible(id, actor).await?;
-        let terms = self.rules().await?.terms(&w)?;
+        let rules = self.rules().await?;
+        let holds = self.store.holds(&[w.id]).await?;
+        self.explanation_of(&w, &rules, &holds, now()).await
+    }
+
+    async fn explanation_of(
+        &self,
+        w: &WorkflowRecord,
+        rules: &Rules,
+        holds: &[Hold],
+        now: DateTime<Utc>,
+    ) -> EngineResult<SlaExplanation> {
+        let terms = rules.terms(w)?;
         let policy = self
             .store
             .policy(w.state.policy_id)
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
-        let timeline = timeline_of(&w, &self.store.holds(&[w.id]).await?);
-        let now = now();
+        let timeline = timeline_of(w, holds);
         Ok(SlaExplanation {
             workflow_id: w.id,
             level: w.state.level,
@@ -779,6 +849,29 @@ impl Escalator {
             time_zone: terms.calendar.time_zone().name().to_string(),
             sla: evaluate(&terms, &timeline, now),
             segments: explain(&terms, &timeline, now),
+        })
+    }
+
+    /// A workflow's page, if the actor may see it: rules, holds and the workflow read once.
+    pub async fn workflow_page(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowPage> {
+        let w = self.visible(id, actor).await?;
+        let rules = self.rules().await?;
+        let holds = self.store.holds(&[w.id]).await?;
+        let now = now();
+        let explanation = self.explanation_of(&w, &rules, &holds, now).await?;
+        let chain = rules.chain_of(&w)?.clone();
+        let policy_name = rules.policy_of(&w)?.name.clone();
+        let timeline = self.timeline(id).await?;
+        let view = WorkflowView {
+            sla: explanation.sla.clone(),
+            workflow: w,
+        };
+        Ok(WorkflowPage {
+            view,
+            explanation,
+            timeline,
+            chain,
+            policy_name,
         })
     }
 }
@@ -796,7 +889,7 @@ mod tests {
     #[test]
     fn counts_are_fresh_then_served_stale_to_all_but_one_recounter_then_dropped() {
         let cache = CountsCache::default();
-        let key: CountsKey = (Some("finance".into()), None, None);
+        let key: CountsKey = (Some("finance".into()), None, None, None);
         let t0 = Instant::now();
         assert!(matches!(cache.lookup(&key, t0), Cached::Missing));
 
@@ -823,6 +916,6 @@ mod tests {
         assert!(matches!(cache.lookup(&key, stale + COUNTS_MAX_AGE), Cached::Missing));
 
         // Scopes are separate.
-        assert!(matches!(cache.lookup(&(None, None, None), stale), Cached::Missing));
+        assert!(matches!(cache.lookup(&(None, None, None, None), stale), Cached::Missing));
     }
 }

@@ -304,7 +304,8 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
     );
     assert_eq!(
         header(mail, "Subject").as_deref(),
-        Some("Urgent: workflow «Office furniture 0» escalated to you")
+        Some("Urgent: workflow «Office furniture 0» escalated to dana.head@acme.example"),
+        "one mail for the addressee and the copies: it names whom it went to"
     );
     let email_row = e
         .store()

@@ -150,23 +150,40 @@ async fn users_are_upserted_listed_and_read(app: TestApp) {
     assert_eq!(replaced.1["role"], "viewer");
     assert_eq!(replaced.1["manager"], Value::Null);
 
+    let emails = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, list) = app.get(&path("/users"), &app.admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = emails(&list);
+    assert!(all.contains(&"zoe@acme.example".to_string()) && all.contains(&ADMIN.to_string()), "{all:?}");
+    assert_eq!(all.len(), 11, "admins see ten demo users and Zoe");
+
+    // Everyone else sees the people of their own department (Zoe moved to HR), phone
+    // numbers only their own.
     let (status, list) = app.get(&path("/users"), &app.approver).await;
     assert_eq!(status, StatusCode::OK);
-    let emails: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["email"].as_str().unwrap())
-        .collect();
-    assert!(
-        emails.contains(&"zoe@acme.example") && emails.contains(&ADMIN),
-        "{emails:?}"
-    );
-    assert_eq!(emails.len(), 11, "ten demo users and Zoe");
-
+    let colleagues = emails(&list);
+    assert!(colleagues.contains(&FINANCE_HEAD.to_string()), "{colleagues:?}");
+    assert!(!colleagues.contains(&"zoe@acme.example".to_string()), "{colleagues:?}");
+    assert!(!colleagues.contains(&HR_APPROVER.to_string()), "{colleagues:?}");
     let (status, one) = app.get(&path("/users/ZOE@acme.example"), &app.approver).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{one}");
+    let (status, one) = app.get(&path("/users/ZOE@acme.example"), &app.admin).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one, replaced.1);
+    let with_phone = json!({"name": "Alice", "role": "approver", "department": "finance", "phone": "+4915112345678"});
+    let (status, _) = app.put(&path(&format!("/users/{FINANCE_APPROVER}")), &app.admin, with_phone).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, own) = app.get(&path(&format!("/users/{FINANCE_APPROVER}")), &app.approver).await;
+    assert_eq!(own["phone"], "+4915112345678", "one's own phone number");
+    let (_, seen_by_head) = app.get(&path(&format!("/users/{FINANCE_APPROVER}")), &app.head).await;
+    assert_eq!(seen_by_head["name"], "Alice");
+    assert!(seen_by_head.get("phone").is_none(), "a colleague's phone stays private: {seen_by_head}");
 
     let before = app.counts().await;
     let cases = [
@@ -216,7 +233,13 @@ async fn sla_policies_are_created_read_and_replaced(app: TestApp) {
     assert_eq!(created["target_seconds"], 14400);
     assert_eq!(created["warning"], json!({"kind": "elapsed_percent", "percent": 75}));
 
-    let (status, list) = app.get(&path("/sla-policies"), &app.viewer).await;
+    for reader in [&app.approver, &app.viewer] {
+        let (status, body) = app.get(&path("/sla-policies"), reader).await;
+        assert_error(&(status, body), StatusCode::FORBIDDEN, "forbidden", None);
+        let (status, body) = app.get(&path(&format!("/sla-policies/{id}")), reader).await;
+        assert_error(&(status, body), StatusCode::FORBIDDEN, "forbidden", None);
+    }
+    let (status, list) = app.get(&path("/sla-policies"), &app.head).await;
     assert_eq!(status, StatusCode::OK);
     let listed: Vec<i64> = list
         .as_array()
@@ -227,7 +250,7 @@ async fn sla_policies_are_created_read_and_replaced(app: TestApp) {
     assert_eq!(listed.len(), 2, "{list}");
     assert!(listed.contains(&id) && listed.contains(&app.policy_id));
 
-    let (status, one) = app.get(&path(&format!("/sla-policies/{id}")), &app.viewer).await;
+    let (status, one) = app.get(&path(&format!("/sla-policies/{id}")), &app.head).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one, created);
 
@@ -297,11 +320,15 @@ async fn escalation_chains_are_created_read_and_replaced(app: TestApp) {
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["levels"][1]["target"], json!({"kind": "user", "email": COO}));
 
-    let (status, list) = app.get(&path("/escalation-chains"), &app.viewer).await;
+    for reader in [&app.approver, &app.viewer] {
+        let (status, body) = app.get(&path("/escalation-chains"), reader).await;
+        assert_error(&(status, body), StatusCode::FORBIDDEN, "forbidden", None);
+    }
+    let (status, list) = app.get(&path("/escalation-chains"), &app.head).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
 
-    let (status, one) = app.get(&path(&format!("/escalation-chains/{id}")), &app.viewer).await;
+    let (status, one) = app.get(&path(&format!("/escalation-chains/{id}")), &app.head).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one, created);
 
@@ -605,12 +632,7 @@ async fn workflow_actions_complete_advance_reassign_cancel(app: TestApp) {
             json!({"assignee": HR_APPROVER}),
         )
         .await;
-    assert_error(
-        &out_of_department,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_value",
-        Some("assignee"),
-    );
+    assert_error(&out_of_department, StatusCode::FORBIDDEN, "forbidden", None);
     let blank_stage = app
         .post(
             &path(&format!("/workflows/{open}/advance")),
@@ -895,6 +917,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/sla-policies/{id}/apply", &["post"]),
     ("/api/v1/calendars/{id}", &["get", "put"]),
     ("/api/v1/workflows/{id}/resume", &["post"]),
+    ("/api/v1/workflows/external/{workflow_type}/{external_id}", &["get"]),
+    ("/api/v1/workflows/external/{workflow_type}/{external_id}/complete", &["post"]),
+    ("/api/v1/workflows/external/{workflow_type}/{external_id}/advance", &["post"]),
+    ("/api/v1/workflows/external/{workflow_type}/{external_id}/cancel", &["post"]),
     ("/api/v1/webhooks", &["get", "post"]),
     ("/api/v1/webhooks/{id}", &["delete"]),
     ("/api/v1/webhooks/{id}/deliveries", &["get"]),

@@ -121,6 +121,9 @@ pub struct WorkflowFilter {
     pub open_only: bool,
     pub department: Option<String>,
     pub assignee: Option<String>,
+    /// With `department`: also the workflows of other departments assigned to this person
+    /// (`department = … OR assignee = …`): what a head or viewer sees.
+    pub or_assignee: Option<String>,
     /// Only those under this SLA policy.
     pub policy_id: Option<i64>,
     /// Only those in this SLA status at `now`.

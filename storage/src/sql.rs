@@ -471,7 +471,11 @@ macro_rules! impl_store {
                     ($crate::WorkflowOrder::DueSoonest, true) => ("due_at, id", "$5 IS NULL AND (due_at, id) > ($10, $11)"),
                 };
                 let open = if f.open_only { "$2 = 1 AND status IN ('pending', 'escalated', 'on_hold')" } else { "$2 = 0" };
-                let department = if f.department.is_some() { "department_key = $3" } else { "$3 IS NULL" };
+                let department = match (f.department.is_some(), f.or_assignee.is_some()) {
+                    (true, true) => "(department_key = $3 OR assignee_email = $12)",
+                    (true, false) => "department_key = $3 AND $12 IS NULL",
+                    (false, _) => "$3 IS NULL AND $12 IS NULL",
+                };
                 let assignee = if f.assignee.is_some() { "assignee_email = $4" } else { "$4 IS NULL" };
                 let sql = format!(
                     "SELECT {} FROM workflows \
@@ -497,13 +501,18 @@ macro_rules! impl_store {
                     .bind(f.policy_id)
                     .bind(f.after_due.map(|(due, _)| due))
                     .bind(f.after_due.map(|(_, id)| id))
+                    .bind(f.department.as_ref().and(f.or_assignee.as_deref()))
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::records::convert(rows)
             }
 
             async fn sla_counts(&self, f: &$crate::WorkflowFilter, now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<Vec<(String, i64)>> {
-                let department = if f.department.is_some() { "department_key = $2" } else { "$2 IS NULL" };
+                let department = match (f.department.is_some(), f.or_assignee.is_some()) {
+                    (true, true) => "(department_key = $2 OR assignee_email = $5)",
+                    (true, false) => "department_key = $2 AND $5 IS NULL",
+                    (false, _) => "$2 IS NULL AND $5 IS NULL",
+                };
                 let assignee = if f.assignee.is_some() { "assignee_email = $3" } else { "$3 IS NULL" };
                 let sql = format!(
                     "SELECT CASE WHEN status = 'on_hold' THEN 'paused' WHEN due_at <= $1 THEN 'breached' \
@@ -518,6 +527,7 @@ macro_rules! impl_store {
                 .bind(f.department.as_deref())
                 .bind(f.assignee.as_deref())
                 .bind(f.policy_id)
+                .bind(f.department.as_ref().and(f.or_assignee.as_deref()))
                 .fetch_all(&self.pool)
                 .await?)
             }

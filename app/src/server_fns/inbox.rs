@@ -17,7 +17,7 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
     // Admins see their own here (everyone's are in the audit log); heads their department's.
     let assignee = actor.is_admin().then(|| actor.email.clone());
     let reminders = escalator
-        .reminders(
+        .reminders_titled(
             ReminderFilter {
                 assignee,
                 limit: 200,
@@ -26,24 +26,8 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
             &actor,
         )
         .await?;
-    // A workflow has several reminders (stages, levels, repeats): read each title once.
-    let mut titles: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let mut rows = Vec::with_capacity(reminders.len());
-    for r in reminders {
-        let workflow_title = match titles.get(&r.workflow_id) {
-            Some(title) => title.clone(),
-            None => {
-                let title = escalator
-                    .store()
-                    .workflow(r.workflow_id)
-                    .await
-                    .map_err(escalator_engine::EngineError::from)?
-                    .map(|w| w.title)
-                    .unwrap_or_default();
-                titles.insert(r.workflow_id, title.clone());
-                title
-            }
-        };
+    for (r, workflow_title) in reminders {
         rows.push(ReminderRow {
             id: r.id,
             workflow_id: r.workflow_id,

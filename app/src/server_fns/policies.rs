@@ -333,18 +333,15 @@ mod convert {
     }
 }
 
-/// All SLA policies and calendars (admins only).
+/// All SLA policies and calendars (admins and department heads read them; admins edit them).
 #[server(prefix = "/ui/fn", endpoint = "admin_policies")]
 pub async fn admin_policies() -> Result<PoliciesData, AppError> {
     use crate::ssr;
-    use escalator_engine::EngineError;
 
     let actor = ssr::actor().await?;
-    actor.require_admin()?;
     let escalator = ssr::escalator()?;
-    let store = escalator.store();
-    let calendars = store.calendars().await.map_err(EngineError::from)?;
-    let policies = store.policies().await.map_err(EngineError::from)?;
+    let calendars = escalator.calendars(&actor).await?;
+    let policies = escalator.policies(&actor).await?;
     Ok(PoliciesData {
         policies: policies.iter().map(|p| convert::policy(p, &calendars)).collect(),
         calendars: calendars.iter().map(convert::calendar).collect(),
@@ -368,7 +365,6 @@ pub async fn save_policy(
     repeat_minutes: Option<String>,
 ) -> Result<PolicyView, AppError> {
     use crate::ssr;
-    use escalator_engine::EngineError;
 
     let actor = ssr::actor().await?;
     actor.require_admin()?;
@@ -386,7 +382,7 @@ pub async fn save_policy(
         Some(id) => escalator.update_policy(id, &input, &actor).await?,
         None => escalator.create_policy(&input, &actor).await?,
     };
-    let calendars = escalator.store().calendars().await.map_err(EngineError::from)?;
+    let calendars = escalator.calendars(&actor).await?;
     Ok(convert::policy(&record, &calendars))
 }
 

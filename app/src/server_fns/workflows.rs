@@ -132,10 +132,8 @@ pub async fn pending(
         .filter_map(|(status, n)| Some((convert::sla_status(&status)?, n)))
         .collect();
     let departments = escalator
-        .store()
-        .departments()
-        .await
-        .map_err(escalator_engine::EngineError::from)?
+        .departments(&actor)
+        .await?
         .into_iter()
         .filter(|d| actor.role == Role::Admin || actor.department.as_deref() == Some(d.key.as_str()))
         .map(|d| (d.key.to_string(), d.name))
@@ -156,31 +154,23 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
     use crate::model::{ChainStep, TimelineEntry};
     use crate::ssr;
     use escalator_domain::Action;
-    use escalator_engine::EngineError;
 
     let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
-    let (view, timeline) = escalator.workflow_with_timeline(id, &actor).await?;
-    let explanation = escalator.explain_sla(id, &actor).await?;
-    let store = escalator.store();
+    let escalator_engine::workflows::WorkflowPage {
+        view,
+        explanation,
+        timeline,
+        chain,
+        policy_name: policy,
+    } = escalator.workflow_page(id, &actor).await?;
     let w = &view.workflow;
-    let chain = store
-        .chain(w.chain_id)
-        .await
-        .map_err(EngineError::from)?
-        .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
-    let policy = store
-        .policy(w.state.policy_id)
-        .await
-        .map_err(EngineError::from)?
-        .map(|p| p.policy.name)
-        .unwrap_or_default();
     let mut steps = vec![ChainStep {
         target: "original assignee".into(),
         time_limit_seconds: 0,
         current: w.state.level == 0,
     }];
-    steps.extend(chain.chain.levels.iter().enumerate().map(|(i, level)| ChainStep {
+    steps.extend(chain.levels.iter().enumerate().map(|(i, level)| ChainStep {
         target: level.target.describe(),
         time_limit_seconds: level.time_limit().num_seconds(),
         current: w.state.level as usize == i + 1,
@@ -234,7 +224,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         policy,
         policy_version: w.state.policy_version,
         time_zone: explanation.time_zone,
-        chain: chain.chain.name.clone(),
+        chain: chain.name.clone(),
         steps,
         segments: explanation.segments,
         timeline: entries,

@@ -85,7 +85,7 @@ impl SmtpChannel {
             .as_ref()
             .zip(m.workflow_id)
             .map(|(base, id)| format!("{}/workflows/{id}", base.trim_end_matches('/')));
-        let rendered = render(&m.payload, link.as_deref()).map_err(DeliveryError)?;
+        let rendered = render(&m.payload, link.as_deref(), None).map_err(DeliveryError)?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(rendered.subject)

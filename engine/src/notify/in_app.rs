@@ -32,7 +32,7 @@ impl Channel for InAppChannel {
         let user = m.payload["recipient"]
             .as_str()
             .ok_or_else(|| DeliveryError("in-app delivery without a recipient".into()))?;
-        let rendered = render(&m.payload, None).map_err(DeliveryError)?;
+        let rendered = render(&m.payload, None, Some(user)).map_err(DeliveryError)?;
         let notification = NewNotification {
             user: user.to_string(),
             outbox_id: m.id,

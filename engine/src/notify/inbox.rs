@@ -34,7 +34,12 @@ impl Escalator {
         let changed = self.store.mark_notifications_read(&actor.email, id, now()).await?;
         if let (Some(id), 0) = (id, changed) {
             // Unknown, someone else's, or already read: only the first is an error.
-            let mine = self.store.notifications(&actor.email, false, Some(id + 1), 1).await?;
+            // The page just below `id + 1` starts at `id` if it is the actor's; the largest id
+            // cannot be anyone's (ids start at 1 and count up), so there is nothing to look up.
+            let Some(above) = id.checked_add(1) else {
+                return Err(EngineError::not_found("notification", id));
+            };
+            let mine = self.store.notifications(&actor.email, false, Some(above), 1).await?;
             if mine.first().map(|n| n.id) != Some(id) {
                 return Err(EngineError::not_found("notification", id));
             }

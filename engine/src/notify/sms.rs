@@ -120,7 +120,8 @@ impl SmsChannel {
 
     /// The text of one message: its subject, and the workflow's link when there is one.
     pub fn text(&self, m: &OutboxMessage) -> Result<String, DeliveryError> {
-        let rendered = render(&m.payload, None).map_err(DeliveryError)?;
+        let reader = m.recipient.as_deref().or(m.payload["recipient"].as_str());
+        let rendered = render(&m.payload, None, reader).map_err(DeliveryError)?;
         let link = self
             .config
             .public_url

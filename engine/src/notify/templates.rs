@@ -35,12 +35,20 @@ fn environment() -> Environment<'static> {
 }
 
 /// Renders a notification payload (`template`, `workflow`, …); `link` is the UI address
-/// of the workflow when a public URL is configured.
-pub fn render(payload: &Value, link: Option<&str>) -> Result<Rendered, String> {
+/// of the workflow when a public URL is configured. `reader` is the one person the
+/// rendering is for (in-app, SMS), or `None` for a message several people read (an
+/// e-mail with copies): only its addressee is told "to you", everyone else whom it went to.
+pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Result<Rendered, String> {
     let template = payload["template"].as_str().unwrap_or("assigned");
     let title = payload["workflow"]["title"].as_str().unwrap_or("a workflow");
+    let addressee = payload["to"][0].as_str();
+    let whom = match (reader, addressee) {
+        (Some(reader), Some(to)) if reader == to => "you".to_string(),
+        (_, Some(to)) => to.to_string(),
+        (_, None) => "you".to_string(),
+    };
     let subject = match template {
-        "escalated" => format!("Urgent: workflow «{title}» escalated to you"),
+        "escalated" => format!("Urgent: workflow «{title}» escalated to {whom}"),
         "reminder" => format!("Reminder: workflow «{title}» is due soon"),
         "digest" => format!(
             "Escalator: {} notifications",
@@ -80,18 +88,21 @@ mod tests {
         for template in ["escalated", "reminder", "assigned"] {
             let payload = json!({"template": template, "workflow": workflow, "elapsed_seconds": 172800, "remaining_seconds": 3600,
                 "due_at": "2026-11-26T10:00:00Z", "from_assignee": "mike@x.io", "level": 1, "actor": "dana@x.io"});
-            let r = render(&payload, Some("http://localhost:3000/workflows/9")).unwrap();
+            let r = render(&payload, Some("http://localhost:3000/workflows/9"), None).unwrap();
             assert!(r.subject.contains("Office chairs"), "{template}: {}", r.subject);
             assert!(r.text.contains("PO-9") && r.html.contains("PO-9"), "{template}");
             assert!(r.text.contains("http://localhost:3000/workflows/9"), "{template}");
         }
-        let escalated = render(
-            &json!({"template": "escalated", "workflow": workflow, "elapsed_seconds": 172800}),
-            None,
-        )
-        .unwrap();
-        assert_eq!(escalated.subject, "Urgent: workflow «Office chairs» escalated to you");
-        assert!(escalated.text.contains("after 48h"), "{}", escalated.text);
+        let escalated = json!({"template": "escalated", "workflow": workflow, "elapsed_seconds": 172800,
+            "to": ["dana@x.io"], "cc": ["mike@x.io", "ivan@x.io"]});
+        let to_dana = render(&escalated, None, Some("dana@x.io")).unwrap();
+        assert_eq!(to_dana.subject, "Urgent: workflow «Office chairs» escalated to you");
+        assert!(to_dana.text.contains("after 48h"), "{}", to_dana.text);
+        // The copies are told whom it went to, in their own notification and in a shared mail.
+        let to_mike = render(&escalated, None, Some("mike@x.io")).unwrap();
+        assert_eq!(to_mike.subject, "Urgent: workflow «Office chairs» escalated to dana@x.io");
+        let mail = render(&escalated, None, None).unwrap();
+        assert_eq!(mail.subject, "Urgent: workflow «Office chairs» escalated to dana@x.io");
     }
 
     #[test]
@@ -99,7 +110,7 @@ mod tests {
         let payload = json!({"template": "digest", "items": [
             {"subject": "Reminder: workflow «A» is due soon", "link": "http://x/workflows/1"},
             {"subject": "Reminder: workflow «<b>» is due soon", "link": null}]});
-        let r = render(&payload, None).unwrap();
+        let r = render(&payload, None, None).unwrap();
         assert_eq!(r.subject, "Escalator: 2 notifications");
         assert!(
             r.text
@@ -113,7 +124,7 @@ mod tests {
     #[test]
     fn html_is_escaped() {
         let payload = json!({"template": "assigned", "workflow": {"title": "<script>x</script>", "external_id": "1", "stage": "s"}, "actor": "a"});
-        let r = render(&payload, None).unwrap();
+        let r = render(&payload, None, None).unwrap();
         assert!(!r.html.contains("<script>"), "{}", r.html);
     }
 }

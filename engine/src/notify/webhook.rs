@@ -178,6 +178,21 @@ impl Escalator {
         Ok((webhook, secret))
     }
 
+    /// Every webhook endpoint (admins).
+    pub async fn webhooks(&self, actor: &Actor) -> EngineResult<Vec<Webhook>> {
+        actor.require_admin()?;
+        Ok(self.store.webhooks().await?)
+    }
+
+    /// An endpoint's latest deliveries, newest first (admins).
+    pub async fn webhook_deliveries(&self, actor: &Actor, id: i64) -> EngineResult<Vec<WebhookDelivery>> {
+        actor.require_admin()?;
+        if self.store.webhook(id).await?.is_none() {
+            return Err(EngineError::not_found("webhook", id));
+        }
+        Ok(self.store.webhook_deliveries(id, 100).await?)
+    }
+
     /// Turns a webhook on or off (admins).
     pub async fn set_webhook_active(&self, actor: &Actor, id: i64, active: bool) -> EngineResult<Webhook> {
         actor.require_admin()?;

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use escalator_engine::{Escalator, Metrics};
@@ -67,7 +67,27 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     response
 }
 
-/// Wraps a router with the request metrics layer.
+/// The longest request target (path and query) answered: longer ones get a JSON 414.
+/// (hyper itself answers a bare 414 above 64 KiB, before any of this runs.)
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Refuses over-long request targets with the API's JSON error body.
+async fn limit_uri(request: Request, next: Next) -> Response {
+    let length = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if length > MAX_URI_BYTES {
+        return ApiError::new(
+            axum::http::StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is {length} bytes; at most {MAX_URI_BYTES} are accepted"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Wraps a router with the request metrics layer and the request-target limit.
 pub fn with_tracking(router: Router, metrics: Arc<Metrics>) -> Router {
-    router.layer(middleware::from_fn_with_state(metrics, track))
+    router
+        .layer(middleware::from_fn(limit_uri))
+        .layer(middleware::from_fn_with_state(metrics, track))
 }

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use escalator_domain::{Department, NotificationPreferences, User};
 use escalator_engine::directory::{DepartmentInput, UserInput};
-use escalator_engine::EngineError;
 
 use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath};
@@ -41,11 +40,9 @@ pub async fn put_department(
     responses((status = 200, body = [Department]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_departments(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
 ) -> Result<Json<Vec<Department>>, ApiError> {
-    Ok(Json(
-        state.escalator.store().departments().await.map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.escalator.departments(&actor).await?))
 }
 
 /// One department.
@@ -54,18 +51,10 @@ pub async fn list_departments(
     security(("bearer" = [])))]
 pub async fn get_department(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Department>, ApiError> {
-    let found = state
-        .escalator
-        .store()
-        .department(&key)
-        .await
-        .map_err(EngineError::from)?;
-    found
-        .map(Json)
-        .ok_or_else(|| EngineError::not_found("department", key).into())
+    Ok(Json(state.escalator.department(&key, &actor).await?))
 }
 
 /// Create or replace a user (role, department, manager).
@@ -84,31 +73,25 @@ pub async fn put_user(
     Ok((upserted(created), Json(user)))
 }
 
-/// All users.
+/// The users the caller may see: admins everyone with phone numbers; everyone else the
+/// people of their own department, phone numbers only their own.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory",
     responses((status = 200, body = [User]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn list_users(State(state): State<AppState>, Caller(_caller): Caller) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(state.escalator.store().users().await.map_err(EngineError::from)?))
+pub async fn list_users(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(state.escalator.users(&actor).await?))
 }
 
-/// One user.
+/// One user, as the caller may see them (404 for people of other departments unless the
+/// caller is an admin; the phone number only for admins and the person).
 #[utoipa::path(get, path = "/api/v1/users/{email}", tag = "directory",
     params(("email" = String, Path)), responses((status = 200, body = User), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
     ApiPath(email): ApiPath<String>,
 ) -> Result<Json<User>, ApiError> {
-    let found = state
-        .escalator
-        .store()
-        .user(&email.trim().to_lowercase())
-        .await
-        .map_err(EngineError::from)?;
-    found
-        .map(Json)
-        .ok_or_else(|| EngineError::not_found("user", email).into())
+    Ok(Json(state.escalator.user(&email, &actor).await?))
 }
 
 /// A user's notification preferences: channels per kind, time zone, quiet hours.

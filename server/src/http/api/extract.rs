@@ -1,5 +1,7 @@
 //! Extractors that turn every client mistake into an [`ApiError`] naming the field:
-//! malformed JSON or a wrong type is 400, never axum's plain-text rejection.
+//! malformed JSON, a wrong type, an unknown or repeated field is 400, text with control
+//! characters 422 (the domain's rule, [`escalator_domain::text`]), never axum's plain-text
+//! rejection and never a silently ignored input.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -37,6 +39,51 @@ fn bad_request(message: String, path: String) -> ApiError {
     }
 }
 
+/// Deserializes, naming the field of a type error and refusing fields the target type
+/// does not have (a misspelt `startedAt` must not silently start a workflow now).
+fn strict<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<T, ApiError> {
+    let mut unknown: Option<String> = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| path.to_string());
+    };
+    let ignoring = serde_ignored::Deserializer::new(deserializer, &mut note);
+    let value = serde_path_to_error::deserialize(ignoring)
+        .map_err(|e| bad_request(e.inner().to_string(), e.path().to_string()))?;
+    match unknown {
+        None => Ok(value),
+        Some(field) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            format!("unknown field `{field}`: check its spelling against the API document"),
+        )
+        .with_field(field)),
+    }
+}
+
+/// Refuses control characters in every string (and object key) of a JSON body, naming
+/// the first offending field by its path.
+fn check_text(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    let field = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::String(s) => {
+            escalator_domain::text::check(if path.is_empty() { "." } else { path }, s).map_err(invalid)
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_text(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            escalator_domain::text::check(&field(key), key).map_err(invalid)?;
+            check_text(item, &field(key))
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn invalid(err: escalator_domain::ValidationError) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", err.message).with_field(err.field)
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
@@ -46,9 +93,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.body_text()),
+        })?;
         // An empty body reads as `{}`, so bodies whose fields are all optional may be omitted.
         let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
             Bytes::from_static(b"{}")
@@ -62,11 +110,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ));
         };
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|e| bad_request(e.inner().to_string(), e.path().to_string()))?;
+        let value = strict(&mut deserializer)?;
         deserializer
             .end()
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+        // Control characters can only arrive escaped (`\u0000`, `\b`, `\f`), so a body
+        // without a backslash needs no second look.
+        if bytes.contains(&b'\\') {
+            let tree: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+            check_text(&tree, "")?;
+        }
         Ok(ApiJson(value))
     }
 }
@@ -76,10 +130,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if !seen.insert(key.clone()) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_request",
+                    format!("the query parameter {key:?} is given more than once"),
+                )
+                .with_field(key.into_owned()));
+            }
+            escalator_domain::text::check(&key, &value).map_err(invalid)?;
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(ApiQuery)
-            .map_err(|e| bad_request(e.inner().to_string(), e.path().to_string()))
+        strict(deserializer).map(ApiQuery)
     }
 }
 
@@ -87,6 +151,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let decoded = percent_encoding::percent_decode_str(parts.uri.path()).decode_utf8_lossy();
+        escalator_domain::text::check("path", &decoded).map_err(invalid)?;
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| ApiPath(v))

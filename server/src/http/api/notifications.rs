@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use escalator_engine::EngineError;
 use escalator_storage::{Notification, OutboxMessage, OutboxStatus, Webhook, WebhookDelivery};
 use serde::{Deserialize, Serialize};
 
@@ -164,10 +163,7 @@ pub async fn list_webhooks(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Vec<Webhook>>, ApiError> {
-    actor.require_admin()?;
-    Ok(Json(
-        state.escalator.store().webhooks().await.map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.escalator.webhooks(&actor).await?))
 }
 
 /// Stop sending events to an endpoint (admins); its log is kept.
@@ -189,12 +185,5 @@ pub async fn webhook_deliveries(
     Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
-    actor.require_admin()?;
-    let store = state.escalator.store();
-    if store.webhook(id).await.map_err(EngineError::from)?.is_none() {
-        return Err(EngineError::not_found("webhook", id).into());
-    }
-    Ok(Json(
-        store.webhook_deliveries(id, 100).await.map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.escalator.webhook_deliveries(&actor, id).await?))
 }

@@ -18,6 +18,7 @@ use super::{audit, directory, notifications, policies, reminders, workflows};
         policies::create_chain, policies::list_chains, policies::get_chain, policies::update_chain,
         workflows::create, workflows::list, workflows::get,
         workflows::complete, workflows::advance, workflows::reassign, workflows::cancel, workflows::hold, workflows::resume, workflows::sla,
+        workflows::get_external, workflows::complete_external, workflows::advance_external, workflows::cancel_external,
         policies::preview_policy, policies::apply_policy,
         policies::create_calendar, policies::list_calendars, policies::get_calendar, policies::update_calendar,
         workflows::run_escalations, audit::list, reminders::list, reminders::acknowledge,

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use escalator_engine::directory::{CalendarInput, ChainInput, PolicyInput};
 use escalator_engine::versions::{AppliedVersion, Preview};
-use escalator_engine::EngineError;
 use escalator_storage::{CalendarRecord, ChainRecord, PolicyRecord};
 
 use super::auth::Caller;
@@ -32,11 +31,9 @@ pub async fn create_policy(
     responses((status = 200, body = [PolicyRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_policies(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
 ) -> Result<Json<Vec<PolicyRecord>>, ApiError> {
-    Ok(Json(
-        state.escalator.store().policies().await.map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.escalator.policies(&actor).await?))
 }
 
 /// One SLA policy.
@@ -44,13 +41,10 @@ pub async fn list_policies(
     responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PolicyRecord>, ApiError> {
-    let found = state.escalator.store().policy(id).await.map_err(EngineError::from)?;
-    found
-        .map(Json)
-        .ok_or_else(|| EngineError::not_found("SLA policy", id).into())
+    Ok(Json(state.escalator.policy(id, &actor).await?))
 }
 
 /// Replace an SLA policy.
@@ -86,9 +80,9 @@ pub async fn create_chain(
     responses((status = 200, body = [ChainRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_chains(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
 ) -> Result<Json<Vec<ChainRecord>>, ApiError> {
-    Ok(Json(state.escalator.store().chains().await.map_err(EngineError::from)?))
+    Ok(Json(state.escalator.chains(&actor).await?))
 }
 
 /// One escalation chain.
@@ -96,13 +90,10 @@ pub async fn list_chains(
     responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_chain(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ChainRecord>, ApiError> {
-    let found = state.escalator.store().chain(id).await.map_err(EngineError::from)?;
-    found
-        .map(Json)
-        .ok_or_else(|| EngineError::not_found("escalation chain", id).into())
+    Ok(Json(state.escalator.chain(id, &actor).await?))
 }
 
 /// Replace an escalation chain.
@@ -138,11 +129,9 @@ pub async fn create_calendar(
     responses((status = 200, body = [CalendarRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_calendars(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
 ) -> Result<Json<Vec<CalendarRecord>>, ApiError> {
-    Ok(Json(
-        state.escalator.store().calendars().await.map_err(EngineError::from)?,
-    ))
+    Ok(Json(state.escalator.calendars(&actor).await?))
 }
 
 /// One business calendar.
@@ -150,13 +139,10 @@ pub async fn list_calendars(
     responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CalendarRecord>, ApiError> {
-    let found = state.escalator.store().calendar(id).await.map_err(EngineError::from)?;
-    found
-        .map(Json)
-        .ok_or_else(|| EngineError::not_found("calendar", id).into())
+    Ok(Json(state.escalator.calendar(id, &actor).await?))
 }
 
 /// Replace a business calendar.

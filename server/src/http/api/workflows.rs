@@ -252,6 +252,89 @@ pub async fn resume(
     act(&state, &actor, id, ActionRequest::Resume).await
 }
 
+/// A workflow addressed by the id its source system knows: its type and external id.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ExternalRef {
+    /// The workflow's type, as given when it was created (e.g. `purchase`).
+    pub workflow_type: String,
+    /// The source system's id of the workflow (e.g. `ERP-4711`).
+    pub external_id: String,
+}
+
+impl ExternalRef {
+    async fn id(&self, state: &AppState, actor: &escalator_engine::Actor) -> Result<i64, ApiError> {
+        let view = state
+            .escalator
+            .workflow_by_external_id(&self.workflow_type, &self.external_id, actor)
+            .await?;
+        Ok(view.workflow.id)
+    }
+}
+
+/// One workflow by its source system's type and id, as `GET /workflows/{id}` answers it.
+#[utoipa::path(get, path = "/api/v1/workflows/external/{workflow_type}/{external_id}", tag = "workflows", params(ExternalRef),
+    responses((status = 200, body = WorkflowDetail), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_external(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(external): ApiPath<ExternalRef>,
+) -> Result<Json<WorkflowDetail>, ApiError> {
+    let id = external.id(&state, &actor).await?;
+    let (workflow, timeline) = state.escalator.workflow_with_timeline(id, &actor).await?;
+    Ok(Json(WorkflowDetail { workflow, timeline }))
+}
+
+/// Complete a workflow addressed by its type and external id (as `/workflows/{id}/complete`).
+#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/complete", tag = "workflows", params(ExternalRef),
+    request_body(content = CompleteBody, description = "optional"),
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "illegal transition"), (status = 422, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn complete_external(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(external): ApiPath<ExternalRef>,
+    ApiJson(body): ApiJson<CompleteBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let id = external.id(&state, &actor).await?;
+    act(&state, &actor, id, ActionRequest::Complete { note: body.note }).await
+}
+
+/// Advance a workflow addressed by its type and external id (as `/workflows/{id}/advance`).
+#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/advance", tag = "workflows", params(ExternalRef),
+    request_body = AdvanceBody,
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn advance_external(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(external): ApiPath<ExternalRef>,
+    ApiJson(body): ApiJson<AdvanceBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let id = external.id(&state, &actor).await?;
+    let request = ActionRequest::Advance {
+        stage: body.stage,
+        policy_id: body.policy_id,
+        assignee: body.assignee,
+    };
+    act(&state, &actor, id, request).await
+}
+
+/// Cancel a workflow addressed by its type and external id (as `/workflows/{id}/cancel`).
+#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/cancel", tag = "workflows", params(ExternalRef),
+    request_body(content = CancelBody, description = "optional"),
+    responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel_external(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(external): ApiPath<ExternalRef>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> Result<Json<WorkflowView>, ApiError> {
+    let id = external.id(&state, &actor).await?;
+    act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
+}
+
 /// Run one escalation tick now (admins); the same summary as `escalator tick --json`.
 #[utoipa::path(post, path = "/api/v1/escalations/run", tag = "escalations",
     responses((status = 200, body = TickSummary), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
