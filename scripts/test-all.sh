@@ -34,6 +34,9 @@ bash deploy/check.sh
 step "end-to-end tests in headless Chromium (.ci/e2e.sh; builds the site and the binary with cargo-leptos)"
 bash .ci/e2e.sh
 
+step "chaos test, short profile: 3 replicas on PostgreSQL, kill -9 (the tick holder too), SMTP down (scripts/chaos.sh --short)"
+bash scripts/chaos.sh --short
+
 step "OpenAPI document validation (.ci/openapi-check.sh)"
 bash .ci/openapi-check.sh target/debug/escalator
 

@@ -261,7 +261,10 @@ impl Escalator {
     /// Creates an escalation chain.
     pub async fn create_chain(&self, input: &ChainInput, actor: &Actor) -> EngineResult<ChainRecord> {
         actor.require_admin()?;
-        let record = self.store.create_chain(&self.validate_chain(input).await?, now()).await?;
+        let record = self
+            .store
+            .create_chain(&self.validate_chain(input).await?, now())
+            .await?;
         self.audit_admin(actor, "chain_created", json!(record)).await?;
         Ok(record)
     }

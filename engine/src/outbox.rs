@@ -73,7 +73,7 @@ pub const DIGEST_TOPIC: &str = "workflow.digest";
 
 /// How often delivered rows are marked while a batch is being sent: a crash between a send
 /// and its mark re-sends at most this much mail.
-const MARK_EVERY: Duration = Duration::from_secs(1);
+const MARK_EVERY: Duration = Duration::from_millis(250);
 
 /// Claimed rows of a batch that are neither delivered, failed, digested nor handed back:
 /// the ones whose claim the heartbeat keeps alive.

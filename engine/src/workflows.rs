@@ -566,7 +566,12 @@ impl Escalator {
             let title = match titles.get(&r.workflow_id) {
                 Some(title) => title.clone(),
                 None => {
-                    let title = self.store.workflow(r.workflow_id).await?.map(|w| w.title).unwrap_or_default();
+                    let title = self
+                        .store
+                        .workflow(r.workflow_id)
+                        .await?
+                        .map(|w| w.title)
+                        .unwrap_or_default();
                     titles.insert(r.workflow_id, title.clone());
                     title
                 }
@@ -863,7 +868,7 @@ impl Escalator {
         let policy_name = rules.policy_of(&w)?.name.clone();
         let timeline = self.timeline(id).await?;
         let view = WorkflowView {
-            sla: explanation.sla.clone(),
+            sla: explanation.sla,
             workflow: w,
         };
         Ok(WorkflowPage {
@@ -916,6 +921,9 @@ mod tests {
         assert!(matches!(cache.lookup(&key, stale + COUNTS_MAX_AGE), Cached::Missing));
 
         // Scopes are separate.
-        assert!(matches!(cache.lookup(&(None, None, None, None), stale), Cached::Missing));
+        assert!(matches!(
+            cache.lookup(&(None, None, None, None), stale),
+            Cached::Missing
+        ));
     }
 }

@@ -160,7 +160,10 @@ async fn users_are_upserted_listed_and_read(app: TestApp) {
     let (status, list) = app.get(&path("/users"), &app.admin).await;
     assert_eq!(status, StatusCode::OK);
     let all = emails(&list);
-    assert!(all.contains(&"zoe@acme.example".to_string()) && all.contains(&ADMIN.to_string()), "{all:?}");
+    assert!(
+        all.contains(&"zoe@acme.example".to_string()) && all.contains(&ADMIN.to_string()),
+        "{all:?}"
+    );
     assert_eq!(all.len(), 11, "admins see ten demo users and Zoe");
 
     // Everyone else sees the people of their own department (Zoe moved to HR), phone
@@ -177,13 +180,20 @@ async fn users_are_upserted_listed_and_read(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one, replaced.1);
     let with_phone = json!({"name": "Alice", "role": "approver", "department": "finance", "phone": "+4915112345678"});
-    let (status, _) = app.put(&path(&format!("/users/{FINANCE_APPROVER}")), &app.admin, with_phone).await;
+    let (status, _) = app
+        .put(&path(&format!("/users/{FINANCE_APPROVER}")), &app.admin, with_phone)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, own) = app.get(&path(&format!("/users/{FINANCE_APPROVER}")), &app.approver).await;
+    let (_, own) = app
+        .get(&path(&format!("/users/{FINANCE_APPROVER}")), &app.approver)
+        .await;
     assert_eq!(own["phone"], "+4915112345678", "one's own phone number");
     let (_, seen_by_head) = app.get(&path(&format!("/users/{FINANCE_APPROVER}")), &app.head).await;
     assert_eq!(seen_by_head["name"], "Alice");
-    assert!(seen_by_head.get("phone").is_none(), "a colleague's phone stays private: {seen_by_head}");
+    assert!(
+        seen_by_head.get("phone").is_none(),
+        "a colleague's phone stays private: {seen_by_head}"
+    );
 
     let before = app.counts().await;
     let cases = [
@@ -918,9 +928,18 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/calendars/{id}", &["get", "put"]),
     ("/api/v1/workflows/{id}/resume", &["post"]),
     ("/api/v1/workflows/external/{workflow_type}/{external_id}", &["get"]),
-    ("/api/v1/workflows/external/{workflow_type}/{external_id}/complete", &["post"]),
-    ("/api/v1/workflows/external/{workflow_type}/{external_id}/advance", &["post"]),
-    ("/api/v1/workflows/external/{workflow_type}/{external_id}/cancel", &["post"]),
+    (
+        "/api/v1/workflows/external/{workflow_type}/{external_id}/complete",
+        &["post"],
+    ),
+    (
+        "/api/v1/workflows/external/{workflow_type}/{external_id}/advance",
+        &["post"],
+    ),
+    (
+        "/api/v1/workflows/external/{workflow_type}/{external_id}/cancel",
+        &["post"],
+    ),
     ("/api/v1/webhooks", &["get", "post"]),
     ("/api/v1/webhooks/{id}", &["delete"]),
     ("/api/v1/webhooks/{id}/deliveries", &["get"]),

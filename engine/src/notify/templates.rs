@@ -100,7 +100,10 @@ mod tests {
         assert!(to_dana.text.contains("after 48h"), "{}", to_dana.text);
         // The copies are told whom it went to, in their own notification and in a shared mail.
         let to_mike = render(&escalated, None, Some("mike@x.io")).unwrap();
-        assert_eq!(to_mike.subject, "Urgent: workflow «Office chairs» escalated to dana@x.io");
+        assert_eq!(
+            to_mike.subject,
+            "Urgent: workflow «Office chairs» escalated to dana@x.io"
+        );
         let mail = render(&escalated, None, None).unwrap();
         assert_eq!(mail.subject, "Urgent: workflow «Office chairs» escalated to dana@x.io");
     }

@@ -63,7 +63,13 @@ fn strict<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserial
 /// Refuses control characters in every string (and object key) of a JSON body, naming
 /// the first offending field by its path.
 fn check_text(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
-    let field = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    let field = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
     match value {
         serde_json::Value::String(s) => {
             escalator_domain::text::check(if path.is_empty() { "." } else { path }, s).map_err(invalid)
@@ -94,7 +100,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
+            }
             _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.body_text()),
         })?;
         // An empty body reads as `{}`, so bodies whose fields are all optional may be omitted.
