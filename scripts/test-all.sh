@@ -37,6 +37,9 @@ bash .ci/e2e.sh
 step "chaos test, short profile: 3 replicas on PostgreSQL, kill -9 (the tick holder too), SMTP down (scripts/chaos.sh --short)"
 bash scripts/chaos.sh --short
 
+step "fuzzing the REST API of the debug build on SQLite and PostgreSQL: hand-made bad inputs, schemathesis (.ci/fuzz.sh)"
+bash .ci/fuzz.sh target/debug/escalator 75
+
 step "OpenAPI document validation (.ci/openapi-check.sh)"
 bash .ci/openapi-check.sh target/debug/escalator
 

@@ -9,7 +9,7 @@ use crate::{Directory, Email, ValidationError};
 /// Whom a level escalates to.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "TargetText")]
 pub enum Target {
     /// The head of the workflow's department.
     DepartmentHead,
@@ -17,6 +17,37 @@ pub enum Target {
     ManagerOf,
     /// A named user.
     User { email: Email },
+}
+
+/// A target as clients write it. Read through this flat form because serde ignores
+/// unknown keys next to the tag of a unit variant (`{"kind": "department_head",
+/// "email": …}` would be accepted and the e-mail silently dropped).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetText {
+    kind: String,
+    #[serde(default)]
+    email: Option<Email>,
+}
+
+impl TryFrom<TargetText> for Target {
+    type Error = ValidationError;
+
+    fn try_from(text: TargetText) -> Result<Self, ValidationError> {
+        match (text.kind.as_str(), text.email) {
+            ("department_head", None) => Ok(Target::DepartmentHead),
+            ("manager_of", None) => Ok(Target::ManagerOf),
+            ("user", Some(email)) => Ok(Target::User { email }),
+            ("user", None) => Err(ValidationError::new("email", "a user target names the user's e-mail")),
+            ("department_head" | "manager_of", Some(_)) => {
+                Err(ValidationError::new("email", "only a user target names an e-mail"))
+            }
+            (other, _) => Err(ValidationError::new(
+                "kind",
+                format!("unknown target {other:?}; expected department_head, manager_of or user"),
+            )),
+        }
+    }
 }
 
 impl Target {
@@ -44,8 +75,11 @@ impl Target {
 /// One step of a chain: the target and how long the workflow may stay there.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Level {
     pub target: Target,
+    /// At most a year.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
     pub time_limit_seconds: i64,
 }
 
@@ -71,8 +105,9 @@ pub const MAX_LEVELS: usize = 20;
 impl EscalationChain {
     /// Builds a validated chain.
     pub fn new(name: &str, levels: Vec<Level>) -> Result<Self, ValidationError> {
+        let sent = name.chars().count();
         let name = name.trim();
-        if name.is_empty() || name.len() > 200 {
+        if name.is_empty() || sent > 200 {
             return Err(ValidationError::new("name", "must be 1-200 characters"));
         }
         if levels.is_empty() || levels.len() > MAX_LEVELS {
@@ -100,6 +135,34 @@ impl EscalationChain {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn targets_refuse_keys_they_do_not_have() {
+        let read = |json: &str| serde_json::from_str::<Target>(json);
+        assert_eq!(read(r#"{"kind": "department_head"}"#).unwrap(), Target::DepartmentHead);
+        assert!(matches!(
+            read(r#"{"kind": "user", "email": "a@b.io"}"#).unwrap(),
+            Target::User { .. }
+        ));
+        for bad in [
+            r#"{"kind": "department_head", "email": "a@b.io"}"#,
+            r#"{"kind": "manager_of", "level": 2}"#,
+            r#"{"kind": "user"}"#,
+            r#"{"kind": "boss"}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let round_trip = serde_json::to_string(&Target::User {
+            email: Email::parse("a@b.io").unwrap(),
+        })
+        .unwrap();
+        assert_eq!(
+            read(&round_trip).unwrap(),
+            Target::User {
+                email: Email::parse("a@b.io").unwrap()
+            }
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -10,12 +10,18 @@ use crate::{Calendar, ValidationError};
 /// When the warning (reminder) fires, relative to a target duration.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WarningWindow {
     /// Warn this many seconds before the deadline (the seed: 2 h before a 24 h deadline).
-    BeforeDeadline { seconds: i64 },
+    BeforeDeadline {
+        #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+        seconds: i64,
+    },
     /// Warn once this percentage of the target has elapsed (e.g. 90).
-    ElapsedPercent { percent: u8 },
+    ElapsedPercent {
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+        percent: u8,
+    },
 }
 
 impl WarningWindow {
@@ -83,8 +89,9 @@ pub struct SlaPolicy {
 impl SlaPolicy {
     /// Builds a validated policy.
     pub fn new(name: &str, target_seconds: i64, warning: WarningWindow) -> Result<Self, ValidationError> {
+        let sent = name.chars().count();
         let name = name.trim();
-        if name.is_empty() || name.len() > 200 {
+        if name.is_empty() || sent > 200 {
             return Err(ValidationError::new("name", "must be 1-200 characters"));
         }
         validate_target_seconds("target_seconds", target_seconds)?;

@@ -17,7 +17,16 @@ use crate::{EngineError, EngineResult, Escalator};
 /// The body of `PUT /departments/{key}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DepartmentInput {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub name: String,
     /// E-mail of the department head; must be a user in the directory.
     pub head: Option<String>,
@@ -26,9 +35,19 @@ pub struct DepartmentInput {
 /// The body of `PUT /users/{email}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub name: String,
     /// `admin`, `department_head`, `approver` or `viewer`.
+    #[cfg_attr(feature = "openapi", schema(value_type = escalator_domain::Role))]
     pub role: String,
     pub department: Option<String>,
     /// E-mail of the user's manager; must be a user in the directory.
@@ -41,9 +60,19 @@ pub struct UserInput {
 /// The body of `POST`/`PUT /sla-policies`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyInput {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub name: String,
-    /// Measured in working time of the calendar, if any (else 24/7).
+    /// Measured in working time of the calendar, if any (else 24/7); at most a year.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
     pub target_seconds: i64,
     pub warning: WarningWindow,
     /// The business calendar to measure in; omitted: 24/7.
@@ -51,13 +80,23 @@ pub struct PolicyInput {
     pub calendar_id: Option<i64>,
     /// Repeat the reminder this often (seconds) until the assignee acknowledges it; omitted: once.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
     pub reminder_repeat_seconds: Option<i64>,
 }
 
 /// The body of `POST`/`PUT /calendars`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CalendarInput {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: String,
@@ -76,17 +115,22 @@ pub struct CalendarInput {
 /// The body of `POST`/`PUT /escalation-chains`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChainInput {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub name: String,
     pub levels: Vec<Level>,
 }
 
 fn name(field: &str, raw: &str) -> Result<String, ValidationError> {
-    let v = raw.trim();
-    if v.is_empty() || v.chars().count() > 200 {
-        return Err(ValidationError::new(field, "must be 1-200 characters"));
-    }
-    Ok(v.to_string())
+    crate::workflows::text(field, raw, 200)
 }
 
 impl Escalator {
@@ -139,6 +183,12 @@ impl Escalator {
         actor.require_admin()?;
         let email = Email::parse(email)?;
         let role = Role::parse(&input.role)?;
+        if email.as_str() == actor.email && role != Role::Admin {
+            // Nobody locks themselves (or the last admin) out by a slip of a form.
+            return Err(EngineError::Forbidden(
+                "admins cannot take away their own admin role; another admin can".into(),
+            ));
+        }
         let department = match &input.department {
             Some(d) => {
                 let key = DepartmentKey::parse(d).map_err(|e| ValidationError::new("department", e.message))?;

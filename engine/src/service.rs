@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub quiet_hours_hold_urgent: bool,
     /// How many non-urgent e-mails one person gets before the rest is combined into a digest.
     pub digest: DigestPolicy,
+    /// The hosts webhook URLs may name; empty: any.
+    pub webhook_hosts: Vec<String>,
 }
 
 /// At most `max_mails` individual non-urgent e-mails per person in any `window`; beyond
@@ -78,6 +80,7 @@ impl Default for EngineConfig {
             instance: instance_name(),
             quiet_hours_hold_urgent: false,
             digest: DigestPolicy::default(),
+            webhook_hosts: Vec::new(),
         }
     }
 }

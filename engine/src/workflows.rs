@@ -20,15 +20,62 @@ use crate::{EngineError, EngineResult, Escalator};
 /// What a source system sends to start watching a workflow.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateWorkflow {
+    /// The source system's id; unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub external_id: String,
+    /// E.g. `purchase`, `leave`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub workflow_type: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub title: String,
+    /// The pending step, e.g. `Manager Approval`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub stage: String,
+    /// A department key.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9_-]+$")
+    )]
     pub department: String,
+    /// E-mail of a user in the directory.
+    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 254))]
     pub initiator: String,
+    /// E-mail of a user in the directory; non-admins assign within the department only.
+    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 254))]
     pub assignee: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub policy_id: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub chain_id: i64,
     /// When the stage really started (imports); defaults to now.
     pub started_at: Option<DateTime<Utc>>,
@@ -46,9 +93,21 @@ pub struct WorkflowView {
 /// How far back an imported start may lie.
 const MAX_IMPORT_AGE_DAYS: i64 = 3660;
 
-fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+/// An optional note or reason: up to 2,000 characters; blank is none.
+fn optional_text(field: &str, value: &Option<String>) -> Result<Option<String>, ValidationError> {
+    match value.as_deref() {
+        Some(v) if v.chars().count() > 2000 => Err(ValidationError::new(field, "must be at most 2000 characters")),
+        Some(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+        _ => Ok(None),
+    }
+}
+
+/// Client text: at most `max` characters as sent (so the API document's `maxLength`
+/// holds), not blank, trimmed.
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let sent = value.chars().count();
     let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
+    if value.is_empty() || sent > max {
         return Err(ValidationError::new(field, format!("must be 1-{max} characters")));
     }
     Ok(value.to_string())
@@ -392,7 +451,7 @@ impl Escalator {
                 state.status = WorkflowStatus::Completed;
                 state.closed_at = Some(now);
                 state.next_check_at = None;
-                if let Some(note) = note {
+                if let Some(note) = optional_text("note", note)? {
                     details.insert("note".into(), json!(note));
                 }
             }
@@ -400,7 +459,7 @@ impl Escalator {
                 state.status = WorkflowStatus::Cancelled;
                 state.closed_at = Some(now);
                 state.next_check_at = None;
-                if let Some(reason) = reason {
+                if let Some(reason) = optional_text("reason", reason)? {
                     details.insert("reason".into(), json!(reason));
                 }
             }
@@ -466,7 +525,7 @@ impl Escalator {
             }
             ActionRequest::Reassign { assignee, reason } => {
                 state.assignee = self.assignable(w, assignee, actor).await?;
-                if let Some(reason) = reason {
+                if let Some(reason) = optional_text("reason", reason)? {
                     details.insert("reason".into(), json!(reason));
                 }
                 notify = Some(state.assignee.clone());

@@ -105,6 +105,9 @@ pub struct Config {
     pub db_statement_timeout_seconds: u64,
     /// `ESCALATOR_DB_BUSY_TIMEOUT_SECONDS`: SQLite's busy_timeout.
     pub db_busy_timeout_seconds: u64,
+    /// `ESCALATOR_WEBHOOK_HOSTS`: the hosts webhook URLs may name (comma-separated in the
+    /// environment, a list in the file); empty: any.
+    pub webhook_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -146,6 +149,7 @@ impl Default for Config {
             shutdown_grace_seconds: EngineConfig::default().shutdown_grace.as_secs(),
             db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
             db_busy_timeout_seconds: DbSettings::default().busy_timeout.as_secs(),
+            webhook_hosts: Vec::new(),
         }
     }
 }
@@ -318,6 +322,13 @@ impl Config {
         if let Some(v) = lookup("ESCALATOR_DIGEST_WINDOW_SECONDS") {
             self.digest_window_seconds = parse("ESCALATOR_DIGEST_WINDOW_SECONDS", v)?;
         }
+        if let Some(v) = lookup("ESCALATOR_WEBHOOK_HOSTS") {
+            self.webhook_hosts = v
+                .split(',')
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect();
+        }
         let seconds = [
             ("ESCALATOR_TICK_LOCK_TTL_SECONDS", &mut self.tick_lock_ttl_seconds),
             ("ESCALATOR_TICK_LOCK_RETRY_SECONDS", &mut self.tick_lock_retry_seconds),
@@ -403,6 +414,7 @@ impl Config {
             watch_recheck: Duration::from_secs(self.watch_recheck_seconds),
             claim_lease: Duration::from_secs(self.outbox_claim_seconds),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
+            webhook_hosts: self.webhook_hosts.clone(),
             digest: DigestPolicy {
                 max_mails: self.digest_max_mails,
                 window: Duration::from_secs(self.digest_window_seconds),

@@ -194,6 +194,18 @@ async fn users_are_upserted_listed_and_read(app: TestApp) {
         seen_by_head.get("phone").is_none(),
         "a colleague's phone stays private: {seen_by_head}"
     );
+    // An admin cannot demote themselves (another admin can).
+    let (_, me_before) = app.get(&path(&format!("/users/{ADMIN}")), &app.admin).await;
+    let demote = app
+        .put(
+            &path(&format!("/users/{ADMIN}")),
+            &app.admin,
+            json!({"name": "Admin", "role": "viewer"}),
+        )
+        .await;
+    assert_error(&demote, StatusCode::FORBIDDEN, "forbidden", None);
+    let (_, me_after) = app.get(&path(&format!("/users/{ADMIN}")), &app.admin).await;
+    assert_eq!(me_after, me_before);
 
     let before = app.counts().await;
     let cases = [

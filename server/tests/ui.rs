@@ -199,8 +199,8 @@ async fn a_department_head_sees_only_their_department(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["field"], "assignee");
+    assert_eq!(status, StatusCode::FORBIDDEN, "outside the department: {body}");
+    assert_eq!(body["kind"], "forbidden");
     let (status, body) = head
         .call(
             "act",

@@ -129,10 +129,26 @@ impl Channel for WebhookChannel {
     }
 }
 
-fn validate_url(raw: &str) -> Result<String, ValidationError> {
+/// An http(s) URL of at most 2,000 characters whose host is allowed: any when `allowed`
+/// is empty, else one of them (so that nobody can make the server call hosts it should
+/// not reach, such as cloud metadata services or internal admin interfaces).
+fn validate_url(raw: &str, allowed: &[String]) -> Result<String, ValidationError> {
+    if raw.chars().count() > 2000 {
+        return Err(ValidationError::new("url", "must be at most 2000 characters"));
+    }
     let url = reqwest::Url::parse(raw.trim()).map_err(|e| ValidationError::new("url", e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+    let Some(host) = url.host_str().filter(|_| matches!(url.scheme(), "http" | "https")) else {
         return Err(ValidationError::new("url", "must be an http or https URL"));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if !allowed.is_empty() && !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+        return Err(ValidationError::new(
+            "url",
+            format!(
+                "webhooks may only call {} (ESCALATOR_WEBHOOK_HOSTS)",
+                allowed.join(", ")
+            ),
+        ));
     }
     Ok(url.to_string())
 }
@@ -147,10 +163,10 @@ impl Escalator {
         event_types: &[String],
     ) -> EngineResult<(Webhook, String)> {
         actor.require_admin()?;
-        let url = validate_url(url)?;
+        let url = validate_url(url, &self.config.webhook_hosts)?;
         let secret = match secret {
-            Some(s) if s.len() >= 16 => s.to_string(),
-            Some(_) => return Err(ValidationError::new("secret", "must be at least 16 characters").into()),
+            Some(s) if (16..=200).contains(&s.chars().count()) => s.to_string(),
+            Some(_) => return Err(ValidationError::new("secret", "must be 16 to 200 characters").into()),
             None => {
                 let mut bytes = [0u8; 24];
                 getrandom::fill(&mut bytes).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -211,6 +227,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn webhook_hosts_are_limited_to_the_allowed_ones() {
+        let allowed = vec!["127.0.0.1".to_string(), "hooks.example.com".to_string()];
+        assert!(validate_url("http://127.0.0.1:9/x", &allowed).is_ok());
+        assert!(validate_url("https://HOOKS.example.com/in", &allowed).is_ok());
+        for refused in [
+            "http://169.254.169.254/latest/meta-data",
+            "https://evil.example.org/",
+            "ftp://127.0.0.1/",
+        ] {
+            assert_eq!(validate_url(refused, &allowed).unwrap_err().field, "url", "{refused}");
+        }
+        assert!(
+            validate_url("https://anywhere.example.org/", &[]).is_ok(),
+            "no list: any host"
+        );
+        assert!(validate_url(&format!("https://a.example.org/{}", "x".repeat(2000)), &[]).is_err());
+    }
+
+    #[test]
     fn signatures_depend_on_secret_timestamp_and_body() {
         let s = signature("secret-secret-16", 1700000000, b"{}");
         assert!(s.starts_with("sha256=") && s.len() == 7 + 64);
@@ -233,8 +268,8 @@ mod tests {
 
     #[test]
     fn urls_are_validated() {
-        assert!(validate_url("https://hooks.example.com/escalator").is_ok());
-        assert_eq!(validate_url("ftp://x").unwrap_err().field, "url");
-        assert_eq!(validate_url("not a url").unwrap_err().field, "url");
+        assert!(validate_url("https://hooks.example.com/escalator", &[]).is_ok());
+        assert_eq!(validate_url("ftp://x", &[]).unwrap_err().field, "url");
+        assert_eq!(validate_url("not a url", &[]).unwrap_err().field, "url");
     }
 }

@@ -24,6 +24,8 @@ pub struct AuditQuery {
     pub from: Option<String>,
     /// Exclusive upper bound, RFC 3339.
     pub to: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub before_id: Option<i64>,
 }

@@ -12,8 +12,11 @@ use serde::de::DeserializeOwned;
 
 use crate::http::ApiError;
 
-/// A JSON body.
+/// A JSON body (required: an empty body is a 400).
 pub struct ApiJson<T>(pub T);
+
+/// A JSON body that may be left out: an empty body reads as `T::default()`.
+pub struct OptionalJson<T>(pub T);
 
 /// A query string.
 pub struct ApiQuery<T>(pub T);
@@ -94,43 +97,61 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
-            }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.body_text()),
-        })?;
-        // An empty body reads as `{}`, so bodies whose fields are all optional may be omitted.
-        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Bytes::from_static(b"{}")
-        } else if is_json {
-            bytes
-        } else {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send a JSON body with Content-Type: application/json",
-            ));
-        };
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value = strict(&mut deserializer)?;
-        deserializer
-            .end()
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
-        // Control characters can only arrive escaped (`\u0000`, `\b`, `\f`), so a body
-        // without a backslash needs no second look.
-        if bytes.contains(&b'\\') {
-            let tree: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
-            check_text(&tree, "")?;
+        match json_body(req, state).await? {
+            Some(value) => Ok(ApiJson(value)),
+            None => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "this request needs a JSON body",
+            )),
         }
-        Ok(ApiJson(value))
     }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(OptionalJson(json_body(req, state).await?.unwrap_or_default()))
+    }
+}
+
+/// The body parsed strictly, or `None` when it is empty.
+async fn json_body<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S) -> Result<Option<T>, ApiError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
+        }
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.body_text()),
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send a JSON body with Content-Type: application/json",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let value = strict(&mut deserializer)?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+    // Control characters can only arrive escaped (`\u0000`, `\b`, `\f`), so a body
+    // without a backslash needs no second look.
+    if bytes.contains(&b'\\') {
+        let tree: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+        check_text(&tree, "")?;
+    }
+    Ok(Some(value))
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {

@@ -17,6 +17,8 @@ pub struct NotificationQuery {
     /// Only unread ones.
     #[serde(default)]
     pub unread: bool,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub before_id: Option<i64>,
 }
@@ -88,6 +90,8 @@ pub async fn mark_all_read(State(state): State<AppState>, Caller(actor): Caller)
 pub struct OutboxQuery {
     /// pending, delivered or dead.
     pub status: Option<OutboxStatus>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -119,13 +123,23 @@ pub async fn retry(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
+    /// An http or https URL (its host must be allowed by `ESCALATOR_WEBHOOK_HOSTS` when set).
+    #[schema(min_length = 1, max_length = 2000)]
     pub url: String,
-    /// At least 16 characters; generated (and returned once) when omitted.
+    /// 16 to 200 characters; generated (and returned once) when omitted.
+    #[schema(min_length = 16, max_length = 200)]
     pub secret: Option<String>,
     /// Topics to receive (e.g. `workflow.escalated`); empty or omitted: every event.
     #[serde(default)]
-    pub event_types: Vec<String>,
+    #[schema(max_items = 50)]
+    pub event_types: Vec<EventType>,
 }
+
+/// An event topic: `workflow.` and a name.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, pattern = "^workflow\\.")]
+pub struct EventType(pub String);
 
 /// A registered webhook with its signing secret (shown only in this response).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -148,7 +162,12 @@ pub async fn register_webhook(
 ) -> Result<(axum::http::StatusCode, Json<RegisteredWebhook>), ApiError> {
     let (webhook, secret) = state
         .escalator
-        .register_webhook(&actor, &input.url, input.secret.as_deref(), &input.event_types)
+        .register_webhook(
+            &actor,
+            &input.url,
+            input.secret.as_deref(),
+            &input.event_types.into_iter().map(|t| t.0).collect::<Vec<_>>(),
+        )
         .await?;
     Ok((
         axum::http::StatusCode::CREATED,

@@ -28,7 +28,7 @@ pub async fn create_policy(
 
 /// All SLA policies.
 #[utoipa::path(get, path = "/api/v1/sla-policies", tag = "policies",
-    responses((status = 200, body = [PolicyRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = [PolicyRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_policies(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -38,7 +38,7 @@ pub async fn list_policies(
 
 /// One SLA policy.
 #[utoipa::path(get, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -77,7 +77,7 @@ pub async fn create_chain(
 
 /// All escalation chains.
 #[utoipa::path(get, path = "/api/v1/escalation-chains", tag = "policies",
-    responses((status = 200, body = [ChainRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = [ChainRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_chains(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -87,7 +87,7 @@ pub async fn list_chains(
 
 /// One escalation chain.
 #[utoipa::path(get, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_chain(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -126,7 +126,7 @@ pub async fn create_calendar(
 
 /// All business calendars.
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "policies", operation_id = "list_calendars",
-    responses((status = 200, body = [CalendarRecord]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = [CalendarRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_calendars(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -136,7 +136,7 @@ pub async fn list_calendars(
 
 /// One business calendar.
 #[utoipa::path(get, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)),
-    responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,
     Caller(actor): Caller,

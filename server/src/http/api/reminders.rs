@@ -20,6 +20,8 @@ pub struct ReminderQuery {
     /// Only reminders not acknowledged yet.
     #[serde(default)]
     pub open: bool,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub before_id: Option<i64>,
 }

@@ -12,7 +12,7 @@ use escalator_storage::WorkflowFilter;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use super::{page_limit, Page};
 use crate::http::{ApiError, AppState};
 
@@ -27,6 +27,7 @@ pub struct WorkflowQuery {
     pub department: Option<String>,
     pub assignee: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// The previous page's `next_before_id`.
     pub before_id: Option<i64>,
@@ -44,6 +45,7 @@ pub struct WorkflowDetail {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
+    #[schema(max_length = 2000, pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$")]
     pub note: Option<String>,
 }
 
@@ -51,8 +53,18 @@ pub struct CompleteBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceBody {
+    /// The next stage's name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub stage: String,
+    /// Another SLA policy for the new stage: admins and the workflow's department head only.
+    #[schema(minimum = 1)]
     pub policy_id: Option<i64>,
+    /// Hand the next stage to this user (non-admins: within the workflow's department).
+    #[schema(min_length = 3, max_length = 254)]
     pub assignee: Option<String>,
 }
 
@@ -60,7 +72,10 @@ pub struct AdvanceBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignBody {
+    /// A user of the workflow's department (admins: anyone).
+    #[schema(min_length = 3, max_length = 254)]
     pub assignee: String,
+    #[schema(max_length = 2000, pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 
@@ -68,6 +83,7 @@ pub struct ReassignBody {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
+    #[schema(max_length = 2000, pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 
@@ -150,7 +166,7 @@ pub async fn complete(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<CompleteBody>,
+    OptionalJson(body): OptionalJson<CompleteBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     act(&state, &actor, id, ActionRequest::Complete { note: body.note }).await
 }
@@ -204,7 +220,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<CancelBody>,
+    OptionalJson(body): OptionalJson<CancelBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
 }
@@ -224,6 +240,11 @@ pub async fn sla(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub reason: String,
 }
 
@@ -294,7 +315,7 @@ pub async fn complete_external(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiPath(external): ApiPath<ExternalRef>,
-    ApiJson(body): ApiJson<CompleteBody>,
+    OptionalJson(body): OptionalJson<CompleteBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     let id = external.id(&state, &actor).await?;
     act(&state, &actor, id, ActionRequest::Complete { note: body.note }).await
@@ -329,7 +350,7 @@ pub async fn cancel_external(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiPath(external): ApiPath<ExternalRef>,
-    ApiJson(body): ApiJson<CancelBody>,
+    OptionalJson(body): OptionalJson<CancelBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
     let id = external.id(&state, &actor).await?;
     act(&state, &actor, id, ActionRequest::Cancel { reason: body.reason }).await
