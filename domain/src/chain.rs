@@ -105,6 +105,7 @@ pub const MAX_LEVELS: usize = 20;
 impl EscalationChain {
     /// Builds a validated chain.
     pub fn new(name: &str, levels: Vec<Level>) -> Result<Self, ValidationError> {
+        crate::text::check("name", name)?;
         let sent = name.chars().count();
         let name = name.trim();
         if name.is_empty() || sent > 200 {

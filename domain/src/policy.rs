@@ -89,6 +89,7 @@ pub struct SlaPolicy {
 impl SlaPolicy {
     /// Builds a validated policy.
     pub fn new(name: &str, target_seconds: i64, warning: WarningWindow) -> Result<Self, ValidationError> {
+        crate::text::check("name", name)?;
         let sent = name.chars().count();
         let name = name.trim();
         if name.is_empty() || sent > 200 {

@@ -95,6 +95,9 @@ const MAX_IMPORT_AGE_DAYS: i64 = 3660;
 
 /// An optional note or reason: up to 2,000 characters; blank is none.
 fn optional_text(field: &str, value: &Option<String>) -> Result<Option<String>, ValidationError> {
+    if let Some(v) = value {
+        escalator_domain::text::check(field, v)?;
+    }
     match value.as_deref() {
         Some(v) if v.chars().count() > 2000 => Err(ValidationError::new(field, "must be at most 2000 characters")),
         Some(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
@@ -105,6 +108,7 @@ fn optional_text(field: &str, value: &Option<String>) -> Result<Option<String>, 
 /// Client text: at most `max` characters as sent (so the API document's `maxLength`
 /// holds), not blank, trimmed.
 pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    escalator_domain::text::check(field, value)?;
     let sent = value.chars().count();
     let value = value.trim();
     if value.is_empty() || sent > max {

@@ -1073,3 +1073,22 @@ async fn whoever_holds_a_workflow_sees_and_decides_it(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["status"], "completed");
 }
+
+on_both!(the_ui_refuses_control_characters_like_the_api);
+
+async fn the_ui_refuses_control_characters_like_the_api(app: TestApp) {
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let before = snapshot(&app).await;
+    let (status, body) = admin
+        .call("put_department", &[("key", "finance"), ("name", "Fi\u{0}nance")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "name");
+    let id = app.workflow_id("PO-1001").await.to_string();
+    let (status, body) = admin
+        .call("act", &[("id", &id), ("action", "hold"), ("reason", "wait\u{1b}[2J")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "reason");
+    assert_eq!(snapshot(&app).await, before, "nothing changed");
+}
