@@ -7,24 +7,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Why a server function failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// Not signed in (or the session expired).
-    Unauthenticated,
-    /// Signed in, but not allowed.
-    Forbidden,
-    NotFound,
-    /// A bad value; `field` names it.
-    Invalid,
-    /// A duplicate, or a transition the object's status forbids.
-    Conflict,
-    /// Too many failed sign-ins.
-    TooManyAttempts,
-    /// Our fault; details are in the server log.
-    Server,
-}
+/// Why a server function failed: the domain's kinds, each with its one HTTP status.
+pub use escalator_domain::ErrorKind;
 
 /// A server function's error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,15 +88,7 @@ fn set_status(code: u16) {
 /// Sets the response status that goes with an error (server functions answer 500
 /// otherwise) and returns it.
 pub fn fail(error: AppError) -> AppError {
-    set_status(match error.kind {
-        ErrorKind::Unauthenticated => 401,
-        ErrorKind::Forbidden => 403,
-        ErrorKind::NotFound => 404,
-        ErrorKind::Invalid => 422,
-        ErrorKind::Conflict => 409,
-        ErrorKind::TooManyAttempts => 429,
-        ErrorKind::Server => 500,
-    });
+    set_status(error.kind.status());
     error
 }
 
@@ -107,15 +99,10 @@ fn server_error(err: &dyn std::fmt::Display) -> AppError {
 
 impl From<EngineError> for AppError {
     fn from(err: EngineError) -> Self {
-        let kind = match &err {
-            EngineError::Invalid(v) => return fail(AppError::invalid(&v.field, v.message.clone())),
-            EngineError::NotFound { .. } => ErrorKind::NotFound,
-            EngineError::Unauthenticated(_) => ErrorKind::Unauthenticated,
-            EngineError::Forbidden(_) => ErrorKind::Forbidden,
-            EngineError::TooManyAttempts(_) => ErrorKind::TooManyAttempts,
-            EngineError::Conflict(_) | EngineError::Transition(_) => ErrorKind::Conflict,
-            EngineError::Store(_) | EngineError::Queue(_) | EngineError::Internal(_) => return server_error(&err),
-        };
-        fail(AppError::new(kind, err.to_string()))
+        match (err.kind(), &err) {
+            (_, EngineError::Invalid(v)) => fail(AppError::invalid(&v.field, v.message.clone())),
+            (ErrorKind::Server, _) => server_error(&err),
+            (kind, _) => fail(AppError::new(kind, err.to_string())),
+        }
     }
 }

@@ -16,7 +16,7 @@ pub mod workflow;
 
 pub use chain::{EscalationChain, Level, Target};
 pub use directory::{Department, DepartmentKey, Directory, Email, Role, User};
-pub use error::ValidationError;
+pub use error::{ErrorKind, ValidationError};
 pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, ReminderState, Subject, Unresolved};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow};

@@ -608,7 +608,6 @@ class Harness:
             "ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS": "5",
             # So the outage dead-letters nothing: every mail must arrive in the end.
             "ESCALATOR_OUTBOX_MAX_ATTEMPTS": "1000",
-            "ESCALATOR_OUTBOX_SWEEP_SECONDS": "1",
             # No digests: every mail stands alone and is matched by its Message-ID.
             "ESCALATOR_DIGEST_MAX_MAILS": "0",
             "RUST_LOG": self.args.rust_log,

@@ -5,6 +5,9 @@
 //! at once; changes made by other replicas are picked up within `watch_recheck`. When
 //! another replica holds the tick lock the watcher tries again after `tick_lock_retry`,
 //! so that if the holder dies, a survivor takes over within about that long.
+//!
+//! Delivery is watched the same way ([`watch_deliveries`]): woken by this process's
+//! changes, asleep until the next retry time otherwise.
 
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use crate::Escalator;
 /// Pause after an error before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
 
-/// Runs until the engine shuts down ([`Escalator::shutdown`]).
+/// Runs the tick at every threshold until the engine shuts down ([`Escalator::shutdown`]).
 pub async fn watch(escalator: Escalator) {
     let config = escalator.config().clone();
     while !escalator.stopping() {
@@ -46,6 +49,40 @@ pub async fn watch(escalator: Escalator) {
         tokio::select! {
             () = escalator.stopped() => return,
             () = escalator.wake.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// Delivers the outbox whenever this process queued something, and otherwise at the
+/// earliest retry (or release) time of a pending row, until the engine shuts down.
+pub async fn watch_deliveries(escalator: Escalator) {
+    let config = escalator.config().clone();
+    while !escalator.stopping() {
+        let sleep = match escalator.store.next_outbox_attempt().await {
+            Ok(Some(at)) if at <= now() => match escalator.deliver_outbox().await {
+                // Rows left due after a round that moved nothing (another replica holds
+                // them): look again soon, without spinning.
+                Ok(s) if s.delivered + s.retried + s.dead + s.digested + s.handed_back == 0 => config.tick_lock_retry,
+                Ok(_) => Duration::ZERO,
+                Err(err) => {
+                    tracing::warn!(%err, "outbox delivery failed");
+                    BACKOFF
+                }
+            },
+            Ok(Some(at)) => (at - now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(config.watch_recheck),
+            Ok(None) => config.watch_recheck,
+            Err(err) => {
+                tracing::warn!(%err, "could not read the next delivery time");
+                BACKOFF
+            }
+        };
+        tokio::select! {
+            () = escalator.stopped() => return,
+            () = escalator.deliver.notified() => {}
             () = tokio::time::sleep(sleep) => {}
         }
     }

@@ -1,6 +1,6 @@
 //! The engine's one error type; the HTTP layer maps it to status codes once.
 
-use escalator_domain::{TransitionError, ValidationError};
+use escalator_domain::{ErrorKind, TransitionError, ValidationError};
 use escalator_storage::StoreError;
 
 /// What an engine operation can fail with.
@@ -42,6 +42,19 @@ pub enum EngineError {
 pub type EngineResult<T> = Result<T, EngineError>;
 
 impl EngineError {
+    /// What kind of failure this is; front ends answer its [`ErrorKind::status`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::Invalid(_) => ErrorKind::Invalid,
+            EngineError::NotFound { .. } => ErrorKind::NotFound,
+            EngineError::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            EngineError::Forbidden(_) => ErrorKind::Forbidden,
+            EngineError::TooManyAttempts(_) => ErrorKind::TooManyAttempts,
+            EngineError::Conflict(_) | EngineError::Transition(_) => ErrorKind::Conflict,
+            EngineError::Store(_) | EngineError::Internal(_) | EngineError::Queue(_) => ErrorKind::Server,
+        }
+    }
+
     /// A not-found error for `what` with `id`.
     pub fn not_found(what: &'static str, id: impl ToString) -> Self {
         EngineError::NotFound {

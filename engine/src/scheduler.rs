@@ -1,82 +1,32 @@
-//! The jobs inside the server process, run by apalis:
-//! - `tick`: the escalation tick on a cron schedule (UTC, so DST never moves it);
-//! - `outbox-sweep`: delivers outbox rows whose (re)try time has come, every 15 s;
-//! - the deadline watcher ([`crate::deadlines`]): ticks at the next threshold itself;
-//! - `outbox`: a durable job queue in our own database (apalis' SQLite or PostgreSQL
-//!   storage); a change that queues messages pushes a [`DrainOutbox`] job so delivery
-//!   starts at once, even when the change was made by another process (CLI, replica).
+//! Background work in the server process. The outbox is the queue (claims, retries with
+//! backoff, dead letters: [`crate::outbox`]); apalis keeps the schedule:
+//! - `tick` (apalis cron): the safety-net tick on a cron schedule, in UTC so daylight
+//!   saving never moves it, and the gauges' recount;
+//! - the deadline watcher ([`crate::deadlines::watch`]): ticks at the next threshold;
+//! - the delivery watcher ([`crate::deadlines::watch_deliveries`]): delivers at once when
+//!   this process queued something, and at the next retry time otherwise.
+//!
+//! Both watchers sleep until the earliest time in the database and look again at least
+//! every `watch_recheck`, which is how they learn of work queued by other processes.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_cron::{CronScheduler, Tick};
-use apalis_postgres::PostgresStorage;
-use apalis_sqlite::SqliteStorage;
-use escalator_storage::DbPool;
-use serde::{Deserialize, Serialize};
 
 use crate::{EngineError, EngineResult, Escalator};
-
-/// The job that delivers the outbox.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct DrainOutbox {}
-
-/// The apalis storage holding [`DrainOutbox`] jobs.
-#[derive(Clone)]
-pub enum DeliveryQueue {
-    Sqlite(SqliteStorage<DrainOutbox>),
-    Postgres(PostgresStorage<DrainOutbox>),
-}
-
-impl DeliveryQueue {
-    /// Creates the queue's tables (apalis' own migrations) and opens it.
-    pub async fn setup(pool: DbPool) -> EngineResult<Self> {
-        Ok(match pool {
-            DbPool::Sqlite(pool) => {
-                SqliteStorage::<()>::setup(&pool)
-                    .await
-                    .map_err(|e| EngineError::Queue(e.to_string()))?;
-                DeliveryQueue::Sqlite(SqliteStorage::new(&pool))
-            }
-            DbPool::Postgres(pool) => {
-                PostgresStorage::<()>::setup(&pool)
-                    .await
-                    .map_err(|e| EngineError::Queue(e.to_string()))?;
-                DeliveryQueue::Postgres(PostgresStorage::new(&pool))
-            }
-        })
-    }
-
-    /// Enqueues a delivery round, after `delay` if given.
-    pub async fn request(&self, delay: Option<Duration>) -> EngineResult<()> {
-        let mut task = TaskBuilder::new(DrainOutbox {});
-        if let Some(delay) = delay {
-            task = task.run_after(delay);
-        }
-        let task = task.build();
-        let result = match self {
-            DeliveryQueue::Sqlite(storage) => storage.clone().push_task(task).await.map_err(|e| e.to_string()),
-            DeliveryQueue::Postgres(storage) => storage.clone().push_task(task).await.map_err(|e| e.to_string()),
-        };
-        result.map_err(EngineError::Queue)
-    }
-}
 
 /// Scheduler settings.
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     /// Cron expression of the safety-net tick, with seconds, in UTC (default every 15 min).
     pub tick_schedule: String,
-    /// Period of the outbox sweep.
-    pub sweep_every: Duration,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
         Self {
             tick_schedule: "0 */15 * * * *".into(),
-            sweep_every: Duration::from_secs(5),
         }
     }
 }
@@ -96,70 +46,37 @@ async fn run_tick(_tick: Tick, escalator: Data<Escalator>) -> Result<(), BoxDynE
     Ok(())
 }
 
-async fn sweep(_tick: Tick, escalator: Data<Escalator>) -> Result<(), BoxDynError> {
-    escalator.deliver_outbox().await?;
-    Ok(())
-}
-
-async fn drain(_job: DrainOutbox, escalator: Data<Escalator>) -> Result<(), BoxDynError> {
-    escalator.deliver_outbox().await?;
-    Ok(())
-}
-
-/// Runs the jobs until the engine shuts down ([`Escalator::shutdown`]); work in flight
-/// gets the engine's grace period to finish or hand itself back.
+/// Runs the schedule and the watchers until the engine shuts down
+/// ([`Escalator::shutdown`]); work in flight gets the engine's grace period to finish or
+/// hand itself back.
 pub async fn run(escalator: Escalator, config: SchedulerConfig) -> EngineResult<()> {
     let schedule = parse_schedule(&config.tick_schedule)?;
-    let sweep_schedule = parse_schedule(&format!("*/{} * * * * *", config.sweep_every.as_secs().clamp(1, 59)))?;
-    let instance = escalator.config.instance.clone();
-    let Some(queue) = escalator.queue.clone() else {
-        return Err(EngineError::Queue("the scheduler needs a delivery queue".into()));
-    };
-    let escalator_for_watch = escalator.clone();
-    let monitor = Monitor::new().shutdown_timeout(escalator.config.shutdown_grace);
+    let tick_name = format!("tick-{}", escalator.config.instance);
     let tick_escalator = escalator.clone();
-    let tick_name = format!("tick-{instance}");
-    let monitor = monitor.register(move |_| {
-        WorkerBuilder::new(tick_name.clone())
-            .backend(CronScheduler::new(schedule.clone()))
-            .data(tick_escalator.clone())
-            .build(run_tick)
-    });
-    let sweep_escalator = escalator.clone();
-    let sweep_name = format!("outbox-sweep-{instance}");
-    let monitor = monitor.register(move |_| {
-        WorkerBuilder::new(sweep_name.clone())
-            .backend(CronScheduler::new(sweep_schedule.clone()))
-            .data(sweep_escalator.clone())
-            .build(sweep)
-    });
-    let drain_name = format!("outbox-{instance}");
-    let monitor = match queue {
-        DeliveryQueue::Sqlite(storage) => monitor.register(move |_| {
-            WorkerBuilder::new(drain_name.clone())
-                .backend(storage.clone())
-                .data(escalator.clone())
-                .build(drain)
-        }),
-        DeliveryQueue::Postgres(storage) => monitor.register(move |_| {
-            WorkerBuilder::new(drain_name.clone())
-                .backend(storage.clone())
-                .data(escalator.clone())
-                .build(drain)
-        }),
-    };
-    // The deadline watcher stops with the monitor: both wait for the engine's shutdown.
-    let stopping = escalator_for_watch.clone();
-    let watcher = tokio::spawn(crate::deadlines::watch(escalator_for_watch));
+    let monitor = Monitor::new()
+        .shutdown_timeout(escalator.config.shutdown_grace)
+        .register(move |_| {
+            WorkerBuilder::new(tick_name.clone())
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(tick_escalator.clone())
+                .build(run_tick)
+        });
+    let deadlines = tokio::spawn(crate::deadlines::watch(escalator.clone()));
+    let deliveries = tokio::spawn(crate::deadlines::watch_deliveries(escalator.clone()));
     let result = monitor
-        .run_with_signal(async move {
-            stopping.stopped().await;
-            Ok(())
+        .run_with_signal({
+            let escalator = escalator.clone();
+            async move {
+                escalator.stopped().await;
+                Ok(())
+            }
         })
         .await
         .map_err(|e| EngineError::Queue(e.to_string()));
-    if let Err(err) = watcher.await {
-        tracing::error!(%err, "the deadline watcher panicked");
+    for (name, watcher) in [("deadline", deadlines), ("delivery", deliveries)] {
+        if let Err(err) = watcher.await {
+            tracing::error!(%err, "the {name} watcher panicked");
+        }
     }
     result
 }

@@ -11,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 use crate::metrics::Metrics;
 use crate::notify::Channels;
 use crate::outbox::Backoff;
-use crate::scheduler::DeliveryQueue;
 use crate::{EngineError, EngineResult};
 
 /// Engine settings; the server fills them from its configuration.
@@ -104,9 +103,10 @@ pub struct Escalator {
     pub(crate) channels: Arc<Channels>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) config: Arc<EngineConfig>,
-    pub(crate) queue: Option<DeliveryQueue>,
     /// Wakes the deadline watcher when a change may have moved the next threshold.
     pub(crate) wake: Arc<tokio::sync::Notify>,
+    /// Wakes the delivery watcher when a change queued outbox rows.
+    pub(crate) deliver: Arc<tokio::sync::Notify>,
     /// Recent SLA counts per scope (see `Escalator::sla_counts`).
     pub(crate) counts: Arc<crate::workflows::CountsCache>,
     /// One tick at a time in this process: the watcher and the cron wait for each other.
@@ -123,8 +123,8 @@ impl Escalator {
             channels: Arc::new(channels),
             metrics,
             config: Arc::new(config),
-            queue: None,
             wake: Arc::new(tokio::sync::Notify::new()),
+            deliver: Arc::new(tokio::sync::Notify::new()),
             counts: Arc::default(),
             tick_gate: Arc::default(),
             stop: CancellationToken::new(),
@@ -154,12 +154,6 @@ impl Escalator {
         tokio::time::sleep(self.config.shutdown_grace / 2).await;
     }
 
-    /// Hands outbox deliveries to the job queue as soon as a change queues them.
-    pub fn with_queue(mut self, queue: DeliveryQueue) -> Self {
-        self.queue = Some(queue);
-        self
-    }
-
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -180,14 +174,9 @@ impl Escalator {
         self.wake.notify_one();
     }
 
-    /// Asks the job queue (if any) to deliver the outbox now; failures only delay delivery,
-    /// since the periodic sweep picks pending rows up anyway.
-    pub(crate) async fn request_delivery(&self) {
-        if let Some(queue) = &self.queue {
-            if let Err(err) = queue.request(None).await {
-                tracing::warn!(%err, "could not enqueue outbox delivery; the sweep will deliver it");
-            }
-        }
+    /// Wakes this process's delivery watcher: a change queued outbox rows.
+    pub(crate) fn request_delivery(&self) {
+        self.deliver.notify_one();
     }
 }
 

@@ -137,7 +137,7 @@ impl Escalator {
                     "tick finished"
                 );
                 if summary.reminded + summary.escalated + summary.exhausted > 0 {
-                    self.request_delivery().await;
+                    self.request_delivery();
                 }
                 Ok(summary)
             }

@@ -423,7 +423,7 @@ impl Escalator {
             }
             self.rearm();
             if notifies {
-                self.request_delivery().await;
+                self.request_delivery();
             }
             // The resulting state, also when the actor can no longer see the workflow (they
             // just handed it to someone else): what they did must be answered, not hidden.

@@ -50,8 +50,6 @@ pub struct Config {
     pub outbox_backoff_base_seconds: u64,
     /// `ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS`.
     pub outbox_backoff_cap_seconds: u64,
-    /// `ESCALATOR_OUTBOX_SWEEP_SECONDS`.
-    pub outbox_sweep_seconds: u64,
     /// `ESCALATOR_LOG_FORMAT`: `text` or `json`.
     pub log_format: String,
     /// `LEPTOS_SITE_ROOT`: where the built UI (`pkg/`) lives.
@@ -122,7 +120,6 @@ impl Default for Config {
             outbox_max_attempts: Backoff::default().max_attempts,
             outbox_backoff_base_seconds: Backoff::default().base.as_secs(),
             outbox_backoff_cap_seconds: Backoff::default().cap.as_secs(),
-            outbox_sweep_seconds: SchedulerConfig::default().sweep_every.as_secs(),
             log_format: "text".into(),
             site_root: None,
             public_url: None,
@@ -239,9 +236,6 @@ impl Config {
         }
         if let Some(v) = lookup("ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS") {
             self.outbox_backoff_cap_seconds = parse("ESCALATOR_OUTBOX_BACKOFF_CAP_SECONDS", v)?;
-        }
-        if let Some(v) = lookup("ESCALATOR_OUTBOX_SWEEP_SECONDS") {
-            self.outbox_sweep_seconds = parse("ESCALATOR_OUTBOX_SWEEP_SECONDS", v)?;
         }
         if let Some(v) = lookup("ESCALATOR_LOG_FORMAT") {
             self.log_format = v;
@@ -472,7 +466,6 @@ impl Config {
     pub fn scheduler(&self) -> SchedulerConfig {
         SchedulerConfig {
             tick_schedule: self.tick_schedule.clone(),
-            sweep_every: Duration::from_secs(self.outbox_sweep_seconds),
         }
     }
 }

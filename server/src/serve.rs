@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Json;
 use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmsChannel, SmtpChannel, WebhookChannel};
-use escalator_engine::scheduler::{self, DeliveryQueue};
+use escalator_engine::scheduler;
 use escalator_engine::{EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
 use tokio::net::TcpListener;
@@ -49,7 +49,6 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     let store = escalator_storage::connect_with(&config.database_url, &config.database()).await?;
     store.migrate().await?;
     let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
-    let queue = DeliveryQueue::setup(store.pool()).await?;
     let mut channels = Channels::new()
         .notifications_to(Arc::new(InAppChannel::new(store.clone())))
         .events_to(Arc::new(LogChannel))
@@ -75,7 +74,7 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
         })?;
         channels = channels.notifications_to(Arc::new(channel));
     }
-    Ok(Escalator::new(store, channels, metrics, config.engine()).with_queue(queue))
+    Ok(Escalator::new(store, channels, metrics, config.engine()))
 }
 
 /// The whole HTTP application: API, health, metrics and UI, with request metrics.

@@ -205,7 +205,16 @@ async fn non_admins_get_403_from_every_admin_function_and_change_nothing(app: Te
         let level = json!({"target": "department_head", "hours": "1", "minutes": "0"});
         let forbidden = |r: &(StatusCode, Value)| assert_fails(r, StatusCode::FORBIDDEN, "forbidden", None);
 
-        forbidden(&user.call("admin_chains", &[]).await);
+        // Reading chains and policies: heads, as in the API; editing: admins.
+        let reads = |r: &(StatusCode, Value)| {
+            if email == FINANCE_HEAD {
+                assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+                assert_eq!(r.1["can_edit"], false, "{}", r.1);
+            } else {
+                assert_fails(r, StatusCode::FORBIDDEN, "forbidden", None);
+            }
+        };
+        reads(&user.call("admin_chains", &[]).await);
         forbidden(
             &user
                 .call_json("save_chain", json!({"name": "Mine", "levels": [level]}))
@@ -235,7 +244,7 @@ async fn non_admins_get_403_from_every_admin_function_and_change_nothing(app: Te
             ("warning_kind", "elapsed_percent"),
             ("warning_value", "50"),
         ];
-        forbidden(&user.call("admin_policies", &[]).await);
+        reads(&user.call("admin_policies", &[]).await);
         forbidden(&user.call("save_policy", &policy_fields).await);
         forbidden(&user.call("save_policy", &policy_fields[1..]).await);
         forbidden(&user.call("preview_policy", &policy_fields).await);
@@ -253,7 +262,15 @@ async fn non_admins_get_403_from_every_admin_function_and_change_nothing(app: Te
                 .await,
         );
 
-        forbidden(&user.call("admin_directory", &[]).await);
+        // Everyone sees their department's people (without their phones), nobody edits.
+        let (status, directory) = user.call("admin_directory", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{directory}");
+        assert_eq!(directory["can_edit"], false);
+        assert!(directory["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["department"] == "finance" && (u["phone"].is_null() || u["email"] == email)));
         forbidden(
             &user
                 .call(
@@ -623,13 +640,17 @@ async fn admins_manage_departments_users_and_passwords(app: TestApp) {
     let (status, me) = lena.call("whoami", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["email"], new_user);
-    // Lena is a head, not an admin.
-    assert_fails(
-        &lena.call("admin_directory", &[]).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        None,
-    );
+    // Lena is a head, not an admin: she sees her department's people, and may not edit.
+    let (status, hers) = lena.call("admin_directory", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{hers}");
+    assert_eq!(hers["can_edit"], false);
+    let people: Vec<&str> = hers["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(people, vec![new_user], "only legal's people");
 
     let audit = audit_actions(&app, ADMIN).await;
     for action in ["department_upserted", "user_upserted", "password_set"] {
@@ -676,11 +697,33 @@ async fn admin_pages_render_without_javascript(app: TestApp) {
     let html = admin.page_html(&format!("/directory?user={FINANCE_APPROVER}")).await;
     assert!(html.contains(r#"data-testid="set-password""#));
 
+    // A head reads chains, policies and their department's people, without the editors.
     let head = Browser::sign_in(&app, FINANCE_HEAD).await;
-    for path in ["/chains", "/policies", "/directory"] {
+    for (path, shown) in [
+        ("/chains", "Department head, then COO"),
+        ("/policies", r#"data-testid="policies""#),
+        ("/directory", FINANCE_APPROVER),
+    ] {
         let html = head.page_html(path).await;
-        assert!(html.contains("only admins may do this"), "{path}: {html}");
-        assert!(!html.contains("Department head, then COO"), "{path}");
-        assert!(!html.contains(r#"data-testid="users""#), "{path}");
+        assert!(html.contains(shown), "{path}: {html}");
+        for editor in [
+            "new-chain",
+            "edit-chain",
+            "new-policy",
+            "edit-policy",
+            "new-user",
+            "edit-user",
+        ] {
+            assert!(
+                !html.contains(&format!(r#"data-testid="{editor}""#)),
+                "{path} shows {editor}"
+            );
+        }
     }
+    let html = head.page_html("/directory").await;
+    assert!(!html.contains(HR_APPROVER), "only finance's people");
+    // An approver may not read chains or policies at all.
+    let approver = Browser::sign_in(&app, FINANCE_APPROVER).await;
+    let html = approver.page_html("/chains").await;
+    assert!(html.contains("only admins and department heads"), "{html}");
 }

@@ -279,7 +279,7 @@ pub trait Store: Send + Sync + 'static {
     async fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
     /// An endpoint's delivery log, newest first.
     async fn webhook_deliveries(&self, webhook_id: i64, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
-    /// The earliest `next_attempt_at` of a pending row, if any.
+    /// The earliest `next_attempt_at` of a pending row not held for a digest: when delivery must look again.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
 
     /// Takes the named lock across processes for `holder` unless another process holds

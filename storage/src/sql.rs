@@ -892,7 +892,7 @@ macro_rules! impl_store {
             }
 
             async fn next_outbox_attempt(&self) -> $crate::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
-                Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND digest_id IS NULL")
                     .fetch_one(&self.pool)
                     .await?)
             }

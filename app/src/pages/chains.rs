@@ -49,13 +49,14 @@ fn Chains(data: ChainsData, save: ServerAction<SaveChain>, message: RwSignal<Opt
     let query = use_query_map();
     let chains = data.chains.clone();
     let users = data.users.clone();
+    let can_edit = data.can_edit;
     let editor = move || {
         let edit = query.read().get("edit").and_then(|id| id.parse::<i64>().ok());
         let chain = edit.and_then(|id| chains.iter().find(|c| c.id == id).cloned());
         view! { <Editor chain users=users.clone() save message/> }
     };
     view! {
-        <p><a href="/chains" data-testid="new-chain">"New chain"</a></p>
+        {can_edit.then(|| view! { <p><a href="/chains" data-testid="new-chain">"New chain"</a></p> })}
         {data.chains.is_empty().then(|| view! { <p class="empty">"No escalation chains yet."</p> })}
         <div class="chains stack">
             {data.chains.iter().map(|c| view! {
@@ -67,11 +68,13 @@ fn Chains(data: ChainsData, save: ServerAction<SaveChain>, message: RwSignal<Opt
                             <li>{l.describe()} " — " {human_duration(l.time_limit_seconds)}</li>
                         }).collect_view()}
                     </ol>
-                    <a href=format!("/chains?edit={}", c.id) data-testid="edit-chain">"Edit “" {c.name.clone()} "”"</a>
+                    {can_edit.then(|| view! {
+                        <a href=format!("/chains?edit={}", c.id) data-testid="edit-chain">"Edit “" {c.name.clone()} "”"</a>
+                    })}
                 </section>
             }).collect_view()}
         </div>
-        {editor}
+        {can_edit.then_some(editor)}
     }
 }
 

@@ -61,7 +61,11 @@ pub fn Page() -> impl IntoView {
 #[component]
 fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
     let query = use_query_map();
-    let DirectoryData { departments, users } = data;
+    let DirectoryData {
+        departments,
+        users,
+        can_edit,
+    } = data;
     let emails: Vec<String> = users.iter().map(|u| u.email.clone()).collect();
     let keys: Vec<String> = departments.iter().map(|d| d.key.clone()).collect();
     let department_editor = {
@@ -87,7 +91,9 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
         </datalist>
         <section aria-labelledby="departments-h" class="stack">
             <h2 id="departments-h">"Departments"</h2>
-            <p><a href="/directory#department-editor" data-testid="new-department">"New department"</a></p>
+            {can_edit.then(|| view! {
+                <p><a href="/directory#department-editor" data-testid="new-department">"New department"</a></p>
+            })}
             <div class="table-wrap">
                 <table data-testid="departments">
                     <thead><tr>
@@ -100,19 +106,23 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
                                 <td><code>{d.key.clone()}</code></td>
                                 <td>{d.name.clone()}</td>
                                 <td>{d.head.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td><a href=format!("/directory?department={}#department-editor", urlencode(&d.key))
-                                    data-testid="edit-department">"Edit"</a></td>
+                                <td>{can_edit.then(|| view! {
+                                    <a href=format!("/directory?department={}#department-editor", urlencode(&d.key))
+                                        data-testid="edit-department">"Edit"</a>
+                                })}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
             </div>
             {departments.is_empty().then(|| view! { <p class="empty">"No departments yet."</p> })}
-            {department_editor}
+            {can_edit.then_some(department_editor)}
         </section>
         <section aria-labelledby="users-h" class="stack">
             <h2 id="users-h">"Users"</h2>
-            <p><a href="/directory#user-editor" data-testid="new-user">"New user"</a></p>
+            {can_edit.then(|| view! {
+                <p><a href="/directory#user-editor" data-testid="new-user">"New user"</a></p>
+            })}
             <div class="table-wrap">
                 <table data-testid="users">
                     <thead><tr>
@@ -128,14 +138,16 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
                                 <td>{role_label(u.role)}</td>
                                 <td>{u.department.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td>{u.manager.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td><a href=format!("/directory?user={}#user-editor", urlencode(&u.email))
-                                    data-testid="edit-user">"Edit"</a></td>
+                                <td>{can_edit.then(|| view! {
+                                    <a href=format!("/directory?user={}#user-editor", urlencode(&u.email))
+                                        data-testid="edit-user">"Edit"</a>
+                                })}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
             </div>
-            {user_editor}
+            {can_edit.then_some(user_editor)}
         </section>
     }
 }

@@ -101,7 +101,11 @@ fn warning_text(p: &PolicyView) -> String {
 #[component]
 fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
     let query = use_query_map();
-    let PoliciesData { policies, calendars } = data;
+    let PoliciesData {
+        policies,
+        calendars,
+        can_edit,
+    } = data;
     let calendar_names: Vec<(i64, String)> = calendars.iter().map(|c| (c.id, c.name.clone())).collect();
     let policy_editor = {
         let policies = policies.clone();
@@ -122,7 +126,7 @@ fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
     view! {
         <section aria-labelledby="policies-h" class="stack">
             <h2 id="policies-h">"SLA policies"</h2>
-            <p><a href="/policies" data-testid="new-policy">"New policy"</a></p>
+            {can_edit.then(|| view! { <p><a href="/policies" data-testid="new-policy">"New policy"</a></p> })}
             <div class="table-wrap">
                 <table class="policies" data-testid="policies">
                     <thead><tr>
@@ -137,18 +141,22 @@ fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
                                 <td>{warning_text(p)}</td>
                                 <td>{p.calendar.clone()}</td>
                                 <td>{p.version}</td>
-                                <td><a href=format!("/policies?policy={}", p.id) data-testid="edit-policy">"Edit"</a></td>
+                                <td>{can_edit.then(|| view! {
+                                    <a href=format!("/policies?policy={}", p.id) data-testid="edit-policy">"Edit"</a>
+                                })}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
             </div>
             {policies.is_empty().then(|| view! { <p class="empty">"No policies yet."</p> })}
-            {policy_editor}
+            {can_edit.then_some(policy_editor)}
         </section>
         <section aria-labelledby="calendars-h" class="stack">
             <h2 id="calendars-h">"Business calendars"</h2>
-            <p><a href="/policies#calendar-editor" data-testid="new-calendar">"New calendar"</a></p>
+            {can_edit.then(|| view! {
+                <p><a href="/policies#calendar-editor" data-testid="new-calendar">"New calendar"</a></p>
+            })}
             {calendars.is_empty().then(|| view! { <p class="empty">"No calendars yet: policies count 24/7."</p> })}
             <div class="calendars stack">
                 {calendars.iter().map(|c| view! {
@@ -158,13 +166,15 @@ fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
                         {(!c.holidays.is_empty()).then(|| view! {
                             <details><summary>"Holidays"</summary><pre class="small">{c.holidays.clone()}</pre></details>
                         })}
-                        <a href=format!("/policies?calendar={}#calendar-editor", c.id) data-testid="edit-calendar">
-                            "Edit “" {c.name.clone()} "”"
-                        </a>
+                        {can_edit.then(|| view! {
+                            <a href=format!("/policies?calendar={}#calendar-editor", c.id) data-testid="edit-calendar">
+                                "Edit “" {c.name.clone()} "”"
+                            </a>
+                        })}
                     </article>
                 }).collect_view()}
             </div>
-            {calendar_editor}
+            {can_edit.then_some(calendar_editor)}
         </section>
     }
 }

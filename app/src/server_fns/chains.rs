@@ -71,6 +71,8 @@ pub struct ChainsData {
     pub chains: Vec<ChainView>,
     /// E-mails of the directory's users, to suggest for `user` targets.
     pub users: Vec<String>,
+    /// Whether the signed-in user may change chains (the page shows its editor).
+    pub can_edit: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -154,6 +156,7 @@ pub async fn admin_chains() -> Result<ChainsData, AppError> {
     Ok(ChainsData {
         chains: chains.iter().map(convert::chain).collect(),
         users: users.into_iter().map(|u| u.email.to_string()).collect(),
+        can_edit: actor.require_admin().is_ok(),
     })
 }
 

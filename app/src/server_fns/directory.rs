@@ -32,6 +32,8 @@ pub struct UserView {
 pub struct DirectoryData {
     pub departments: Vec<DepartmentView>,
     pub users: Vec<UserView>,
+    /// Whether the signed-in user may change departments and users (the page shows its editors).
+    pub can_edit: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -68,6 +70,7 @@ pub async fn admin_directory() -> Result<DirectoryData, AppError> {
                 phone: u.phone.map(|p| p.to_string()),
             })
             .collect(),
+        can_edit: actor.require_admin().is_ok(),
     })
 }
 

@@ -43,6 +43,8 @@ pub struct CalendarView {
 pub struct PoliciesData {
     pub policies: Vec<PolicyView>,
     pub calendars: Vec<CalendarView>,
+    /// Whether the signed-in user may change policies and calendars (the page shows its editors).
+    pub can_edit: bool,
 }
 
 /// What an edit would do to one open workflow.
@@ -345,6 +347,7 @@ pub async fn admin_policies() -> Result<PoliciesData, AppError> {
     Ok(PoliciesData {
         policies: policies.iter().map(|p| convert::policy(p, &calendars)).collect(),
         calendars: calendars.iter().map(convert::calendar).collect(),
+        can_edit: actor.require_admin().is_ok(),
     })
 }
 

@@ -109,7 +109,7 @@ impl Escalator {
             at: now(),
         };
         self.store.append_audit(&entry).await?;
-        self.request_delivery().await;
+        self.request_delivery();
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use escalator_domain::ErrorKind;
 use escalator_engine::EngineError;
 
 /// An error answered to an HTTP client.
@@ -34,31 +35,33 @@ impl ApiError {
 }
 
 impl From<EngineError> for ApiError {
+    /// The status is the error kind's ([`ErrorKind::status`], shared with the UI); the
+    /// API's own part is its error codes.
     fn from(err: EngineError) -> Self {
+        let status = StatusCode::from_u16(err.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match err {
-            EngineError::Invalid(v) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", v.message).with_field(v.field)
-            }
-            EngineError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()),
-            EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
-            EngineError::Forbidden(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            EngineError::Unauthenticated(message) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
-            EngineError::TooManyAttempts(message) => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
-            }
+            EngineError::Invalid(v) => ApiError::new(status, "invalid_value", v.message).with_field(v.field),
             EngineError::Transition(t) => ApiError::new(
-                StatusCode::CONFLICT,
+                status,
                 "illegal_transition",
                 format!("the workflow is {}; {:?} is not allowed", t.current.as_str(), t.action),
             )
             .with_field("status"),
-            EngineError::Store(_) | EngineError::Queue(_) | EngineError::Internal(_) => {
+            _ if err.kind() == ErrorKind::Server => {
                 tracing::error!(%err, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; see the server log",
-                )
+                ApiError::new(status, "internal", "internal error; see the server log")
+            }
+            _ => {
+                let code = match err.kind() {
+                    ErrorKind::NotFound => "not_found",
+                    ErrorKind::Conflict => "conflict",
+                    ErrorKind::Forbidden => "forbidden",
+                    ErrorKind::Unauthenticated => "unauthorized",
+                    ErrorKind::TooManyAttempts => "too_many_attempts",
+                    ErrorKind::Invalid => "invalid_value",
+                    ErrorKind::Server => "internal",
+                };
+                ApiError::new(status, code, err.to_string())
             }
         }
     }
