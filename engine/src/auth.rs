@@ -9,7 +9,6 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::access::Actor;
-use crate::clock::now;
 use crate::{EngineError, EngineResult, Escalator};
 
 /// Prefix of every token, so leaked tokens are recognisable by secret scanners.
@@ -57,9 +56,40 @@ impl Escalator {
         let token = new_token()?;
         let record = self
             .store
-            .create_token(&email, name, &token_hash(&token), now())
+            .create_token(&email, name, &token_hash(&token), self.now())
             .await?;
         Ok((token, record))
+    }
+
+    /// API tokens, of one user or all, newest first: admins anyone's, everyone else their own.
+    pub async fn tokens(&self, email: Option<&str>, actor: &Actor) -> EngineResult<Vec<TokenRecord>> {
+        let email = match email {
+            Some(e) => Some(e.trim().to_lowercase()),
+            None if actor.is_admin() => None,
+            None => Some(actor.email.clone()),
+        };
+        if email.as_deref().is_some_and(|e| e != actor.email) {
+            actor.require_admin()?;
+        }
+        Ok(self.store.tokens(email.as_deref()).await?)
+    }
+
+    /// Revokes a live token (admins: anyone's; everyone else: their own).
+    pub async fn revoke_token(&self, id: i64, actor: &Actor) -> EngineResult<()> {
+        let missing = || EngineError::not_found("live token", id);
+        let token = self
+            .tokens(None, &Actor::internal("token lookup"))
+            .await?
+            .into_iter()
+            .find(|t| t.id == id && t.revoked_at.is_none())
+            .ok_or_else(missing)?;
+        if token.user != actor.email {
+            actor.require_admin()?;
+        }
+        if !self.store.revoke_token(id, self.now()).await? {
+            return Err(missing());
+        }
+        Ok(())
     }
 
     /// The actor a bearer token authenticates, if it is live.
@@ -96,7 +126,7 @@ impl Escalator {
         let hash = hash_password(password)?;
         if self
             .store
-            .set_password_hash(&email.trim().to_lowercase(), &hash, now())
+            .set_password_hash(&email.trim().to_lowercase(), &hash, self.now())
             .await?
         {
             Ok(())
@@ -118,7 +148,7 @@ impl Escalator {
     /// are counted from the audit log, so the limit holds across replicas.
     pub async fn login(&self, email: &str, password: &str, client: Option<&str>) -> EngineResult<Actor> {
         let email: String = email.trim().to_lowercase().chars().take(254).collect();
-        let at = now();
+        let at = self.now();
         let recent_failures = self
             .store
             .audit_entries(&AuditFilter {
@@ -175,7 +205,7 @@ impl Escalator {
             action: action.into(),
             workflow_id: None,
             details,
-            at: now(),
+            at: self.now(),
         };
         Ok(self.store.append_audit(&entry).await?)
     }

@@ -11,7 +11,6 @@
 
 use std::time::Duration;
 
-use crate::clock::now;
 use crate::Escalator;
 
 /// Pause after an error before trying again.
@@ -20,10 +19,12 @@ const BACKOFF: Duration = Duration::from_secs(5);
 /// Runs the tick at every threshold until the engine shuts down ([`Escalator::shutdown`]).
 pub async fn watch(escalator: Escalator) {
     let config = escalator.config().clone();
+    let mut jumps = escalator.clock_jumps();
     while !escalator.stopping() {
+        seen(&mut jumps);
         let sleep = match escalator.store.next_check_at().await {
             Ok(Some(at)) => {
-                let wait = (at - now()).to_std().unwrap_or(Duration::ZERO);
+                let wait = (at - escalator.now()).to_std().unwrap_or(Duration::ZERO);
                 if wait.is_zero() {
                     match escalator.tick().await {
                         // Another replica is on it; look again soon in case it dies.
@@ -49,6 +50,7 @@ pub async fn watch(escalator: Escalator) {
         tokio::select! {
             () = escalator.stopped() => return,
             () = escalator.wake.notified() => {}
+            () = jumped(&mut jumps) => {}
             () = tokio::time::sleep(sleep) => {}
         }
     }
@@ -58,9 +60,11 @@ pub async fn watch(escalator: Escalator) {
 /// earliest retry (or release) time of a pending row, until the engine shuts down.
 pub async fn watch_deliveries(escalator: Escalator) {
     let config = escalator.config().clone();
+    let mut jumps = escalator.clock_jumps();
     while !escalator.stopping() {
+        seen(&mut jumps);
         let sleep = match escalator.store.next_outbox_attempt().await {
-            Ok(Some(at)) if at <= now() => match escalator.deliver_outbox().await {
+            Ok(Some(at)) if at <= escalator.now() => match escalator.deliver_outbox().await {
                 // Rows left due after a round that moved nothing (another replica holds
                 // them): look again soon, without spinning.
                 Ok(s) if s.delivered + s.retried + s.dead + s.digested + s.handed_back == 0 => config.tick_lock_retry,
@@ -70,7 +74,7 @@ pub async fn watch_deliveries(escalator: Escalator) {
                     BACKOFF
                 }
             },
-            Ok(Some(at)) => (at - now())
+            Ok(Some(at)) => (at - escalator.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
                 .min(config.watch_recheck),
@@ -83,7 +87,25 @@ pub async fn watch_deliveries(escalator: Escalator) {
         tokio::select! {
             () = escalator.stopped() => return,
             () = escalator.deliver.notified() => {}
+            () = jumped(&mut jumps) => {}
             () = tokio::time::sleep(sleep) => {}
         }
     }
+}
+
+/// Marks the clock's jumps so far as seen: a jump after this wakes [`jumped`].
+fn seen(jumps: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    if let Some(jumps) = jumps {
+        jumps.borrow_and_update();
+    }
+}
+
+/// Resolves when the clock jumps (never for the system clock, or once its sender is gone).
+async fn jumped(jumps: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    if let Some(rx) = jumps {
+        if rx.changed().await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
 }

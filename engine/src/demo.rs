@@ -9,7 +9,6 @@ use escalator_domain::{
 use serde::Serialize;
 
 use crate::access::Actor;
-use crate::clock::now;
 use crate::workflows::CreateWorkflow;
 use crate::{EngineError, EngineResult, Escalator};
 
@@ -175,7 +174,7 @@ fn email(raw: &str) -> Result<Email, ValidationError> {
 impl Escalator {
     /// Loads the demo organisation, its policy and chain, and its workflows.
     pub async fn load_demo(&self) -> EngineResult<DemoSummary> {
-        let now = now();
+        let now = self.now();
         let store = &self.store;
         let mut summary = DemoSummary::default();
         for (key, name, _) in DEPARTMENTS {

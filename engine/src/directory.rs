@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Actor;
-use crate::clock::now;
 use crate::{EngineError, EngineResult, Escalator};
 
 /// The body of `PUT /departments/{key}`.
@@ -148,7 +147,7 @@ impl Escalator {
             action: action.into(),
             workflow_id: None,
             details,
-            at: now(),
+            at: self.now(),
         };
         Ok(self.store.append_audit(&entry).await?)
     }
@@ -172,7 +171,7 @@ impl Escalator {
             head,
         };
         let created = self.store.department(department.key.as_str()).await?.is_none();
-        self.store.upsert_department(&department, now()).await?;
+        self.store.upsert_department(&department, self.now()).await?;
         self.audit_admin(actor, "department_upserted", json!(department))
             .await?;
         Ok((department, created))
@@ -218,7 +217,7 @@ impl Escalator {
             phone: input.phone.as_deref().map(Phone::parse).transpose()?,
         };
         let created = self.store.user(user.email.as_str()).await?.is_none();
-        self.store.upsert_user(&user, now()).await?;
+        self.store.upsert_user(&user, self.now()).await?;
         self.audit_admin(actor, "user_upserted", json!(user)).await?;
         Ok((user, created))
     }
@@ -238,7 +237,7 @@ impl Escalator {
     pub async fn create_policy(&self, input: &PolicyInput, actor: &Actor) -> EngineResult<PolicyRecord> {
         actor.require_admin()?;
         let policy = self.validate_policy(input).await?;
-        let record = self.store.create_policy(&policy, input.calendar_id, now()).await?;
+        let record = self.store.create_policy(&policy, input.calendar_id, self.now()).await?;
         self.audit_admin(actor, "policy_created", json!(record)).await?;
         Ok(record)
     }
@@ -249,7 +248,7 @@ impl Escalator {
         let policy = self.validate_policy(input).await?;
         let record = self
             .store
-            .update_policy(id, &policy, input.calendar_id, now())
+            .update_policy(id, &policy, input.calendar_id, self.now())
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", id))?;
         self.audit_admin(actor, "policy_updated", json!(record)).await?;
@@ -269,7 +268,7 @@ impl Escalator {
     pub async fn create_calendar(&self, input: &CalendarInput, actor: &Actor) -> EngineResult<CalendarRecord> {
         actor.require_admin()?;
         let (name, calendar) = Self::parse_calendar(input)?;
-        let record = self.store.create_calendar(&name, &calendar, now()).await?;
+        let record = self.store.create_calendar(&name, &calendar, self.now()).await?;
         self.audit_admin(
             actor,
             "calendar_created",
@@ -285,7 +284,7 @@ impl Escalator {
         let (name, calendar) = Self::parse_calendar(input)?;
         let record = self
             .store
-            .update_calendar(id, &name, &calendar, now())
+            .update_calendar(id, &name, &calendar, self.now())
             .await?
             .ok_or_else(|| EngineError::not_found("calendar", id))?;
         self.audit_admin(
@@ -313,7 +312,7 @@ impl Escalator {
         actor.require_admin()?;
         let record = self
             .store
-            .create_chain(&self.validate_chain(input).await?, now())
+            .create_chain(&self.validate_chain(input).await?, self.now())
             .await?;
         self.audit_admin(actor, "chain_created", json!(record)).await?;
         Ok(record)
@@ -325,7 +324,7 @@ impl Escalator {
         let chain = self.validate_chain(input).await?;
         let record = self
             .store
-            .update_chain(id, &chain, now())
+            .update_chain(id, &chain, self.now())
             .await?
             .ok_or_else(|| EngineError::not_found("escalation chain", id))?;
         self.audit_admin(actor, "chain_updated", json!(record)).await?;

@@ -14,7 +14,6 @@ use serde_json::json;
 
 use crate::notify::{render, DeliveryError};
 
-use crate::clock::now;
 use crate::{EngineResult, Escalator};
 
 /// Exponential backoff with a cap and a maximum number of attempts.
@@ -87,7 +86,7 @@ impl Escalator {
         // E-mails each recipient got in the digest window, counted as this round sends.
         let mut sent: HashMap<String, i64> = HashMap::new();
         while !self.stopping() {
-            let now = now();
+            let now = self.now();
             let batch = self
                 .store
                 .claim_outbox(now, now + self.claim_lease(), self.config.delivery_batch)
@@ -105,7 +104,11 @@ impl Escalator {
                 loop {
                     every.tick().await;
                     let ids: Vec<i64> = lock(&unsettled).iter().copied().collect();
-                    if let Err(err) = self.store.extend_outbox_claim(&ids, now_plus(self.claim_lease())).await {
+                    if let Err(err) = self
+                        .store
+                        .extend_outbox_claim(&ids, self.now() + self.claim_lease())
+                        .await
+                    {
                         tracing::warn!(%err, rows = ids.len(), "could not renew an outbox claim");
                     }
                 }
@@ -142,7 +145,7 @@ impl Escalator {
                 self.mark_delivered(&mut delivered, summary).await?;
                 marked_at = Instant::now();
             }
-            let now = now();
+            let now = self.now();
             let Some(channel_name) = message.channel.as_deref() else {
                 let rows = self.route(message).await?;
                 self.store.expand_outbox(message, &rows, now).await?;
@@ -208,7 +211,7 @@ impl Escalator {
         }
         for (recipient, ids) in for_digest {
             summary.digested += ids.len() as u64;
-            self.hold_for_digest(recipient, &ids, now()).await?;
+            self.hold_for_digest(recipient, &ids, self.now()).await?;
             ids.into_iter().for_each(settle);
         }
         self.mark_delivered(&mut delivered, summary).await
@@ -224,7 +227,7 @@ impl Escalator {
             return Ok(());
         }
         let ids: Vec<i64> = delivered.iter().map(|(id, _)| *id).collect();
-        self.store.outbox_delivered(&ids, now()).await?;
+        self.store.outbox_delivered(&ids, self.now()).await?;
         for (_, channel) in delivered.iter() {
             self.metrics.record_delivered(channel, 1);
         }
@@ -236,7 +239,7 @@ impl Escalator {
     /// Gives claimed rows back to the queue at once (their attempt not counted).
     async fn hand_back(&self, rows: &[OutboxMessage], summary: &mut DeliverySummary) -> EngineResult<()> {
         let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-        self.store.release_outbox_claim(&ids, now()).await?;
+        self.store.release_outbox_claim(&ids, self.now()).await?;
         summary.handed_back += ids.len() as u64;
         tracing::info!(rows = ids.len(), "outbox rows handed back to the queue");
         Ok(())
@@ -317,10 +320,6 @@ impl Escalator {
 /// The set, also if a panic elsewhere poisoned its lock (it holds plain ids).
 fn lock(set: &Unsettled) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
     set.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn now_plus(lease: TimeDelta) -> DateTime<Utc> {
-    now() + lease
 }
 
 #[cfg(test)]

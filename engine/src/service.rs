@@ -45,6 +45,8 @@ pub struct EngineConfig {
     pub digest: DigestPolicy,
     /// The hosts webhook URLs may name; empty: any.
     pub webhook_hosts: Vec<String>,
+    /// Where the engine reads time (the system clock; tests move a manual one).
+    pub clock: crate::clock::SharedClock,
 }
 
 /// At most `max_mails` individual non-urgent e-mails per person in any `window`; beyond
@@ -80,6 +82,7 @@ impl Default for EngineConfig {
             quiet_hours_hold_urgent: false,
             digest: DigestPolicy::default(),
             webhook_hosts: Vec::new(),
+            clock: crate::clock::SharedClock::default(),
         }
     }
 }
@@ -129,6 +132,16 @@ impl Escalator {
             tick_gate: Arc::default(),
             stop: CancellationToken::new(),
         }
+    }
+
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.0.now()
+    }
+
+    /// The clock's jumps, for watchers to look again when a test moves time.
+    pub(crate) fn clock_jumps(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.config.clock.0.jumps()
     }
 
     /// Stops taking on work: a tick ends after the page it is writing, delivery hands back

@@ -13,7 +13,6 @@ use escalator_storage::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::clock::now;
 use crate::service::Rules;
 use crate::workflows::timeline_of;
 use crate::{EngineResult, Escalator};
@@ -119,7 +118,7 @@ impl Escalator {
 
     async fn run_tick(&self, lock: Option<&mut Box<dyn HeldLock>>) -> EngineResult<TickSummary> {
         let started = Instant::now();
-        let now = now();
+        let now = self.now();
         let result = self.process_due(now, lock).await;
         let elapsed = started.elapsed().as_secs_f64();
         match result {
@@ -292,7 +291,12 @@ impl Escalator {
     /// Counts an applied change, and how late after its threshold a reminder or an
     /// escalation was made (committed).
     fn count(&self, summary: &mut TickSummary, planned: Planned, outcome: Applied) {
-        let late = || (now() - planned.due_since).to_std().unwrap_or_default().as_secs_f64();
+        let late = || {
+            (self.now() - planned.due_since)
+                .to_std()
+                .unwrap_or_default()
+                .as_secs_f64()
+        };
         match (outcome, planned.effect) {
             (Applied::Stale, _) => summary.stale += 1,
             (Applied::AlreadyClaimed, _) | (Applied::Done, Effect::Reschedule) => {}

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Actor;
-use crate::clock::now;
 use crate::directory::PolicyInput;
 use crate::workflows::timeline_of;
 use crate::{EngineError, EngineResult, Escalator};
@@ -93,7 +92,7 @@ impl Escalator {
         let open = self.open_workflows_of(id).await?;
         let ids: Vec<i64> = open.iter().map(|w| w.id).collect();
         let holds = self.store.holds(&ids).await?;
-        let now = now();
+        let now = self.now();
         let mut preview = Preview {
             open_workflows: open.len() as u64,
             status_changes: 0,
@@ -138,7 +137,7 @@ impl Escalator {
             .collect();
         let ids: Vec<i64> = open.iter().map(|w| w.id).collect();
         let holds = self.store.holds(&ids).await?;
-        let now = now();
+        let now = self.now();
         let mut applied = 0;
         for w in open {
             let mut moved = w.clone();

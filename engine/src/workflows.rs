@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Actor;
-use crate::clock::{now, truncate};
+use crate::clock::truncate;
 use crate::service::Rules;
 use crate::{EngineError, EngineResult, Escalator};
 
@@ -139,7 +139,7 @@ impl Escalator {
         if let Some(created) = self.replay(input.external_id.trim(), idempotency_key, actor).await? {
             return Ok(created);
         }
-        let now = now();
+        let now = self.now();
         let external_id = text("external_id", &input.external_id, 200)?;
         let workflow_type = text("workflow_type", &input.workflow_type, 100)?;
         let title = text("title", &input.title, 500)?;
@@ -294,7 +294,7 @@ impl Escalator {
 
     /// Adds the live SLA state to a stored workflow.
     pub async fn view(&self, workflow: WorkflowRecord) -> EngineResult<WorkflowView> {
-        let sla = self.sla_of(&workflow, now()).await?;
+        let sla = self.sla_of(&workflow, self.now()).await?;
         Ok(WorkflowView { workflow, sla })
     }
 
@@ -348,7 +348,7 @@ impl Escalator {
         if filter.limit == 0 {
             return Ok(Vec::new());
         }
-        let now = now();
+        let now = self.now();
         filter.now = Some(now);
         let records = self.store.workflows(&filter).await?;
         let rules = self.rules().await?;
@@ -383,9 +383,9 @@ impl Escalator {
             Cached::Fresh(counts) => return Ok(counts),
             Cached::Stale { counts, refresh } => {
                 if refresh {
-                    let (store, cache) = (self.store.clone(), self.counts.clone());
+                    let (store, cache, now) = (self.store.clone(), self.counts.clone(), self.now());
                     tokio::spawn(async move {
-                        match store.sla_counts(&filter, now()).await {
+                        match store.sla_counts(&filter, now).await {
                             Ok(counts) => cache.put(key, counts, std::time::Instant::now()),
                             Err(err) => {
                                 cache.refresh_failed(&key);
@@ -398,7 +398,7 @@ impl Escalator {
             }
             Cached::Missing => {}
         }
-        let counts = self.store.sla_counts(&filter, now()).await?;
+        let counts = self.store.sla_counts(&filter, self.now()).await?;
         self.counts.put(key, counts.clone(), std::time::Instant::now());
         Ok(counts)
     }
@@ -445,7 +445,7 @@ impl Escalator {
         request: &ActionRequest,
         actor: &Actor,
     ) -> EngineResult<WorkflowChange> {
-        let now = now();
+        let now = self.now();
         let mut state = w.state.clone();
         let mut details = serde_json::Map::new();
         let mut notify: Option<String> = None;
@@ -667,7 +667,7 @@ impl Escalator {
             action: "reminder_acknowledged".into(),
             workflow_id: Some(reminder.workflow_id),
             details: json!({ "reminder_id": id, "level": reminder.level, "stage_seq": reminder.stage_seq }),
-            at: now(),
+            at: self.now(),
         };
         self.store
             .acknowledge_reminder(id, &actor.email, &audit)
@@ -891,7 +891,7 @@ impl Escalator {
         let w = self.visible(id, actor).await?;
         let rules = self.rules().await?;
         let holds = self.store.holds(&[w.id]).await?;
-        self.explanation_of(&w, &rules, &holds, now()).await
+        self.explanation_of(&w, &rules, &holds, self.now()).await
     }
 
     async fn explanation_of(
@@ -925,7 +925,7 @@ impl Escalator {
         let w = self.visible(id, actor).await?;
         let rules = self.rules().await?;
         let holds = self.store.holds(&[w.id]).await?;
-        let now = now();
+        let now = self.now();
         let explanation = self.explanation_of(&w, &rules, &holds, now).await?;
         let chain = rules.chain_of(&w)?.clone();
         let policy_name = rules.policy_of(&w)?.name.clone();

@@ -1,20 +1,22 @@
-//! Deadlines, not polling intervals: with the periodic tick 15 minutes away, a workflow is
-//! reminded and escalated within 2 s of its thresholds, never before.
+//! Deadlines, not polling intervals: with the periodic tick 15 minutes away, the deadline
+//! watcher reminds and escalates a workflow at its thresholds, never before. Time is the
+//! engine's clock, moved forward by the test: no sleeping until the thresholds.
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{SlaPolicy, Target, WarningWindow};
+use escalator_engine::clock::ShiftedClock;
 use escalator_engine::notify::{Channels, LogChannel};
 use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::AuditFilter;
 
-on_both!(thresholds_are_acted_on_within_seconds);
+on_both!(thresholds_are_acted_on_when_they_come);
 
 async fn entry_time(e: &Escalator, action: &str) -> Option<DateTime<Utc>> {
     let entries = e
@@ -29,17 +31,32 @@ async fn entry_time(e: &Escalator, action: &str) -> Option<DateTime<Utc>> {
     entries.first().map(|a| a.at)
 }
 
-async fn thresholds_are_acted_on_within_seconds(db: TestDb) {
+/// Waits (briefly, in real time) until the watcher has written `action`.
+async fn written(e: &Escalator, action: &str) -> DateTime<Utc> {
+    let started = Instant::now();
+    loop {
+        if let Some(at) = entry_time(e, action).await {
+            return at;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no {action} by the watcher");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn thresholds_are_acted_on_when_they_come(db: TestDb) {
+    let clock = ShiftedClock::new();
     let e = Escalator::new(
         db.store.clone(),
         Channels::only(Arc::new(LogChannel)),
         Arc::new(Metrics::new(900.0).unwrap()),
-        EngineConfig::default(),
+        EngineConfig {
+            clock: clock.shared(),
+            ..EngineConfig::default()
+        },
     );
-    // A 4 s SLA warned 2 s before: warning at +2 s, breach at +4 s.
-    let short = SlaPolicy::new("short", 4, WarningWindow::BeforeDeadline { seconds: 2 }).unwrap();
-    let refs = common::org(&e, short, vec![Target::DepartmentHead]).await;
-
+    // An hour-long SLA warned 10 minutes before: warning at +50 min, breach at +60 min.
+    let hour = SlaPolicy::new("hour", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
+    let refs = common::org(&e, hour, vec![Target::DepartmentHead]).await;
     let watcher = tokio::spawn(escalator_engine::deadlines::watch(e.clone()));
     let input = CreateWorkflow {
         started_at: None,
@@ -51,22 +68,24 @@ async fn thresholds_are_acted_on_within_seconds(db: TestDb) {
         .unwrap()
         .view;
     let (warn_at, due_at) = (created.sla.warn_at, created.sla.due_at);
-    tokio::time::sleep(Duration::from_secs(7)).await;
-    e.shutdown();
-    watcher.await.unwrap();
 
-    let reminded = entry_time(&e, "remind")
-        .await
-        .expect("reminded by the watcher, not the 15-minute tick");
-    let escalated = entry_time(&e, "escalate")
-        .await
-        .expect("escalated by the watcher, not the 15-minute tick");
+    // Just before the warning time: nothing, however long the watcher looks.
+    clock.advance(warn_at - e.now() - TimeDelta::seconds(1));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(entry_time(&e, "remind").await, None, "never before the threshold");
+
+    clock.advance(TimeDelta::seconds(1));
+    let reminded = written(&e, "remind").await;
     assert!(
-        reminded >= warn_at && reminded - warn_at < TimeDelta::seconds(2),
+        reminded >= warn_at && reminded - warn_at < TimeDelta::seconds(1),
         "reminded at {reminded}, warn_at {warn_at}"
     );
+    clock.advance(due_at - e.now());
+    let escalated = written(&e, "escalate").await;
     assert!(
-        escalated >= due_at && escalated - due_at < TimeDelta::seconds(2),
+        escalated >= due_at && escalated - due_at < TimeDelta::seconds(1),
         "escalated at {escalated}, due_at {due_at}"
     );
+    e.shutdown();
+    watcher.await.unwrap();
 }

@@ -15,6 +15,7 @@ use escalator_domain::{
     Department, DepartmentKey, Email, EscalationChain, Level, NotificationPreferences, QuietHours, Role, SlaPolicy,
     Target, User, WarningWindow,
 };
+use escalator_engine::clock::ShiftedClock;
 use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmtpChannel, SmtpConfig, SmtpSecurity};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::workflows::CreateWorkflow;
@@ -333,8 +334,16 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
 }
 
 async fn an_smtp_outage_delays_but_never_drops_or_doubles(db: TestDb) {
+    let clock = ShiftedClock::new();
     let mut smtp = SmtpServer::stopped();
-    let e = engine(&db, smtp.port);
+    let e = engine_with(
+        &db,
+        smtp.port,
+        EngineConfig {
+            clock: clock.shared(),
+            ..EngineConfig::default()
+        },
+    );
     seed_scenario(&e, 3).await;
     let down = e.deliver_outbox().await.unwrap();
     assert_eq!(down.retried, 3, "every e-mail fails while SMTP is down: {down:?}");
@@ -349,10 +358,10 @@ async fn an_smtp_outage_delays_but_never_drops_or_doubles(db: TestDb) {
         .all(|m| m.last_error.as_deref().is_some_and(|err| err.starts_with("SMTP"))));
 
     smtp.start();
-    tokio::time::sleep(RETRY).await;
+    clock.advance(retry());
     let up = e.deliver_outbox().await.unwrap();
     assert_eq!((up.delivered, up.retried, up.dead), (3, 0, 0), "{up:?}");
-    tokio::time::sleep(RETRY).await;
+    clock.advance(retry());
     e.deliver_outbox().await.unwrap();
     let mails = smtp.messages();
     assert_eq!(mails.len(), 3, "each arrives once");
@@ -395,15 +404,28 @@ fn email_rows(rows: &[OutboxMessage], to: &str) -> Vec<OutboxMessage> {
         .collect()
 }
 
-async fn sleep_until(at: DateTime<Utc>) {
-    let wait = (at - Utc::now()).to_std().unwrap_or_default();
-    tokio::time::sleep(wait + Duration::from_millis(200)).await;
+/// Moves `clock` to just after `at`, instead of sleeping until then.
+fn advance_past(clock: &ShiftedClock, e: &Escalator, at: DateTime<Utc>) {
+    clock.advance(at - e.now() + TimeDelta::milliseconds(1));
+}
+
+/// The longest wait after a failed attempt.
+fn retry() -> TimeDelta {
+    TimeDelta::from_std(RETRY).unwrap()
 }
 
 async fn quiet_hours_hold_a_reminder_until_they_end(db: TestDb) {
     let mut smtp = SmtpServer::stopped();
     smtp.start();
-    let e = engine(&db, smtp.port);
+    let clock = ShiftedClock::new();
+    let e = engine_with(
+        &db,
+        smtp.port,
+        EngineConfig {
+            clock: clock.shared(),
+            ..EngineConfig::default()
+        },
+    );
     scenario(&e, 1, 23).await;
     let (prefs, end) = quiet_now(4);
     e.set_preferences(&Actor::internal("test"), MIKE, prefs).await.unwrap();
@@ -425,7 +447,7 @@ async fn quiet_hours_hold_a_reminder_until_they_end(db: TestDb) {
     );
     assert_eq!(held[0].attempts, 0);
 
-    sleep_until(end).await;
+    advance_past(&clock, &e, end);
     e.deliver_outbox().await.unwrap();
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1, "delivered once the quiet hours are over");
@@ -455,11 +477,13 @@ async fn escalations_bypass_quiet_hours_unless_configured(db: TestDb) {
     assert_eq!(header(&mails[0], "To").as_deref(), Some(DANA));
 
     // Configured to hold escalations too: the next one waits for the end of quiet hours.
+    let clock = ShiftedClock::new();
     let held = engine_with(
         &db,
         smtp.port,
         EngineConfig {
             quiet_hours_hold_urgent: true,
+            clock: clock.shared(),
             ..EngineConfig::default()
         },
     );
@@ -471,7 +495,7 @@ async fn escalations_bypass_quiet_hours_unless_configured(db: TestDb) {
     let waiting = email_rows(&rows, DANA);
     assert_eq!(waiting.len(), 1, "{rows:?}");
     assert_eq!(waiting[0].next_attempt_at, end);
-    sleep_until(end).await;
+    advance_past(&clock, &held, end);
     held.deliver_outbox().await.unwrap();
     assert_eq!(smtp.messages().len(), 2);
 }
@@ -499,11 +523,13 @@ async fn excess_mails_are_combined_into_one_digest(db: TestDb) {
     let mut smtp = SmtpServer::stopped();
     smtp.start();
     let window = Duration::from_secs(2);
+    let clock = ShiftedClock::new();
     let e = engine_with(
         &db,
         smtp.port,
         EngineConfig {
             digest: DigestPolicy { max_mails: 2, window },
+            clock: clock.shared(),
             ..EngineConfig::default()
         },
     );
@@ -514,7 +540,7 @@ async fn excess_mails_are_combined_into_one_digest(db: TestDb) {
     assert_eq!(first.digested, 3, "{first:?}");
     assert_eq!(smtp.messages().len(), 2);
 
-    tokio::time::sleep(window + Duration::from_millis(300)).await;
+    clock.advance(TimeDelta::from_std(window).unwrap() + TimeDelta::milliseconds(1));
     let second = e.deliver_outbox().await.unwrap();
     assert_eq!((second.delivered, second.digested), (1, 0), "{second:?}");
     let mails = smtp.messages();
@@ -558,7 +584,7 @@ async fn excess_mails_are_combined_into_one_digest(db: TestDb) {
     );
 
     // Nothing more to send, ever.
-    tokio::time::sleep(window).await;
+    clock.advance(TimeDelta::from_std(window).unwrap());
     e.deliver_outbox().await.unwrap();
     assert_eq!(smtp.messages().len(), 3);
 }

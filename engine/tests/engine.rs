@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::TimeDelta;
 use common::{email, input};
 use escalator_domain::{SlaPolicy, Target, WarningWindow, WorkflowStatus};
+use escalator_engine::clock::ShiftedClock;
 use escalator_engine::notify::{Channel, Channels, DeliveryError, LogChannel};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::workflows::CreateWorkflow;
@@ -32,11 +33,17 @@ on_both!(
 const RETRY: std::time::Duration = std::time::Duration::from_millis(300);
 
 fn engine(db: &TestDb, sink: Arc<dyn Channel>) -> Escalator {
-    engine_on(db.store.clone(), sink)
+    engine_on(db.store.clone(), sink, &ShiftedClock::new())
 }
 
-fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Channel>) -> Escalator {
+/// An engine reading `clock`, which the test moves forward instead of sleeping.
+fn engine_at(db: &TestDb, sink: Arc<dyn Channel>, clock: &ShiftedClock) -> Escalator {
+    engine_on(db.store.clone(), sink, clock)
+}
+
+fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Channel>, clock: &ShiftedClock) -> Escalator {
     let config = EngineConfig {
+        clock: clock.shared(),
         batch_size: 3, // small batches exercise the cursor
         backoff: Backoff {
             base: RETRY,
@@ -51,6 +58,11 @@ fn engine_on(store: Arc<dyn escalator_storage::Store>, sink: Arc<dyn Channel>) -
         Arc::new(Metrics::new(900.0).unwrap()),
         config,
     )
+}
+
+/// The longest wait after a failed attempt.
+fn retry() -> TimeDelta {
+    TimeDelta::from_std(RETRY).unwrap()
 }
 
 fn api() -> escalator_engine::Actor {
@@ -314,7 +326,8 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
         calls: AtomicUsize::new(0),
         delivered: Mutex::new(Vec::new()),
     });
-    let e = engine(&db, sink.clone());
+    let clock = ShiftedClock::new();
+    let e = engine_at(&db, sink.clone(), &clock);
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     e.create_workflow(&input("D-1", "ann@x.io", 30, refs), &api(), None)
         .await
@@ -322,7 +335,7 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
     e.tick().await.unwrap(); // queues one notification and one event
     let first = e.deliver_outbox().await.unwrap();
     assert_eq!((first.delivered, first.retried), (0, 2), "{first:?}");
-    tokio::time::sleep(RETRY).await;
+    clock.advance(retry());
     let second = e.deliver_outbox().await.unwrap();
     assert_eq!((second.delivered, second.retried), (2, 0), "{second:?}");
     let mut ids = sink.delivered.lock().unwrap().clone();
@@ -336,14 +349,14 @@ async fn deliveries_retry_with_backoff_then_dead_letter(db: TestDb) {
         calls: AtomicUsize::new(0),
         delivered: Mutex::new(Vec::new()),
     });
-    let e2 = engine(&db, dead_sink.clone());
+    let e2 = engine_at(&db, dead_sink.clone(), &clock);
     e2.create_workflow(&input("D-2", "ann@x.io", 30, refs), &api(), None)
         .await
         .unwrap();
     e2.tick().await.unwrap();
     for _ in 0..3 {
         e2.deliver_outbox().await.unwrap();
-        tokio::time::sleep(RETRY).await;
+        clock.advance(retry());
     }
     let dead = e2.store().outbox(Some(OutboxStatus::Dead), 10).await.unwrap();
     assert_eq!(dead.len(), 2);
@@ -364,7 +377,11 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     }
     // Two "replicas" (separate engines on separate pools) tick at once, without the lease,
     // so only the version checks and once-only claims stand between them.
-    let e2 = engine_on(escalator_storage::connect(&db.url).await.unwrap(), Arc::new(LogChannel));
+    let e2 = engine_on(
+        escalator_storage::connect(&db.url).await.unwrap(),
+        Arc::new(LogChannel),
+        &ShiftedClock::new(),
+    );
     let (a, b) = tokio::join!(
         tokio::spawn({
             let e = e.clone();
@@ -409,7 +426,8 @@ on_both!(paused_time_is_never_counted);
 
 async fn paused_time_is_never_counted(db: TestDb) {
     use escalator_engine::workflows::ActionRequest;
-    let e = engine(&db, Arc::new(LogChannel));
+    let clock = ShiftedClock::new();
+    let e = engine_at(&db, Arc::new(LogChannel), &clock);
     let refs = org(&e, vec![Target::DepartmentHead]).await;
     // 30 h old under a 24 h SLA: breached, but put on hold before any tick.
     let w = e
@@ -444,10 +462,10 @@ async fn paused_time_is_never_counted(db: TestDb) {
         Err(EngineError::Transition(t)) => assert_eq!(t.current, WorkflowStatus::OnHold),
         other => panic!("expected an illegal transition, got {other:?}"),
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(TimeDelta::milliseconds(1100));
     let resumed = e.act(w.id, &ActionRequest::Resume, &api()).await.unwrap();
     assert_eq!(resumed.workflow.state.status, WorkflowStatus::Pending);
-    // The held second is not counted: elapsed stays below 30 h + 1 s of wall time.
+    // The held second is not counted: elapsed stays below 30 h + 1 s.
     assert!(
         resumed.sla.elapsed < TimeDelta::hours(30) + TimeDelta::milliseconds(1000),
         "{:?}",
@@ -472,7 +490,7 @@ async fn paused_time_is_never_counted(db: TestDb) {
     e.act(fresh.id, &ActionRequest::Hold { reason: "r".into() }, &api())
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(TimeDelta::milliseconds(1100));
     let back = e.act(fresh.id, &ActionRequest::Resume, &api()).await.unwrap();
     let holds = e.store().holds(&[fresh.id]).await.unwrap();
     let paused = holds[0].resumed_at.unwrap() - holds[0].held_at;

@@ -88,7 +88,7 @@ async fn a_replica_takes_the_tick_over_once_the_lock_is_free(db: TestDb) {
         .unwrap()
         .expect("free");
     let watcher = tokio::spawn(escalator_engine::deadlines::watch(b.clone()));
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let open = |s: Arc<dyn Store>| async move {
         s.workflows(&WorkflowFilter {
             limit: 100,
@@ -154,14 +154,14 @@ async fn queue_events(store: &Arc<dyn Store>, n: i64) {
 }
 
 async fn a_slow_channel_never_causes_a_resend(db: TestDb) {
-    // Sending the batch takes 8 × 0.4 s = 3.2 s, longer than the 1.5 s claim: without the
+    // Sending the batch takes 8 × 150 ms = 1.2 s, twice the 600 ms claim: without the
     // claim's renewal the second worker would take rows still being sent, and send them again.
     let config = EngineConfig {
-        claim_lease: Duration::from_millis(1_500),
+        claim_lease: Duration::from_millis(600),
         ..EngineConfig::default()
     };
     let slow = Arc::new(Slow {
-        pause: Duration::from_millis(400),
+        pause: Duration::from_millis(150),
         sent: Mutex::default(),
     });
     let a = engine(db.store.clone(), Channels::only(slow.clone()), config.clone());
@@ -175,9 +175,9 @@ async fn a_slow_channel_never_causes_a_resend(db: TestDb) {
     tokio::time::sleep(Duration::from_millis(100)).await;
     // B keeps looking while A sends.
     let mut by_b = 0;
-    for _ in 0..40 {
+    for _ in 0..30 {
         by_b += b.deliver_outbox().await.unwrap().delivered;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let by_a = first.await.unwrap().delivered;
     assert_eq!((by_a, by_b), (8, 0), "A kept its claim while sending");
@@ -188,7 +188,7 @@ async fn a_slow_channel_never_causes_a_resend(db: TestDb) {
 
 async fn a_shutdown_hands_unsent_rows_back(db: TestDb) {
     let config = EngineConfig {
-        shutdown_grace: Duration::from_secs(2),
+        shutdown_grace: Duration::from_millis(600),
         ..EngineConfig::default()
     };
     let slow = Arc::new(Slow {
@@ -201,14 +201,14 @@ async fn a_shutdown_hands_unsent_rows_back(db: TestDb) {
         let e = e.clone();
         async move { e.deliver_outbox().await.unwrap() }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
     let asked = Instant::now();
     e.shutdown();
-    let summary = tokio::time::timeout(Duration::from_secs(3), delivering)
+    let summary = tokio::time::timeout(Duration::from_secs(2), delivering)
         .await
         .expect("delivery stops within the grace period")
         .unwrap();
-    assert!(asked.elapsed() < Duration::from_millis(1_500), "{:?}", asked.elapsed());
+    assert!(asked.elapsed() < Duration::from_millis(600), "{:?}", asked.elapsed());
     assert_eq!((summary.delivered, summary.handed_back), (0, 5));
     let pending = db.store.outbox(Some(OutboxStatus::Pending), 10).await.unwrap();
     assert_eq!(pending.len(), 5);

@@ -17,6 +17,7 @@ use chrono::{TimeDelta, Utc};
 use escalator_domain::{
     NotificationKind, NotificationPreferences, PersonalChannel, Phone, SlaPolicy, Target, WarningWindow,
 };
+use escalator_engine::clock::ShiftedClock;
 use escalator_engine::notify::{
     Channel, Channels, DeliveryError, InAppChannel, SmsChannel, SmsConfig, DEFAULT_SMS_BODY,
 };
@@ -36,9 +37,10 @@ on_both!(
 const RETRY: Duration = Duration::from_millis(300);
 const REPEAT_SECONDS: i64 = 2;
 
-fn engine_with(db: &TestDb, store: Arc<dyn escalator_storage::Store>, channels: Channels) -> Escalator {
-    let _ = db;
+/// An engine on `store` reading `clock`, which the test moves instead of sleeping.
+fn engine_with(store: Arc<dyn escalator_storage::Store>, channels: Channels, clock: &ShiftedClock) -> Escalator {
     let config = EngineConfig {
+        clock: clock.shared(),
         backoff: Backoff {
             base: RETRY,
             cap: RETRY,
@@ -97,10 +99,11 @@ async fn user_actor(e: &Escalator, email: &str) -> Actor {
 }
 
 async fn reminders_repeat_until_acknowledged_and_never_double(db: TestDb) {
+    let clock = ShiftedClock::new();
     let e = engine_with(
-        &db,
         db.store.clone(),
         Channels::only(Arc::new(escalator_engine::notify::LogChannel)),
+        &clock,
     );
     // Warned 10 s after the start of a 1 h clock; the reminder repeats every 2 s.
     let policy = SlaPolicy::new("1h", 3600, WarningWindow::BeforeDeadline { seconds: 3590 })
@@ -118,11 +121,11 @@ async fn reminders_repeat_until_acknowledged_and_never_double(db: TestDb) {
     assert_eq!(e.tick().await.unwrap().reminded, 0, "no repeat before the interval");
 
     // Two "replicas" tick at once after the interval: each workflow is repeated once.
-    tokio::time::sleep(Duration::from_millis(REPEAT_SECONDS as u64 * 1000 + 200)).await;
+    clock.advance(TimeDelta::seconds(REPEAT_SECONDS) + TimeDelta::milliseconds(1));
     let e2 = engine_with(
-        &db,
         escalator_storage::connect(&db.url).await.unwrap(),
         Channels::only(Arc::new(escalator_engine::notify::LogChannel)),
+        &clock,
     );
     let (a, b) = tokio::join!(
         tokio::spawn({
@@ -152,7 +155,7 @@ async fn reminders_repeat_until_acknowledged_and_never_double(db: TestDb) {
     let ann = user_actor(&e, "ann@x.io").await;
     let done = e.acknowledge_reminder(acked.id, &ann).await.unwrap();
     assert!(done.acknowledged_at.is_some());
-    tokio::time::sleep(Duration::from_millis(REPEAT_SECONDS as u64 * 1000 + 200)).await;
+    clock.advance(TimeDelta::seconds(REPEAT_SECONDS) + TimeDelta::milliseconds(1));
     assert_eq!(e.tick().await.unwrap().reminded, n - 1);
     let after = e.store().reminder(acked.id).await.unwrap().unwrap();
     assert_eq!(after.sent_count, 2, "no repeat after the acknowledgement");
@@ -189,7 +192,8 @@ async fn preferences_choose_channels_per_kind(db: TestDb) {
         .notifications_to(Arc::new(InAppChannel::new(db.store.clone())))
         .notifications_to(email.clone())
         .notifications_to(sms.clone());
-    let e = engine_with(&db, db.store.clone(), channels);
+    let clock = ShiftedClock::new();
+    let e = engine_with(db.store.clone(), channels, &clock);
     let policy = SlaPolicy::new("1h", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
     let refs = common::org(&e, policy, vec![Target::ManagerOf]).await;
     // ann: reminders in-app only; escalations by SMS and in-app (she has a phone).
@@ -329,7 +333,8 @@ async fn sms_goes_through_the_configured_http_provider(db: TestDb) {
     let channels = Channels::new()
         .notifications_to(Arc::new(InAppChannel::new(db.store.clone())))
         .notifications_to(Arc::new(sms));
-    let e = engine_with(&db, db.store.clone(), channels);
+    let clock = ShiftedClock::new();
+    let e = engine_with(db.store.clone(), channels, &clock);
     let policy = SlaPolicy::new("1h", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
     let refs = common::org(&e, policy, vec![Target::DepartmentHead]).await;
     for (who, phone) in [("ann@x.io", Some("+4915112345678")), ("mgr@x.io", None)] {
@@ -361,7 +366,7 @@ async fn sms_goes_through_the_configured_http_provider(db: TestDb) {
         pending[0].last_error.as_deref(),
         Some("SMS provider answered HTTP 500 Internal Server Error")
     );
-    tokio::time::sleep(RETRY).await;
+    clock.advance(TimeDelta::from_std(RETRY).unwrap());
     let second = e.deliver_outbox().await.unwrap();
     assert_eq!((second.delivered, second.retried), (1, 0), "{second:?}");
 

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use escalator_domain::{SlaPolicy, Target, WarningWindow};
+use escalator_engine::clock::ShiftedClock;
 use escalator_engine::notify::{signature, Channels, LogChannel, WebhookChannel};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
@@ -72,12 +73,14 @@ async fn events_are_signed_retried_after_a_500_and_logged(db: TestDb) {
     let channels = Channels::new()
         .notifications_to(Arc::new(LogChannel))
         .webhooks(Arc::new(WebhookChannel::new(db.store.clone()).unwrap()));
+    let clock = ShiftedClock::new();
     let config = EngineConfig {
         backoff: Backoff {
             base: RETRY,
             cap: RETRY,
             max_attempts: 5,
         },
+        clock: clock.shared(),
         ..EngineConfig::default()
     };
     let e = Escalator::new(
@@ -107,7 +110,7 @@ async fn events_are_signed_retried_after_a_500_and_logged(db: TestDb) {
 
     let first = e.deliver_outbox().await.unwrap();
     assert_eq!(first.retried, 1, "the receiver's first answer is a 500: {first:?}");
-    tokio::time::sleep(RETRY).await;
+    clock.advance(chrono::TimeDelta::from_std(RETRY).unwrap());
     let second = e.deliver_outbox().await.unwrap();
     assert_eq!(second.retried, 0, "{second:?}");
 

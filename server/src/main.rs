@@ -32,6 +32,11 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Whoever runs the CLI has the database's credentials: an admin, named `cli` in audit entries.
+fn cli_actor() -> escalator_engine::Actor {
+    escalator_engine::Actor::internal("cli")
+}
+
 fn load_config(cli: &Cli) -> Result<Config, ServerError> {
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(url) = &cli.database_url {
@@ -119,7 +124,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
         }
         Command::Token(TokenCommand::List { email }) => {
             let escalator = serve::engine(&config).await?;
-            let tokens = escalator.store().tokens(email.as_deref()).await?;
+            let tokens = escalator.tokens(email.as_deref(), &cli_actor()).await?;
             for t in tokens {
                 let state = t.revoked_at.map_or("live".to_string(), |at| format!("revoked {at}"));
                 println!("{}\t{}\t{}\t{}\t{}", t.id, t.user, t.name, t.created_at, state);
@@ -128,16 +133,9 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let escalator = serve::engine(&config).await?;
-            if escalator
-                .store()
-                .revoke_token(id, escalator_engine::clock::now())
-                .await?
-            {
-                println!("token {id} revoked");
-                Ok(())
-            } else {
-                Err(escalator_engine::EngineError::not_found("live token", id).into())
-            }
+            escalator.revoke_token(id, &cli_actor()).await?;
+            println!("token {id} revoked");
+            Ok(())
         }
         Command::Openapi => {
             println!(

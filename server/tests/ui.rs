@@ -12,7 +12,7 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-on_both!(
+on_both_one_at_a_time!(
     sign_in_starts_a_stored_session_and_sign_out_ends_it,
     activity_moves_the_idle_deadline_at_most_once_a_minute,
     a_department_head_sees_only_their_department,

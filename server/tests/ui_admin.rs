@@ -12,7 +12,7 @@ use escalator_storage::{AuditFilter, WorkflowFilter};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-on_both!(
+on_both_one_at_a_time!(
     an_admin_builds_a_chain_level_by_level_and_it_is_audited,
     invalid_levels_are_refused_with_the_field_at_fault,
     non_admins_get_403_from_every_admin_function_and_change_nothing,

@@ -523,7 +523,7 @@ async fn second_process(db: &TestDb) -> Arc<dyn Store> {
 async fn locks_are_exclusive_and_die_with_their_holder(db: TestDb) {
     let s = &db.store;
     let other = second_process(&db).await;
-    let ttl = Duration::from_secs(1);
+    let ttl = Duration::from_millis(300);
     let a = s
         .try_lock("tick", "a", ttl)
         .await
@@ -544,7 +544,7 @@ async fn locks_are_exclusive_and_die_with_their_holder(db: TestDb) {
         .unwrap()
         .expect("released locks are free");
     // Held for longer than its time to live: the heartbeat renews it.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(b.still_held().await);
     assert!(
         s.try_lock("tick", "a", ttl).await.unwrap().is_none(),
@@ -561,7 +561,7 @@ async fn locks_are_exclusive_and_die_with_their_holder(db: TestDb) {
                 s.try_lock("tick", "a", ttl).await.unwrap().is_none(),
                 "within its time to live"
             );
-            tokio::time::sleep(Duration::from_millis(1_100)).await;
+            tokio::time::sleep(Duration::from_millis(350)).await;
             s.try_lock("tick", "a", ttl).await.unwrap()
         }
     };
@@ -587,7 +587,7 @@ async fn locks_are_exclusive_and_die_with_their_holder(db: TestDb) {
                 .execute(&pool)
                 .await
                 .unwrap();
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         _ => unreachable!("a store's pool is of its backend"),
     }

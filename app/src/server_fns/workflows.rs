@@ -139,7 +139,7 @@ pub async fn pending(
         .map(|d| (d.key.to_string(), d.name))
         .collect();
     Ok(PendingPage {
-        now: escalator_engine::clock::now(),
+        now: escalator.now(),
         rows: views.iter().map(convert::row).collect(),
         counts,
         next,
@@ -217,7 +217,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
     .map(|a| format!("{a:?}").to_lowercase())
     .collect();
     Ok(WorkflowDetail {
-        now: escalator_engine::clock::now(),
+        now: escalator.now(),
         row: convert::row(&view),
         initiator: w.initiator.clone(),
         created_at: w.created_at,

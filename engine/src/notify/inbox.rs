@@ -5,7 +5,6 @@ use escalator_storage::{Notification, OutboxMessage, OutboxStatus};
 use serde_json::json;
 
 use crate::access::Actor;
-use crate::clock::now;
 use crate::{EngineError, EngineResult, Escalator};
 
 impl Escalator {
@@ -31,7 +30,7 @@ impl Escalator {
 
     /// Marks one of the actor's notifications (or all, with `None`) read.
     pub async fn mark_read(&self, actor: &Actor, id: Option<i64>) -> EngineResult<u64> {
-        let changed = self.store.mark_notifications_read(&actor.email, id, now()).await?;
+        let changed = self.store.mark_notifications_read(&actor.email, id, self.now()).await?;
         if let (Some(id), 0) = (id, changed) {
             // Unknown, someone else's, or already read: only the first is an error.
             // The page just below `id + 1` starts at `id` if it is the actor's; the largest id
@@ -68,7 +67,7 @@ impl Escalator {
         let preferences = preferences.validated()?;
         if !self
             .store
-            .set_notification_preferences(&email, &preferences, now())
+            .set_notification_preferences(&email, &preferences, self.now())
             .await?
         {
             return Err(EngineError::not_found("user", email));
@@ -78,7 +77,7 @@ impl Escalator {
             action: "preferences_updated".into(),
             workflow_id: None,
             details: json!({ "user": email, "preferences": preferences }),
-            at: now(),
+            at: self.now(),
         };
         self.store.append_audit(&entry).await?;
         Ok(preferences)
@@ -98,7 +97,7 @@ impl Escalator {
     /// Sends a dead-lettered message again (admins); audited.
     pub async fn retry_dead_letter(&self, actor: &Actor, id: i64) -> EngineResult<()> {
         actor.require_admin()?;
-        if !self.store.retry_outbox(id, now()).await? {
+        if !self.store.retry_outbox(id, self.now()).await? {
             return Err(EngineError::not_found("dead-lettered message", id));
         }
         let entry = escalator_storage::NewAudit {
@@ -106,7 +105,7 @@ impl Escalator {
             action: "delivery_retried".into(),
             workflow_id: None,
             details: json!({ "outbox_id": id }),
-            at: now(),
+            at: self.now(),
         };
         self.store.append_audit(&entry).await?;
         self.request_delivery();

@@ -17,7 +17,6 @@ use escalator_domain::{NotificationKind, NotificationPreferences, PersonalChanne
 use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
 use serde_json::Value;
 
-use crate::clock::now;
 use crate::{EngineResult, Escalator};
 
 pub use email::{SmtpChannel, SmtpConfig, SmtpSecurity};
@@ -250,7 +249,7 @@ impl Escalator {
         let kind = NotificationKind::from_topic(&message.topic);
         let urgent = kind.is_some_and(NotificationKind::is_urgent);
         if !urgent || self.config.quiet_hours_hold_urgent {
-            let now = now();
+            let now = self.now();
             for row in &mut rows {
                 let held_channel = matches!(row.channel.as_deref(), Some(email::NAME | sms::NAME));
                 let person = row.recipient.as_ref().and_then(|r| people.get(r));

@@ -15,7 +15,6 @@ use sha2::Sha256;
 
 use super::{Channel, DeliveryError};
 use crate::access::Actor;
-use crate::clock::now;
 use crate::{EngineError, EngineResult, Escalator};
 
 pub(super) const NAME: &str = "webhook";
@@ -117,7 +116,7 @@ impl Channel for WebhookChannel {
             status_code,
             error: error.clone(),
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            at: now(),
+            at: crate::clock::now(),
         };
         if let Err(err) = self.store.record_webhook_delivery(&log).await {
             tracing::warn!(%err, "could not log a webhook delivery");
@@ -182,13 +181,16 @@ impl Escalator {
                 .into());
             }
         }
-        let webhook = self.store.create_webhook(&url, &secret, event_types, now()).await?;
+        let webhook = self
+            .store
+            .create_webhook(&url, &secret, event_types, self.now())
+            .await?;
         let entry = escalator_storage::NewAudit {
             actor: actor.email.clone(),
             action: "webhook_registered".into(),
             workflow_id: None,
             details: json!({ "webhook_id": webhook.id, "url": webhook.url, "event_types": webhook.event_types }),
-            at: now(),
+            at: self.now(),
         };
         self.store.append_audit(&entry).await?;
         Ok((webhook, secret))

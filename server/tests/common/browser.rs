@@ -20,6 +20,8 @@ impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
         let client = reqwest::Client::builder()
             .no_proxy()
+            // A page that never answers fails the test instead of hanging the suite.
+            .timeout(std::time::Duration::from_secs(20))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("HTTP client");

@@ -21,6 +21,7 @@ pub use browser::Browser;
 
 /// Runs each case once per backend, as `<case>::sqlite` and `<case>::postgres`, each on a
 /// fresh app (`#[macro_use] mod common;` in the test file).
+#[allow(unused_macros)] // each test file uses one of the two
 macro_rules! on_both {
     ($($case:ident),* $(,)?) => {$(
         mod $case {
@@ -34,6 +35,34 @@ macro_rules! on_both {
             }
         }
     )*};
+}
+
+/// Runs each case once per backend like [`on_both!`], one case of this test binary at a
+/// time: for the suites that render pages. Two Leptos applications serving pages at once
+/// in one process (each test runs its own; production runs one) now and then left a
+/// streamed page unfinished (about once in 30 runs, under CPU load; never serially).
+#[allow(unused_macros)]
+macro_rules! on_both_one_at_a_time {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                let _turn = $crate::common::one_at_a_time().await;
+                super::$case($crate::common::spawn_app(escalator_storage::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                let _turn = $crate::common::one_at_a_time().await;
+                super::$case($crate::common::spawn_app(escalator_storage::Backend::Postgres).await).await;
+            }
+        }
+    )*};
+}
+
+/// The turn of one test case in this process (see [`on_both_one_at_a_time!`]).
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
 }
 
 /// Demo users (engine/src/demo.rs).
