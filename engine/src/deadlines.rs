@@ -64,7 +64,7 @@ pub async fn watch_deliveries(escalator: Escalator) {
     while !escalator.stopping() {
         seen(&mut jumps);
         let sleep = match escalator.store.next_outbox_attempt().await {
-            Ok(Some(at)) if at <= escalator.now() => match escalator.deliver_outbox().await {
+            Ok(Some(at)) if at <= escalator.now() => match escalator.deliver_outbox_concurrently().await {
                 // Rows left due after a round that moved nothing (another replica holds
                 // them): look again soon, without spinning.
                 Ok(s) if s.delivered + s.retried + s.dead + s.digested + s.handed_back == 0 => config.tick_lock_retry,

@@ -121,6 +121,22 @@ impl Escalator {
         Ok(summary)
     }
 
+    /// Runs [`Escalator::deliver_outbox`] in `delivery_workers` concurrent rounds (claims
+    /// keep them apart) and adds up what they did.
+    pub async fn deliver_outbox_concurrently(&self) -> EngineResult<DeliverySummary> {
+        let rounds = (0..self.config.delivery_workers.max(1)).map(|_| self.deliver_outbox());
+        let mut total = DeliverySummary::default();
+        for round in futures::future::join_all(rounds).await {
+            let s = round?;
+            total.delivered += s.delivered;
+            total.retried += s.retried;
+            total.dead += s.dead;
+            total.digested += s.digested;
+            total.handed_back += s.handed_back;
+        }
+        Ok(total)
+    }
+
     /// Delivers one claimed batch. Delivered rows are marked at least every [`MARK_EVERY`];
     /// on shutdown the rows not sent are handed back to the queue.
     async fn deliver_batch(

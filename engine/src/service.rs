@@ -37,6 +37,9 @@ pub struct EngineConfig {
     pub backoff: Backoff,
     /// How many outbox rows one delivery round claims.
     pub delivery_batch: i64,
+    /// How many delivery rounds run at once in this process (each claims its own rows),
+    /// so that one slow channel round trip does not hold up the rest.
+    pub delivery_workers: usize,
     /// A name unique to this process, for leases and worker names.
     pub instance: String,
     /// Hold urgent notifications (escalations) during quiet hours too.
@@ -78,6 +81,7 @@ impl Default for EngineConfig {
             shutdown_grace: Duration::from_secs(10),
             backoff: Backoff::default(),
             delivery_batch: 500,
+            delivery_workers: 4,
             instance: instance_name(),
             quiet_hours_hold_urgent: false,
             digest: DigestPolicy::default(),

@@ -103,6 +103,8 @@ pub struct Config {
     pub db_statement_timeout_seconds: u64,
     /// `ESCALATOR_DB_BUSY_TIMEOUT_SECONDS`: SQLite's busy_timeout.
     pub db_busy_timeout_seconds: u64,
+    /// `ESCALATOR_OUTBOX_WORKERS`: delivery rounds running at once per process.
+    pub outbox_workers: u64,
     /// `ESCALATOR_WEBHOOK_HOSTS`: the hosts webhook URLs may name (comma-separated in the
     /// environment, a list in the file); empty: any.
     pub webhook_hosts: Vec<String>,
@@ -147,6 +149,7 @@ impl Default for Config {
             db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
             db_busy_timeout_seconds: DbSettings::default().busy_timeout.as_secs(),
             webhook_hosts: Vec::new(),
+            outbox_workers: EngineConfig::default().delivery_workers as u64,
         }
     }
 }
@@ -334,6 +337,7 @@ impl Config {
                 &mut self.db_statement_timeout_seconds,
             ),
             ("ESCALATOR_DB_BUSY_TIMEOUT_SECONDS", &mut self.db_busy_timeout_seconds),
+            ("ESCALATOR_OUTBOX_WORKERS", &mut self.outbox_workers),
         ];
         for (key, field) in seconds {
             if let Some(v) = lookup(key) {
@@ -381,6 +385,13 @@ impl Config {
         if let Some((key, value)) = at_least_one_second.into_iter().find(|(_, v)| *v == 0) {
             return Err(invalid(key, value.to_string(), "must be at least 1 second"));
         }
+        if !(1..=32).contains(&self.outbox_workers) {
+            return Err(invalid(
+                "outbox_workers",
+                self.outbox_workers.to_string(),
+                "must be 1 to 32",
+            ));
+        }
         if self.tick_lock_ttl_seconds < 3 {
             return Err(invalid(
                 "tick_lock_ttl_seconds",
@@ -409,6 +420,7 @@ impl Config {
             claim_lease: Duration::from_secs(self.outbox_claim_seconds),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
             webhook_hosts: self.webhook_hosts.clone(),
+            delivery_workers: usize::try_from(self.outbox_workers).unwrap_or(1),
             digest: DigestPolicy {
                 max_mails: self.digest_max_mails,
                 window: Duration::from_secs(self.digest_window_seconds),
