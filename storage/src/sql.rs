@@ -671,49 +671,22 @@ macro_rules! impl_store {
             }
 
             async fn extend_outbox_claim(&self, ids: &[i64], lease_until: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
-                for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        "UPDATE outbox SET next_attempt_at = $1 WHERE status = 'pending' AND next_attempt_at < $1 AND id IN ({})",
-                        $crate::sql::placeholders(2, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease_until);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&self.pool).await?;
-                }
-                Ok(())
+                self.update_outbox_rows("next_attempt_at = $1 WHERE status = 'pending' AND next_attempt_at < $1", lease_until, ids)
+                    .await
             }
 
             async fn release_outbox_claim(&self, ids: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
-                for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        "UPDATE outbox SET next_attempt_at = $1, attempts = attempts - 1 \
-                         WHERE status = 'pending' AND digest_id IS NULL AND attempts > 0 AND id IN ({})",
-                        $crate::sql::placeholders(2, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&self.pool).await?;
-                }
-                Ok(())
+                self.update_outbox_rows(
+                    "next_attempt_at = $1, attempts = attempts - 1 WHERE status = 'pending' AND digest_id IS NULL AND attempts > 0",
+                    now,
+                    ids,
+                )
+                .await
             }
 
             async fn outbox_delivered(&self, ids: &[i64], now: chrono::DateTime<chrono::Utc>) -> $crate::StoreResult<()> {
-                for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        "UPDATE outbox SET status = 'delivered', delivered_at = $1, last_error = NULL WHERE id IN ({})",
-                        $crate::sql::placeholders(2, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&self.pool).await?;
-                }
-                Ok(())
+                self.update_outbox_rows("status = 'delivered', delivered_at = $1, last_error = NULL WHERE true", now, ids)
+                    .await
             }
 
             async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<chrono::DateTime<chrono::Utc>>) -> $crate::StoreResult<()> {
@@ -1211,6 +1184,28 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// `UPDATE outbox SET {set_where} AND id IN (…)` for `ids`, 500 at a time, with
+            /// `$1` bound to `at`.
+            async fn update_outbox_rows(
+                &self,
+                set_where: &str,
+                at: chrono::DateTime<chrono::Utc>,
+                ids: &[i64],
+            ) -> $crate::StoreResult<()> {
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "UPDATE outbox SET {set_where} AND id IN ({})",
+                        $crate::sql::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
             async fn insert_audit(
                 tx: &mut sqlx::Transaction<'static, <Self as $crate::sql::HasDb>::Db>,
                 a: &$crate::NewAudit,
