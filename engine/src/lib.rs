@@ -15,6 +15,7 @@ pub mod notify;
 pub mod outbox;
 pub mod scheduler;
 mod service;
+mod sessions;
 pub mod tick;
 pub mod versions;
 pub mod workflows;

@@ -171,7 +171,9 @@ impl Escalator {
         tokio::time::sleep(self.config.shutdown_grace / 2).await;
     }
 
-    /// The store.
+    /// The store, for tests that look at what the engine wrote; front ends call the
+    /// engine's services instead.
+    #[cfg(any(test, feature = "testing"))]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -97,7 +97,7 @@ async fn sweep_sessions(escalator: Escalator, stop: impl std::future::Future<Out
         tokio::select! {
             () = &mut stop => return,
             _ = every.tick() => {
-                match escalator.store().delete_expired_sessions(chrono::Utc::now()).await {
+                match escalator.delete_expired_sessions().await {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(n, "expired sessions deleted"),
                     Err(err) => tracing::warn!(%err, "could not delete expired sessions"),

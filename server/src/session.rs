@@ -11,17 +11,18 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use escalator_storage::{SessionRecord, Store};
+use escalator_engine::Escalator;
+use escalator_storage::SessionRecord;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
-/// tower-sessions' store over Escalator's [`Store`].
+/// tower-sessions' store over the engine's session records.
 #[derive(Clone)]
 pub struct DbSessions {
-    store: Arc<dyn Store>,
+    escalator: Escalator,
 }
 
 impl fmt::Debug for DbSessions {
@@ -31,9 +32,9 @@ impl fmt::Debug for DbSessions {
 }
 
 impl DbSessions {
-    /// Sessions kept in `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// Sessions kept through `escalator`.
+    pub fn new(escalator: Escalator) -> Self {
+        Self { escalator }
     }
 }
 
@@ -56,7 +57,7 @@ impl SessionStore for DbSessions {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // Ids are 128 random bits; a collision is retried rather than overwriting a session.
         loop {
-            if self.store.create_session(&to_row(record)?).await.map_err(backend)? {
+            if self.escalator.create_session(&to_row(record)?).await.map_err(backend)? {
                 return Ok(());
             }
             record.id = Id::default();
@@ -64,16 +65,11 @@ impl SessionStore for DbSessions {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        self.store.save_session(&to_row(record)?).await.map_err(backend)
+        self.escalator.save_session(&to_row(record)?).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let Some(row) = self
-            .store
-            .load_session(&id.to_string(), Utc::now())
-            .await
-            .map_err(backend)?
-        else {
+        let Some(row) = self.escalator.load_session(&id.to_string()).await.map_err(backend)? else {
             return Ok(None);
         };
         let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
@@ -86,14 +82,14 @@ impl SessionStore for DbSessions {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.store.delete_session(&id.to_string()).await.map_err(backend)
+        self.escalator.delete_session(&id.to_string()).await.map_err(backend)
     }
 }
 
 /// The session layer: an HttpOnly, SameSite=Lax cookie (Secure when served over TLS)
 /// that expires after `idle_minutes` without a request.
-pub fn layer(store: Arc<dyn Store>, secure: bool, idle_minutes: i64) -> SessionManagerLayer<DbSessions> {
-    SessionManagerLayer::new(DbSessions::new(store))
+pub fn layer(escalator: Escalator, secure: bool, idle_minutes: i64) -> SessionManagerLayer<DbSessions> {
+    SessionManagerLayer::new(DbSessions::new(escalator))
         .with_name("escalator_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

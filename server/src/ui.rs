@@ -85,7 +85,7 @@ pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSe
             session::reject_cross_site(public_origin.clone(), request, next)
         }))
         .route_layer(session::layer(
-            escalator.store().clone(),
+            escalator.clone(),
             settings.secure,
             settings.idle_minutes,
         ))

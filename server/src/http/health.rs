@@ -16,7 +16,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// Ready when the database answers (migrated) and the scheduler runs.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = state.escalator.store().ping().await;
+    let database = state.escalator.ping().await;
     let scheduler = state.scheduler_running.load(Ordering::Relaxed);
     let ready = database.is_ok() && scheduler;
     let status = if ready {
