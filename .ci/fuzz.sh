@@ -15,6 +15,8 @@
 # invents is ever called outside this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/tools.sh
+apt_install postgresql-client curl
 bin="$(realpath "${1:?usage: .ci/fuzz.sh BIN [SECONDS]}")"
 seconds="${2:-75}"
 SCHEMATHESIS=4.32.5
