@@ -9,7 +9,6 @@ use server::cli::{Cli, Command, TokenCommand, UserCommand};
 use server::config::Config;
 use server::serve::{self, ServerError};
 use server::telemetry;
-use utoipa::OpenApi;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -138,12 +137,7 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
             Ok(())
         }
         Command::Openapi => {
-            println!(
-                "{}",
-                server::http::api::ApiDoc::openapi()
-                    .to_pretty_json()
-                    .unwrap_or_default()
-            );
+            println!("{}", server::http::api::document().to_pretty_json().unwrap_or_default());
             Ok(())
         }
         Command::Demo => {

@@ -908,59 +908,6 @@ async fn reminders_are_listed_and_acknowledged(app: TestApp) {
     assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", Some("limit"));
 }
 
-/// Every route of `server::http::api::routes`, with its methods.
-const ROUTES: &[(&str, &[&str])] = &[
-    ("/api/v1/departments", &["get"]),
-    ("/api/v1/departments/{key}", &["get", "put"]),
-    ("/api/v1/users", &["get"]),
-    ("/api/v1/users/{email}", &["get", "put"]),
-    ("/api/v1/users/{email}/preferences", &["get", "put"]),
-    ("/api/v1/sla-policies", &["get", "post"]),
-    ("/api/v1/sla-policies/{id}", &["get", "put"]),
-    ("/api/v1/escalation-chains", &["get", "post"]),
-    ("/api/v1/escalation-chains/{id}", &["get", "put"]),
-    ("/api/v1/workflows", &["get", "post"]),
-    ("/api/v1/workflows/{id}", &["get"]),
-    ("/api/v1/workflows/{id}/complete", &["post"]),
-    ("/api/v1/workflows/{id}/advance", &["post"]),
-    ("/api/v1/workflows/{id}/reassign", &["post"]),
-    ("/api/v1/workflows/{id}/cancel", &["post"]),
-    ("/api/v1/escalations/run", &["post"]),
-    ("/api/v1/audit-log", &["get"]),
-    ("/api/v1/reminders", &["get"]),
-    ("/api/v1/reminders/{id}/ack", &["post"]),
-    ("/api/v1/notifications", &["get"]),
-    ("/api/v1/notifications/read-all", &["post"]),
-    ("/api/v1/notifications/{id}/read", &["post"]),
-    ("/api/v1/workflows/{id}/hold", &["post"]),
-    ("/api/v1/workflows/{id}/sla", &["get"]),
-    ("/api/v1/calendars", &["get", "post"]),
-    ("/api/v1/sla-policies/{id}/preview", &["post"]),
-    ("/api/v1/sla-policies/{id}/apply", &["post"]),
-    ("/api/v1/calendars/{id}", &["get", "put"]),
-    ("/api/v1/workflows/{id}/resume", &["post"]),
-    ("/api/v1/workflows/external/{workflow_type}/{external_id}", &["get"]),
-    (
-        "/api/v1/workflows/external/{workflow_type}/{external_id}/complete",
-        &["post"],
-    ),
-    (
-        "/api/v1/workflows/external/{workflow_type}/{external_id}/advance",
-        &["post"],
-    ),
-    (
-        "/api/v1/workflows/external/{workflow_type}/{external_id}/cancel",
-        &["post"],
-    ),
-    ("/api/v1/webhooks", &["get", "post"]),
-    ("/api/v1/webhooks/{id}", &["delete"]),
-    ("/api/v1/webhooks/{id}/deliveries", &["get"]),
-    ("/api/v1/outbox", &["get"]),
-    ("/api/v1/outbox/{id}/retry", &["post"]),
-    ("/api/v1/openapi.json", &["get"]),
-    ("/api/v1/metrics/prometheus", &["get"]),
-];
-
 /// Routes that answer without a token.
 const PUBLIC: [&str; 2] = ["/api/v1/openapi.json", "/api/v1/metrics/prometheus"];
 
@@ -973,30 +920,29 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let paths = doc["paths"].as_object().expect("paths");
 
-    for (route, methods) in ROUTES {
-        let item = paths
-            .get(*route)
-            .unwrap_or_else(|| panic!("{route} is missing from the OpenAPI document"));
-        let documented: BTreeSet<&str> = HTTP_METHODS.into_iter().filter(|m| item.get(*m).is_some()).collect();
-        let expected: BTreeSet<&str> = methods.iter().copied().collect();
-        assert_eq!(documented, expected, "methods of {route}");
-        for method in methods.iter() {
+    // Routes and their documentation are registered together (utoipa-axum), so every
+    // documented operation must really be served: without a token, 401 (not 404/405).
+    for (route, item) in paths {
+        let methods: Vec<&str> = HTTP_METHODS.into_iter().filter(|m| item.get(*m).is_some()).collect();
+        assert!(!methods.is_empty(), "{route} has no operation");
+        let public = PUBLIC.contains(&route.as_str());
+        for method in &methods {
             let operation = &item[*method];
             assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()));
-            if !PUBLIC.contains(route) {
+            if !public {
                 assert_eq!(operation["security"], json!([{"bearer": []}]), "{method} {route}");
             }
         }
-
-        // The route is really served with these methods: without a token, 401 (not 404/405).
         let concrete = route
             .replace("{key}", "finance")
             .replace("{email}", ADMIN)
+            .replace("{workflow_type}", "purchase")
+            .replace("{external_id}", "PO-1001")
             .replace("{id}", "1");
-        for method in methods.iter() {
+        for method in &methods {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, body) = app.send(app.request(m, &concrete, None)).await;
-            if PUBLIC.contains(route) {
+            if public {
                 assert_eq!(status, StatusCode::OK, "{method} {concrete}");
             } else {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {concrete}: {body}");
@@ -1015,9 +961,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
             }
         }
     }
-    let expected: BTreeSet<&str> = ROUTES.iter().map(|(r, _)| *r).collect();
-    let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
-    assert_eq!(documented, expected, "no undocumented and no stale paths");
+    assert_eq!(paths.len(), 40, "39 API paths and the metrics path: {:?}", paths.keys());
 }
 
 async fn malformed_requests_are_400_naming_the_field(app: TestApp) {

@@ -31,7 +31,7 @@ pub struct AuditQuery {
 }
 
 /// Audit entries, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/audit-log", tag = "audit", operation_id = "list_audit_log", params(AuditQuery),
+#[utoipa::path(get, path = "/audit-log", tag = "audit", operation_id = "list_audit_log", params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,

@@ -19,7 +19,7 @@ fn upserted(created: bool) -> StatusCode {
 }
 
 /// Create or replace a department.
-#[utoipa::path(put, path = "/api/v1/departments/{key}", tag = "directory",
+#[utoipa::path(put, path = "/departments/{key}", tag = "directory",
     params(("key" = String, Path, description = "Department key: a-z, 0-9, '-', '_'")),
     request_body = DepartmentInput,
     responses((status = 200, body = Department, description = "replaced"), (status = 201, body = Department, description = "created"),
@@ -36,7 +36,7 @@ pub async fn put_department(
 }
 
 /// All departments.
-#[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
+#[utoipa::path(get, path = "/departments", tag = "directory",
     responses((status = 200, body = [Department]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_departments(
     State(state): State<AppState>,
@@ -46,7 +46,7 @@ pub async fn list_departments(
 }
 
 /// One department.
-#[utoipa::path(get, path = "/api/v1/departments/{key}", tag = "directory",
+#[utoipa::path(get, path = "/departments/{key}", tag = "directory",
     params(("key" = String, Path)), responses((status = 200, body = Department), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_department(
@@ -58,7 +58,7 @@ pub async fn get_department(
 }
 
 /// Create or replace a user (role, department, manager).
-#[utoipa::path(put, path = "/api/v1/users/{email}", tag = "directory",
+#[utoipa::path(put, path = "/users/{email}", tag = "directory",
     params(("email" = String, Path)), request_body = UserInput,
     responses((status = 200, body = User, description = "replaced"), (status = 201, body = User, description = "created"),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
@@ -75,7 +75,7 @@ pub async fn put_user(
 
 /// The users the caller may see: admins everyone with phone numbers; everyone else the
 /// people of their own department, phone numbers only their own.
-#[utoipa::path(get, path = "/api/v1/users", tag = "directory",
+#[utoipa::path(get, path = "/users", tag = "directory",
     responses((status = 200, body = [User]), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_users(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(state.escalator.users(&actor).await?))
@@ -83,7 +83,7 @@ pub async fn list_users(State(state): State<AppState>, Caller(actor): Caller) ->
 
 /// One user, as the caller may see them (404 for people of other departments unless the
 /// caller is an admin; the phone number only for admins and the person).
-#[utoipa::path(get, path = "/api/v1/users/{email}", tag = "directory",
+#[utoipa::path(get, path = "/users/{email}", tag = "directory",
     params(("email" = String, Path)), responses((status = 200, body = User), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user(
@@ -95,7 +95,7 @@ pub async fn get_user(
 }
 
 /// A user's notification preferences: channels per kind, time zone, quiet hours.
-#[utoipa::path(get, path = "/api/v1/users/{email}/preferences", tag = "directory",
+#[utoipa::path(get, path = "/users/{email}/preferences", tag = "directory",
     params(("email" = String, Path)),
     responses((status = 200, body = NotificationPreferences), (status = 401, body = crate::http::error::ErrorBody),
         (status = 403, body = crate::http::error::ErrorBody, description = "someone else's, and the caller is not an admin"),
@@ -111,7 +111,7 @@ pub async fn get_preferences(
 
 /// Replace a user's notification preferences (admins: anyone's; users: their own). Kinds
 /// left out get the defaults (e-mail and in-app); SMS is opt-in.
-#[utoipa::path(put, path = "/api/v1/users/{email}/preferences", tag = "directory",
+#[utoipa::path(put, path = "/users/{email}/preferences", tag = "directory",
     params(("email" = String, Path)), request_body = NotificationPreferences,
     responses((status = 200, body = NotificationPreferences), (status = 400, body = crate::http::error::ErrorBody, description = "malformed JSON, unknown kind or channel"),
         (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody),

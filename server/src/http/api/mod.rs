@@ -13,13 +13,15 @@ mod reminders;
 mod workflows;
 
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
 use axum::Router;
 use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::http::{ApiError, AppState};
 
-pub use openapi::ApiDoc;
+use openapi::ApiDoc;
 
 /// Default and largest page sizes of listings.
 const DEFAULT_LIMIT: i64 = 50;
@@ -54,90 +56,56 @@ impl<T> Page<T> {
     }
 }
 
-/// Every API route, nested under `/api/v1` by the caller.
+/// Every API route with its documentation, registered together: a handler is listed
+/// once here, and its `#[utoipa::path]` is both its route and its page of the document.
+/// Paths are relative to `/api/v1`, where the caller nests the router.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(directory::list_departments))
+        .routes(routes!(directory::put_department, directory::get_department))
+        .routes(routes!(directory::list_users))
+        .routes(routes!(directory::put_user, directory::get_user))
+        .routes(routes!(directory::put_preferences, directory::get_preferences))
+        .routes(routes!(policies::create_policy, policies::list_policies))
+        .routes(routes!(policies::get_policy, policies::update_policy))
+        .routes(routes!(policies::preview_policy))
+        .routes(routes!(policies::apply_policy))
+        .routes(routes!(policies::create_chain, policies::list_chains))
+        .routes(routes!(policies::get_chain, policies::update_chain))
+        .routes(routes!(policies::create_calendar, policies::list_calendars))
+        .routes(routes!(policies::get_calendar, policies::update_calendar))
+        .routes(routes!(workflows::create, workflows::list))
+        .routes(routes!(workflows::get))
+        .routes(routes!(workflows::complete))
+        .routes(routes!(workflows::advance))
+        .routes(routes!(workflows::reassign))
+        .routes(routes!(workflows::cancel))
+        .routes(routes!(workflows::sla))
+        .routes(routes!(workflows::hold))
+        .routes(routes!(workflows::resume))
+        .routes(routes!(workflows::get_external))
+        .routes(routes!(workflows::complete_external))
+        .routes(routes!(workflows::advance_external))
+        .routes(routes!(workflows::cancel_external))
+        .routes(routes!(workflows::run_escalations))
+        .routes(routes!(audit::list))
+        .routes(routes!(reminders::list))
+        .routes(routes!(reminders::acknowledge))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::mark_all_read))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(notifications::register_webhook, notifications::list_webhooks))
+        .routes(routes!(notifications::deactivate_webhook))
+        .routes(routes!(notifications::webhook_deliveries))
+        .routes(routes!(notifications::outbox))
+        .routes(routes!(notifications::retry))
+        .routes(routes!(openapi::document))
+}
+
+/// Every API route, to be nested under `/api/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/departments", get(directory::list_departments))
-        .route(
-            "/departments/{key}",
-            put(directory::put_department).get(directory::get_department),
-        )
-        .route("/users", get(directory::list_users))
-        .route("/users/{email}", put(directory::put_user).get(directory::get_user))
-        .route(
-            "/users/{email}/preferences",
-            put(directory::put_preferences).get(directory::get_preferences),
-        )
-        .route(
-            "/sla-policies",
-            post(policies::create_policy).get(policies::list_policies),
-        )
-        .route(
-            "/sla-policies/{id}",
-            get(policies::get_policy).put(policies::update_policy),
-        )
-        .route("/sla-policies/{id}/preview", post(policies::preview_policy))
-        .route("/sla-policies/{id}/apply", post(policies::apply_policy))
-        .route(
-            "/escalation-chains",
-            post(policies::create_chain).get(policies::list_chains),
-        )
-        .route(
-            "/escalation-chains/{id}",
-            get(policies::get_chain).put(policies::update_chain),
-        )
-        .route(
-            "/calendars",
-            post(policies::create_calendar).get(policies::list_calendars),
-        )
-        .route(
-            "/calendars/{id}",
-            get(policies::get_calendar).put(policies::update_calendar),
-        )
-        .route("/workflows", post(workflows::create).get(workflows::list))
-        .route("/workflows/{id}", get(workflows::get))
-        .route("/workflows/{id}/complete", post(workflows::complete))
-        .route("/workflows/{id}/advance", post(workflows::advance))
-        .route("/workflows/{id}/reassign", post(workflows::reassign))
-        .route("/workflows/{id}/cancel", post(workflows::cancel))
-        .route("/workflows/{id}/sla", get(workflows::sla))
-        .route("/workflows/{id}/hold", post(workflows::hold))
-        .route("/workflows/{id}/resume", post(workflows::resume))
-        .route(
-            "/workflows/external/{workflow_type}/{external_id}",
-            get(workflows::get_external),
-        )
-        .route(
-            "/workflows/external/{workflow_type}/{external_id}/complete",
-            post(workflows::complete_external),
-        )
-        .route(
-            "/workflows/external/{workflow_type}/{external_id}/advance",
-            post(workflows::advance_external),
-        )
-        .route(
-            "/workflows/external/{workflow_type}/{external_id}/cancel",
-            post(workflows::cancel_external),
-        )
-        .route("/escalations/run", post(workflows::run_escalations))
-        .route("/audit-log", get(audit::list))
-        .route("/reminders", get(reminders::list))
-        .route("/reminders/{id}/ack", post(reminders::acknowledge))
-        .route("/notifications", get(notifications::list))
-        .route("/notifications/read-all", post(notifications::mark_all_read))
-        .route("/notifications/{id}/read", post(notifications::mark_read))
-        .route(
-            "/webhooks",
-            post(notifications::register_webhook).get(notifications::list_webhooks),
-        )
-        .route(
-            "/webhooks/{id}",
-            axum::routing::delete(notifications::deactivate_webhook),
-        )
-        .route("/webhooks/{id}/deliveries", get(notifications::webhook_deliveries))
-        .route("/outbox", get(notifications::outbox))
-        .route("/outbox/{id}/retry", post(notifications::retry))
-        .route("/openapi.json", get(openapi::document))
+    let (router, _) = documented().split_for_parts();
+    router
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -146,4 +114,14 @@ pub fn routes() -> Router<AppState> {
                 "this route does not accept that method",
             )
         })
+}
+
+/// The OpenAPI document of the API: its description and the metrics route
+/// ([`ApiDoc`]), the routes' documentation under `/api/v1`, the shared errors and the
+/// bearer scheme.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", documented())
+        .split_for_parts();
+    openapi::finish(api)
 }

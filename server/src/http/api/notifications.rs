@@ -38,7 +38,7 @@ pub struct Marked {
 }
 
 /// The caller's in-app notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationQuery),
+#[utoipa::path(get, path = "/notifications", tag = "notifications", params(NotificationQuery),
     responses((status = 200, body = NotificationPage), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -63,7 +63,7 @@ pub async fn list(
 }
 
 /// Mark one notification read.
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
     responses((status = 200, body = Marked), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_read(
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ pub async fn mark_read(
 }
 
 /// Mark all of the caller's notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications",
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notifications",
     responses((status = 200, body = Marked), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_all_read(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Marked>, ApiError> {
     Ok(Json(Marked {
@@ -96,7 +96,7 @@ pub struct OutboxQuery {
 }
 
 /// Outbox rows, oldest first (admins): dead letters show their last error.
-#[utoipa::path(get, path = "/api/v1/outbox", tag = "notifications", params(OutboxQuery),
+#[utoipa::path(get, path = "/outbox", tag = "notifications", params(OutboxQuery),
     responses((status = 200, body = [OutboxMessage]), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn outbox(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn outbox(
 }
 
 /// Send a dead-lettered message again (admins).
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "notifications", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/outbox/{id}/retry", tag = "notifications", params(("id" = i64, Path)),
     responses((status = 202, description = "queued again"), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn retry(
     State(state): State<AppState>,
@@ -152,7 +152,7 @@ pub struct RegisteredWebhook {
 /// Register a webhook endpoint (admins). Events are POSTed as JSON with headers
 /// `X-Escalator-Event`, `X-Escalator-Event-Id`, `X-Escalator-Timestamp` and
 /// `X-Escalator-Signature: sha256=HMAC-SHA256(secret, "{timestamp}.{body}")`.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = WebhookInput,
+#[utoipa::path(post, path = "/webhooks", tag = "notifications", request_body = WebhookInput,
     responses((status = 201, body = RegisteredWebhook), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn register_webhook(
@@ -176,7 +176,7 @@ pub async fn register_webhook(
 }
 
 /// Webhook endpoints (admins).
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "notifications",
+#[utoipa::path(get, path = "/webhooks", tag = "notifications",
     responses((status = 200, body = [Webhook]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
@@ -186,7 +186,7 @@ pub async fn list_webhooks(
 }
 
 /// Stop sending events to an endpoint (admins); its log is kept.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "notifications", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "notifications", params(("id" = i64, Path)),
     responses((status = 200, body = Webhook), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn deactivate_webhook(
     State(state): State<AppState>,
@@ -197,7 +197,7 @@ pub async fn deactivate_webhook(
 }
 
 /// An endpoint's delivery log, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "notifications", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "notifications", params(("id" = i64, Path)),
     responses((status = 200, body = [WebhookDelivery]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn webhook_deliveries(
     State(state): State<AppState>,

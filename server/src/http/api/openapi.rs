@@ -4,32 +4,12 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit, directory, notifications, policies, reminders, workflows};
-
 /// Escalator's REST API v1.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Escalator API", version = "1", description = "Workflow SLA escalation: push pending approvals, report stage changes, configure policies and chains, read the audit log."),
-    paths(
-        directory::put_department, directory::list_departments, directory::get_department,
-        directory::put_user, directory::list_users, directory::get_user,
-        directory::get_preferences, directory::put_preferences,
-        policies::create_policy, policies::list_policies, policies::get_policy, policies::update_policy,
-        policies::create_chain, policies::list_chains, policies::get_chain, policies::update_chain,
-        workflows::create, workflows::list, workflows::get,
-        workflows::complete, workflows::advance, workflows::reassign, workflows::cancel, workflows::hold, workflows::resume, workflows::sla,
-        workflows::get_external, workflows::complete_external, workflows::advance_external, workflows::cancel_external,
-        policies::preview_policy, policies::apply_policy,
-        policies::create_calendar, policies::list_calendars, policies::get_calendar, policies::update_calendar,
-        workflows::run_escalations, audit::list, reminders::list, reminders::acknowledge,
-        notifications::list, notifications::mark_read, notifications::mark_all_read,
-        notifications::outbox, notifications::retry,
-        notifications::register_webhook, notifications::list_webhooks, notifications::deactivate_webhook,
-        notifications::webhook_deliveries,
-        document, crate::http::metrics::render,
-    ),
+    paths(crate::http::metrics::render),
     components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
-    modifiers(&BearerAuth, &StandardErrors),
     tags(
         (name = "directory", description = "Departments and users"),
         (name = "policies", description = "SLA policies and escalation chains"),
@@ -124,8 +104,17 @@ impl Modify for StandardErrors {
     }
 }
 
+/// Completes the document the router collected: the bearer scheme, then the errors every
+/// operation can answer (they depend on each operation's parameters, so they come last).
+pub(super) fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    BearerAuth.modify(&mut api);
+    StandardErrors.modify(&mut api);
+    api
+}
+
 /// This OpenAPI document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3 document")))]
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3 document")))]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(super::document).clone())
 }

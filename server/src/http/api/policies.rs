@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiPath};
 use crate::http::{ApiError, AppState};
 
 /// Create an SLA policy.
-#[utoipa::path(post, path = "/api/v1/sla-policies", tag = "policies", request_body = PolicyInput,
+#[utoipa::path(post, path = "/sla-policies", tag = "policies", request_body = PolicyInput,
     responses((status = 201, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_policy(
@@ -27,7 +27,7 @@ pub async fn create_policy(
 }
 
 /// All SLA policies.
-#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "policies",
+#[utoipa::path(get, path = "/sla-policies", tag = "policies",
     responses((status = 200, body = [PolicyRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_policies(
     State(state): State<AppState>,
@@ -37,7 +37,7 @@ pub async fn list_policies(
 }
 
 /// One SLA policy.
-#[utoipa::path(get, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)),
     responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(state): State<AppState>,
@@ -48,7 +48,7 @@ pub async fn get_policy(
 }
 
 /// Replace an SLA policy.
-#[utoipa::path(put, path = "/api/v1/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
+#[utoipa::path(put, path = "/sla-policies/{id}", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
     responses((status = 200, body = PolicyRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_policy(
@@ -61,7 +61,7 @@ pub async fn update_policy(
 }
 
 /// Create an escalation chain.
-#[utoipa::path(post, path = "/api/v1/escalation-chains", tag = "policies", request_body = ChainInput,
+#[utoipa::path(post, path = "/escalation-chains", tag = "policies", request_body = ChainInput,
     responses((status = 201, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_chain(
@@ -76,7 +76,7 @@ pub async fn create_chain(
 }
 
 /// All escalation chains.
-#[utoipa::path(get, path = "/api/v1/escalation-chains", tag = "policies",
+#[utoipa::path(get, path = "/escalation-chains", tag = "policies",
     responses((status = 200, body = [ChainRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_chains(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ pub async fn list_chains(
 }
 
 /// One escalation chain.
-#[utoipa::path(get, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)),
     responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_chain(
     State(state): State<AppState>,
@@ -97,7 +97,7 @@ pub async fn get_chain(
 }
 
 /// Replace an escalation chain.
-#[utoipa::path(put, path = "/api/v1/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)), request_body = ChainInput,
+#[utoipa::path(put, path = "/escalation-chains/{id}", tag = "policies", params(("id" = i64, Path)), request_body = ChainInput,
     responses((status = 200, body = ChainRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_chain(
@@ -110,7 +110,7 @@ pub async fn update_chain(
 }
 
 /// Create a business calendar: time zone, working windows, holidays (also from an .ics file).
-#[utoipa::path(post, path = "/api/v1/calendars", tag = "policies", request_body = CalendarInput,
+#[utoipa::path(post, path = "/calendars", tag = "policies", request_body = CalendarInput,
     responses((status = 201, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_calendar(
@@ -125,7 +125,7 @@ pub async fn create_calendar(
 }
 
 /// All business calendars.
-#[utoipa::path(get, path = "/api/v1/calendars", tag = "policies", operation_id = "list_calendars",
+#[utoipa::path(get, path = "/calendars", tag = "policies", operation_id = "list_calendars",
     responses((status = 200, body = [CalendarRecord]), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers")), security(("bearer" = [])))]
 pub async fn list_calendars(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn list_calendars(
 }
 
 /// One business calendar.
-#[utoipa::path(get, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/calendars/{id}", tag = "policies", params(("id" = i64, Path)),
     responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody, description = "approvers and viewers"), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_calendar(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn get_calendar(
 }
 
 /// Replace a business calendar.
-#[utoipa::path(put, path = "/api/v1/calendars/{id}", tag = "policies", params(("id" = i64, Path)), request_body = CalendarInput,
+#[utoipa::path(put, path = "/calendars/{id}", tag = "policies", params(("id" = i64, Path)), request_body = CalendarInput,
     responses((status = 200, body = CalendarRecord), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_calendar(
@@ -159,7 +159,7 @@ pub async fn update_calendar(
 }
 
 /// What a proposed change of this policy would do to its open workflows, changing nothing.
-#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/preview", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
+#[utoipa::path(post, path = "/sla-policies/{id}/preview", tag = "policies", params(("id" = i64, Path)), request_body = PolicyInput,
     responses((status = 200, body = Preview), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn preview_policy(
@@ -172,7 +172,7 @@ pub async fn preview_policy(
 }
 
 /// Move the policy's open workflows to its current version (audited per workflow).
-#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/apply", tag = "policies", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/sla-policies/{id}/apply", tag = "policies", params(("id" = i64, Path)),
     responses((status = 200, body = AppliedVersion), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn apply_policy(

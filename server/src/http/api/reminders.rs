@@ -27,7 +27,7 @@ pub struct ReminderQuery {
 }
 
 /// Reminders, newest first: the caller's own; a department head's: their department's; admins: anyone's.
-#[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders", params(ReminderQuery),
+#[utoipa::path(get, path = "/reminders", tag = "reminders", operation_id = "list_reminders", params(ReminderQuery),
     responses((status = 200, body = Page<Reminder>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -48,7 +48,7 @@ pub async fn list(
 }
 
 /// Acknowledge a reminder (stops its repeats; audited). Repeating it is harmless.
-#[utoipa::path(post, path = "/api/v1/reminders/{id}/ack", tag = "reminders", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/reminders/{id}/ack", tag = "reminders", params(("id" = i64, Path)),
     responses((status = 200, body = Reminder), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn acknowledge(
     State(state): State<AppState>,

@@ -89,7 +89,7 @@ pub struct CancelBody {
 
 /// Start watching a workflow. With an `Idempotency-Key` header, repeating the request
 /// returns the workflow it created (200) instead of 409.
-#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = CreateWorkflow,
+#[utoipa::path(post, path = "/workflows", tag = "workflows", request_body = CreateWorkflow,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = WorkflowView, description = "created"), (status = 200, body = WorkflowView, description = "replayed"),
         (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "external_id exists"), (status = 422, body = crate::http::error::ErrorBody)),
@@ -115,7 +115,7 @@ pub async fn create(
 }
 
 /// Workflows the caller may see, newest first, with their SLA state now.
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", operation_id = "list_workflows", params(WorkflowQuery),
+#[utoipa::path(get, path = "/workflows", tag = "workflows", operation_id = "list_workflows", params(WorkflowQuery),
     responses((status = 200, body = Page<WorkflowView>), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ pub async fn list(
 }
 
 /// One workflow, its SLA state and its timeline (audit entries, reminders, notifications).
-#[utoipa::path(get, path = "/api/v1/workflows/{id}", tag = "workflows", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/workflows/{id}", tag = "workflows", params(("id" = i64, Path)),
     responses((status = 200, body = WorkflowDetail), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ async fn act(
 }
 
 /// The current stage is approved: the workflow is closed.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/complete", tag = "workflows", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/workflows/{id}/complete", tag = "workflows", params(("id" = i64, Path)),
     request_body(content = CompleteBody, description = "optional"),
     responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "illegal transition")),
     security(("bearer" = [])))]
@@ -172,7 +172,7 @@ pub async fn complete(
 }
 
 /// Move to the next stage: restarts the SLA clock at level 0.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/advance", tag = "workflows", params(("id" = i64, Path)), request_body = AdvanceBody,
+#[utoipa::path(post, path = "/workflows/{id}/advance", tag = "workflows", params(("id" = i64, Path)), request_body = AdvanceBody,
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn advance(
@@ -190,7 +190,7 @@ pub async fn advance(
 }
 
 /// Give the workflow to someone else (the SLA clock keeps running).
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/reassign", tag = "workflows", params(("id" = i64, Path)), request_body = ReassignBody,
+#[utoipa::path(post, path = "/workflows/{id}/reassign", tag = "workflows", params(("id" = i64, Path)), request_body = ReassignBody,
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn reassign(
@@ -212,7 +212,7 @@ pub async fn reassign(
 }
 
 /// Stop watching the workflow.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/cancel", tag = "workflows", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/workflows/{id}/cancel", tag = "workflows", params(("id" = i64, Path)),
     request_body(content = CancelBody, description = "optional"),
     responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -226,7 +226,7 @@ pub async fn cancel(
 }
 
 /// The workflow's SLA clock and the timeline behind its deadline ("why is this due then?").
-#[utoipa::path(get, path = "/api/v1/workflows/{id}/sla", tag = "workflows", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/workflows/{id}/sla", tag = "workflows", params(("id" = i64, Path)),
     responses((status = 200, body = SlaExplanation), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn sla(
     State(state): State<AppState>,
@@ -249,7 +249,7 @@ pub struct HoldBody {
 }
 
 /// Put the workflow on hold: its SLA clock stops, no reminder or escalation until resumed.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/hold", tag = "workflows", params(("id" = i64, Path)), request_body = HoldBody,
+#[utoipa::path(post, path = "/workflows/{id}/hold", tag = "workflows", params(("id" = i64, Path)), request_body = HoldBody,
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn hold(
@@ -262,7 +262,7 @@ pub async fn hold(
 }
 
 /// Resume a held workflow: its clock runs again; the paused time is never counted.
-#[utoipa::path(post, path = "/api/v1/workflows/{id}/resume", tag = "workflows", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/workflows/{id}/resume", tag = "workflows", params(("id" = i64, Path)),
     responses((status = 200, body = WorkflowView), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn resume(
@@ -294,7 +294,7 @@ impl ExternalRef {
 }
 
 /// One workflow by its source system's type and id, as `GET /workflows/{id}` answers it.
-#[utoipa::path(get, path = "/api/v1/workflows/external/{workflow_type}/{external_id}", tag = "workflows", params(ExternalRef),
+#[utoipa::path(get, path = "/workflows/external/{workflow_type}/{external_id}", tag = "workflows", params(ExternalRef),
     responses((status = 200, body = WorkflowDetail), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_external(
     State(state): State<AppState>,
@@ -307,7 +307,7 @@ pub async fn get_external(
 }
 
 /// Complete a workflow addressed by its type and external id (as `/workflows/{id}/complete`).
-#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/complete", tag = "workflows", params(ExternalRef),
+#[utoipa::path(post, path = "/workflows/external/{workflow_type}/{external_id}/complete", tag = "workflows", params(ExternalRef),
     request_body(content = CompleteBody, description = "optional"),
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody, description = "illegal transition"), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -322,7 +322,7 @@ pub async fn complete_external(
 }
 
 /// Advance a workflow addressed by its type and external id (as `/workflows/{id}/advance`).
-#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/advance", tag = "workflows", params(ExternalRef),
+#[utoipa::path(post, path = "/workflows/external/{workflow_type}/{external_id}/advance", tag = "workflows", params(ExternalRef),
     request_body = AdvanceBody,
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -342,7 +342,7 @@ pub async fn advance_external(
 }
 
 /// Cancel a workflow addressed by its type and external id (as `/workflows/{id}/cancel`).
-#[utoipa::path(post, path = "/api/v1/workflows/external/{workflow_type}/{external_id}/cancel", tag = "workflows", params(ExternalRef),
+#[utoipa::path(post, path = "/workflows/external/{workflow_type}/{external_id}/cancel", tag = "workflows", params(ExternalRef),
     request_body(content = CancelBody, description = "optional"),
     responses((status = 200, body = WorkflowView), (status = 400, body = crate::http::error::ErrorBody), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody), (status = 409, body = crate::http::error::ErrorBody), (status = 422, body = crate::http::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -357,7 +357,7 @@ pub async fn cancel_external(
 }
 
 /// Run one escalation tick now (admins); the same summary as `escalator tick --json`.
-#[utoipa::path(post, path = "/api/v1/escalations/run", tag = "escalations",
+#[utoipa::path(post, path = "/escalations/run", tag = "escalations",
     responses((status = 200, body = TickSummary), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn run_escalations(
     State(state): State<AppState>,
