@@ -251,13 +251,6 @@ impl Config {
         }
         if let Some(v) = lookup("ESCALATOR_SESSION_IDLE_MINUTES") {
             self.session_idle_minutes = parse("ESCALATOR_SESSION_IDLE_MINUTES", v)?;
-            if !(1..=60 * 24 * 30).contains(&self.session_idle_minutes) {
-                return Err(ConfigError::Invalid {
-                    key: "ESCALATOR_SESSION_IDLE_MINUTES",
-                    value: self.session_idle_minutes.to_string(),
-                    message: "must be 1 to 43200 minutes".into(),
-                });
-            }
         }
         if let Some(v) = lookup("ESCALATOR_COOKIE_SECURE") {
             self.cookie_secure = Some(parse("ESCALATOR_COOKIE_SECURE", v)?);
@@ -353,6 +346,15 @@ impl Config {
             value,
             message: message.into(),
         };
+        // Every value is checked here, wherever it came from (defaults, the file, the
+        // environment): a range check next to one source let the others through.
+        if !(1..=60 * 24 * 30).contains(&self.session_idle_minutes) {
+            return Err(invalid(
+                "session_idle_minutes",
+                self.session_idle_minutes.to_string(),
+                "must be 1 to 43200 minutes",
+            ));
+        }
         if self.batch_size < 1 {
             return Err(invalid("batch_size", self.batch_size.to_string(), "must be at least 1"));
         }
@@ -538,6 +540,23 @@ mod tests {
             let err = c.apply_env(|k| (k == key).then(|| value.to_string())).unwrap_err();
             let field = key.trim_start_matches("ESCALATOR_").to_lowercase();
             assert!(err.to_string().contains(&field), "{err}");
+        }
+    }
+
+    #[test]
+    fn values_from_the_file_are_validated_like_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("escalator.toml");
+        for bad in [
+            "session_idle_minutes = 0",
+            "batch_size = 0",
+            "outbox_workers = 99",
+            "tick_lock_ttl_seconds = 1",
+        ] {
+            std::fs::write(&path, format!("{bad}\n")).unwrap();
+            let err = Config::load(Some(&path)).unwrap_err();
+            let key = bad.split(' ').next().unwrap();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
         }
     }
 
