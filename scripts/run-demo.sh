@@ -9,7 +9,7 @@ source scripts/tools.sh
 ensure_build_tools
 
 echo "==> building (cargo leptos build)" >&2
-# A DATABASE_URL in the build's environment would make apalis check its queries against it.
+# The build needs no database: a DATABASE_URL meant for the server stays out of it.
 env -u DATABASE_URL cargo leptos build
 
 export DATABASE_URL="${DATABASE_URL:-sqlite:target/demo.db}"
