@@ -97,17 +97,44 @@ pub async fn connect_with(url: &str, settings: &DbSettings) -> StoreResult<Arc<d
     })
 }
 
-/// Everything Escalator persists. Implementations must make [`Store::apply`] atomic
-/// per change and conditional on the workflow's version.
+/// Everything Escalator persists, in roles a caller can name on their own. Implementations
+/// must make [`WorkflowStore::apply`] atomic per change and conditional on the workflow's
+/// version.
+pub trait Store:
+    Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore
+{
+}
+
+impl<T> Store for T where
+    T: Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore
+{
+}
+
+/// The role traits, for callers of a [`Store`]'s methods.
+pub mod prelude {
+    pub use crate::{AccessStore, Database, DirectoryStore, InboxStore, OutboxStore, RulesStore, Store, WorkflowStore};
+}
+
+/// The database itself: which backend, migrations, health, cross-process locks.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Database: Send + Sync + 'static {
     /// The backend behind this store.
     fn backend(&self) -> Backend;
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks that the database answers and is migrated.
     async fn ping(&self) -> StoreResult<()>;
+    /// Takes the named lock across processes for `holder` unless another process holds
+    /// it. A lock whose process died is free again at once on PostgreSQL (it lives with its
+    /// session) and within `ttl` on SQLite (a lease renewed while held).
+    async fn try_lock(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Box<dyn HeldLock>>>;
+    /// The underlying pool, for the job queue and for benchmarks' raw SQL.
+    fn pool(&self) -> DbPool;
+}
 
+/// Departments, users, their contacts and notification preferences.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
     /// Creates or replaces a department.
     async fn upsert_department(&self, department: &Department, now: DateTime<Utc>) -> StoreResult<()>;
     /// One department.
@@ -122,7 +149,22 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> StoreResult<Vec<User>>;
     /// The whole directory, for resolving escalation targets.
     async fn directory(&self) -> StoreResult<DirectorySnapshot>;
+    /// A user's notification preferences (defaults when never set); `None` for an unknown user.
+    async fn notification_preferences(&self, email: &str) -> StoreResult<Option<NotificationPreferences>>;
+    /// Replaces a user's notification preferences; false if there is no such user.
+    async fn set_notification_preferences(
+        &self,
+        email: &str,
+        preferences: &NotificationPreferences,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Phones and preferences of the users among `emails` (unknown addresses are left out).
+    async fn contacts(&self, emails: &[String]) -> StoreResult<Vec<Contact>>;
+}
 
+/// SLA policies (and their versions), business calendars, escalation chains.
+#[async_trait]
+pub trait RulesStore: Send + Sync + 'static {
     /// Stores a new SLA policy measured in `calendar_id` (24/7 when `None`).
     async fn create_policy(
         &self,
@@ -159,7 +201,6 @@ pub trait Store: Send + Sync + 'static {
     async fn policy(&self, id: i64) -> StoreResult<Option<PolicyRecord>>;
     /// All policies, by id.
     async fn policies(&self) -> StoreResult<Vec<PolicyRecord>>;
-
     /// Stores a new escalation chain.
     async fn create_chain(&self, chain: &EscalationChain, now: DateTime<Utc>) -> StoreResult<ChainRecord>;
     /// Replaces a chain; `None` if there is no such id.
@@ -173,7 +214,11 @@ pub trait Store: Send + Sync + 'static {
     async fn chain(&self, id: i64) -> StoreResult<Option<ChainRecord>>;
     /// All chains, by id.
     async fn chains(&self) -> StoreResult<Vec<ChainRecord>>;
+}
 
+/// Workflows, their version-checked changes, holds, reminders and the audit log.
+#[async_trait]
+pub trait WorkflowStore: Send + Sync + 'static {
     /// Inserts a workflow with its creation audit entry, atomically.
     /// [`StoreError::Conflict`] if the external id exists.
     async fn insert_workflow(&self, workflow: &NewWorkflow, audit: &NewAudit) -> StoreResult<WorkflowRecord>;
@@ -186,7 +231,6 @@ pub trait Store: Send + Sync + 'static {
     /// Open workflows per SLA status (`ok`, `warning`, `breached`, `paused`) at `now`,
     /// under the filter's department, assignee and policy (paging and status ignored).
     async fn sla_counts(&self, filter: &WorkflowFilter, now: DateTime<Utc>) -> StoreResult<Vec<(String, i64)>>;
-
     /// Open workflows whose `next_check_at` is at or before `now`, in (next_check_at, id)
     /// order, strictly after the `after` cursor. Reads through the next-check index only.
     async fn due_workflows(
@@ -202,21 +246,25 @@ pub trait Store: Send + Sync + 'static {
     /// Applies changes in one transaction, each conditional on its expected version;
     /// an error rolls back the whole batch (the caller retries one by one).
     async fn apply(&self, changes: &[WorkflowChange]) -> StoreResult<Vec<Applied>>;
-
-    /// Stores a new session; false if the id is taken.
-    async fn create_session(&self, session: &SessionRecord) -> StoreResult<bool>;
-    /// Stores a session, replacing any with its id.
-    async fn save_session(&self, session: &SessionRecord) -> StoreResult<()>;
-    /// A session that has not expired at `now`.
-    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
-    /// Deletes a session.
-    async fn delete_session(&self, id: &str) -> StoreResult<()>;
-    /// Deletes sessions expired at `now`; how many.
-    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
-
     /// Audit entries matching `filter`, newest first.
     async fn audit_entries(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Reminders matching `filter`, newest first.
+    async fn reminders(&self, filter: &ReminderFilter) -> StoreResult<Vec<Reminder>>;
+    /// One reminder.
+    async fn reminder(&self, id: i64) -> StoreResult<Option<Reminder>>;
+    /// Acknowledges a reminder (once: a second call changes nothing) with its audit entry.
+    async fn acknowledge_reminder(&self, id: i64, by: &str, audit: &NewAudit) -> StoreResult<Option<Reminder>>;
+    /// The reminders of some workflows (every stage and level), oldest first.
+    async fn reminders_of(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Reminder>>;
+    /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
+    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+    /// Counts for the gauges: open workflows by SLA status at `now`, outbox backlog.
+    async fn stats(&self, now: DateTime<Utc>) -> StoreResult<Stats>;
+}
 
+/// The transactional outbox: claims, deliveries, retries, dead letters, digests.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
     /// Claims up to `limit` deliverable outbox rows: bumps their attempt count and hides
     /// them until `lease_until`, so that a crashed worker's rows come back by themselves.
     /// Touches exactly the rows it returns, in time proportional to `limit` whatever the
@@ -245,6 +293,28 @@ pub trait Store: Send + Sync + 'static {
         children: &[NewOutbox],
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
+    async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// The earliest `next_attempt_at` of a pending row not held for a digest: when delivery must look again.
+    async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Outbox rows queued for one workflow, oldest first.
+    async fn workflow_outbox(&self, workflow_id: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// How many e-mails were delivered individually to `recipient` since `since` (digests
+    /// count as one; the rows a digest carried do not count).
+    async fn emails_sent_since(&self, recipient: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    /// Takes claimed e-mail rows out of the queue into the recipient's pending digest
+    /// (`digest` is inserted when there is none); returns the digest's row id.
+    async fn hold_for_digest(&self, rows: &[i64], digest: &NewOutbox, now: DateTime<Utc>) -> StoreResult<i64>;
+    /// The rows a digest carries.
+    async fn digest_members(&self, digest_id: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// Marks a sent digest and the `members` it listed delivered; rows that joined it
+    /// later go back to the queue.
+    async fn digest_delivered(&self, digest_id: i64, members: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// In-app notifications and webhook endpoints with their delivery log.
+#[async_trait]
+pub trait InboxStore: Send + Sync + 'static {
     /// Stores an in-app notification (once per outbox row).
     async fn insert_notification(&self, notification: &NewNotification) -> StoreResult<()>;
     /// A user's in-app notifications, newest first.
@@ -259,8 +329,6 @@ pub trait Store: Send + Sync + 'static {
     async fn unread_notifications(&self, user: &str) -> StoreResult<i64>;
     /// Marks one (or, with `None`, every) notification of a user read; returns how many changed.
     async fn mark_notifications_read(&self, user: &str, id: Option<i64>, now: DateTime<Utc>) -> StoreResult<u64>;
-    /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
-    async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Registers a webhook endpoint.
     async fn create_webhook(
         &self,
@@ -279,14 +347,21 @@ pub trait Store: Send + Sync + 'static {
     async fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
     /// An endpoint's delivery log, newest first.
     async fn webhook_deliveries(&self, webhook_id: i64, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
-    /// The earliest `next_attempt_at` of a pending row not held for a digest: when delivery must look again.
-    async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
+}
 
-    /// Takes the named lock across processes for `holder` unless another process holds
-    /// it. A lock whose process died is free again at once on PostgreSQL (it lives with its
-    /// session) and within `ttl` on SQLite (a lease renewed while held).
-    async fn try_lock(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<Option<Box<dyn HeldLock>>>;
-
+/// UI sessions, passwords and API tokens.
+#[async_trait]
+pub trait AccessStore: Send + Sync + 'static {
+    /// Stores a new session; false if the id is taken.
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<bool>;
+    /// Stores a session, replacing any with its id.
+    async fn save_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// A session that has not expired at `now`.
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
+    /// Deletes a session.
+    async fn delete_session(&self, id: &str) -> StoreResult<()>;
+    /// Deletes sessions expired at `now`; how many.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Sets a user's password hash (argon2 PHC string); false if there is no such user.
     async fn set_password_hash(&self, email: &str, hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// A user's password hash, if the user exists and has one.
@@ -305,47 +380,6 @@ pub trait Store: Send + Sync + 'static {
     async fn tokens(&self, email: Option<&str>) -> StoreResult<Vec<TokenRecord>>;
     /// Revokes a token; false if there is no such live token.
     async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
-
-    /// Outbox rows queued for one workflow, oldest first.
-    async fn workflow_outbox(&self, workflow_id: i64) -> StoreResult<Vec<OutboxMessage>>;
-    /// Reminders matching `filter`, newest first.
-    async fn reminders(&self, filter: &ReminderFilter) -> StoreResult<Vec<Reminder>>;
-    /// One reminder.
-    async fn reminder(&self, id: i64) -> StoreResult<Option<Reminder>>;
-    /// Acknowledges a reminder (once: a second call changes nothing) with its audit entry.
-    async fn acknowledge_reminder(&self, id: i64, by: &str, audit: &NewAudit) -> StoreResult<Option<Reminder>>;
-
-    /// A user's notification preferences (defaults when never set); `None` for an unknown user.
-    async fn notification_preferences(&self, email: &str) -> StoreResult<Option<NotificationPreferences>>;
-    /// Replaces a user's notification preferences; false if there is no such user.
-    async fn set_notification_preferences(
-        &self,
-        email: &str,
-        preferences: &NotificationPreferences,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Phones and preferences of the users among `emails` (unknown addresses are left out).
-    async fn contacts(&self, emails: &[String]) -> StoreResult<Vec<Contact>>;
-    /// The reminders of some workflows (every stage and level), oldest first.
-    async fn reminders_of(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Reminder>>;
-    /// How many e-mails were delivered individually to `recipient` since `since` (digests
-    /// count as one; the rows a digest carried do not count).
-    async fn emails_sent_since(&self, recipient: &str, since: DateTime<Utc>) -> StoreResult<i64>;
-    /// Takes claimed e-mail rows out of the queue into the recipient's pending digest
-    /// (`digest` is inserted when there is none); returns the digest's row id.
-    async fn hold_for_digest(&self, rows: &[i64], digest: &NewOutbox, now: DateTime<Utc>) -> StoreResult<i64>;
-    /// The rows a digest carries.
-    async fn digest_members(&self, digest_id: i64) -> StoreResult<Vec<OutboxMessage>>;
-    /// Marks a sent digest and the `members` it listed delivered; rows that joined it
-    /// later go back to the queue.
-    async fn digest_delivered(&self, digest_id: i64, members: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
-
-    /// Appends one audit entry on its own (entries tied to a change go through [`Store::apply`]).
-    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
-    /// Counts for the gauges: open workflows by SLA status at `now`, outbox backlog.
-    async fn stats(&self, now: DateTime<Utc>) -> StoreResult<Stats>;
-    /// The underlying pool, for the job queue and for benchmarks' raw SQL.
-    fn pool(&self) -> DbPool;
 }
 
 /// A backend's connection pool.

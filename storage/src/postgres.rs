@@ -6,8 +6,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::lock::{AdvisoryLocks, HeldLock};
-use crate::sql::{impl_store, Dialect, HasDb};
-use crate::{Backend, DbSettings, StoreResult};
+use crate::sql::{Dialect, HasDb};
+use crate::{DbSettings, StoreResult};
 
 /// A store on a PostgreSQL database.
 #[derive(Clone)]
@@ -87,7 +87,21 @@ impl HasDb for PgStore {
     type Db = sqlx::Postgres;
 }
 
-impl_store!(PgStore, Backend::Postgres, DIALECT);
+/// The store's roles: the same SQL as SQLite's, compiled for this pool type
+/// (`storage/src/roles/`, one file per role).
+mod roles {
+    use super::{PgStore as Db, DIALECT};
+    use crate::prelude::*;
+    const BACKEND: crate::Backend = crate::Backend::Postgres;
+    include!("roles/database.rs");
+    include!("roles/directory.rs");
+    include!("roles/rules.rs");
+    include!("roles/workflows.rs");
+    include!("roles/outbox.rs");
+    include!("roles/inbox.rs");
+    include!("roles/access.rs");
+    include!("roles/helpers.rs");
+}
 
 impl From<PgPool> for crate::DbPool {
     fn from(pool: PgPool) -> Self {

@@ -7,8 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use crate::lock::HeldLock;
-use crate::sql::{impl_store, Dialect, HasDb};
-use crate::{Backend, DbSettings, StoreResult};
+use crate::sql::{Dialect, HasDb};
+use crate::{DbSettings, StoreResult};
 
 /// A store on a SQLite file.
 #[derive(Clone)]
@@ -70,7 +70,21 @@ impl HasDb for SqliteStore {
     type Db = sqlx::Sqlite;
 }
 
-impl_store!(SqliteStore, Backend::Sqlite, DIALECT);
+/// The store's roles: the same SQL as PostgreSQL's, compiled for this pool type
+/// (`storage/src/roles/`, one file per role).
+mod roles {
+    use super::{SqliteStore as Db, DIALECT};
+    use crate::prelude::*;
+    const BACKEND: crate::Backend = crate::Backend::Sqlite;
+    include!("roles/database.rs");
+    include!("roles/directory.rs");
+    include!("roles/rules.rs");
+    include!("roles/workflows.rs");
+    include!("roles/outbox.rs");
+    include!("roles/inbox.rs");
+    include!("roles/access.rs");
+    include!("roles/helpers.rs");
+}
 
 impl From<SqlitePool> for crate::DbPool {
     fn from(pool: SqlitePool) -> Self {

@@ -1,0 +1,342 @@
+// Included by storage/src/sqlite.rs and storage/src/postgres.rs, once per backend, with
+// `Db` (the store type), `DIALECT` and `BACKEND` in scope: plain Rust compiled for each
+// pool type (sqlx fixes the database type per pool).
+
+impl Db {
+    /// `UPDATE outbox SET {set_where} AND id IN (…)` for `ids`, 500 at a time, with
+    /// `$1` bound to `at`.
+    async fn update_outbox_rows(
+        &self,
+        set_where: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        ids: &[i64],
+    ) -> crate::StoreResult<()> {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE outbox SET {set_where} AND id IN ({})",
+                crate::sql::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_audit(
+        tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
+        a: &crate::NewAudit,
+    ) -> crate::StoreResult<()> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a.at)
+            .bind(&a.actor)
+            .bind(&a.action)
+            .bind(a.workflow_id)
+            .bind(a.details.to_string())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_outbox(
+        tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
+        o: &crate::NewOutbox,
+        workflow_id: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, COALESCE($9, $1), $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(now)
+        .bind(o.kind.as_str())
+        .bind(&o.topic)
+        .bind(workflow_id)
+        .bind(o.payload.to_string())
+        .bind(&o.dedupe_key)
+        .bind(o.channel.as_deref())
+        .bind(o.recipient.as_deref())
+        .bind(o.not_before)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The writes of `apply_one` for every change, in a few multi-row statements
+    /// instead of five round trips per workflow (see `batchable`): the
+    /// version-checked updates, then the claims, then the side effects of the
+    /// changes whose update and claim succeeded.
+    async fn apply_batch(
+        tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
+        changes: &[crate::WorkflowChange],
+    ) -> crate::StoreResult<Vec<crate::Applied>> {
+        use crate::sql::{batch_rows, rows_of, value_rows};
+        let mut outcomes = vec![crate::Applied::Stale; changes.len()];
+        let rows = batch_rows(16);
+        for (n, chunk) in changes.chunks(rows).enumerate() {
+            let sql = format!(
+                "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
+                 assignee_email = v.column6, level = v.column7, policy_id = v.column8, stage_started_at = v.column9, \
+                 level_started_at = v.column10, warn_at = v.column11, due_at = v.column12, next_check_at = v.column13, \
+                 closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
+                 FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
+                 RETURNING workflows.id",
+                value_rows(BACKEND, chunk.len(), 16)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for c in chunk {
+                let s = &c.state;
+                q = q
+                    .bind(c.workflow_id)
+                    .bind(c.expected_version)
+                    .bind(s.status.as_str())
+                    .bind(&s.stage)
+                    .bind(s.stage_seq)
+                    .bind(&s.assignee)
+                    .bind(i64::from(s.level))
+                    .bind(s.policy_id)
+                    .bind(s.stage_started_at)
+                    .bind(s.level_started_at)
+                    .bind(s.warn_at)
+                    .bind(s.due_at)
+                    .bind(s.next_check_at)
+                    .bind(s.closed_at)
+                    .bind(c.now)
+                    .bind(s.policy_version);
+            }
+            let updated: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+            for (i, c) in chunk.iter().enumerate() {
+                if updated.contains(&c.workflow_id) {
+                    outcomes[n * rows + i] = crate::Applied::Done;
+                }
+            }
+        }
+
+        let claiming: Vec<usize> = (0..changes.len())
+            .filter(|&i| outcomes[i] == crate::Applied::Done && changes[i].claim.is_some())
+            .collect();
+        for chunk in claiming.chunks(batch_rows(6)) {
+            let sql = format!(
+                "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING workflow_id",
+                value_rows(BACKEND, chunk.len(), 6)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for &i in chunk {
+                let c = &changes[i];
+                if let Some(claim) = &c.claim {
+                    q = q
+                        .bind(c.workflow_id)
+                        .bind(claim.stage_seq)
+                        .bind(i64::from(claim.level))
+                        .bind(claim.kind_str())
+                        .bind(c.now)
+                        .bind(i64::from(claim.seq));
+                }
+            }
+            let claimed: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+            for &i in chunk {
+                if !claimed.contains(&changes[i].workflow_id) {
+                    outcomes[i] = crate::Applied::AlreadyClaimed;
+                }
+            }
+        }
+
+        let done: Vec<&crate::WorkflowChange> = changes
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == crate::Applied::Done)
+            .map(|(c, _)| c)
+            .collect();
+        let reminders: Vec<(&crate::WorkflowChange, &crate::NewReminder)> = done
+            .iter()
+            .filter_map(|c| c.reminder.as_ref().map(|r| (*c, r)))
+            .collect();
+        // First reminders only (see `batchable`): sent once, now.
+        for chunk in reminders.chunks(batch_rows(7)) {
+            let rows = rows_of(BACKEND, chunk.len(), "(?, ?, ?, ?, ?, ?, 1, ?)");
+            let sql = format!(
+                "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
+                 VALUES {rows} ON CONFLICT DO NOTHING"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (c, r) in chunk {
+                q = q
+                    .bind(c.workflow_id)
+                    .bind(c.state.stage_seq)
+                    .bind(i64::from(c.state.level))
+                    .bind(&r.assignee)
+                    .bind(r.due_at)
+                    .bind(c.now)
+                    .bind(c.now);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        let audits: Vec<&crate::NewAudit> = done.iter().flat_map(|c| &c.audit).collect();
+        for chunk in audits.chunks(batch_rows(5)) {
+            let sql = format!(
+                "INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES {}",
+                value_rows(BACKEND, chunk.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                q = q
+                    .bind(a.at)
+                    .bind(&a.actor)
+                    .bind(&a.action)
+                    .bind(a.workflow_id)
+                    .bind(a.details.to_string());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        let messages: Vec<(&crate::WorkflowChange, &crate::NewOutbox)> = done
+            .iter()
+            .flat_map(|c| c.outbox.iter().map(move |o| (*c, o)))
+            .collect();
+        for chunk in messages.chunks(batch_rows(10)) {
+            let rows = rows_of(
+                BACKEND,
+                chunk.len(),
+                "(?, ?, ?, ?, ?, ?, 'pending', 0, COALESCE(?, ?), ?, ?)",
+            );
+            let sql = format!(
+                "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
+                 VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (c, o) in chunk {
+                q = q
+                    .bind(c.now)
+                    .bind(o.kind.as_str())
+                    .bind(&o.topic)
+                    .bind(Some(c.workflow_id))
+                    .bind(o.payload.to_string())
+                    .bind(&o.dedupe_key)
+                    .bind(o.not_before)
+                    .bind(c.now)
+                    .bind(o.channel.as_deref())
+                    .bind(o.recipient.as_deref());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(outcomes)
+    }
+
+    async fn apply_one(
+        tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
+        c: &crate::WorkflowChange,
+    ) -> crate::StoreResult<crate::Applied> {
+        let s = &c.state;
+        let updated = sqlx::query(
+            "UPDATE workflows SET status = $1, stage = $2, stage_seq = $3, assignee_email = $4, level = $5, \
+             policy_id = $6, stage_started_at = $7, level_started_at = $8, warn_at = $9, due_at = $10, \
+             next_check_at = $11, closed_at = $12, updated_at = $13, version = version + 1, policy_version = $16 \
+             WHERE id = $14 AND version = $15",
+        )
+        .bind(s.status.as_str())
+        .bind(&s.stage)
+        .bind(s.stage_seq)
+        .bind(&s.assignee)
+        .bind(i64::from(s.level))
+        .bind(s.policy_id)
+        .bind(s.stage_started_at)
+        .bind(s.level_started_at)
+        .bind(s.warn_at)
+        .bind(s.due_at)
+        .bind(s.next_check_at)
+        .bind(s.closed_at)
+        .bind(c.now)
+        .bind(c.workflow_id)
+        .bind(c.expected_version)
+        .bind(s.policy_version)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(crate::Applied::Stale);
+        }
+        if let Some(claim) = &c.claim {
+            let claimed = sqlx::query(
+                "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(c.workflow_id)
+            .bind(claim.stage_seq)
+            .bind(i64::from(claim.level))
+            .bind(claim.kind_str())
+            .bind(c.now)
+            .bind(i64::from(claim.seq))
+            .execute(&mut **tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                return Ok(crate::Applied::AlreadyClaimed);
+            }
+        }
+        match &c.hold {
+            Some(crate::HoldChange::Open {
+                reason,
+                by,
+                resume_status,
+            }) => {
+                sqlx::query(
+                    "INSERT INTO workflow_holds (workflow_id, held_at, reason, held_by, resume_status) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(c.workflow_id)
+                .bind(c.now)
+                .bind(reason)
+                .bind(by)
+                .bind(resume_status.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Some(crate::HoldChange::Close) => {
+                sqlx::query("UPDATE workflow_holds SET resumed_at = $1 WHERE workflow_id = $2 AND resumed_at IS NULL")
+                    .bind(c.now)
+                    .bind(c.workflow_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {}
+        }
+        if let Some(r) = &c.reminder {
+            if r.repeat == 0 {
+                sqlx::query(
+                    "INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 1, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(c.workflow_id)
+                .bind(s.stage_seq)
+                .bind(i64::from(s.level))
+                .bind(&r.assignee)
+                .bind(r.due_at)
+                .bind(c.now)
+                .execute(&mut **tx)
+                .await?;
+            } else {
+                // A repeat goes out only while the reminder is unacknowledged, checked
+                // in this transaction: an acknowledgement racing the tick wins.
+                let repeated = sqlx::query(
+                    "UPDATE reminders SET sent_count = sent_count + 1, last_sent_at = $1 \
+                     WHERE workflow_id = $2 AND stage_seq = $3 AND level = $4 AND acknowledged_at IS NULL",
+                )
+                .bind(c.now)
+                .bind(c.workflow_id)
+                .bind(s.stage_seq)
+                .bind(i64::from(s.level))
+                .execute(&mut **tx)
+                .await?;
+                if repeated.rows_affected() == 0 {
+                    return Ok(crate::Applied::AlreadyClaimed);
+                }
+            }
+        }
+        for a in &c.audit {
+            Self::insert_audit(tx, a).await?;
+        }
+        for o in &c.outbox {
+            Self::insert_outbox(tx, o, Some(c.workflow_id), c.now).await?;
+        }
+        Ok(crate::Applied::Done)
+    }
+}
