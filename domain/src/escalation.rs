@@ -40,6 +40,7 @@ pub struct ReminderState {
 }
 
 /// A level whose target could not be resolved and was skipped.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unresolved {
     pub level: u32,

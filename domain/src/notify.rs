@@ -92,11 +92,15 @@ impl NotificationKind {
 
     /// The kind of an outbox notification by its topic; `None` for a topic no person is told about.
     pub fn from_topic(topic: &str) -> Option<Self> {
-        match topic {
-            "workflow.reminder" => Some(NotificationKind::Reminder),
-            "workflow.escalated" => Some(NotificationKind::Escalation),
-            "workflow.assigned" => Some(NotificationKind::Assignment),
-            _ => None,
+        Self::ALL.into_iter().find(|k| k.topic() == topic)
+    }
+
+    /// The outbox topic of a message of this kind.
+    pub fn topic(self) -> &'static str {
+        match self {
+            NotificationKind::Reminder => "workflow.reminder",
+            NotificationKind::Escalation => "workflow.escalated",
+            NotificationKind::Assignment => "workflow.assigned",
         }
     }
 

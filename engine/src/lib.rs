@@ -10,6 +10,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod directory;
 mod error;
+mod events;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;

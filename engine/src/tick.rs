@@ -5,14 +5,15 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, Decision, Directory, ReminderState, Subject, WorkflowStatus};
+use escalator_domain::{decide, Decision, Directory, EventKind, ReminderState, Subject};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, NewAudit, NewOutbox, NewReminder, OutboxKind, Reminder,
-    WorkflowChange, WorkflowRecord,
+    Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, NewAudit, NewReminder, Reminder, WorkflowChange,
+    WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::events;
 use crate::service::Rules;
 use crate::workflows::timeline_of;
 use crate::{EngineResult, Escalator};
@@ -342,10 +343,11 @@ fn plan(
             }),
     };
     let decision = decide(subject, policy, chain, directory, now);
+    let key = |kind: &str| format!("{kind}:{}:{}:{}", w.id, w.state.stage_seq, w.state.level);
     let mut change = WorkflowChange {
         workflow_id: w.id,
         expected_version: w.version,
-        state: w.state.clone(),
+        state: w.state.reschedule(decision.next_check_at()),
         claim: None,
         reminder: None,
         hold: None,
@@ -353,11 +355,9 @@ fn plan(
         outbox: Vec::new(),
         now,
     };
-    change.state.next_check_at = decision.next_check_at();
-    let key = |kind: &str| format!("{kind}:{}:{}:{}", w.id, w.state.stage_seq, w.state.level);
-    let effect = match &decision {
+    let (effect, event, event_key) = match &decision {
         Decision::Wait { next_check_at } if *next_check_at == w.state.next_check_at => return Ok(None),
-        Decision::Wait { .. } => Effect::Reschedule,
+        Decision::Wait { .. } => return Ok(Some((change, Effect::Reschedule))),
         Decision::Remind { state, repeat, .. } => {
             let repeat = *repeat;
             change.claim = Some(claim(w, ClaimKind::Remind, repeat));
@@ -366,11 +366,6 @@ fn plan(
                 due_at: state.due_at,
                 repeat,
             });
-            // The first reminder keeps its historical key; each repeat gets its own.
-            let remind_key = match repeat {
-                0 => key("remind"),
-                n => format!("{}:{n}", key("remind")),
-            };
             change.audit.push(audit(
                 w,
                 "remind",
@@ -384,37 +379,19 @@ fn plan(
                     "repeat": repeat,
                 }),
             ));
-            let message = json!({
-                "template": "reminder",
-                "to": [w.state.assignee],
-                "cc": [],
-                "workflow": summary_of(w),
-                "due_at": state.due_at,
-                "remaining_seconds": state.remaining.num_seconds(),
-                "repeat": repeat,
-            });
-            change.outbox.push(outbox(
-                OutboxKind::Notification,
-                "workflow.reminder",
-                message.clone(),
-                remind_key.clone() + ":notify",
-            ));
-            change.outbox.push(outbox(
-                OutboxKind::Event,
-                "workflow.reminded",
-                message,
-                remind_key + ":event",
-            ));
-            Effect::Remind
+            let kind = EventKind::Reminded {
+                remaining_seconds: state.remaining.num_seconds(),
+                repeat,
+            };
+            // The first reminder keeps its historical key; each repeat gets its own.
+            let remind_key = match repeat {
+                0 => key("remind"),
+                n => format!("{}:{n}", key("remind")),
+            };
+            (Effect::Remind, kind, remind_key)
         }
         Decision::Escalate(e) => {
-            let previous = w.state.assignee.clone();
-            change.state.status = WorkflowStatus::Escalated;
-            change.state.assignee = e.to_assignee.clone();
-            change.state.level = e.to_level;
-            change.state.level_started_at = now;
-            change.state.warn_at = e.next.warn_at;
-            change.state.due_at = e.next.due_at;
+            change.state = w.state.escalate(e, now).map_err(|err| err.to_string())?;
             change.claim = Some(claim(w, ClaimKind::Escalate, 0));
             for skipped in &e.skipped {
                 change.audit.push(audit(
@@ -436,7 +413,7 @@ fn plan(
                     "reason": "sla_breach",
                     "elapsed_seconds": e.breached.elapsed.num_seconds(),
                     "elapsed": human(e.breached.elapsed.num_seconds()),
-                    "from_assignee": previous,
+                    "from_assignee": w.state.assignee,
                     "to_assignee": e.to_assignee,
                     "from_level": e.from_level,
                     "to_level": e.to_level,
@@ -444,32 +421,16 @@ fn plan(
                     "next_due_at": e.next.due_at,
                 }),
             ));
-            let mut cc: Vec<&str> = vec![previous.as_str(), w.initiator.as_str()];
-            cc.retain(|c| *c != e.to_assignee);
-            cc.dedup();
-            let message = json!({
-                "template": "escalated",
-                "to": [e.to_assignee],
-                "cc": cc,
-                "workflow": summary_of(w),
-                "from_assignee": previous,
-                "level": e.to_level,
-                "elapsed_seconds": e.breached.elapsed.num_seconds(),
-                "due_at": e.next.due_at,
-            });
-            change.outbox.push(outbox(
-                OutboxKind::Notification,
-                "workflow.escalated",
-                message.clone(),
-                key("escalate") + ":notify",
-            ));
-            change.outbox.push(outbox(
-                OutboxKind::Event,
-                "workflow.escalated",
-                message,
-                key("escalate") + ":event",
-            ));
-            Effect::Escalate
+            let kind = EventKind::Escalated {
+                from_assignee: w.state.assignee.clone(),
+                to_assignee: e.to_assignee.clone(),
+                from_level: e.from_level,
+                to_level: e.to_level,
+                elapsed_seconds: e.breached.elapsed.num_seconds(),
+                breached_due_at: e.breached.due_at,
+                skipped: e.skipped.clone(),
+            };
+            (Effect::Escalate, kind, key("escalate"))
         }
         Decision::Exhausted { state, skipped } => {
             change.claim = Some(claim(w, ClaimKind::Exhaust, 0));
@@ -485,21 +446,15 @@ fn plan(
                     "skipped": skipped,
                 }),
             ));
-            let message = json!({
-                "workflow": summary_of(w),
-                "level": w.state.level,
-                "assignee": w.state.assignee,
-                "elapsed_seconds": state.elapsed.num_seconds(),
-            });
-            change.outbox.push(outbox(
-                OutboxKind::Event,
-                "workflow.chain_exhausted",
-                message,
-                key("exhaust") + ":event",
-            ));
-            Effect::Exhaust
+            let kind = EventKind::ChainExhausted {
+                elapsed_seconds: state.elapsed.num_seconds(),
+                skipped: skipped.clone(),
+            };
+            (Effect::Exhaust, kind, key("exhaust"))
         }
     };
+    let event = events::event(w, &change.state, SYSTEM_ACTOR, now, event);
+    change.outbox = events::rows(&event, &event_key).map_err(|e| e.to_string())?;
     Ok(Some((change, effect)))
 }
 
@@ -520,31 +475,6 @@ fn audit(w: &WorkflowRecord, action: &str, at: DateTime<Utc>, details: Value) ->
         details,
         at,
     }
-}
-
-fn outbox(kind: OutboxKind, topic: &str, payload: Value, dedupe_key: String) -> NewOutbox {
-    NewOutbox {
-        kind,
-        topic: topic.into(),
-        payload,
-        dedupe_key,
-        channel: None,
-        recipient: None,
-        not_before: None,
-    }
-}
-
-/// The workflow fields every message carries.
-fn summary_of(w: &WorkflowRecord) -> Value {
-    json!({
-        "id": w.id,
-        "external_id": w.external_id,
-        "type": w.workflow_type,
-        "title": w.title,
-        "stage": w.state.stage,
-        "department": w.department,
-        "initiator": w.initiator,
-    })
 }
 
 /// `48h`, `1h30m`, `45m`, `20s`: how the seed writes elapsed time.

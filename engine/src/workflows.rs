@@ -2,18 +2,19 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
-    evaluate, explain, terms_at, Action, Role, Segment, SlaState, Timeline as SlaTimeline, ValidationError,
-    WorkflowStatus,
+    evaluate, explain, terms_at, Action, EventKind, PolicyRef, Role, Segment, SlaState, Timeline as SlaTimeline,
+    ValidationError, WorkflowState, WorkflowStatus,
 };
 use escalator_storage::{
-    Applied, AuditEntry, AuditFilter, Hold, HoldChange, NewAudit, NewOutbox, NewWorkflow, OutboxKind, OutboxMessage,
-    Reminder, ReminderFilter, StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord, WorkflowState,
+    Applied, AuditEntry, AuditFilter, Hold, HoldChange, NewAudit, NewWorkflow, OutboxMessage, Reminder, ReminderFilter,
+    StoreError, WorkflowChange, WorkflowFilter, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Actor;
 use crate::clock::truncate;
+use crate::events;
 use crate::service::Rules;
 use crate::{EngineError, EngineResult, Escalator};
 
@@ -177,6 +178,10 @@ impl Escalator {
         let terms = terms_at(&policy.policy, &chain.chain, 0)
             .ok_or_else(|| ValidationError::new("policy_id", "policy has no terms"))?;
         let sla = evaluate(&terms, &SlaTimeline::started(started_at), now);
+        let policy_ref = PolicyRef {
+            id: policy.id,
+            version: policy.version,
+        };
         let new = NewWorkflow {
             external_id,
             workflow_type,
@@ -184,23 +189,7 @@ impl Escalator {
             department: department.key.to_string(),
             initiator: initiator.email.to_string(),
             chain_id: chain.id,
-            state: WorkflowState {
-                status: WorkflowStatus::Pending,
-                stage,
-                stage_seq: 1,
-                assignee: assignee.email.to_string(),
-                level: 0,
-                policy_id: policy.id,
-                policy_version: policy.version,
-                stage_started_at: started_at,
-                level_started_at: started_at,
-                warn_at: sla.warn_at,
-                due_at: sla.due_at,
-                // The warning time, even if past: a workflow imported late is reminded
-                // (or, if already breached, escalated) by the next tick.
-                next_check_at: Some(sla.warn_at),
-                closed_at: None,
-            },
+            state: WorkflowState::start(stage, assignee.email.to_string(), policy_ref, started_at, &sla),
             idempotency_key: idempotency_key.map(str::to_string),
             now,
         };
@@ -412,7 +401,7 @@ impl Escalator {
             if !actor.can_act(&w, action) {
                 return Err(EngineError::Forbidden(format!(
                     "you may not {} this workflow",
-                    action_name(action)
+                    action.name()
                 )));
             }
             w.state.status.allows(action)?;
@@ -446,132 +435,107 @@ impl Escalator {
         actor: &Actor,
     ) -> EngineResult<WorkflowChange> {
         let now = self.now();
-        let mut state = w.state.clone();
         let mut details = serde_json::Map::new();
-        let mut notify: Option<String> = None;
         let mut hold = None;
-        match request {
+        let (state, kind) = match request {
             ActionRequest::Complete { note } => {
-                state.status = WorkflowStatus::Completed;
-                state.closed_at = Some(now);
-                state.next_check_at = None;
-                if let Some(note) = optional_text("note", note)? {
+                let note = optional_text("note", note)?;
+                if let Some(note) = &note {
                     details.insert("note".into(), json!(note));
                 }
+                (w.state.complete(now)?, EventKind::Completed { note })
             }
             ActionRequest::Cancel { reason } => {
-                state.status = WorkflowStatus::Cancelled;
-                state.closed_at = Some(now);
-                state.next_check_at = None;
-                if let Some(reason) = optional_text("reason", reason)? {
+                let reason = optional_text("reason", reason)?;
+                if let Some(reason) = &reason {
                     details.insert("reason".into(), json!(reason));
                 }
+                (w.state.cancel(now)?, EventKind::Cancelled { reason })
             }
             ActionRequest::Advance {
                 stage,
                 policy_id,
                 assignee,
             } => {
-                state.stage = text("stage", stage, 200)?;
-                state.stage_seq += 1;
-                if let Some(policy_id) = policy_id.filter(|p| *p != w.state.policy_id) {
-                    actor.may_change_policy(w)?;
-                    state.policy_id = policy_id;
-                }
-                if let Some(assignee) = assignee {
-                    state.assignee = self.assignable(w, assignee, actor).await?;
-                    notify = Some(state.assignee.clone());
-                }
-                let policy = self.store.policy(state.policy_id).await?.ok_or_else(|| {
-                    ValidationError::new("policy_id", format!("unknown SLA policy {}", state.policy_id))
-                })?;
-                state.policy_version = policy.version;
+                let stage = text("stage", stage, 200)?;
+                let policy_id = match policy_id.filter(|p| *p != w.state.policy_id) {
+                    Some(other) => {
+                        actor.may_change_policy(w)?;
+                        other
+                    }
+                    None => w.state.policy_id,
+                };
+                let assignee = match assignee {
+                    Some(assignee) => Some(self.assignable(w, assignee, actor).await?),
+                    None => None,
+                };
+                let policy = self
+                    .store
+                    .policy(policy_id)
+                    .await?
+                    .ok_or_else(|| ValidationError::new("policy_id", format!("unknown SLA policy {policy_id}")))?;
                 let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
-                state.status = WorkflowStatus::Pending;
-                state.level = 0;
-                state.stage_started_at = now;
-                state.level_started_at = now;
-                state.warn_at = sla.warn_at;
-                state.due_at = sla.due_at;
-                state.next_check_at = Some(sla.warn_at);
+                let policy = PolicyRef {
+                    id: policy.id,
+                    version: policy.version,
+                };
+                let state = w.state.advance(stage, assignee, policy, &sla, now)?;
                 details.insert("from_stage".into(), json!(w.state.stage));
                 details.insert("to_stage".into(), json!(state.stage));
                 details.insert("due_at".into(), json!(sla.due_at));
+                let kind = EventKind::Advanced {
+                    from_stage: w.state.stage.clone(),
+                    from_assignee: w.state.assignee.clone(),
+                };
+                (state, kind)
             }
             ActionRequest::Hold { reason } => {
                 let reason = text("reason", reason, 500)?;
-                state.status = WorkflowStatus::OnHold;
-                state.next_check_at = None;
+                let state = w.state.hold()?;
                 hold = Some(HoldChange::Open {
                     reason: reason.clone(),
                     by: actor.email.clone(),
                     resume_status: w.state.status,
                 });
                 details.insert("reason".into(), json!(reason));
+                (state, EventKind::Held { reason })
             }
             ActionRequest::Resume => {
                 let mut holds = self.store.holds(&[w.id]).await?;
                 let open = holds.iter_mut().find(|h| h.resumed_at.is_none());
                 let resume_status = open.as_ref().map_or(WorkflowStatus::Pending, |h| h.resume_status);
+                let mut paused_seconds = None;
                 if let Some(open) = open {
                     open.resumed_at = Some(now);
-                    details.insert("paused_seconds".into(), json!((now - open.held_at).num_seconds()));
+                    paused_seconds = Some((now - open.held_at).num_seconds());
+                    details.insert("paused_seconds".into(), json!(paused_seconds));
                 }
                 let sla = self.clock_with(w, &holds, now).await?;
-                state.status = resume_status;
-                state.warn_at = sla.warn_at;
-                state.due_at = sla.due_at;
-                // Due at once if the warning time has passed while on hold; the once-only
-                // reminder claim keeps a reminder already sent from being sent again.
-                state.next_check_at = Some(sla.warn_at);
+                let state = w.state.resume(resume_status, &sla)?;
                 hold = Some(HoldChange::Close);
                 details.insert("due_at".into(), json!(sla.due_at));
+                (state, EventKind::Resumed { paused_seconds })
             }
             ActionRequest::Reassign { assignee, reason } => {
-                state.assignee = self.assignable(w, assignee, actor).await?;
-                if let Some(reason) = optional_text("reason", reason)? {
+                let assignee = self.assignable(w, assignee, actor).await?;
+                let reason = optional_text("reason", reason)?;
+                if let Some(reason) = &reason {
                     details.insert("reason".into(), json!(reason));
                 }
-                notify = Some(state.assignee.clone());
+                let kind = EventKind::Reassigned {
+                    from_assignee: w.state.assignee.clone(),
+                    reason,
+                };
+                (w.state.reassign(assignee)?, kind)
             }
-        }
-        let action = action_name(request.action());
+        };
+        let action = request.action().name();
         details.insert("from_assignee".into(), json!(w.state.assignee));
         details.insert("to_assignee".into(), json!(state.assignee));
         details.insert("status".into(), json!(state.status.as_str()));
-        let payload = json!({
-            "workflow": {
-                "id": w.id, "external_id": w.external_id, "title": w.title, "stage": state.stage,
-                "department": w.department, "initiator": w.initiator,
-            },
-            "actor": actor.email,
-            "details": details,
-        });
-        let key = format!("{action}:{}:{}", w.id, w.version);
-        let mut outbox = vec![NewOutbox {
-            kind: OutboxKind::Event,
-            topic: format!("workflow.{}", past_tense(request.action())),
-            payload: payload.clone(),
-            dedupe_key: format!("{key}:event"),
-            channel: None,
-            recipient: None,
-            not_before: None,
-        }];
-        if let Some(to) = notify.filter(|to| *to != actor.email) {
-            let mut message = payload;
-            message["template"] = json!("assigned");
-            message["to"] = json!([to]);
-            message["cc"] = json!([]);
-            outbox.push(NewOutbox {
-                kind: OutboxKind::Notification,
-                topic: "workflow.assigned".into(),
-                payload: message,
-                dedupe_key: format!("{key}:notify"),
-                channel: None,
-                recipient: None,
-                not_before: None,
-            });
-        }
+        let event = events::event(w, &state, &actor.email, now, kind);
+        let outbox = events::rows(&event, &format!("{action}:{}:{}", w.id, w.version))
+            .map_err(|e| EngineError::Internal(format!("event: {e}")))?;
         Ok(WorkflowChange {
             workflow_id: w.id,
             expected_version: w.version,
@@ -830,28 +794,6 @@ impl ActionRequest {
             ActionRequest::Hold { .. } => Action::Hold,
             ActionRequest::Resume => Action::Resume,
         }
-    }
-}
-
-fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::Complete => "complete",
-        Action::Advance => "advance",
-        Action::Reassign => "reassign",
-        Action::Cancel => "cancel",
-        Action::Hold => "hold",
-        Action::Resume => "resume",
-    }
-}
-
-fn past_tense(action: Action) -> &'static str {
-    match action {
-        Action::Complete => "completed",
-        Action::Advance => "advanced",
-        Action::Reassign => "reassigned",
-        Action::Cancel => "cancelled",
-        Action::Hold => "held",
-        Action::Resume => "resumed",
     }
 }
 

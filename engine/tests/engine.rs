@@ -144,13 +144,44 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
     assert_eq!(mail.topic, "workflow.escalated");
     assert_eq!(mail.payload["to"], json!(["boss@x.io"]));
     assert_eq!(mail.payload["cc"], json!(["mgr@x.io", "init@x.io"]));
-    assert!(notes
+    let escalated = notes
         .iter()
-        .any(|m| m.kind == OutboxKind::Event && m.topic == "workflow.escalated"));
+        .find(|m| m.kind == OutboxKind::Event && m.topic == "workflow.escalated")
+        .expect("an escalation event");
+
+    // A person's action on the same workflow: its event has the same shape (one typed
+    // event, one workflow summary), whoever caused it.
+    let id = created.view.workflow.id;
+    e.act(
+        id,
+        &escalator_engine::workflows::ActionRequest::Hold {
+            reason: "waiting for the supplier".into(),
+        },
+        &api(),
+    )
+    .await
+    .unwrap();
+    let notes = e.store().outbox(None, 10).await.unwrap();
+    let held = notes.iter().find(|m| m.topic == "workflow.held").expect("a hold event");
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&escalated.payload["workflow"]), keys(&held.payload["workflow"]));
+    assert_eq!(escalated.payload["workflow"]["type"], "purchase");
+    assert_eq!(held.payload["workflow"]["type"], "purchase");
+    assert_eq!(escalated.payload["event"], "escalated");
+    assert_eq!(escalated.payload["actor"], "system");
+    assert_eq!(escalated.payload["workflow"]["assignee"], "boss@x.io");
+    assert_eq!(escalated.payload["from_assignee"], "mgr@x.io");
+    assert_eq!(held.payload["event"], "held");
+    assert_eq!(held.payload["workflow"]["status"], "on_hold");
+    assert_eq!(held.payload["reason"], "waiting for the supplier");
 
     // Delivery empties the outbox.
     let delivered = e.deliver_outbox().await.unwrap();
-    assert_eq!(delivered.delivered, 2);
+    assert_eq!(delivered.delivered, 3);
     assert_eq!(
         e.store().outbox(Some(OutboxStatus::Pending), 10).await.unwrap().len(),
         0

@@ -13,6 +13,7 @@ use axum::routing::post;
 use axum::Router;
 use escalator_domain::{SlaPolicy, Target, WarningWindow};
 use escalator_engine::clock::ShiftedClock;
+use escalator_engine::notify::webhook::WebhookEvent;
 use escalator_engine::notify::{signature, Channels, LogChannel, WebhookChannel};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
@@ -43,6 +44,12 @@ async fn receive(State(r): State<Arc<Mutex<Receiver>>>, headers: HeaderMap, body
     let valid = h("x-escalator-signature") == signature(SECRET, timestamp, &body);
     let envelope: Value = serde_json::from_slice(&body).unwrap_or_default();
     let id = envelope["id"].as_str().unwrap_or_default().to_string();
+    // The body is the documented shape: a WebhookEvent whose data is a typed Event of its type.
+    let typed = serde_json::from_slice::<WebhookEvent>(&body)
+        .ok()
+        .and_then(|w| serde_json::from_value::<escalator_domain::Event>(w.data).ok())
+        .is_some_and(|event| Some(event.topic().as_str()) == envelope["type"].as_str());
+    let valid = valid && typed;
     assert_eq!(h("x-escalator-event-id"), id);
     let mut r = r.lock().unwrap();
     let status = if r.failures_left > 0 {
@@ -95,6 +102,17 @@ async fn events_are_signed_retried_after_a_500_and_logged(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(secret, SECRET);
+    // Only the documented event types can be subscribed to.
+    let unknown = e
+        .register_webhook(
+            &admin,
+            &url,
+            Some(SECRET),
+            &["workflow.escalated".into(), "workflow.escalate".into()],
+        )
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("event_types[1]"), "{unknown}");
     // An endpoint for other events receives nothing here.
     e.register_webhook(&admin, &url, Some(SECRET), &["workflow.completed".into()])
         .await

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use escalator_domain::{
     Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences, Phone,
-    Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowStatus,
+    Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowState, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,26 +57,6 @@ pub struct ChainRecord {
     pub chain: EscalationChain,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// The part of a workflow that changes over its life; written whole by [`WorkflowChange`].
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkflowState {
-    pub status: WorkflowStatus,
-    pub stage: String,
-    pub stage_seq: i64,
-    pub assignee: String,
-    pub level: u32,
-    pub policy_id: i64,
-    /// The version of the policy this workflow's clock runs under.
-    pub policy_version: i64,
-    pub stage_started_at: DateTime<Utc>,
-    pub level_started_at: DateTime<Utc>,
-    pub warn_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
-    pub next_check_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A stored workflow instance.

@@ -6,13 +6,13 @@ use std::time::Duration;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
     Department, DepartmentKey, Email, EscalationChain, Level, NotificationKind, NotificationPreferences,
-    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, Target, User, WarningWindow, WorkflowStatus,
+    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, Target, User, WarningWindow, WorkflowState, WorkflowStatus,
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
     Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder,
     NewWorkflow, OutboxKind, OutboxStatus, ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange,
-    WorkflowFilter, WorkflowOrder, WorkflowRecord, WorkflowState,
+    WorkflowFilter, WorkflowOrder, WorkflowRecord,
 };
 use serde_json::json;
 

@@ -204,18 +204,11 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         details: format!("{:?}, {} attempt(s)", n.status, n.attempts).to_lowercase(),
     }));
     entries.sort_by_key(|e| std::cmp::Reverse(e.at));
-    let actions = [
-        Action::Complete,
-        Action::Advance,
-        Action::Reassign,
-        Action::Hold,
-        Action::Resume,
-        Action::Cancel,
-    ]
-    .into_iter()
-    .filter(|a| actor.can_act(w, *a) && w.state.status.allows(*a).is_ok())
-    .map(|a| format!("{a:?}").to_lowercase())
-    .collect();
+    let actions = Action::ALL
+        .into_iter()
+        .filter(|a| actor.can_act(w, *a) && w.state.status.allows(*a).is_ok())
+        .map(|a| a.name().to_string())
+        .collect();
     Ok(WorkflowDetail {
         now: escalator.now(),
         row: convert::row(&view),

@@ -7,7 +7,7 @@ mod in_app;
 mod inbox;
 mod sms;
 mod templates;
-mod webhook;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::Arc;

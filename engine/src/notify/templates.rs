@@ -39,7 +39,14 @@ fn environment() -> Environment<'static> {
 /// rendering is for (in-app, SMS), or `None` for a message several people read (an
 /// e-mail with copies): only its addressee is told "to you", everyone else whom it went to.
 pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Result<Rendered, String> {
-    let template = payload["template"].as_str().unwrap_or("assigned");
+    // Messages are typed by their notification kind; those queued before were named by
+    // their template (`escalated`, `assigned`) and carried the deadline and level at the top.
+    let template = match payload["template"].as_str() {
+        Some("escalation" | "escalated") => "escalated",
+        Some("reminder") => "reminder",
+        Some("digest") => "digest",
+        _ => "assigned",
+    };
     let title = payload["workflow"]["title"].as_str().unwrap_or("a workflow");
     let addressee = payload["to"][0].as_str();
     let whom = match (reader, addressee) {
@@ -57,6 +64,12 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
         _ => format!("Workflow «{title}» assigned to you"),
     };
     let mut context = payload.clone();
+    if context["workflow"].is_object() && context["workflow"]["due_at"].is_null() {
+        context["workflow"]["due_at"] = payload["due_at"].clone();
+    }
+    if context["to_level"].is_null() {
+        context["to_level"] = payload["level"].clone();
+    }
     context["link"] = link.map_or(Value::Null, |l| Value::String(l.to_string()));
     for (seconds, text) in [("elapsed_seconds", "elapsed"), ("remaining_seconds", "remaining")] {
         if let Some(s) = payload[seconds].as_i64() {
@@ -106,6 +119,45 @@ mod tests {
         );
         let mail = render(&escalated, None, None).unwrap();
         assert_eq!(mail.subject, "Urgent: workflow «Office chairs» escalated to dana@x.io");
+    }
+
+    #[test]
+    fn a_typed_escalation_notice_renders_its_deadline_level_and_copies() {
+        use chrono::{TimeZone, Utc};
+        use escalator_domain::{Event, EventKind, WorkflowStatus, WorkflowSummary};
+        let due = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
+        let event = Event {
+            workflow: WorkflowSummary {
+                id: 9,
+                external_id: "PO-9".into(),
+                workflow_type: "purchase".into(),
+                title: "Office chairs".into(),
+                department: "finance".into(),
+                initiator: "ivan@x.io".into(),
+                stage: "Manager Approval".into(),
+                status: WorkflowStatus::Escalated,
+                assignee: "dana@x.io".into(),
+                level: 2,
+                due_at: due,
+            },
+            actor: "system".into(),
+            at: due,
+            kind: EventKind::Escalated {
+                from_assignee: "mike@x.io".into(),
+                to_assignee: "dana@x.io".into(),
+                from_level: 1,
+                to_level: 2,
+                elapsed_seconds: 7200,
+                breached_due_at: due,
+                skipped: vec![],
+            },
+        };
+        let payload = serde_json::to_value(event.notice().unwrap()).unwrap();
+        let r = render(&payload, None, Some("dana@x.io")).unwrap();
+        assert_eq!(r.subject, "Urgent: workflow «Office chairs» escalated to you");
+        assert!(r.text.contains("(level 2)"), "{}", r.text);
+        assert!(r.text.contains("New deadline: 2026-11-26T10:00:00Z"), "{}", r.text);
+        assert!(r.text.contains("Previous assignee: mike@x.io"), "{}", r.text);
     }
 
     #[test]

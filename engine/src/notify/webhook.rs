@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use escalator_domain::ValidationError;
+use escalator_domain::{Event, ValidationError};
 use escalator_storage::{NewOutbox, OutboxMessage, Store, Webhook, WebhookDelivery};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
@@ -18,6 +18,21 @@ use crate::access::Actor;
 use crate::{EngineError, EngineResult, Escalator};
 
 pub(super) const NAME: &str = "webhook";
+
+/// What a webhook endpoint receives: one event, with the id it keeps across retries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct WebhookEvent {
+    /// `evt_<n>`: the same on every retry of this event to this endpoint.
+    pub id: String,
+    /// The event's type, e.g. `workflow.escalated`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: chrono::DateTime<Utc>,
+    /// The event (events queued by releases before 0.7 carry their older shape).
+    #[cfg_attr(feature = "openapi", schema(value_type = escalator_domain::Event))]
+    pub data: serde_json::Value,
+}
 
 /// The signature header's value for a body sent at `timestamp` (Unix seconds).
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
@@ -80,12 +95,12 @@ impl Channel for WebhookChannel {
             tracing::info!(webhook_id = id, "webhook removed or inactive; event not sent");
             return Ok(());
         };
-        let body = serde_json::to_vec(&json!({
-            "id": event_id,
-            "type": m.topic,
-            "created_at": m.created_at,
-            "data": m.payload["data"],
-        }))
+        let body = serde_json::to_vec(&WebhookEvent {
+            id: event_id.clone(),
+            event_type: m.topic.clone(),
+            created_at: m.created_at,
+            data: m.payload["data"].clone(),
+        })
         .map_err(|e| DeliveryError(e.to_string()))?;
         let timestamp = Utc::now().timestamp();
         let started = Instant::now();
@@ -173,10 +188,10 @@ impl Escalator {
             }
         };
         for (i, t) in event_types.iter().enumerate() {
-            if !t.starts_with("workflow.") {
+            if !Event::TOPICS.contains(&t.as_str()) {
                 return Err(ValidationError::new(
                     format!("event_types[{i}]"),
-                    "event types look like workflow.escalated",
+                    format!("unknown event type {t:?}; expected one of {}", Event::TOPICS.join(", ")),
                 )
                 .into());
             }

@@ -135,10 +135,13 @@ pub struct WebhookInput {
     pub event_types: Vec<EventType>,
 }
 
-/// An event topic: `workflow.` and a name.
+/// An event type (see the `Event` schema and `WebhookEvent`, what an endpoint receives).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = String, pattern = "^workflow\\.")]
+#[schema(
+    value_type = String,
+    pattern = "^workflow\\.(reminded|escalated|chain_exhausted|completed|advanced|reassigned|cancelled|held|resumed)$"
+)]
 pub struct EventType(pub String);
 
 /// A registered webhook with its signing secret (shown only in this response).
@@ -149,7 +152,7 @@ pub struct RegisteredWebhook {
     pub secret: String,
 }
 
-/// Register a webhook endpoint (admins). Events are POSTed as JSON with headers
+/// Register a webhook endpoint (admins). Events are POSTed as a `WebhookEvent` with headers
 /// `X-Escalator-Event`, `X-Escalator-Event-Id`, `X-Escalator-Timestamp` and
 /// `X-Escalator-Signature: sha256=HMAC-SHA256(secret, "{timestamp}.{body}")`.
 #[utoipa::path(post, path = "/webhooks", tag = "notifications", request_body = WebhookInput,

@@ -9,7 +9,11 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Escalator API", version = "1", description = "Workflow SLA escalation: push pending approvals, report stage changes, configure policies and chains, read the audit log."),
     paths(crate::http::metrics::render),
-    components(schemas(crate::http::error::ErrorBody, crate::http::error::ErrorDetail)),
+    components(schemas(
+        crate::http::error::ErrorBody,
+        crate::http::error::ErrorDetail,
+        escalator_engine::notify::webhook::WebhookEvent
+    )),
     tags(
         (name = "directory", description = "Departments and users"),
         (name = "policies", description = "SLA policies and escalation chains"),
