@@ -58,7 +58,7 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     match config.smtp() {
         Some(smtp) => {
             let email = SmtpChannel::new(smtp).map_err(|message| ConfigError::Invalid {
-                key: "ESCALATOR_SMTP_*",
+                key: "ESCALATOR_SMTP_*".into(),
                 value: config.smtp_host.clone().unwrap_or_default(),
                 message,
             })?;
@@ -68,7 +68,7 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     }
     if let Some(sms) = config.sms() {
         let channel = SmsChannel::new(sms).map_err(|message| ConfigError::Invalid {
-            key: "ESCALATOR_SMS_*",
+            key: "ESCALATOR_SMS_*".into(),
             value: config.sms_url.clone().unwrap_or_default(),
             message,
         })?;

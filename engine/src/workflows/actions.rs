@@ -1,0 +1,231 @@
+//! Acting on a workflow: a person's request becomes one transition of the domain's state
+//! machine, with its audit entry and its event, applied as a version-checked change.
+
+use escalator_domain::{
+    evaluate, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
+};
+use escalator_storage::{Applied, HoldChange, NewAudit, WorkflowChange, WorkflowRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{optional_text, text, WorkflowView};
+use crate::access::Actor;
+use crate::events;
+use crate::{EngineError, EngineResult, Escalator};
+
+impl Escalator {
+    /// Completes, advances, reassigns or cancels a workflow, with its audit entry and event.
+    pub async fn act(&self, id: i64, request: &ActionRequest, actor: &Actor) -> EngineResult<WorkflowView> {
+        let action = request.action();
+        // A concurrent change (a tick, another client) makes ours stale: decide again on the new version.
+        for _ in 0..3 {
+            let w = self.visible(id, actor).await?;
+            if !actor.can_act(&w, action) {
+                return Err(EngineError::Forbidden(format!(
+                    "you may not {} this workflow",
+                    action.name()
+                )));
+            }
+            w.state.status.allows(action)?;
+            let change = self.plan_action(&w, request, actor).await?;
+            let notifies = !change.outbox.is_empty();
+            if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Stale) {
+                continue;
+            }
+            self.rearm();
+            if notifies {
+                self.request_delivery();
+            }
+            // The resulting state, also when the actor can no longer see the workflow (they
+            // just handed it to someone else): what they did must be answered, not hidden.
+            let after = self
+                .store
+                .workflow(id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("workflow", id))?;
+            return self.view(after).await;
+        }
+        Err(EngineError::Conflict(
+            "the workflow changed while this request was applied; retry".into(),
+        ))
+    }
+
+    async fn plan_action(
+        &self,
+        w: &WorkflowRecord,
+        request: &ActionRequest,
+        actor: &Actor,
+    ) -> EngineResult<WorkflowChange> {
+        let now = self.now();
+        let mut details = serde_json::Map::new();
+        let mut hold = None;
+        let (state, kind) = match request {
+            ActionRequest::Complete { note } => {
+                let note = optional_text("note", note)?;
+                if let Some(note) = &note {
+                    details.insert("note".into(), json!(note));
+                }
+                (w.state.complete(now)?, EventKind::Completed { note })
+            }
+            ActionRequest::Cancel { reason } => {
+                let reason = optional_text("reason", reason)?;
+                if let Some(reason) = &reason {
+                    details.insert("reason".into(), json!(reason));
+                }
+                (w.state.cancel(now)?, EventKind::Cancelled { reason })
+            }
+            ActionRequest::Advance {
+                stage,
+                policy_id,
+                assignee,
+            } => {
+                let stage = text("stage", stage, 200)?;
+                let policy_id = match policy_id.filter(|p| *p != w.state.policy_id) {
+                    Some(other) => {
+                        actor.may_change_policy(w)?;
+                        other
+                    }
+                    None => w.state.policy_id,
+                };
+                let assignee = match assignee {
+                    Some(assignee) => Some(self.assignable(w, assignee, actor).await?),
+                    None => None,
+                };
+                let policy = self
+                    .store
+                    .policy(policy_id)
+                    .await?
+                    .ok_or_else(|| ValidationError::new("policy_id", format!("unknown SLA policy {policy_id}")))?;
+                let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
+                let policy = PolicyRef {
+                    id: policy.id,
+                    version: policy.version,
+                };
+                let state = w.state.advance(stage, assignee, policy, &sla, now)?;
+                details.insert("from_stage".into(), json!(w.state.stage));
+                details.insert("to_stage".into(), json!(state.stage));
+                details.insert("due_at".into(), json!(sla.due_at));
+                let kind = EventKind::Advanced {
+                    from_stage: w.state.stage.clone(),
+                    from_assignee: w.state.assignee.clone(),
+                };
+                (state, kind)
+            }
+            ActionRequest::Hold { reason } => {
+                let reason = text("reason", reason, 500)?;
+                let state = w.state.hold()?;
+                hold = Some(HoldChange::Open {
+                    reason: reason.clone(),
+                    by: actor.email.clone(),
+                    resume_status: w.state.status,
+                });
+                details.insert("reason".into(), json!(reason));
+                (state, EventKind::Held { reason })
+            }
+            ActionRequest::Resume => {
+                let mut holds = self.store.holds(&[w.id]).await?;
+                let open = holds.iter_mut().find(|h| h.resumed_at.is_none());
+                let resume_status = open.as_ref().map_or(WorkflowStatus::Pending, |h| h.resume_status);
+                let mut paused_seconds = None;
+                if let Some(open) = open {
+                    open.resumed_at = Some(now);
+                    paused_seconds = Some((now - open.held_at).num_seconds());
+                    details.insert("paused_seconds".into(), json!(paused_seconds));
+                }
+                let sla = self.clock_with(w, &holds, now).await?;
+                let state = w.state.resume(resume_status, &sla)?;
+                hold = Some(HoldChange::Close);
+                details.insert("due_at".into(), json!(sla.due_at));
+                (state, EventKind::Resumed { paused_seconds })
+            }
+            ActionRequest::Reassign { assignee, reason } => {
+                let assignee = self.assignable(w, assignee, actor).await?;
+                let reason = optional_text("reason", reason)?;
+                if let Some(reason) = &reason {
+                    details.insert("reason".into(), json!(reason));
+                }
+                let kind = EventKind::Reassigned {
+                    from_assignee: w.state.assignee.clone(),
+                    reason,
+                };
+                (w.state.reassign(assignee)?, kind)
+            }
+        };
+        let action = request.action().name();
+        details.insert("from_assignee".into(), json!(w.state.assignee));
+        details.insert("to_assignee".into(), json!(state.assignee));
+        details.insert("status".into(), json!(state.status.as_str()));
+        let event = events::event(w, &state, &actor.email, now, kind);
+        let outbox = events::rows(&event, &format!("{action}:{}:{}", w.id, w.version))
+            .map_err(|e| EngineError::Internal(format!("event: {e}")))?;
+        Ok(WorkflowChange {
+            workflow_id: w.id,
+            expected_version: w.version,
+            state,
+            claim: None,
+            reminder: None,
+            hold,
+            audit: vec![NewAudit {
+                actor: actor.email.clone(),
+                action: action.into(),
+                workflow_id: Some(w.id),
+                details: serde_json::Value::Object(details),
+                at: now,
+            }],
+            outbox,
+            now,
+        })
+    }
+
+    /// Validates a new assignee: in the directory, and one the actor may assign
+    /// ([`Actor::may_assign`]).
+    async fn assignable(&self, w: &WorkflowRecord, raw: &str, actor: &Actor) -> EngineResult<String> {
+        let email = raw.trim().to_lowercase();
+        let user = self
+            .store
+            .user(&email)
+            .await?
+            .ok_or_else(|| ValidationError::new("assignee", format!("{email} is not a user in the directory")))?;
+        actor.may_assign(&w.department, &user)?;
+        Ok(user.email.to_string())
+    }
+}
+
+/// An action on a workflow, as clients send it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionRequest {
+    Complete {
+        note: Option<String>,
+    },
+    Advance {
+        stage: String,
+        policy_id: Option<i64>,
+        assignee: Option<String>,
+    },
+    Reassign {
+        assignee: String,
+        reason: Option<String>,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+    Hold {
+        reason: String,
+    },
+    Resume,
+}
+
+impl ActionRequest {
+    /// The domain action this request performs.
+    pub fn action(&self) -> Action {
+        match self {
+            ActionRequest::Complete { .. } => Action::Complete,
+            ActionRequest::Advance { .. } => Action::Advance,
+            ActionRequest::Reassign { .. } => Action::Reassign,
+            ActionRequest::Cancel { .. } => Action::Cancel,
+            ActionRequest::Hold { .. } => Action::Hold,
+            ActionRequest::Resume => Action::Resume,
+        }
+    }
+}

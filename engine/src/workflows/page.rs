@@ -1,0 +1,100 @@
+//! A workflow's page and its explained clock: why it is due when it is.
+
+use chrono::{DateTime, Utc};
+use escalator_domain::{evaluate, explain, Segment, SlaState};
+use escalator_storage::{Hold, WorkflowRecord};
+use serde::{Deserialize, Serialize};
+
+use super::{timeline_of, Timeline, WorkflowView};
+use crate::access::Actor;
+use crate::service::Rules;
+use crate::{EngineError, EngineResult, Escalator};
+
+/// Why a workflow is due when it is: its clock and the intervals behind the deadline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlaExplanation {
+    pub workflow_id: i64,
+    pub level: u32,
+    pub policy_id: i64,
+    /// The version of the policy the clock runs under.
+    pub policy_version: i64,
+    /// The policy's calendar; none: 24/7.
+    pub calendar_id: Option<i64>,
+    pub time_zone: String,
+    pub sla: SlaState,
+    /// From the start of the current level to the deadline (or now, if later): counted,
+    /// outside working hours, holiday or paused.
+    pub segments: Vec<Segment>,
+}
+
+/// Everything a workflow's page shows: its clock and why, its chain, its timeline.
+#[derive(Debug, Clone)]
+pub struct WorkflowPage {
+    pub view: WorkflowView,
+    pub explanation: SlaExplanation,
+    pub timeline: Timeline,
+    /// The workflow's escalation chain (levels in order).
+    pub chain: escalator_domain::EscalationChain,
+    /// The name of the SLA policy version it runs under.
+    pub policy_name: String,
+}
+
+impl Escalator {
+    /// The SLA clock of a workflow with the timeline that explains its deadline.
+    pub async fn explain_sla(&self, id: i64, actor: &Actor) -> EngineResult<SlaExplanation> {
+        let w = self.visible(id, actor).await?;
+        let rules = self.rules().await?;
+        let holds = self.store.holds(&[w.id]).await?;
+        self.explanation_of(&w, &rules, &holds, self.now()).await
+    }
+
+    async fn explanation_of(
+        &self,
+        w: &WorkflowRecord,
+        rules: &Rules,
+        holds: &[Hold],
+        now: DateTime<Utc>,
+    ) -> EngineResult<SlaExplanation> {
+        let terms = rules.terms(w)?;
+        let policy = self
+            .store
+            .policy(w.state.policy_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
+        let timeline = timeline_of(w, holds);
+        Ok(SlaExplanation {
+            workflow_id: w.id,
+            level: w.state.level,
+            policy_id: policy.id,
+            policy_version: w.state.policy_version,
+            calendar_id: policy.calendar_id,
+            time_zone: terms.calendar.time_zone().name().to_string(),
+            sla: evaluate(&terms, &timeline, now),
+            segments: explain(&terms, &timeline, now),
+        })
+    }
+
+    /// A workflow's page, if the actor may see it: rules, holds and the workflow read once.
+    pub async fn workflow_page(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowPage> {
+        let w = self.visible(id, actor).await?;
+        let rules = self.rules().await?;
+        let holds = self.store.holds(&[w.id]).await?;
+        let now = self.now();
+        let explanation = self.explanation_of(&w, &rules, &holds, now).await?;
+        let chain = rules.chain_of(&w)?.clone();
+        let policy_name = rules.policy_of(&w)?.name.clone();
+        let timeline = self.timeline(id).await?;
+        let view = WorkflowView {
+            sla: explanation.sla,
+            workflow: w,
+        };
+        Ok(WorkflowPage {
+            view,
+            explanation,
+            timeline,
+            chain,
+            policy_name,
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! Departments and users: rows, and the in-memory directory a tick resolves targets with.
+
+use super::*;
+
+/// The directory in memory: enough to resolve every escalation target of a tick.
+#[derive(Debug, Clone, Default)]
+pub struct DirectorySnapshot {
+    heads: HashMap<String, String>,
+    managers: HashMap<String, Option<String>>,
+}
+
+impl DirectorySnapshot {
+    /// Builds a snapshot from departments and users.
+    pub fn new(departments: &[Department], users: &[User]) -> Self {
+        Self {
+            heads: departments
+                .iter()
+                .filter_map(|d| Some((d.key.to_string(), d.head.as_ref()?.to_string())))
+                .collect(),
+            managers: users
+                .iter()
+                .map(|u| (u.email.to_string(), u.manager.as_ref().map(Email::to_string)))
+                .collect(),
+        }
+    }
+}
+
+impl Directory for DirectorySnapshot {
+    fn department_head(&self, department: &str) -> Option<&str> {
+        self.heads.get(department).map(String::as_str)
+    }
+    fn manager_of(&self, user: &str) -> Option<&str> {
+        self.managers.get(user)?.as_deref()
+    }
+    fn has_user(&self, user: &str) -> bool {
+        self.managers.contains_key(user)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DepartmentRow {
+    key: String,
+    name: String,
+    head_email: Option<String>,
+}
+
+impl TryFrom<DepartmentRow> for Department {
+    type Error = StoreError;
+    fn try_from(r: DepartmentRow) -> Result<Self, StoreError> {
+        let c = |e| corrupt("departments", e);
+        Ok(Department {
+            key: DepartmentKey::parse(&r.key).map_err(c)?,
+            name: r.name,
+            head: r.head_email.as_deref().map(Email::parse).transpose().map_err(c)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    email: String,
+    name: String,
+    role: String,
+    department_key: Option<String>,
+    manager_email: Option<String>,
+    phone: Option<String>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let c = |e| corrupt("users", e);
+        Ok(User {
+            email: Email::parse(&r.email).map_err(c)?,
+            name: r.name,
+            role: Role::parse(&r.role).map_err(c)?,
+            department: r
+                .department_key
+                .as_deref()
+                .map(DepartmentKey::parse)
+                .transpose()
+                .map_err(c)?,
+            manager: r.manager_email.as_deref().map(Email::parse).transpose().map_err(c)?,
+            phone: r.phone.as_deref().map(Phone::parse).transpose().map_err(c)?,
+        })
+    }
+}
