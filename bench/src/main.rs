@@ -9,6 +9,8 @@
 //! channel), 4 `http` (`wrk` against the API and the page), 5 `metrics` (scrapes at the
 //! largest size), 6 `memory` (peak RSS of the server during 4, 5 and 7, and of the tick
 //! in-process), 7 `ingest` (`POST /api/v1/workflows`, 8 clients).
+//!
+//! Over 500 lines: one runner whose scenarios share their data builders and report; each scenario is one function.
 
 mod data;
 mod db;

@@ -1,5 +1,7 @@
 //! E-mail against a real SMTP server (Debian's python3-aiosmtpd, started here): the seed's
 //! escalation mail, and an SMTP outage that delays every message but loses and doubles none.
+//!
+//! Over 500 lines: e-mail against a real SMTP server, including its outages; the server harness is part of it.
 
 mod common;
 

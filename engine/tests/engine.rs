@@ -1,4 +1,6 @@
 //! The escalation engine end to end, on SQLite and PostgreSQL.
+//!
+//! Over 500 lines: the engine's behaviour suite on both backends, one test per promise.
 
 mod common;
 

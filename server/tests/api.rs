@@ -1,5 +1,7 @@
 //! The REST API over real HTTP, on SQLite and PostgreSQL: every route's happy path, every
 //! class of error with its JSON body, idempotency, role visibility and the seed scenario.
+//!
+//! Over 500 lines: one suite for the whole REST API, a test per behaviour, sharing `common`'s typed helpers.
 
 #[macro_use]
 mod common;

@@ -2,6 +2,8 @@
 //! chains (audited, validated per level), SLA policies (preview changes nothing, save,
 //! apply) and calendars, users and departments, passwords; non-admins get 403 and change
 //! nothing; the pages render without JavaScript.
+//!
+//! Over 500 lines: the admin pages' end-to-end tests, one per page and form.
 
 #[macro_use]
 mod common;

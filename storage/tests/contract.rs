@@ -1,4 +1,6 @@
 //! The storage contract: every case runs against SQLite and PostgreSQL.
+//!
+//! Over 500 lines: the storage contract, one test per promise of the `Store` roles, run on both backends.
 
 use std::sync::Arc;
 use std::time::Duration;

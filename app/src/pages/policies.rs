@@ -3,6 +3,8 @@
 //! deadline) before it is saved, and once saved it can be applied to running workflows.
 //! Calendars: the list, and a text form (`?calendar=<id>` to edit) that works without
 //! JavaScript.
+//!
+//! Over 500 lines: the policy editor and the calendar form share the page and its actions.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
