@@ -173,6 +173,12 @@ pub trait Directory {
     fn manager_of(&self, user: &str) -> Option<&str>;
     /// Whether `user` is in the directory (and so can be assigned work).
     fn has_user(&self, user: &str) -> bool;
+    /// Whether `user` can take work at `at`; everyone is present unless the directory
+    /// knows of absences and deactivations.
+    fn presence(&self, user: &str, at: chrono::DateTime<chrono::Utc>) -> crate::Presence<'_> {
+        let _ = (user, at);
+        crate::Presence::Present
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{evaluate, Directory, EscalationChain, SlaPolicy, SlaState, SlaStatus, SlaTerms, Timeline, WorkflowStatus};
+use crate::{
+    evaluate, route, Directory, EscalationChain, PassedOver, Routed, SlaPolicy, SlaState, SlaStatus, SlaTerms,
+    Timeline, WorkflowStatus,
+};
 
 /// The clock terms at escalation `level`: the policy's at level 0, then each chain level's
 /// time limit with the policy's warning window. `None` past the end of the chain.
@@ -54,8 +57,12 @@ pub struct Escalation {
     pub from_level: u32,
     pub to_level: u32,
     pub to_assignee: String,
-    /// Levels skipped on the way because their target did not resolve.
+    /// Levels skipped on the way because their target did not resolve or nobody in
+    /// reach was present.
     pub skipped: Vec<Unresolved>,
+    /// People of the chosen level passed over because they were away (the target first,
+    /// then delegates): the new assignee is the last one's delegate.
+    pub passed_over: Vec<PassedOver>,
     /// The breached clock.
     pub breached: SlaState,
     /// The new level's clock, started now.
@@ -159,37 +166,137 @@ fn escalate(
     breached: SlaState,
     now: DateTime<Utc>,
 ) -> Decision {
+    match next_level(
+        chain,
+        directory,
+        subject.department,
+        subject.assignee,
+        subject.level,
+        now,
+    ) {
+        Ok(reached) => {
+            let terms = match chain.level(reached.level) {
+                Some(level) => policy.terms_for(level.time_limit()),
+                None => policy.terms(),
+            };
+            Decision::Escalate(Escalation {
+                from_level: subject.level,
+                to_level: reached.level,
+                to_assignee: reached.to,
+                skipped: reached.skipped,
+                passed_over: reached.passed_over,
+                breached,
+                next: evaluate(&terms, &Timeline::started(now), now),
+            })
+        }
+        Err(skipped) => Decision::Exhausted {
+            state: breached,
+            skipped,
+        },
+    }
+}
+
+/// Who a workflow is assigned to, and at which level of its chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub assignee: String,
+    pub level: u32,
+    /// People passed over because they were away.
+    pub passed_over: Vec<PassedOver>,
+    /// Levels passed because nobody there was present (or their target did not resolve).
+    pub skipped: Vec<Unresolved>,
+}
+
+/// Where work meant for `person` at level `level` goes at `now` (create, advance): to
+/// them, else their delegate, else up the chain to the first level someone present takes;
+/// when nobody anywhere is present it stays with `person`, and the levels say why.
+pub fn assign(
+    chain: &EscalationChain,
+    directory: &impl Directory,
+    department: &str,
+    person: &str,
+    level: u32,
+    now: DateTime<Utc>,
+) -> Assignment {
+    let routed = route(directory, person, now);
+    if let Some(to) = routed.to {
+        return Assignment {
+            assignee: to,
+            level,
+            passed_over: routed.passed_over,
+            skipped: Vec::new(),
+        };
+    }
+    match next_level(chain, directory, department, person, level, now) {
+        Ok(reached) => Assignment {
+            assignee: reached.to,
+            level: reached.level,
+            passed_over: [routed.passed_over, reached.passed_over].concat(),
+            skipped: reached.skipped,
+        },
+        Err(skipped) => Assignment {
+            assignee: person.to_string(),
+            level,
+            passed_over: routed.passed_over,
+            skipped,
+        },
+    }
+}
+
+/// A level of the chain and the present person who takes work there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub level: u32,
+    pub to: String,
+    /// Levels passed on the way, and why.
+    pub skipped: Vec<Unresolved>,
+    /// People of the reached level passed over because they were away.
+    pub passed_over: Vec<PassedOver>,
+}
+
+/// The first level above `from_level` whose target, or a delegate of it, is present and
+/// is not `assignee` already; `Err` lists every level passed, and why, when none is.
+pub fn next_level(
+    chain: &EscalationChain,
+    directory: &impl Directory,
+    department: &str,
+    assignee: &str,
+    from_level: u32,
+    now: DateTime<Utc>,
+) -> Result<Reached, Vec<Unresolved>> {
     let mut skipped = Vec::new();
     let levels = u32::try_from(chain.levels.len()).unwrap_or(u32::MAX);
-    for to_level in subject.level + 1..=levels {
+    for to_level in from_level.saturating_add(1)..=levels {
         let Some(level) = chain.level(to_level) else {
             break;
         };
-        let reason = match level.target.resolve(directory, subject.department, subject.assignee) {
-            Some(to) if to == subject.assignee => "target is already the assignee",
-            Some(to) => {
-                let terms = policy.terms_for(level.time_limit());
-                return Decision::Escalate(Escalation {
-                    from_level: subject.level,
-                    to_level,
-                    to_assignee: to.to_string(),
+        let target = level.target.resolve(directory, department, assignee);
+        let reason = match target.map(|to| route(directory, to, now)) {
+            Some(Routed { to: Some(to), .. }) if to == assignee => "target is already the assignee".to_string(),
+            Some(Routed {
+                to: Some(to),
+                passed_over,
+            }) => {
+                return Ok(Reached {
+                    level: to_level,
+                    to,
                     skipped,
-                    breached,
-                    next: evaluate(&terms, &Timeline::started(now), now),
-                });
+                    passed_over,
+                })
             }
-            None => "target does not resolve to a user in the directory",
+            Some(Routed { to: None, passed_over }) => {
+                let away: Vec<String> = passed_over.iter().map(PassedOver::describe).collect();
+                format!("nobody present: {}, and no present delegate", away.join(", then "))
+            }
+            None => "target does not resolve to a user in the directory".to_string(),
         };
         skipped.push(Unresolved {
             level: to_level,
             target: level.target.describe(),
-            reason: reason.to_string(),
+            reason,
         });
     }
-    Decision::Exhausted {
-        state: breached,
-        skipped,
-    }
+    Err(skipped)
 }
 
 #[cfg(test)]
@@ -204,6 +311,8 @@ mod tests {
         heads: HashMap<String, String>,
         managers: HashMap<String, String>,
         users: Vec<String>,
+        /// Who is away until when, and their delegate.
+        away: HashMap<String, (DateTime<Utc>, Option<String>)>,
     }
 
     impl Directory for Dir {
@@ -216,6 +325,69 @@ mod tests {
         fn has_user(&self, u: &str) -> bool {
             self.users.iter().any(|x| x == u)
         }
+        fn presence(&self, u: &str, at: DateTime<Utc>) -> crate::Presence<'_> {
+            match self.away.get(u) {
+                Some((until, delegate)) if at < *until => crate::Presence::Away {
+                    until: Some(*until),
+                    delegate: delegate.as_deref(),
+                },
+                _ => crate::Presence::Present,
+            }
+        }
+    }
+
+    #[test]
+    fn the_seed_scenario_with_the_head_on_holiday_goes_to_the_heads_delegate() {
+        let tl = Timeline::started(t0());
+        let c = chain(vec![
+            Target::DepartmentHead,
+            Target::User {
+                email: Email::parse("cfo@x.io").unwrap(),
+            },
+        ]);
+        let mut d = dir();
+        let back = t0() + TimeDelta::days(10);
+        d.away.insert("head@x.io".into(), (back, Some("mgr@x.io".into())));
+        let breached = t0() + TimeDelta::hours(48);
+        let Decision::Escalate(e) = decide(subject(&tl, 0, "ann@x.io"), &policy(), &c, &d, breached) else {
+            panic!("escalates")
+        };
+        assert_eq!((e.to_level, e.to_assignee.as_str()), (1, "mgr@x.io"));
+        assert_eq!(
+            e.passed_over,
+            vec![crate::PassedOver {
+                person: "head@x.io".into(),
+                until: Some(back)
+            }]
+        );
+        assert!(e.skipped.is_empty());
+
+        // Without a delegate the level is skipped, saying why, and the next one takes it.
+        d.away.insert("head@x.io".into(), (back, None));
+        let Decision::Escalate(e) = decide(subject(&tl, 0, "ann@x.io"), &policy(), &c, &d, breached) else {
+            panic!("escalates")
+        };
+        assert_eq!((e.to_level, e.to_assignee.as_str()), (2, "cfo@x.io"));
+        assert_eq!(e.skipped.len(), 1);
+        assert!(
+            e.skipped[0]
+                .reason
+                .contains("head@x.io (absent until 2026-01-15 08:00 UTC)"),
+            "{:?}",
+            e.skipped
+        );
+
+        // Back from holiday: the head again.
+        let Decision::Escalate(e) = decide(
+            subject(&tl, 0, "ann@x.io"),
+            &policy(),
+            &c,
+            &d,
+            back + TimeDelta::hours(1),
+        ) else {
+            panic!("escalates")
+        };
+        assert_eq!(e.to_assignee, "head@x.io");
     }
 
     fn dir() -> Dir {

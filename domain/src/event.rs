@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{NotificationKind, Unresolved, WorkflowState, WorkflowStatus};
+use crate::{NotificationKind, PassedOver, Unresolved, WorkflowState, WorkflowStatus};
 
 /// The workflow as it is after the event: what every event and message carries.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -78,8 +78,18 @@ pub enum EventKind {
         elapsed_seconds: i64,
         /// The deadline that was missed.
         breached_due_at: DateTime<Utc>,
-        /// Levels passed over because their target did not resolve.
+        /// Levels passed over because their target did not resolve or nobody there was present.
         skipped: Vec<Unresolved>,
+        /// People of the new level passed over because they were away.
+        passed_over: Vec<PassedOver>,
+    },
+    /// The assignee went away (an absence started, or they were deactivated): their work
+    /// went to their delegate, or one level up the chain.
+    HandedOver {
+        from_assignee: String,
+        from_level: u32,
+        /// People passed over because they were away, the former assignee first.
+        passed_over: Vec<PassedOver>,
     },
     /// The SLA was breached and no further level resolves: it stays with its assignee.
     ChainExhausted {
@@ -127,6 +137,7 @@ impl EventKind {
         match self {
             EventKind::Reminded { .. } => "reminded",
             EventKind::Escalated { .. } => "escalated",
+            EventKind::HandedOver { .. } => "handed_over",
             EventKind::ChainExhausted { .. } => "chain_exhausted",
             EventKind::Completed { .. } => "completed",
             EventKind::Advanced { .. } => "advanced",
@@ -140,9 +151,10 @@ impl EventKind {
 
 impl Event {
     /// Every event type, as webhooks subscribe to them.
-    pub const TOPICS: [&'static str; 9] = [
+    pub const TOPICS: [&'static str; 10] = [
         "workflow.reminded",
         "workflow.escalated",
+        "workflow.handed_over",
         "workflow.chain_exhausted",
         "workflow.completed",
         "workflow.advanced",
@@ -171,7 +183,9 @@ impl Event {
                 cc.dedup();
                 (NotificationKind::Escalation, cc)
             }
-            EventKind::Advanced { from_assignee, .. } | EventKind::Reassigned { from_assignee, .. }
+            EventKind::Advanced { from_assignee, .. }
+            | EventKind::Reassigned { from_assignee, .. }
+            | EventKind::HandedOver { from_assignee, .. }
                 if *from_assignee != to && to != self.actor =>
             {
                 (NotificationKind::Assignment, Vec::new())
@@ -244,6 +258,7 @@ mod tests {
                 elapsed_seconds: 3600,
                 breached_due_at: Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap(),
                 skipped: vec![],
+                passed_over: vec![],
             },
             "boss@x.io",
             "system",

@@ -4,6 +4,7 @@
 //! Everything here is a pure function of its inputs (no I/O, no wall clock), so the
 //! same code runs in the server, in tests and in the browser (wasm32).
 
+pub mod availability;
 pub mod chain;
 pub mod directory;
 pub mod error;
@@ -15,10 +16,14 @@ pub mod sla;
 pub mod text;
 pub mod workflow;
 
+pub use availability::{parse_absences_ics, parse_bound, route, routing_note, Absence, PassedOver, Presence, Routed};
 pub use chain::{EscalationChain, Level, Target};
 pub use directory::{Department, DepartmentKey, Directory, Email, Role, User};
 pub use error::{ErrorKind, ValidationError};
-pub use escalation::{decide, next_check_for, terms_at, Decision, Escalation, ReminderState, Subject, Unresolved};
+pub use escalation::{
+    assign, decide, next_check_for, next_level, terms_at, Assignment, Decision, Escalation, Reached, ReminderState,
+    Subject, Unresolved,
+};
 pub use event::{Event, EventKind, Notice, WorkflowIdentity, WorkflowSummary};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow};

@@ -152,10 +152,12 @@ pub struct PolicyRef {
 }
 
 impl WorkflowState {
-    /// The first stage of a new workflow, started at `started_at` with the clock `sla`.
+    /// The first stage of a new workflow, started at `started_at` at `level` of its chain
+    /// (0 unless routing passed levels where nobody was present) with the clock `sla`.
     pub fn start(
         stage: String,
         assignee: String,
+        level: u32,
         policy: PolicyRef,
         started_at: DateTime<Utc>,
         sla: &SlaState,
@@ -165,7 +167,7 @@ impl WorkflowState {
             stage,
             stage_seq: 1,
             assignee,
-            level: 0,
+            level,
             policy_id: policy.id,
             policy_version: policy.version,
             stage_started_at: started_at,
@@ -199,12 +201,13 @@ impl WorkflowState {
         })
     }
 
-    /// The next stage starts now at level 0, under `policy` (whose clock, started now, is
-    /// `sla`), with a new assignee or the same one.
+    /// The next stage starts now at `level` (0 unless routing passed levels where nobody
+    /// was present) with `assignee`, under `policy` (whose clock, started now, is `sla`).
     pub fn advance(
         &self,
         stage: String,
-        assignee: Option<String>,
+        assignee: String,
+        level: u32,
         policy: PolicyRef,
         sla: &SlaState,
         now: DateTime<Utc>,
@@ -214,8 +217,8 @@ impl WorkflowState {
             status: WorkflowStatus::Pending,
             stage,
             stage_seq: self.stage_seq.saturating_add(1),
-            assignee: assignee.unwrap_or_else(|| self.assignee.clone()),
-            level: 0,
+            assignee,
+            level,
             policy_id: policy.id,
             policy_version: policy.version,
             stage_started_at: now,
@@ -321,6 +324,7 @@ mod tests {
         WorkflowState::start(
             "Approval".into(),
             "a@x.io".into(),
+            0,
             PolicyRef { id: 1, version: 1 },
             t(0),
             &clock(0),
@@ -333,6 +337,7 @@ mod tests {
             to_level: 1,
             to_assignee: "head@x.io".into(),
             skipped: vec![],
+            passed_over: vec![],
             breached: SlaState {
                 status: SlaStatus::Breached,
                 ..clock(0)
@@ -361,12 +366,13 @@ mod tests {
     }
 
     #[test]
-    fn advance_starts_the_next_stage_at_level_zero_keeping_the_assignee_unless_given() {
+    fn advance_starts_the_next_stage_at_its_level_with_its_assignee() {
         let s = started().escalate(&escalation(61), t(61)).unwrap();
         let next = s
             .advance(
                 "Finance".into(),
-                None,
+                s.assignee.clone(),
+                0,
                 PolicyRef { id: 2, version: 3 },
                 &clock(90),
                 t(90),
@@ -432,7 +438,7 @@ mod tests {
                 let result = match step {
                     Step::Complete => s.complete(now),
                     Step::Cancel => s.cancel(now),
-                    Step::Advance => s.advance("Next".into(), None, PolicyRef { id: 1, version: 1 }, &clock(100 * (i as i64 + 1)), now),
+                    Step::Advance => s.advance("Next".into(), s.assignee.clone(), 0, PolicyRef { id: 1, version: 1 }, &clock(100 * (i as i64 + 1)), now),
                     Step::Reassign => s.reassign(format!("p{i}@x.io")),
                     Step::Hold => s.hold(),
                     Step::Resume => s.resume(WorkflowStatus::Pending, &clock(100 * (i as i64 + 1))),

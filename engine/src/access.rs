@@ -99,6 +99,18 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may record absences and a delegate for `email`, and read them:
+    /// people for themselves, admins for anyone.
+    pub fn may_manage_availability(&self, email: &str) -> EngineResult<()> {
+        if self.is_admin() || self.email == email {
+            Ok(())
+        } else {
+            Err(EngineError::Forbidden(
+                "only admins manage other people's absences and delegates".into(),
+            ))
+        }
+    }
+
     /// Whether the actor may put a workflow under another SLA policy: admins and the
     /// workflow's department head.
     pub fn may_change_policy(&self, w: &WorkflowRecord) -> EngineResult<()> {

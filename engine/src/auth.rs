@@ -194,8 +194,11 @@ impl Escalator {
     }
 
     /// The actor a signed-in user's e-mail stands for now (roles may have changed since
-    /// sign-in); `None` if the user no longer exists.
+    /// sign-in); `None` if the user no longer exists or was deactivated (which signs them out).
     pub async fn actor(&self, email: &str) -> EngineResult<Option<Actor>> {
+        if self.is_deactivated(email).await? {
+            return Ok(None);
+        }
         Ok(self.store.user(email).await?.map(|u| Actor::from(&u)))
     }
 

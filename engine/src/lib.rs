@@ -5,6 +5,7 @@
 pub mod access;
 mod audit;
 pub mod auth;
+pub mod availability;
 pub mod clock;
 pub mod deadlines;
 pub mod demo;

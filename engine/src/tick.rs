@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, Decision, Directory, EventKind, ReminderState, Subject};
+use escalator_domain::{decide, routing_note, Decision, Directory, EventKind, ReminderState, Subject};
 use escalator_storage::{
     Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, NewAudit, NewReminder, Reminder, WorkflowChange,
     WorkflowRecord,
@@ -33,6 +33,10 @@ pub struct TickSummary {
     pub escalated: u64,
     /// Breached workflows whose chain had no further level.
     pub exhausted: u64,
+    /// Workflows handed on because their assignee went away (an absence started, or they
+    /// were deactivated).
+    #[serde(default)]
+    pub handed_over: u64,
     /// Workflows that failed; counted and audited, the tick went on.
     pub failed: u64,
     /// Workflows another tick changed first (nothing done twice).
@@ -63,6 +67,7 @@ impl TickSummary {
         self.reminded += part.reminded;
         self.escalated += part.escalated;
         self.exhausted += part.exhausted;
+        self.handed_over += part.handed_over;
         self.failed += part.failed;
         self.stale += part.stale;
     }
@@ -131,12 +136,13 @@ impl Escalator {
                     reminded = summary.reminded,
                     escalated = summary.escalated,
                     exhausted = summary.exhausted,
+                    handed_over = summary.handed_over,
                     failed = summary.failed,
                     stale = summary.stale,
                     duration_seconds = elapsed,
                     "tick finished"
                 );
-                if summary.reminded + summary.escalated + summary.exhausted > 0 {
+                if summary.reminded + summary.escalated + summary.exhausted + summary.handed_over > 0 {
                     self.request_delivery();
                 }
                 Ok(summary)
@@ -158,8 +164,13 @@ impl Escalator {
         mut lock: Option<&mut Box<dyn HeldLock>>,
     ) -> EngineResult<TickSummary> {
         let rules = self.rules().await?;
-        let directory = self.store.directory().await?;
+        let directory = self.store.directory(now).await?;
         let mut summary = TickSummary::default();
+        // First the work of people who just went away, so that what falls due below is
+        // already with someone present.
+        let handed = self.hand_over(now, &rules, &directory).await?;
+        summary.handed_over = handed.moved;
+        summary.stale += handed.stale;
         // The next page is read and decided while the current one is written: the pages
         // are disjoint (a keyset cursor), writing is the database's time and deciding is
         // ours, so the two overlap instead of taking turns.
@@ -419,6 +430,8 @@ fn plan(
                     "to_level": e.to_level,
                     "due_at": e.breached.due_at,
                     "next_due_at": e.next.due_at,
+                    "passed_over": e.passed_over,
+                    "note": routing_note(&e.passed_over, &e.to_assignee),
                 }),
             ));
             let kind = EventKind::Escalated {
@@ -429,6 +442,7 @@ fn plan(
                 elapsed_seconds: e.breached.elapsed.num_seconds(),
                 breached_due_at: e.breached.due_at,
                 skipped: e.skipped.clone(),
+                passed_over: e.passed_over.clone(),
             };
             (Effect::Escalate, kind, key("escalate"))
         }

@@ -112,6 +112,10 @@ enum Needs {
     Calendar,
     Webhook,
     DeadLetter,
+    /// An absence of the approver.
+    Absence,
+    /// A fresh person of finance (`matrix<n>@acme.example`), to deactivate.
+    Person,
 }
 
 /// Fresh objects of one cell.
@@ -130,6 +134,7 @@ struct Fixture {
     calendar: i64,
     webhook: i64,
     dead: i64,
+    absence: i64,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -214,6 +219,20 @@ impl Fixture {
                 fx.dead = claimed.first().expect("a pending outbox row").id;
                 store.outbox_failed(fx.dead, "matrix", None).await.unwrap();
             }
+            Needs::Absence => {
+                let path = format!("/api/v1/users/{FINANCE_APPROVER}/absences");
+                let (status, body) = app.post(&path, &app.admin, absence_body()).await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+                fx.absence = body["id"].as_i64().unwrap();
+            }
+            Needs::Person => {
+                let path = fx.concrete("/api/v1/users/{email}");
+                let body = json!({"name": "Matrix", "role": "approver", "department": "finance"});
+                let (status, body) = app
+                    .send(app.request(Method::PUT, &path, Some(&app.admin)).json(&body))
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
         }
         fx
     }
@@ -288,6 +307,14 @@ fn finance(_: &Fixture, route: &str) -> String {
 fn approver(_: &Fixture, route: &str) -> String {
     route.replace("{email}", FINANCE_APPROVER)
 }
+fn absence(fx: &Fixture, route: &str) -> String {
+    route
+        .replace("{email}", FINANCE_APPROVER)
+        .replace("{id}", &fx.absence.to_string())
+}
+fn absence_body() -> Value {
+    json!({"from": "2030-01-01", "to": "2030-01-02", "reason": "matrix"})
+}
 
 fn none(_: &Fixture) -> Option<Value> {
     None
@@ -358,6 +385,73 @@ const API: &[ApiRow] = &[
         approver,
         |_| Some(json!({"time_zone": "Europe/Berlin"})),
         "AFFAF",
+    ),
+    row(
+        "get",
+        "/api/v1/users/{email}/availability",
+        Needs::Nothing,
+        approver,
+        none,
+        "AFFAF",
+    ),
+    row(
+        "get",
+        "/api/v1/users/{email}/absences",
+        Needs::Nothing,
+        approver,
+        none,
+        "AFFAF",
+    ),
+    row(
+        "post",
+        "/api/v1/users/{email}/absences",
+        Needs::Nothing,
+        approver,
+        |_| Some(absence_body()),
+        "AFFAF",
+    ),
+    row(
+        "post",
+        "/api/v1/users/{email}/absences/import",
+        Needs::Nothing,
+        approver,
+        |fx| {
+            let day = 20300201 + fx.n % 20;
+            Some(json!({"ics": format!("BEGIN:VEVENT\nDTSTART;VALUE=DATE:{day}\nEND:VEVENT\n")}))
+        },
+        "AFFAF",
+    ),
+    row(
+        "delete",
+        "/api/v1/users/{email}/absences/{id}",
+        Needs::Absence,
+        absence,
+        none,
+        "AFFAF",
+    ),
+    row(
+        "put",
+        "/api/v1/users/{email}/delegate",
+        Needs::Nothing,
+        approver,
+        |_| Some(json!({"delegate": FINANCE_HEAD})),
+        "AFFAF",
+    ),
+    row(
+        "post",
+        "/api/v1/users/{email}/deactivate",
+        Needs::Person,
+        same,
+        none,
+        "AFFFF",
+    ),
+    row(
+        "post",
+        "/api/v1/users/{email}/reactivate",
+        Needs::Person,
+        same,
+        none,
+        "AFFFF",
     ),
     row("get", "/api/v1/sla-policies", Needs::Nothing, same, none, "AAAFF"),
     row(
@@ -630,10 +724,16 @@ async fn snapshot(app: &TestApp) -> Value {
     };
     let mut inboxes = Vec::new();
     let mut preferences = Vec::new();
+    let mut availability = Vec::new();
+    let long_ago = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
     for role in ROLES {
         if let Some(email) = role.email() {
             inboxes.push(json!(s.notifications(email, false, None, 1000).await.unwrap()));
             preferences.push(json!(s.notification_preferences(email).await.unwrap()));
+            availability.push(json!([
+                s.availability(email).await.unwrap(),
+                s.absences(email, long_ago).await.unwrap()
+            ]));
         }
     }
     json!({
@@ -650,6 +750,7 @@ async fn snapshot(app: &TestApp) -> Value {
         "reminders": s.reminders(&ReminderFilter { limit: 100_000, ..ReminderFilter::default() }).await.unwrap(),
         "inboxes": inboxes,
         "preferences": preferences,
+        "availability": availability,
         "dead": s.outbox(Some(OutboxStatus::Dead), 1000).await.unwrap().len(),
     })
 }

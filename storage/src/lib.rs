@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use escalator_domain::{Calendar, Department, EscalationChain, NotificationPreferences, SlaPolicy, User};
+use escalator_domain::{Absence, Calendar, Department, EscalationChain, NotificationPreferences, SlaPolicy, User};
 
 pub use error::{StoreError, StoreResult};
 pub use lock::{lock_application_name, HeldLock};
@@ -101,18 +101,28 @@ pub async fn connect_with(url: &str, settings: &DbSettings) -> StoreResult<Arc<d
 /// must make [`WorkflowStore::apply`] atomic per change and conditional on the workflow's
 /// version.
 pub trait Store:
-    Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore
+    Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore + AvailabilityStore
 {
 }
 
 impl<T> Store for T where
-    T: Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore
+    T: Database
+        + DirectoryStore
+        + RulesStore
+        + WorkflowStore
+        + OutboxStore
+        + InboxStore
+        + AccessStore
+        + AvailabilityStore
 {
 }
 
 /// The role traits, for callers of a [`Store`]'s methods.
 pub mod prelude {
-    pub use crate::{AccessStore, Database, DirectoryStore, InboxStore, OutboxStore, RulesStore, Store, WorkflowStore};
+    pub use crate::{
+        AccessStore, AvailabilityStore, Database, DirectoryStore, InboxStore, OutboxStore, RulesStore, Store,
+        WorkflowStore,
+    };
 }
 
 /// The database itself: which backend, migrations, health, cross-process locks.
@@ -147,8 +157,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn user(&self, email: &str) -> StoreResult<Option<User>>;
     /// All users, by e-mail.
     async fn users(&self) -> StoreResult<Vec<User>>;
-    /// The whole directory, for resolving escalation targets.
-    async fn directory(&self) -> StoreResult<DirectorySnapshot>;
+    /// The whole directory, for resolving escalation targets, knowing who is away at or
+    /// after `now`.
+    async fn directory(&self, now: DateTime<Utc>) -> StoreResult<DirectorySnapshot>;
     /// A user's notification preferences (defaults when never set); `None` for an unknown user.
     async fn notification_preferences(&self, email: &str) -> StoreResult<Option<NotificationPreferences>>;
     /// Replaces a user's notification preferences; false if there is no such user.
@@ -239,7 +250,8 @@ pub trait WorkflowStore: Send + Sync + 'static {
         after: Option<DueCursor>,
         limit: i64,
     ) -> StoreResult<Vec<WorkflowRecord>>;
-    /// The earliest `next_check_at` of any workflow (an index look-up): when the engine must wake.
+    /// The earliest threshold (an index look-up): a workflow's `next_check_at`, or the start of an
+    /// absence whose person's work was not handed on yet. When the engine must wake.
     async fn next_check_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// The holds of some workflows, by workflow then time (for their clocks' timelines).
     async fn holds(&self, workflow_ids: &[i64]) -> StoreResult<Vec<Hold>>;
@@ -347,6 +359,33 @@ pub trait InboxStore: Send + Sync + 'static {
     async fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
     /// An endpoint's delivery log, newest first.
     async fn webhook_deliveries(&self, webhook_id: i64, limit: i64) -> StoreResult<Vec<WebhookDelivery>>;
+}
+
+/// Absences, standing delegates and deactivation: who can take work.
+#[async_trait]
+pub trait AvailabilityStore: Send + Sync + 'static {
+    /// A person's absences that end after `after`, by start.
+    async fn absences(&self, user: &str, after: DateTime<Utc>) -> StoreResult<Vec<AbsenceRecord>>;
+    /// Records an absence of `user`, with its audit entry.
+    async fn add_absence(&self, user: &str, absence: &Absence, audit: &NewAudit) -> StoreResult<AbsenceRecord>;
+    /// Deletes an absence of `user`, with its audit entry; false if they have none with that id.
+    async fn delete_absence(&self, user: &str, id: i64, audit: &NewAudit) -> StoreResult<bool>;
+    /// A person's standing delegate and deactivation; `None` for an unknown user.
+    async fn availability(&self, user: &str) -> StoreResult<Option<Availability>>;
+    /// Sets (or clears) a person's standing delegate, with its audit entry; false for an unknown user.
+    async fn set_delegate(&self, user: &str, delegate: Option<&str>, audit: &NewAudit) -> StoreResult<bool>;
+    /// Deactivates a person (`Some(at)`, revoking every token of theirs in the same
+    /// transaction) or reactivates them (`None`), with its audit entry; false for an unknown user.
+    async fn set_deactivated(&self, user: &str, at: Option<DateTime<Utc>>, audit: &NewAudit) -> StoreResult<bool>;
+    /// Who is away at or after `now`, and whom their work goes to.
+    async fn away(&self, now: DateTime<Utc>) -> StoreResult<AwaySnapshot>;
+    /// Absences that have started by `now` whose person's open work was not handed on yet:
+    /// (absence id, person, end). Those that have ended meanwhile are marked, not handed over.
+    async fn absences_to_hand_over(&self, now: DateTime<Utc>) -> StoreResult<Vec<(i64, String, DateTime<Utc>)>>;
+    /// Deactivated people who still have open workflows.
+    async fn deactivated_with_open_work(&self) -> StoreResult<Vec<String>>;
+    /// Records that the work of these absences' people was handed on.
+    async fn mark_handed_over(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// UI sessions, passwords and API tokens.

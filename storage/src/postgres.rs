@@ -100,6 +100,7 @@ mod roles {
     include!("roles/outbox.rs");
     include!("roles/inbox.rs");
     include!("roles/access.rs");
+    include!("roles/availability.rs");
     include!("roles/helpers.rs");
 }
 

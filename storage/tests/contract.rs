@@ -220,7 +220,7 @@ async fn directory_round_trips(db: TestDb) {
     assert_eq!(s.users().await.unwrap().len(), 2);
     assert!(s.user("nobody@x.io").await.unwrap().is_none());
     use escalator_domain::Directory;
-    let dir = s.directory().await.unwrap();
+    let dir = s.directory(chrono::Utc::now()).await.unwrap();
     assert_eq!(dir.department_head("finance"), Some("head@x.io"));
     assert_eq!(dir.manager_of("ann@x.io"), Some("head@x.io"));
     assert!(dir.has_user("head@x.io"));

@@ -32,7 +32,7 @@ impl From<IcsError> for ValidationError {
     }
 }
 
-fn fail<T>(line: usize, message: impl Into<String>) -> Result<T, IcsError> {
+pub(crate) fn fail<T>(line: usize, message: impl Into<String>) -> Result<T, IcsError> {
     Err(IcsError {
         line,
         message: message.into(),
@@ -40,15 +40,15 @@ fn fail<T>(line: usize, message: impl Into<String>) -> Result<T, IcsError> {
 }
 
 /// One content line after unfolding: `NAME;PARAM=V;…:VALUE`, with its first physical line.
-struct Property {
-    line: usize,
-    name: String,
+pub(crate) struct Property {
+    pub(crate) line: usize,
+    pub(crate) name: String,
     params: Vec<(String, String)>,
-    value: String,
+    pub(crate) value: String,
 }
 
 impl Property {
-    fn parse(line: usize, text: &str) -> Result<Self, IcsError> {
+    pub(crate) fn parse(line: usize, text: &str) -> Result<Self, IcsError> {
         // The value starts at the first ':' outside a quoted parameter value.
         let mut quoted = false;
         let colon = text.char_indices().find_map(|(i, c)| match c {
@@ -82,7 +82,7 @@ impl Property {
         })
     }
 
-    fn param(&self, key: &str) -> Option<&str> {
+    pub(crate) fn param(&self, key: &str) -> Option<&str> {
         self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
@@ -93,7 +93,7 @@ fn truncate(s: &str) -> String {
 
 /// Physical lines joined where a line starts with a space or tab (RFC 5545 §3.1),
 /// each with the number of its first physical line.
-fn unfold(text: &str) -> Result<Vec<(usize, String)>, IcsError> {
+pub(crate) fn unfold(text: &str) -> Result<Vec<(usize, String)>, IcsError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines: Vec<(usize, String)> = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {

@@ -7,7 +7,7 @@
 mod calendar;
 mod clock;
 mod explain;
-mod ics;
+pub(crate) mod ics;
 mod walk;
 
 #[cfg(test)]

@@ -150,6 +150,7 @@ mod tests {
                 elapsed_seconds: 7200,
                 breached_due_at: due,
                 skipped: vec![],
+                passed_over: vec![],
             },
         };
         let payload = serde_json::to_value(event.notice().unwrap()).unwrap();

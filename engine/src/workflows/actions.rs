@@ -2,13 +2,13 @@
 //! machine, with its audit entry and its event, applied as a version-checked change.
 
 use escalator_domain::{
-    evaluate, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
+    evaluate, terms_at, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
 };
 use escalator_storage::{Applied, HoldChange, NewAudit, WorkflowChange, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{optional_text, text, WorkflowView};
+use super::{optional_text, routing_details, text, WorkflowView};
 use crate::access::Actor;
 use crate::events;
 use crate::{EngineError, EngineResult, Escalator};
@@ -87,24 +87,38 @@ impl Escalator {
                     }
                     None => w.state.policy_id,
                 };
-                let assignee = match assignee {
-                    Some(assignee) => Some(self.assignable(w, assignee, actor).await?),
-                    None => None,
+                let requested = match assignee {
+                    Some(assignee) => self.assignable(w, assignee, actor).await?,
+                    None => w.state.assignee.clone(),
                 };
                 let policy = self
                     .store
                     .policy(policy_id)
                     .await?
                     .ok_or_else(|| ValidationError::new("policy_id", format!("unknown SLA policy {policy_id}")))?;
-                let sla = evaluate(&policy.policy.terms(), &SlaTimeline::started(now), now);
+                let chain = self
+                    .store
+                    .chain(w.chain_id)
+                    .await?
+                    .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
+                // The next stage goes to someone present: past absences, as at create.
+                let routed = self
+                    .route_assignment(&chain.chain, &w.department, &requested, 0, now)
+                    .await?;
+                let terms =
+                    terms_at(&policy.policy, &chain.chain, routed.level).unwrap_or_else(|| policy.policy.terms());
+                let sla = evaluate(&terms, &SlaTimeline::started(now), now);
                 let policy = PolicyRef {
                     id: policy.id,
                     version: policy.version,
                 };
-                let state = w.state.advance(stage, assignee, policy, &sla, now)?;
+                let state = w
+                    .state
+                    .advance(stage, routed.assignee.clone(), routed.level, policy, &sla, now)?;
                 details.insert("from_stage".into(), json!(w.state.stage));
                 details.insert("to_stage".into(), json!(state.stage));
                 details.insert("due_at".into(), json!(sla.due_at));
+                routing_details(&mut details, &requested, &routed);
                 let kind = EventKind::Advanced {
                     from_stage: w.state.stage.clone(),
                     from_assignee: w.state.assignee.clone(),

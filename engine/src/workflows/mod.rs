@@ -104,6 +104,25 @@ pub struct WorkflowView {
 /// How far back an imported start may lie.
 const MAX_IMPORT_AGE_DAYS: i64 = 3660;
 
+/// Adds how routing went to an audit entry's details, when it passed anyone over: the
+/// person asked for, the people and levels passed, and a sentence for the timeline.
+pub(crate) fn routing_details(
+    details: &mut serde_json::Map<String, serde_json::Value>,
+    requested: &str,
+    routed: &escalator_domain::Assignment,
+) {
+    if routed.passed_over.is_empty() && routed.skipped.is_empty() {
+        return;
+    }
+    details.insert("requested_assignee".into(), json!(requested));
+    details.insert("level".into(), json!(routed.level));
+    details.insert("passed_over".into(), json!(routed.passed_over));
+    details.insert("skipped_levels".into(), json!(routed.skipped));
+    if let Some(note) = escalator_domain::routing_note(&routed.passed_over, &routed.assignee) {
+        details.insert("note".into(), json!(note));
+    }
+}
+
 /// An optional note or reason: up to 2,000 characters; blank is none.
 fn optional_text(field: &str, value: &Option<String>) -> Result<Option<String>, ValidationError> {
     if let Some(v) = value {
@@ -185,7 +204,11 @@ impl Escalator {
             .await?
             .ok_or_else(|| ValidationError::new("chain_id", format!("unknown escalation chain {}", input.chain_id)))?;
 
-        let terms = terms_at(&policy.policy, &chain.chain, 0)
+        // The workflow goes to someone present: past absences, to a delegate or up the chain.
+        let routed = self
+            .route_assignment(&chain.chain, department.key.as_str(), assignee.email.as_str(), 0, now)
+            .await?;
+        let terms = terms_at(&policy.policy, &chain.chain, routed.level)
             .ok_or_else(|| ValidationError::new("policy_id", "policy has no terms"))?;
         let sla = evaluate(&terms, &SlaTimeline::started(started_at), now);
         let policy_ref = PolicyRef {
@@ -199,7 +222,14 @@ impl Escalator {
             department: department.key.to_string(),
             initiator: initiator.email.to_string(),
             chain_id: chain.id,
-            state: WorkflowState::start(stage, assignee.email.to_string(), policy_ref, started_at, &sla),
+            state: WorkflowState::start(
+                stage,
+                routed.assignee.clone(),
+                routed.level,
+                policy_ref,
+                started_at,
+                &sla,
+            ),
             idempotency_key: idempotency_key.map(str::to_string),
             now,
         };
@@ -207,13 +237,16 @@ impl Escalator {
             actor: actor.email.clone(),
             action: "create".into(),
             workflow_id: None,
-            details: json!({
-                "external_id": new.external_id,
-                "stage": new.state.stage,
-                "assignee": new.state.assignee,
-                "started_at": started_at,
-                "due_at": sla.due_at,
-            }),
+            details: {
+                let mut details = serde_json::Map::new();
+                details.insert("external_id".into(), json!(new.external_id));
+                details.insert("stage".into(), json!(new.state.stage));
+                details.insert("assignee".into(), json!(new.state.assignee));
+                details.insert("started_at".into(), json!(started_at));
+                details.insert("due_at".into(), json!(sla.due_at));
+                routing_details(&mut details, assignee.email.as_str(), &routed);
+                serde_json::Value::Object(details)
+            },
             at: now,
         };
         let workflow = match store.insert_workflow(&new, &audit).await {

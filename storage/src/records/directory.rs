@@ -7,6 +7,7 @@ use super::*;
 pub struct DirectorySnapshot {
     heads: HashMap<String, String>,
     managers: HashMap<String, Option<String>>,
+    away: AwaySnapshot,
 }
 
 impl DirectorySnapshot {
@@ -21,7 +22,14 @@ impl DirectorySnapshot {
                 .iter()
                 .map(|u| (u.email.to_string(), u.manager.as_ref().map(Email::to_string)))
                 .collect(),
+            away: AwaySnapshot::default(),
         }
+    }
+
+    /// The same directory, knowing who is away.
+    pub fn with_away(mut self, away: AwaySnapshot) -> Self {
+        self.away = away;
+        self
     }
 }
 
@@ -34,6 +42,9 @@ impl Directory for DirectorySnapshot {
     }
     fn has_user(&self, user: &str) -> bool {
         self.managers.contains_key(user)
+    }
+    fn presence(&self, user: &str, at: DateTime<Utc>) -> Presence<'_> {
+        self.away.presence(user, at)
     }
 }
 

@@ -3,6 +3,7 @@
 //! `FromRow`); their conversions validate into the domain and report a corrupt row.
 
 mod access;
+mod availability;
 mod directory;
 mod inbox;
 mod outbox;
@@ -10,6 +11,7 @@ mod rules;
 mod workflows;
 
 pub use access::*;
+pub use availability::*;
 pub use directory::*;
 pub use inbox::*;
 pub use outbox::*;
@@ -20,8 +22,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences, Phone,
-    Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowState, WorkflowStatus,
+    Absence, Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences,
+    Phone, Presence, Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowState, WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 

@@ -74,10 +74,11 @@ impl crate::AccessStore for Db {
     }
 
     async fn password_hash(&self, email: &str) -> crate::StoreResult<Option<String>> {
-        let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE email = $1 AND deactivated_at IS NULL")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(hash.flatten())
     }
 
@@ -108,7 +109,8 @@ impl crate::AccessStore for Db {
         token_hash: &str,
     ) -> crate::StoreResult<Option<(crate::TokenRecord, escalator_domain::User)>> {
         let sql = format!(
-            "SELECT {} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT {} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.email = api_tokens.user_email AND u.deactivated_at IS NOT NULL)",
             crate::sql::TOKEN_COLUMNS
         );
         let Some(row) = sqlx::query_as::<_, crate::records::TokenRow>(sqlx::AssertSqlSafe(sql))

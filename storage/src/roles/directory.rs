@@ -89,10 +89,11 @@ impl crate::DirectoryStore for Db {
         crate::records::convert(rows)
     }
 
-    async fn directory(&self) -> crate::StoreResult<crate::DirectorySnapshot> {
+    async fn directory(&self, now: chrono::DateTime<chrono::Utc>) -> crate::StoreResult<crate::DirectorySnapshot> {
         let departments = self.departments().await?;
         let users = self.users().await?;
-        Ok(crate::DirectorySnapshot::new(&departments, &users))
+        let away = crate::AvailabilityStore::away(self, now).await?;
+        Ok(crate::DirectorySnapshot::new(&departments, &users).with_away(away))
     }
 
     async fn contacts(&self, emails: &[String]) -> crate::StoreResult<Vec<crate::Contact>> {

@@ -194,7 +194,11 @@ impl crate::WorkflowStore for Db {
 
     async fn next_check_at(&self) -> crate::StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
         Ok(
-            sqlx::query_scalar("SELECT MIN(next_check_at) FROM workflows WHERE next_check_at IS NOT NULL")
+            // An absence starting is a threshold too: its person's open work is handed on then.
+            sqlx::query_scalar(
+                "SELECT MIN(t) FROM (SELECT MIN(next_check_at) AS t FROM workflows WHERE next_check_at IS NOT NULL \
+                 UNION ALL SELECT MIN(starts_at) AS t FROM absences WHERE handed_over_at IS NULL) thresholds",
+            )
                 .fetch_one(&self.pool)
                 .await?,
         )

@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod auth;
+mod availability;
 mod directory;
 pub mod extract;
 mod notifications;
@@ -66,6 +67,13 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_users))
         .routes(routes!(directory::put_user, directory::get_user))
         .routes(routes!(directory::put_preferences, directory::get_preferences))
+        .routes(routes!(availability::get_availability))
+        .routes(routes!(availability::list_absences, availability::add_absence))
+        .routes(routes!(availability::import_absences))
+        .routes(routes!(availability::delete_absence))
+        .routes(routes!(availability::put_delegate))
+        .routes(routes!(availability::deactivate))
+        .routes(routes!(availability::reactivate))
         .routes(routes!(policies::create_policy, policies::list_policies))
         .routes(routes!(policies::get_policy, policies::update_policy))
         .routes(routes!(policies::preview_policy))

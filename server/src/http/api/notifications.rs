@@ -140,7 +140,7 @@ pub struct WebhookInput {
 #[serde(transparent)]
 #[schema(
     value_type = String,
-    pattern = "^workflow\\.(reminded|escalated|chain_exhausted|completed|advanced|reassigned|cancelled|held|resumed)$"
+    pattern = "^workflow\\.(reminded|escalated|handed_over|chain_exhausted|completed|advanced|reassigned|cancelled|held|resumed)$"
 )]
 pub struct EventType(pub String);
 
