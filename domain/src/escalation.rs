@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::policy::MAX_EXHAUSTED_REPEATS;
 use crate::{
     evaluate, route, Directory, EscalationChain, PassedOver, Routed, SlaPolicy, SlaState, SlaStatus, SlaTerms,
     Timeline, WorkflowStatus,
@@ -38,8 +39,9 @@ pub struct ReminderState {
     pub last_sent_at: DateTime<Utc>,
     /// How many were sent (1 after the first).
     pub sent: u32,
-    /// Acknowledged by the assignee: no more repeats.
-    pub acknowledged: bool,
+    /// When the assignee acknowledged it: no more repeats, and escalation held for the
+    /// policy's acknowledgement timeout, if it has one.
+    pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
 /// A level whose target could not be resolved and was skipped.
@@ -65,6 +67,9 @@ pub struct Escalation {
     pub passed_over: Vec<PassedOver>,
     /// The breached clock.
     pub breached: SlaState,
+    /// Set when the reminder was acknowledged and the policy's acknowledgement timeout
+    /// ended (at this instant) without a decision.
+    pub acknowledged_until: Option<DateTime<Utc>>,
     /// The new level's clock, started now.
     pub next: SlaState,
 }
@@ -83,8 +88,15 @@ pub enum Decision {
     },
     /// Breached: reassign up the chain.
     Escalate(Escalation),
-    /// Breached, but no further level resolves: stays with its assignee, recorded once.
-    Exhausted { state: SlaState, skipped: Vec<Unresolved> },
+    /// Breached, but no further level resolves: stays with its assignee. Recorded once
+    /// (`repeat` 0) and, when the policy says so, told again (`repeat` 1, 2, …) every
+    /// interval after the deadline, looking again at `next_check_at`.
+    Exhausted {
+        state: SlaState,
+        skipped: Vec<Unresolved>,
+        repeat: u32,
+        next_check_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl Decision {
@@ -94,7 +106,7 @@ impl Decision {
             Decision::Wait { next_check_at } => *next_check_at,
             Decision::Remind { next_check_at, .. } => Some(*next_check_at),
             Decision::Escalate(e) => next_check_for(&e.next),
-            Decision::Exhausted { .. } => None,
+            Decision::Exhausted { next_check_at, .. } => *next_check_at,
         }
     }
 }
@@ -126,8 +138,33 @@ pub fn decide(
             next_check_at: next_check_for(&state),
         },
         SlaStatus::Warning => remind(subject.reminder, policy, state, now),
-        SlaStatus::Breached => escalate(subject, policy, chain, directory, state, now),
+        SlaStatus::Breached => match acknowledged_hold(&subject, policy, now) {
+            // Acknowledged and still inside the acknowledgement timeout: not yet.
+            Some(until) if now < until => Decision::Wait {
+                next_check_at: Some(until),
+            },
+            held => {
+                let mut decision = escalate(subject, policy, chain, directory, state, now);
+                if let (Decision::Escalate(e), Some(until)) = (&mut decision, held) {
+                    e.acknowledged_until = Some(until);
+                }
+                decision
+            }
+        },
     }
+}
+
+/// When the acknowledgement timeout of an acknowledged reminder ends: its working time
+/// counted in the policy's calendar from the acknowledgement, around pauses. `None` when
+/// the policy has no timeout or the reminder was not acknowledged.
+fn acknowledged_hold(subject: &Subject<'_>, policy: &SlaPolicy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let timeout = policy.ack_timeout_seconds?;
+    let acknowledged_at = subject.reminder?.acknowledged_at?;
+    let timeline = Timeline {
+        started_at: acknowledged_at,
+        pauses: subject.timeline.pauses.clone(),
+    };
+    Some(evaluate(&policy.terms_for(chrono::TimeDelta::seconds(timeout)), &timeline, now).due_at)
 }
 
 /// Inside the warning window: the first reminder, a repeat when the policy's interval has
@@ -142,7 +179,7 @@ fn remind(reminder: Option<ReminderState>, policy: &SlaPolicy, state: SlaState, 
             state,
             repeat: 0,
         },
-        Some(r) if r.acknowledged => Decision::Wait {
+        Some(r) if r.acknowledged_at.is_some() => Decision::Wait {
             next_check_at: Some(state.due_at),
         },
         Some(r) => match every {
@@ -185,15 +222,37 @@ fn escalate(
                 to_assignee: reached.to,
                 skipped: reached.skipped,
                 passed_over: reached.passed_over,
+                acknowledged_until: None,
                 breached,
                 next: evaluate(&terms, &Timeline::started(now), now),
             })
         }
-        Err(skipped) => Decision::Exhausted {
-            state: breached,
-            skipped,
-        },
+        Err(skipped) => {
+            let (repeat, next_check_at) = exhausted_repeat(policy, breached.due_at, now);
+            Decision::Exhausted {
+                state: breached,
+                skipped,
+                repeat,
+                next_check_at,
+            }
+        }
     }
+}
+
+/// Which telling of an exhausted chain is due at `now` (0: the first, at the deadline),
+/// and when the next one is, under the policy's repeat interval (wall-clock, from the
+/// deadline, at most [`MAX_EXHAUSTED_REPEATS`]).
+fn exhausted_repeat(policy: &SlaPolicy, due_at: DateTime<Utc>, now: DateTime<Utc>) -> (u32, Option<DateTime<Utc>>) {
+    let Some(every) = policy.exhausted_repeat_seconds.filter(|s| *s > 0) else {
+        return (0, None);
+    };
+    let since = (now - due_at).num_seconds().max(0);
+    let repeat = u32::try_from(since / every)
+        .unwrap_or(u32::MAX)
+        .min(MAX_EXHAUSTED_REPEATS);
+    let next = (repeat < MAX_EXHAUSTED_REPEATS)
+        .then(|| due_at + chrono::TimeDelta::seconds(every.saturating_mul(i64::from(repeat) + 1)));
+    (repeat, next)
 }
 
 /// Who a workflow is assigned to, and at which level of its chain.
@@ -537,8 +596,76 @@ mod tests {
         Some(ReminderState {
             last_sent_at: at,
             sent,
-            acknowledged,
+            acknowledged_at: acknowledged.then_some(at),
         })
+    }
+
+    #[test]
+    fn an_acknowledgement_holds_escalation_for_its_timeout_then_escalates_saying_so() {
+        let tl = Timeline::started(t0());
+        let c = chain(vec![Target::ManagerOf]);
+        // Acknowledged 2 h before the 24 h deadline; the policy holds 4 h after that.
+        let acked_at = t0() + TimeDelta::hours(22);
+        let p = policy().with_acknowledgement_timeout(Some(4 * 3600)).unwrap();
+        let subject = |reminder| Subject {
+            reminder,
+            ..subject(&tl, 0, "ann@x.io")
+        };
+        let reminder = Some(ReminderState {
+            last_sent_at: acked_at,
+            sent: 1,
+            acknowledged_at: Some(acked_at),
+        });
+        let held_until = acked_at + TimeDelta::hours(4);
+        // Breached at 24 h, but held: look again exactly at the end of the timeout.
+        for at in [t0() + TimeDelta::hours(24), held_until - TimeDelta::seconds(1)] {
+            assert_eq!(
+                decide(subject(reminder), &p, &c, &dir(), at),
+                Decision::Wait {
+                    next_check_at: Some(held_until)
+                }
+            );
+        }
+        let Decision::Escalate(e) = decide(subject(reminder), &p, &c, &dir(), held_until) else {
+            panic!("escalates at the end of the timeout")
+        };
+        assert_eq!(
+            (e.to_assignee.as_str(), e.acknowledged_until),
+            ("mgr@x.io", Some(held_until))
+        );
+        // Not acknowledged, or no timeout in the policy: at the deadline, as before.
+        let at = t0() + TimeDelta::hours(24);
+        assert!(matches!(
+            decide(subject(None), &p, &c, &dir(), at),
+            Decision::Escalate(_)
+        ));
+        assert!(matches!(
+            decide(subject(reminder), &policy(), &c, &dir(), at),
+            Decision::Escalate(_)
+        ));
+    }
+
+    #[test]
+    fn an_exhausted_chain_is_told_again_at_its_interval_a_bounded_number_of_times() {
+        let tl = Timeline::started(t0());
+        // At the top (level 1 of 1), whose 8 h ran out.
+        let c = chain(vec![Target::ManagerOf]);
+        let due = t0() + TimeDelta::hours(8);
+        let p = policy().with_exhausted_repeat(Some(3600)).unwrap();
+        let at = |h: i64| decide(subject(&tl, 1, "mgr@x.io"), &p, &c, &dir(), due + TimeDelta::minutes(h));
+        let told = |d: Decision| match d {
+            Decision::Exhausted {
+                repeat, next_check_at, ..
+            } => (repeat, next_check_at),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(told(at(0)), (0, Some(due + TimeDelta::hours(1))));
+        assert_eq!(told(at(90)), (1, Some(due + TimeDelta::hours(2))));
+        assert_eq!(told(at(60 * 10)), (10, None), "at most {MAX_EXHAUSTED_REPEATS}");
+        assert_eq!(told(at(60 * 50)), (10, None));
+        // Without the setting: once, and never looked at again.
+        let once = decide(subject(&tl, 1, "mgr@x.io"), &policy(), &c, &dir(), due);
+        assert_eq!(told(once), (0, None));
     }
 
     #[test]

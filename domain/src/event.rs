@@ -82,6 +82,10 @@ pub enum EventKind {
         skipped: Vec<Unresolved>,
         /// People of the new level passed over because they were away.
         passed_over: Vec<PassedOver>,
+        /// Set when the assignee had acknowledged the reminder and the policy's
+        /// acknowledgement timeout ended then without a decision.
+        #[serde(default)]
+        acknowledged_until: Option<DateTime<Utc>>,
     },
     /// The assignee went away (an absence started, or they were deactivated): their work
     /// went to their delegate, or one level up the chain.
@@ -95,6 +99,9 @@ pub enum EventKind {
     ChainExhausted {
         elapsed_seconds: i64,
         skipped: Vec<Unresolved>,
+        /// 0 the first time, then 1, 2, … when the policy tells the top of the chain again.
+        #[serde(default)]
+        repeat: u32,
     },
     Completed {
         note: Option<String>,
@@ -201,6 +208,24 @@ impl Event {
     }
 }
 
+impl Event {
+    /// The message that a workflow overdue at the top of its chain still needs a decision:
+    /// to its assignee, the initiator in copy.
+    pub fn attention(&self) -> Notice {
+        let to = self.workflow.assignee.clone();
+        let cc = vec![self.workflow.initiator.clone()]
+            .into_iter()
+            .filter(|c| *c != to)
+            .collect();
+        Notice {
+            template: NotificationKind::Attention,
+            to: vec![to],
+            cc,
+            event: self.clone(),
+        }
+    }
+}
+
 /// A message to people about an event: its kind (which is its template), addressee and
 /// copies. Delivery fans it out per person and channel by their preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +284,7 @@ mod tests {
                 breached_due_at: Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap(),
                 skipped: vec![],
                 passed_over: vec![],
+                acknowledged_until: None,
             },
             "boss@x.io",
             "system",

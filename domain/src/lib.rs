@@ -26,7 +26,7 @@ pub use escalation::{
 };
 pub use event::{Event, EventKind, Notice, WorkflowIdentity, WorkflowSummary};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
-pub use policy::{SlaPolicy, SlaTerms, WarningWindow};
+pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
 pub use sla::{
     evaluate, explain, Calendar, Holiday, IcsError, Segment, SegmentKind, SlaState, SlaStatus, Timeline, Week, Window,
     WindowEnd,

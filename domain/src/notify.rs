@@ -80,16 +80,20 @@ pub enum NotificationKind {
     Reminder,
     /// A workflow escalated to a new assignee (copies to the previous one and the initiator).
     Escalation,
-    /// A workflow assigned to someone by a person (reassign, advance).
+    /// A workflow assigned to someone by a person (reassign, advance) or handed on
+    /// because its assignee went away.
     Assignment,
+    /// A workflow overdue at the top of its chain, told again at the policy's interval.
+    Attention,
 }
 
 impl NotificationKind {
     /// Every kind.
-    pub const ALL: [NotificationKind; 3] = [
+    pub const ALL: [NotificationKind; 4] = [
         NotificationKind::Reminder,
         NotificationKind::Escalation,
         NotificationKind::Assignment,
+        NotificationKind::Attention,
     ];
 
     /// The kind of an outbox notification by its topic; `None` for a topic no person is told about.
@@ -103,12 +107,13 @@ impl NotificationKind {
             NotificationKind::Reminder => "workflow.reminder",
             NotificationKind::Escalation => "workflow.escalated",
             NotificationKind::Assignment => "workflow.assigned",
+            NotificationKind::Attention => "workflow.needs_attention",
         }
     }
 
     /// Urgent kinds bypass quiet hours (unless configured otherwise) and are never digested.
     pub fn is_urgent(self) -> bool {
-        self == NotificationKind::Escalation
+        matches!(self, NotificationKind::Escalation | NotificationKind::Attention)
     }
 }
 

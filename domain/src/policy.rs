@@ -84,7 +84,19 @@ pub struct SlaPolicy {
     /// it or the deadline passes; once only when unset.
     #[serde(default)]
     pub reminder_repeat_seconds: Option<i64>,
+    /// Acknowledging the reminder holds escalation for this much working time (counted in
+    /// the policy's calendar from the acknowledgement); then the workflow escalates as if
+    /// unacknowledged. Unset: an acknowledgement only stops reminder repeats.
+    #[serde(default)]
+    pub ack_timeout_seconds: Option<i64>,
+    /// Once the chain is exhausted, tell the last level again this often (wall-clock), at
+    /// most [`MAX_EXHAUSTED_REPEATS`] times; once only when unset.
+    #[serde(default)]
+    pub exhausted_repeat_seconds: Option<i64>,
 }
+
+/// How many times the top of an exhausted chain is told again, at most.
+pub const MAX_EXHAUSTED_REPEATS: u32 = 10;
 
 impl SlaPolicy {
     /// Builds a validated policy.
@@ -111,6 +123,8 @@ impl SlaPolicy {
             warning,
             calendar: Calendar::shared_always(),
             reminder_repeat_seconds: None,
+            ack_timeout_seconds: None,
+            exhausted_repeat_seconds: None,
         })
     }
 
@@ -121,6 +135,29 @@ impl SlaPolicy {
         }
         Ok(Self {
             reminder_repeat_seconds: seconds,
+            ..self
+        })
+    }
+
+    /// The same policy holding escalation for `seconds` of working time after an
+    /// acknowledgement (positive, at most a year).
+    pub fn with_acknowledgement_timeout(self, seconds: Option<i64>) -> Result<Self, ValidationError> {
+        if let Some(s) = seconds {
+            validate_target_seconds("ack_timeout_seconds", s)?;
+        }
+        Ok(Self {
+            ack_timeout_seconds: seconds,
+            ..self
+        })
+    }
+
+    /// The same policy telling the top of an exhausted chain again every `seconds`.
+    pub fn with_exhausted_repeat(self, seconds: Option<i64>) -> Result<Self, ValidationError> {
+        if let Some(s) = seconds {
+            validate_target_seconds("exhausted_repeat_seconds", s)?;
+        }
+        Ok(Self {
+            exhausted_repeat_seconds: seconds,
             ..self
         })
     }

@@ -338,6 +338,7 @@ mod tests {
             to_assignee: "head@x.io".into(),
             skipped: vec![],
             passed_over: vec![],
+            acknowledged_until: None,
             breached: SlaState {
                 status: SlaStatus::Breached,
                 ..clock(0)

@@ -437,6 +437,7 @@ fn plan_hand_over(
                 to_assignee: reached.to,
                 skipped: reached.skipped,
                 passed_over: reached.passed_over,
+                acknowledged_until: None,
                 breached: evaluate(&current, &timeline_of(w, holds), now),
                 next: evaluate(&terms, &Timeline::started(now), now),
             };

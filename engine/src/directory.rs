@@ -81,6 +81,16 @@ pub struct PolicyInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
     pub reminder_repeat_seconds: Option<i64>,
+    /// Acknowledging the reminder holds escalation for this much working time; then the
+    /// workflow escalates as if unacknowledged. Omitted: an acknowledgement only stops repeats.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
+    pub ack_timeout_seconds: Option<i64>,
+    /// Once the chain is exhausted, tell its last level again this often (seconds, at most
+    /// ten times). Omitted: the exhaustion is recorded once and nobody is told.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31_622_400))]
+    pub exhausted_repeat_seconds: Option<i64>,
 }
 
 /// The body of `POST`/`PUT /calendars`.
@@ -230,7 +240,9 @@ impl Escalator {
             }
         }
         Ok(SlaPolicy::new(&input.name, input.target_seconds, input.warning)?
-            .with_reminder_repeat(input.reminder_repeat_seconds)?)
+            .with_reminder_repeat(input.reminder_repeat_seconds)?
+            .with_acknowledgement_timeout(input.ack_timeout_seconds)?
+            .with_exhausted_repeat(input.exhausted_repeat_seconds)?)
     }
 
     /// Creates an SLA policy.

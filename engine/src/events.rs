@@ -2,7 +2,7 @@
 //! and, when it tells people, one message row (fanned out to channels at delivery).
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{Event, EventKind, WorkflowIdentity, WorkflowState};
+use escalator_domain::{Event, EventKind, Notice, WorkflowIdentity, WorkflowState};
 use escalator_storage::{NewOutbox, OutboxKind, WorkflowRecord};
 
 /// The fixed fields of a stored workflow.
@@ -51,6 +51,16 @@ pub(crate) fn rows(event: &Event, key: &str) -> Result<Vec<NewOutbox>, serde_jso
         format!("{key}:event"),
     ));
     Ok(rows)
+}
+
+/// The outbox row of a message to people, deduplicated by `key` (`<key>:notify`).
+pub(crate) fn notice_row(notice: &Notice, key: &str) -> Result<NewOutbox, serde_json::Error> {
+    Ok(row(
+        OutboxKind::Notification,
+        notice.topic().to_string(),
+        serde_json::to_value(notice)?,
+        format!("{key}:notify"),
+    ))
 }
 
 fn row(kind: OutboxKind, topic: String, payload: serde_json::Value, dedupe_key: String) -> NewOutbox {

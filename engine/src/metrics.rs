@@ -27,6 +27,7 @@ pub struct Metrics {
     tick_interval: Gauge,
     open: IntGaugeVec,
     oldest_breach_age: Gauge,
+    needs_attention: Gauge,
     outbox_pending: IntGaugeVec,
     outbox_dead: IntGaugeVec,
     outbox_oldest_pending_age: Gauge,
@@ -137,6 +138,10 @@ impl Metrics {
                 "workflow_oldest_breach_age_seconds",
                 "Age of the oldest unresolved breach, as of the last tick.",
             )?,
+            needs_attention: gauge(
+                "workflow_needs_attention",
+                "Open workflows overdue at the top of their escalation chain (exhausted), as of the last tick.",
+            )?,
             outbox_pending: gauge_vec(
                 "workflow_outbox_pending",
                 "Outbox rows waiting for delivery.",
@@ -238,7 +243,7 @@ impl Metrics {
 impl Escalator {
     /// Recounts the gauges that need the database (open workflows, outbox backlog).
     pub async fn refresh_gauges(&self) -> EngineResult<()> {
-        let now = crate::clock::now();
+        let now = self.now();
         let stats = self.store.stats(now).await?;
         let m = &self.metrics;
         for status in ["ok", "warning", "breached", "paused"] {
@@ -253,6 +258,7 @@ impl Escalator {
             at.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0)
         };
         m.oldest_breach_age.set(age(stats.oldest_breach_due_at));
+        m.needs_attention.set(stats.needs_attention as f64);
         m.outbox_oldest_pending_age.set(age(stats.oldest_pending_outbox_at));
         for kind in ["notification", "event"] {
             let find = |status: &str| {

@@ -350,7 +350,7 @@ fn plan(
             .map(|r| ReminderState {
                 last_sent_at: r.last_sent_at,
                 sent: r.sent_count,
-                acknowledged: r.acknowledged_at.is_some(),
+                acknowledged_at: r.acknowledged_at,
             }),
     };
     let decision = decide(subject, policy, chain, directory, now);
@@ -421,7 +421,8 @@ fn plan(
                 "escalate",
                 now,
                 json!({
-                    "reason": "sla_breach",
+                    "reason": if e.acknowledged_until.is_some() { "acknowledged_not_decided" } else { "sla_breach" },
+                    "acknowledged_until": e.acknowledged_until,
                     "elapsed_seconds": e.breached.elapsed.num_seconds(),
                     "elapsed": human(e.breached.elapsed.num_seconds()),
                     "from_assignee": w.state.assignee,
@@ -443,11 +444,15 @@ fn plan(
                 breached_due_at: e.breached.due_at,
                 skipped: e.skipped.clone(),
                 passed_over: e.passed_over.clone(),
+                acknowledged_until: e.acknowledged_until,
             };
             (Effect::Escalate, kind, key("escalate"))
         }
-        Decision::Exhausted { state, skipped } => {
-            change.claim = Some(claim(w, ClaimKind::Exhaust, 0));
+        Decision::Exhausted {
+            state, skipped, repeat, ..
+        } => {
+            let repeat = *repeat;
+            change.claim = Some(claim(w, ClaimKind::Exhaust, repeat));
             change.audit.push(audit(
                 w,
                 "chain_exhausted",
@@ -458,17 +463,30 @@ fn plan(
                     "assignee": w.state.assignee,
                     "elapsed_seconds": state.elapsed.num_seconds(),
                     "skipped": skipped,
+                    "repeat": repeat,
                 }),
             ));
             let kind = EventKind::ChainExhausted {
                 elapsed_seconds: state.elapsed.num_seconds(),
                 skipped: skipped.clone(),
+                repeat,
             };
-            (Effect::Exhaust, kind, key("exhaust"))
+            // The first telling keeps its historical key; each repeat gets its own.
+            let exhaust_key = match repeat {
+                0 => key("exhaust"),
+                n => format!("{}:{n}", key("exhaust")),
+            };
+            (Effect::Exhaust, kind, exhaust_key)
         }
     };
     let event = events::event(w, &change.state, SYSTEM_ACTOR, now, event);
     change.outbox = events::rows(&event, &event_key).map_err(|e| e.to_string())?;
+    // The top of the chain is not silence: when the policy says so, its assignee is told
+    // (again) that the workflow still needs a decision.
+    if effect == Effect::Exhaust && policy.exhausted_repeat_seconds.is_some() {
+        let notice = events::notice_row(&event.attention(), &event_key).map_err(|e| e.to_string())?;
+        change.outbox.push(notice);
+    }
     Ok(Some((change, effect)))
 }
 

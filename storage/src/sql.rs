@@ -22,7 +22,8 @@ pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
 pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email, phone";
 /// Policies are read with their calendar's definition.
 pub(crate) const POLICY_SELECT: &str = "SELECT p.id, p.name, p.target_seconds, p.warning_kind, p.warning_value, \
-    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar, p.version, p.reminder_repeat_seconds \
+    p.created_at, p.updated_at, p.calendar_id, c.definition AS calendar, p.version, p.reminder_repeat_seconds, \
+    p.ack_timeout_seconds, p.exhausted_repeat_seconds \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
@@ -37,9 +38,10 @@ pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_i
 
 /// Snapshots policies (chosen by the WHERE clause appended) into `policy_versions`.
 pub(crate) const SNAPSHOT_POLICY: &str = "INSERT INTO policy_versions (policy_id, version, name, target_seconds, \
-    warning_kind, warning_value, calendar_id, calendar, created_at, reminder_repeat_seconds) \
+    warning_kind, warning_value, calendar_id, calendar, created_at, reminder_repeat_seconds, ack_timeout_seconds, \
+    exhausted_repeat_seconds) \
     SELECT p.id, p.version, p.name, p.target_seconds, p.warning_kind, p.warning_value, p.calendar_id, c.definition, $1, \
-    p.reminder_repeat_seconds \
+    p.reminder_repeat_seconds, p.ack_timeout_seconds, p.exhausted_repeat_seconds \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 
 /// `$from, $from+1, …` for `n` values, for `IN (…)` lists.

@@ -191,6 +191,8 @@ struct Fields {
     warning_value: String,
     calendar_id: String,
     repeat_minutes: String,
+    ack_timeout_minutes: String,
+    top_repeat_minutes: String,
 }
 
 impl Fields {
@@ -207,10 +209,9 @@ impl Fields {
                     (p.warning_value / 60).to_string()
                 },
                 calendar_id: p.calendar_id.map(|c| c.to_string()).unwrap_or_default(),
-                repeat_minutes: p
-                    .reminder_repeat_seconds
-                    .map(|s| (s / 60).to_string())
-                    .unwrap_or_default(),
+                repeat_minutes: minutes_of(p.reminder_repeat_seconds),
+                ack_timeout_minutes: minutes_of(p.ack_timeout_seconds),
+                top_repeat_minutes: minutes_of(p.exhausted_repeat_seconds),
             },
             None => Self {
                 hours: "24".into(),
@@ -232,6 +233,8 @@ impl Fields {
             warning_value: self.warning_value,
             calendar_id: Some(self.calendar_id),
             repeat_minutes: Some(self.repeat_minutes),
+            ack_timeout_minutes: Some(self.ack_timeout_minutes),
+            top_repeat_minutes: Some(self.top_repeat_minutes),
         }
     }
 
@@ -245,8 +248,15 @@ impl Fields {
             warning_value: self.warning_value,
             calendar_id: Some(self.calendar_id),
             repeat_minutes: Some(self.repeat_minutes),
+            ack_timeout_minutes: Some(self.ack_timeout_minutes),
+            top_repeat_minutes: Some(self.top_repeat_minutes),
         }
     }
+}
+
+/// Seconds as the form's whole minutes; blank when unset.
+fn minutes_of(seconds: Option<i64>) -> String {
+    seconds.map(|s| (s / 60).to_string()).unwrap_or_default()
 }
 
 #[component]
@@ -263,6 +273,8 @@ fn PolicyEditor(policy: Option<PolicyView>, calendars: Vec<(i64, String)>, actio
     let warning_value = RwSignal::new(initial.warning_value);
     let calendar_id = RwSignal::new(initial.calendar_id);
     let repeat_minutes = RwSignal::new(initial.repeat_minutes);
+    let ack_timeout_minutes = RwSignal::new(initial.ack_timeout_minutes);
+    let top_repeat_minutes = RwSignal::new(initial.top_repeat_minutes);
     let fields = move || Fields {
         name: name.get(),
         hours: hours.get(),
@@ -271,6 +283,8 @@ fn PolicyEditor(policy: Option<PolicyView>, calendars: Vec<(i64, String)>, actio
         warning_value: warning_value.get(),
         calendar_id: calendar_id.get(),
         repeat_minutes: repeat_minutes.get(),
+        ack_timeout_minutes: ack_timeout_minutes.get(),
+        top_repeat_minutes: top_repeat_minutes.get(),
     };
     // Which of this editor's requests was sent last, and the values the preview was for.
     let last = RwSignal::new(None::<&'static str>);
@@ -292,6 +306,8 @@ fn PolicyEditor(policy: Option<PolicyView>, calendars: Vec<(i64, String)>, actio
                         | "warning.percent"
                         | "calendar_id"
                         | "reminder_repeat_seconds"
+                        | "ack_timeout_seconds"
+                        | "exhausted_repeat_seconds"
                 )
             )
         })
@@ -373,6 +389,22 @@ fn PolicyEditor(policy: Option<PolicyView>, calendars: Vec<(i64, String)>, actio
                     <input id=fid("repeat") type="number" min="0" step="1" data-testid="policy-repeat-minutes"
                         bind:value=repeat_minutes/>
                     <span class="field-error" role="alert">{field_error("reminder_repeat_seconds")}</span>
+                </div>
+                <div class="field">
+                    <label for=fid("ack-timeout")>
+                        "An acknowledgement holds escalation for (minutes of working time; blank: it only stops repeats)"
+                    </label>
+                    <input id=fid("ack-timeout") type="number" min="0" step="1" data-testid="policy-ack-timeout-minutes"
+                        bind:value=ack_timeout_minutes/>
+                    <span class="field-error" role="alert">{field_error("ack_timeout_seconds")}</span>
+                </div>
+                <div class="field">
+                    <label for=fid("top-repeat")>
+                        "At the top of the chain, tell its last level again every (minutes, up to 10 times; blank: never)"
+                    </label>
+                    <input id=fid("top-repeat") type="number" min="0" step="1" data-testid="policy-top-repeat-minutes"
+                        bind:value=top_repeat_minutes/>
+                    <span class="field-error" role="alert">{field_error("exhausted_repeat_seconds")}</span>
                 </div>
                 <div class="field">
                     <label for=fid("calendar")>"Calendar"</label>

@@ -21,6 +21,10 @@ pub struct PolicyView {
     pub calendar_id: Option<i64>,
     /// Reminders repeat this often until acknowledged; none: once.
     pub reminder_repeat_seconds: Option<i64>,
+    /// An acknowledgement holds escalation this long (working time); none: it only stops repeats.
+    pub ack_timeout_seconds: Option<i64>,
+    /// An exhausted chain's top is told again this often; none: once, nobody told.
+    pub exhausted_repeat_seconds: Option<i64>,
     /// The calendar's name, or `24/7`.
     pub calendar: String,
     pub version: i64,
@@ -117,6 +121,8 @@ mod convert {
             warning_value,
             calendar_id: record.calendar_id,
             reminder_repeat_seconds: record.policy.reminder_repeat_seconds,
+            ack_timeout_seconds: record.policy.ack_timeout_seconds,
+            exhausted_repeat_seconds: record.policy.exhausted_repeat_seconds,
             calendar,
             version: record.version,
         }
@@ -287,7 +293,7 @@ mod convert {
         warning_kind: &str,
         warning_value: &str,
         calendar_id: Option<String>,
-        repeat_minutes: Option<String>,
+        follow_up: [Option<String>; 3],
     ) -> Result<PolicyInput, AppError> {
         let hours = number("target_seconds", target_hours)?;
         let minutes = number("target_seconds", target_minutes)?;
@@ -317,20 +323,26 @@ mod convert {
                     .map_err(|_| invalid("calendar_id", "choose a calendar".into()))?,
             ),
         };
-        let reminder_repeat_seconds = match repeat_minutes.as_deref().map(str::trim) {
-            None | Some("") | Some("0") => None,
-            Some(raw) => Some(
-                number("reminder_repeat_seconds", raw)?
-                    .checked_mul(60)
-                    .ok_or_else(|| invalid("reminder_repeat_seconds", "is too long".into()))?,
-            ),
+        // Minutes in the form, seconds in the policy; blank or 0: unset.
+        let seconds = |field: &str, minutes: &Option<String>| -> Result<Option<i64>, AppError> {
+            match minutes.as_deref().map(str::trim) {
+                None | Some("") | Some("0") => Ok(None),
+                Some(raw) => Ok(Some(
+                    number(field, raw)?
+                        .checked_mul(60)
+                        .ok_or_else(|| invalid(field, "is too long".into()))?,
+                )),
+            }
         };
+        let [repeat_minutes, ack_timeout_minutes, top_repeat_minutes] = follow_up;
         Ok(PolicyInput {
             name,
             target_seconds,
             warning,
             calendar_id,
-            reminder_repeat_seconds,
+            reminder_repeat_seconds: seconds("reminder_repeat_seconds", &repeat_minutes)?,
+            ack_timeout_seconds: seconds("ack_timeout_seconds", &ack_timeout_minutes)?,
+            exhausted_repeat_seconds: seconds("exhausted_repeat_seconds", &top_repeat_minutes)?,
         })
     }
 }
@@ -366,6 +378,8 @@ pub async fn save_policy(
     warning_value: String,
     calendar_id: Option<String>,
     repeat_minutes: Option<String>,
+    ack_timeout_minutes: Option<String>,
+    top_repeat_minutes: Option<String>,
 ) -> Result<PolicyView, AppError> {
     use crate::ssr;
 
@@ -378,7 +392,7 @@ pub async fn save_policy(
         &warning_kind,
         &warning_value,
         calendar_id,
-        repeat_minutes,
+        [repeat_minutes, ack_timeout_minutes, top_repeat_minutes],
     )?;
     let escalator = ssr::escalator()?;
     let record = match id {
@@ -402,6 +416,8 @@ pub async fn preview_policy(
     warning_value: String,
     calendar_id: Option<String>,
     repeat_minutes: Option<String>,
+    ack_timeout_minutes: Option<String>,
+    top_repeat_minutes: Option<String>,
 ) -> Result<PolicyPreview, AppError> {
     use crate::ssr;
 
@@ -414,7 +430,7 @@ pub async fn preview_policy(
         &warning_kind,
         &warning_value,
         calendar_id,
-        repeat_minutes,
+        [repeat_minutes, ack_timeout_minutes, top_repeat_minutes],
     )?;
     let preview = ssr::escalator()?.preview_policy(id, &input, &actor).await?;
     Ok(PolicyPreview {

@@ -23,6 +23,8 @@ fn environment() -> Environment<'static> {
         ("reminder.html", include_str!("templates/reminder.html")),
         ("assigned.txt", include_str!("templates/assigned.txt")),
         ("assigned.html", include_str!("templates/assigned.html")),
+        ("attention.txt", include_str!("templates/attention.txt")),
+        ("attention.html", include_str!("templates/attention.html")),
         ("digest.txt", include_str!("templates/digest.txt")),
         ("digest.html", include_str!("templates/digest.html")),
     ] {
@@ -44,6 +46,7 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
     let template = match payload["template"].as_str() {
         Some("escalation" | "escalated") => "escalated",
         Some("reminder") => "reminder",
+        Some("attention") => "attention",
         Some("digest") => "digest",
         _ => "assigned",
     };
@@ -57,6 +60,7 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
     let subject = match template {
         "escalated" => format!("Urgent: workflow «{title}» escalated to {whom}"),
         "reminder" => format!("Reminder: workflow «{title}» is due soon"),
+        "attention" => format!("Needs attention: workflow «{title}» is overdue at the top of its chain"),
         "digest" => format!(
             "Escalator: {} notifications",
             payload["items"].as_array().map_or(0, Vec::len)
@@ -98,7 +102,7 @@ mod tests {
     fn every_template_renders() {
         let workflow = json!({"title": "Office chairs", "type": "purchase", "external_id": "PO-9", "stage": "Manager Approval",
             "initiator": "ivan@x.io", "department": "finance"});
-        for template in ["escalated", "reminder", "assigned"] {
+        for template in ["escalated", "reminder", "assigned", "attention"] {
             let payload = json!({"template": template, "workflow": workflow, "elapsed_seconds": 172800, "remaining_seconds": 3600,
                 "due_at": "2026-11-26T10:00:00Z", "from_assignee": "mike@x.io", "level": 1, "actor": "dana@x.io"});
             let r = render(&payload, Some("http://localhost:3000/workflows/9"), None).unwrap();
@@ -151,6 +155,7 @@ mod tests {
                 breached_due_at: due,
                 skipped: vec![],
                 passed_over: vec![],
+                acknowledged_until: None,
             },
         };
         let payload = serde_json::to_value(event.notice().unwrap()).unwrap();

@@ -63,6 +63,8 @@ pub(crate) struct PolicyRow {
     calendar: Option<String>,
     version: i64,
     reminder_repeat_seconds: Option<i64>,
+    ack_timeout_seconds: Option<i64>,
+    exhausted_repeat_seconds: Option<i64>,
 }
 
 /// Splits a warning window into its stored kind and value.
@@ -80,8 +82,9 @@ fn policy_from_columns(
     warning_kind: &str,
     warning_value: i64,
     calendar: Option<&str>,
-    reminder_repeat_seconds: Option<i64>,
+    follow_up: [Option<i64>; 3],
 ) -> Result<SlaPolicy, StoreError> {
+    let [reminder_repeat_seconds, ack_timeout_seconds, exhausted_repeat_seconds] = follow_up;
     let warning = match warning_kind {
         "before_deadline" => WarningWindow::BeforeDeadline { seconds: warning_value },
         "elapsed_percent" => WarningWindow::ElapsedPercent {
@@ -91,6 +94,8 @@ fn policy_from_columns(
     };
     let policy = SlaPolicy::new(name, target_seconds, warning)
         .and_then(|p| p.with_reminder_repeat(reminder_repeat_seconds))
+        .and_then(|p| p.with_acknowledgement_timeout(ack_timeout_seconds))
+        .and_then(|p| p.with_exhausted_repeat(exhausted_repeat_seconds))
         .map_err(|e| corrupt("sla_policies", e))?;
     Ok(match calendar {
         Some(definition) => {
@@ -112,7 +117,11 @@ impl TryFrom<PolicyRow> for PolicyRecord {
                 &r.warning_kind,
                 r.warning_value,
                 r.calendar.as_deref(),
-                r.reminder_repeat_seconds,
+                [
+                    r.reminder_repeat_seconds,
+                    r.ack_timeout_seconds,
+                    r.exhausted_repeat_seconds,
+                ],
             )?,
             calendar_id: r.calendar_id,
             version: r.version,
@@ -177,6 +186,8 @@ pub(crate) struct PolicyVersionRow {
     warning_value: i64,
     calendar: Option<String>,
     reminder_repeat_seconds: Option<i64>,
+    ack_timeout_seconds: Option<i64>,
+    exhausted_repeat_seconds: Option<i64>,
 }
 
 impl TryFrom<PolicyVersionRow> for PolicyVersion {
@@ -191,7 +202,11 @@ impl TryFrom<PolicyVersionRow> for PolicyVersion {
                 &r.warning_kind,
                 r.warning_value,
                 r.calendar.as_deref(),
-                r.reminder_repeat_seconds,
+                [
+                    r.reminder_repeat_seconds,
+                    r.ack_timeout_seconds,
+                    r.exhausted_repeat_seconds,
+                ],
             )?,
         })
     }

@@ -252,6 +252,8 @@ pub struct Stats {
     pub outbox: Vec<(String, String, i64)>,
     /// The oldest pending outbox row's creation time.
     pub oldest_pending_outbox_at: Option<DateTime<Utc>>,
+    /// Open workflows overdue at the top of their chain (exhausted): they need attention.
+    pub needs_attention: i64,
 }
 
 #[derive(sqlx::FromRow)]

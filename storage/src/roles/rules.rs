@@ -14,7 +14,8 @@ impl crate::RulesStore for Db {
         let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sla_policies (name, target_seconds, warning_kind, warning_value, calendar_id, version, created_at, updated_at, \
-             reminder_repeat_seconds) VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7) RETURNING id",
+             reminder_repeat_seconds, ack_timeout_seconds, exhausted_repeat_seconds) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8, $9) RETURNING id",
         )
         .bind(&p.name)
         .bind(p.target_seconds)
@@ -23,6 +24,8 @@ impl crate::RulesStore for Db {
         .bind(calendar_id)
         .bind(now)
         .bind(p.reminder_repeat_seconds)
+        .bind(p.ack_timeout_seconds)
+        .bind(p.exhausted_repeat_seconds)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| crate::StoreError::classify(e, "calendar"))?;
@@ -50,7 +53,8 @@ impl crate::RulesStore for Db {
         let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
         let done = sqlx::query(
             "UPDATE sla_policies SET name = $1, target_seconds = $2, warning_kind = $3, warning_value = $4, calendar_id = $5, \
-             updated_at = $6, version = version + 1, reminder_repeat_seconds = $8 WHERE id = $7",
+             updated_at = $6, version = version + 1, reminder_repeat_seconds = $8, \
+             ack_timeout_seconds = $9, exhausted_repeat_seconds = $10 WHERE id = $7",
         )
         .bind(&p.name)
         .bind(p.target_seconds)
@@ -60,6 +64,8 @@ impl crate::RulesStore for Db {
         .bind(now)
         .bind(id)
         .bind(p.reminder_repeat_seconds)
+        .bind(p.ack_timeout_seconds)
+        .bind(p.exhausted_repeat_seconds)
         .execute(&mut *tx)
         .await
         .map_err(|e| crate::StoreError::classify(e, "calendar"))?;
@@ -78,7 +84,8 @@ impl crate::RulesStore for Db {
 
     async fn policy_versions(&self) -> crate::StoreResult<Vec<crate::PolicyVersion>> {
         let rows = sqlx::query_as::<_, crate::records::PolicyVersionRow>(
-            "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar, reminder_repeat_seconds FROM policy_versions \
+            "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar, reminder_repeat_seconds, \
+             ack_timeout_seconds, exhausted_repeat_seconds FROM policy_versions \
              ORDER BY policy_id, version",
         )
         .fetch_all(&self.pool)

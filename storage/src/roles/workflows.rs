@@ -262,7 +262,17 @@ impl crate::WorkflowStore for Db {
             sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
                 .fetch_one(&self.pool)
                 .await?;
+        // Through the partial index of exhaustions: open workflows still at the level whose
+        // chain ran out, which nobody further up can take.
+        let needs_attention: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sla_transitions t JOIN workflows w ON w.id = t.workflow_id \
+             AND w.stage_seq = t.stage_seq AND w.level = t.level \
+             WHERE t.kind = 'exhaust' AND t.seq = 0 AND w.status IN ('pending', 'escalated')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(crate::Stats {
+            needs_attention,
             open_by_sla_status,
             oldest_breach_due_at,
             outbox,
