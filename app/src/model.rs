@@ -196,3 +196,35 @@ mod tests {
         assert_eq!(human_duration(-(3 * 86_400 + 4 * 3600)), "3 d 4 h");
     }
 }
+
+/// A person's availability page: their standing delegate, absences not yet over, whether
+/// they are away or deactivated, and whom they may choose as a delegate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsData {
+    pub email: String,
+    pub name: String,
+    /// Whether the page is the signed-in user's own (else an admin's view of someone).
+    pub own: bool,
+    /// Whether the viewer is an admin (may deactivate and reactivate).
+    pub admin: bool,
+    pub delegate: Option<String>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub away_now: bool,
+    /// The person's time zone, in which dates are read.
+    pub time_zone: String,
+    pub absences: Vec<AbsenceRow>,
+    /// (e-mail, name) of the people who can be chosen as delegate.
+    pub people: Vec<(String, String)>,
+}
+
+/// One absence in the settings page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbsenceRow {
+    pub id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub delegate: Option<String>,
+    /// Their open work was handed on when it started.
+    pub handed_over: bool,
+}

@@ -119,6 +119,42 @@ test.describe('an admin', () => {
   });
 });
 
+test.describe('someone going on holiday', () => {
+  test('records a delegate and an absence, and an admin sees their work rerouted', async ({ page, browser }) => {
+    const ED = 'ed@acme.example';
+    const EVE = 'eve.head@acme.example';
+    await signIn(page, ED, '/settings');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Settings');
+    await expect(page.getByTestId('presence')).toHaveText('You: present');
+    await page.getByTestId('delegate').selectOption(EVE);
+    await page.getByRole('button', { name: 'Save delegate' }).click();
+    await expect(page.getByTestId('delegate')).toHaveValue(EVE);
+    // Away from today for three days (dates in Ed's time zone, UTC).
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    await page.getByTestId('absence-from').fill(day(0));
+    await page.getByTestId('absence-to').fill(day(3));
+    await page.getByTestId('absence-reason').fill('Holiday');
+    await page.getByTestId('absence-save').click();
+    await expect(page.getByTestId('absence')).toHaveCount(1);
+    await expect(page.getByTestId('absence').first()).toContainText('Holiday');
+    await expect(page.getByTestId('presence')).toHaveText('You: away now');
+    await screenshot(page, 'settings');
+
+    // The absence has started: the engine hands Ed's open work to Eve within seconds.
+    const admin = await browser.newContext();
+    const adminPage = await admin.newPage();
+    await signIn(adminPage, ADMIN);
+    await adminPage.getByRole('link', { name: 'Support contract renewal' }).click();
+    await expect(adminPage.getByRole('heading', { level: 1 })).toHaveText('Support contract renewal');
+    await expect(async () => {
+      await adminPage.reload();
+      await expect(adminPage.getByTestId('assignee')).toHaveText(EVE, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(adminPage.getByText('handed_over').first()).toBeVisible();
+    await admin.close();
+  });
+});
+
 test.describe('without JavaScript', () => {
   test('signing in and reading the pending list work', async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false });

@@ -952,6 +952,47 @@ const UI: &[UiRow] = &[
         },
         "AFFFF",
     ),
+    ui(
+        "settings",
+        Needs::Nothing,
+        |_| Args::Form(vec![("user", FINANCE_APPROVER.into())]),
+        "AFFAF",
+    ),
+    ui(
+        "add_absence",
+        Needs::Nothing,
+        |_| {
+            Args::Form(vec![
+                ("user", FINANCE_APPROVER.into()),
+                ("from", "2030-03-01".into()),
+                ("to", "2030-03-02".into()),
+            ])
+        },
+        "AFFAF",
+    ),
+    ui(
+        "remove_absence",
+        Needs::Absence,
+        |fx| Args::Form(vec![("user", FINANCE_APPROVER.into()), ("id", fx.absence.to_string())]),
+        "AFFAF",
+    ),
+    ui(
+        "set_delegate",
+        Needs::Nothing,
+        |_| {
+            Args::Form(vec![
+                ("user", FINANCE_APPROVER.into()),
+                ("delegate", FINANCE_HEAD.into()),
+            ])
+        },
+        "AFFAF",
+    ),
+    ui(
+        "set_active",
+        Needs::Person,
+        |fx| Args::Form(vec![("user", fx.concrete("{email}")), ("active", "false".into())]),
+        "AFFFF",
+    ),
     ui("whoami", Needs::Nothing, no_args, "AAAAA"),
     ui("pending", Needs::Nothing, no_args, "AAAAA"),
     ui(

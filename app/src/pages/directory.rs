@@ -141,6 +141,9 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
                                 <td>{can_edit.then(|| view! {
                                     <a href=format!("/directory?user={}#user-editor", urlencode(&u.email))
                                         data-testid="edit-user">"Edit"</a>
+                                    " · "
+                                    <a href=format!("/settings?user={}", urlencode(&u.email))
+                                        data-testid="user-availability">"Absences"</a>
                                 })}</td>
                             </tr>
                         }).collect_view()}

@@ -7,4 +7,5 @@ pub mod login;
 pub mod pending;
 pub mod policies;
 pub mod reminders;
+pub mod settings;
 pub mod workflow;

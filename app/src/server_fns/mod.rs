@@ -8,4 +8,5 @@ pub mod directory;
 pub mod inbox;
 pub mod policies;
 pub mod session;
+pub mod settings;
 pub mod workflows;

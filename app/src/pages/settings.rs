@@ -1,0 +1,182 @@
+//! A person's settings: when they are away and who takes their work meanwhile. Everyone
+//! has their own (`/settings`); admins open anyone's (`/settings?user=<email>`), where
+//! they can also deactivate and reactivate the person. Works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::{when, ErrorNote};
+use crate::model::SettingsData;
+use crate::server_fns::settings::{settings, AddAbsence, RemoveAbsence, SetActive, SetDelegate};
+
+/// The settings page.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let query = use_query_map();
+    let add = ServerAction::<AddAbsence>::new();
+    let remove = ServerAction::<RemoveAbsence>::new();
+    let delegate = ServerAction::<SetDelegate>::new();
+    let active = ServerAction::<SetActive>::new();
+    let data = Resource::new(
+        move || {
+            (
+                query.read().get("user"),
+                add.version().get() + remove.version().get() + delegate.version().get() + active.version().get(),
+            )
+        },
+        |(user, _)| settings(user),
+    );
+    let error = move || {
+        [
+            add.value().get(),
+            remove.value().get(),
+            delegate.value().get(),
+            active.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
+    };
+    view! {
+        <h1>"Settings"</h1>
+        {move || error().map(|error| view! { <ErrorNote error/> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Settings d add remove delegate active/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Settings(
+    d: SettingsData,
+    add: ServerAction<AddAbsence>,
+    remove: ServerAction<RemoveAbsence>,
+    delegate: ServerAction<SetDelegate>,
+    active: ServerAction<SetActive>,
+) -> impl IntoView {
+    let no_delegate = d.delegate.is_none();
+    let whose = if d.own {
+        "You".to_string()
+    } else {
+        format!("{} ({})", d.name, d.email)
+    };
+    let status = match (d.deactivated_at, d.away_now) {
+        (Some(at), _) => format!("{whose}: deactivated since {}", when(at)),
+        (None, true) => format!("{whose}: away now"),
+        (None, false) => format!("{whose}: present"),
+    };
+    let options = |selected: Option<String>| {
+        d.people
+            .clone()
+            .into_iter()
+            .map(|(email, name)| {
+                let chosen = selected.as_deref() == Some(email.as_str());
+                let label = format!("{name} ({email})");
+                view! { <option value=email selected=chosen>{label}</option> }
+            })
+            .collect_view()
+    };
+    let delegate_options = options(d.delegate.clone());
+    let absence_options = options(None);
+    let user = d.email.clone();
+    let (user_delegate, user_add, user_active) = (user.clone(), user.clone(), user.clone());
+    let rows: Vec<_> = d
+        .absences
+        .clone()
+        .into_iter()
+        .map(|a| {
+            let user = user.clone();
+            view! {
+                <tr data-testid="absence">
+                    <td>{when(a.starts_at)}</td>
+                    <td>{when(a.ends_at)}</td>
+                    <td>{a.reason.unwrap_or_default()}</td>
+                    <td>{a.delegate.unwrap_or_else(|| "standing delegate".into())}
+                        {a.handed_over.then_some(" · work handed on")}</td>
+                    <td>
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="user" value=user/>
+                            <input type="hidden" name="id" value=a.id/>
+                            <button type="submit" class="link">"Delete"</button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
+        .collect();
+    let no_absences = rows.is_empty();
+    let admin_view = d.admin && !d.own;
+    let deactivated = d.deactivated_at.is_some();
+    view! {
+        <p data-testid="presence">{status}</p>
+        <section>
+            <h2>"Delegate"</h2>
+            <p class="muted">"Who takes your work while you are away (unless an absence names someone else)."</p>
+            <ActionForm action=delegate attr:class="inline">
+                <input type="hidden" name="user" value=user_delegate/>
+                <label for="delegate">"Delegate"</label>
+                <select id="delegate" name="delegate" data-testid="delegate">
+                    <option value="" selected=no_delegate>"Nobody"</option>
+                    {delegate_options}
+                </select>
+                <button type="submit">"Save delegate"</button>
+            </ActionForm>
+        </section>
+        <section>
+            <h2>"Absences"</h2>
+            {if no_absences {
+                view! { <p class="empty">"No absences recorded."</p> }.into_any()
+            } else {
+                view! {
+                    <table data-testid="absences">
+                        <thead><tr><th>"From"</th><th>"Until"</th><th>"Reason"</th><th>"Delegate"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }.into_any()
+            }}
+            <h3>"Record an absence"</h3>
+            <ActionForm action=add attr:class="stack">
+                <input type="hidden" name="user" value=user_add/>
+                <div class="field">
+                    <label for="absence-from">{format!("From (first day away; dates in {})", d.time_zone)}</label>
+                    <input id="absence-from" name="from" type="date" required data-testid="absence-from"/>
+                </div>
+                <div class="field">
+                    <label for="absence-to">"To (last day away, included)"</label>
+                    <input id="absence-to" name="to" type="date" required data-testid="absence-to"/>
+                </div>
+                <div class="field">
+                    <label for="absence-reason">"Reason (optional, shown to colleagues)"</label>
+                    <input id="absence-reason" name="reason" maxlength="200" data-testid="absence-reason"/>
+                </div>
+                <div class="field">
+                    <label for="absence-delegate">"Delegate for this absence"</label>
+                    <select id="absence-delegate" name="delegate" data-testid="absence-delegate">
+                        <option value="">"My standing delegate"</option>
+                        {absence_options}
+                    </select>
+                </div>
+                <button type="submit" data-testid="absence-save">"Record absence"</button>
+            </ActionForm>
+        </section>
+        {admin_view.then(|| {
+            view! {
+                <section>
+                    <h2>"Account"</h2>
+                    <ActionForm action=active attr:class="inline">
+                        <input type="hidden" name="user" value=user_active.clone()/>
+                        <input type="hidden" name="active" value=if deactivated { "true" } else { "false" }/>
+                        <button type="submit" data-testid="toggle-active">
+                            {if deactivated { "Reactivate" } else { "Deactivate (signs out, hands on open work)" }}
+                        </button>
+                    </ActionForm>
+                </section>
+            }
+        })}
+    }
+}
