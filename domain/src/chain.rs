@@ -17,6 +17,8 @@ pub enum Target {
     ManagerOf,
     /// A named user.
     User { email: Email },
+    /// A group: its strategy picks a present member (see [`crate::Group`]).
+    Group { group: String },
 }
 
 /// A target as clients write it. Read through this flat form because serde ignores
@@ -28,23 +30,35 @@ struct TargetText {
     kind: String,
     #[serde(default)]
     email: Option<Email>,
+    #[serde(default)]
+    group: Option<String>,
 }
 
 impl TryFrom<TargetText> for Target {
     type Error = ValidationError;
 
     fn try_from(text: TargetText) -> Result<Self, ValidationError> {
+        if text.group.is_some() && text.kind != "group" {
+            return Err(ValidationError::new("group", "only a group target names a group"));
+        }
         match (text.kind.as_str(), text.email) {
             ("department_head", None) => Ok(Target::DepartmentHead),
             ("manager_of", None) => Ok(Target::ManagerOf),
             ("user", Some(email)) => Ok(Target::User { email }),
             ("user", None) => Err(ValidationError::new("email", "a user target names the user's e-mail")),
-            ("department_head" | "manager_of", Some(_)) => {
+            ("group", None) => match text.group {
+                Some(group) => {
+                    crate::group::validate_key(&group).map_err(|e| ValidationError::new("group", e.message))?;
+                    Ok(Target::Group { group })
+                }
+                None => Err(ValidationError::new("group", "a group target names the group's key")),
+            },
+            ("department_head" | "manager_of" | "group", Some(_)) => {
                 Err(ValidationError::new("email", "only a user target names an e-mail"))
             }
             (other, _) => Err(ValidationError::new(
                 "kind",
-                format!("unknown target {other:?}; expected department_head, manager_of or user"),
+                format!("unknown target {other:?}; expected department_head, manager_of, user or group"),
             )),
         }
     }
@@ -58,6 +72,8 @@ impl Target {
             Target::DepartmentHead => directory.department_head(department),
             Target::ManagerOf => directory.manager_of(assignee),
             Target::User { email } => directory.has_user(email.as_str()).then_some(email.as_str()),
+            // A group picks among its members at routing time (see `next_level`).
+            Target::Group { .. } => None,
         }
         .filter(|resolved| directory.has_user(resolved))
     }
@@ -68,6 +84,7 @@ impl Target {
             Target::DepartmentHead => "department_head".into(),
             Target::ManagerOf => "manager_of".into(),
             Target::User { email } => format!("user:{email}"),
+            Target::Group { group } => format!("group:{group}"),
         }
     }
 }

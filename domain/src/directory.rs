@@ -179,6 +179,11 @@ pub trait Directory {
         let _ = (user, at);
         crate::Presence::Present
     }
+    /// The group with this key, if the directory has groups.
+    fn group(&self, key: &str) -> Option<&crate::Group> {
+        let _ = key;
+        None
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::MAX_EXHAUSTED_REPEATS;
 use crate::{
-    evaluate, route, Directory, EscalationChain, PassedOver, Routed, SlaPolicy, SlaState, SlaStatus, SlaTerms,
+    evaluate, route, Directory, EscalationChain, PassedOver, Routed, SlaPolicy, SlaState, SlaStatus, SlaTerms, Target,
     Timeline, WorkflowStatus,
 };
 
@@ -30,6 +30,8 @@ pub struct Subject<'a> {
     pub timeline: &'a Timeline,
     /// The reminder of the current stage and level, once one was sent.
     pub reminder: Option<ReminderState>,
+    /// Spreads round-robin groups: the workflow's number.
+    pub seed: u64,
 }
 
 /// The reminder of a workflow's current stage and level.
@@ -210,6 +212,7 @@ fn escalate(
         subject.assignee,
         subject.level,
         now,
+        subject.seed,
     ) {
         Ok(reached) => {
             let terms = match chain.level(reached.level) {
@@ -276,6 +279,7 @@ pub fn assign(
     person: &str,
     level: u32,
     now: DateTime<Utc>,
+    seed: u64,
 ) -> Assignment {
     let routed = route(directory, person, now);
     if let Some(to) = routed.to {
@@ -286,7 +290,7 @@ pub fn assign(
             skipped: Vec::new(),
         };
     }
-    match next_level(chain, directory, department, person, level, now) {
+    match next_level(chain, directory, department, person, level, now, seed) {
         Ok(reached) => Assignment {
             assignee: reached.to,
             level: reached.level,
@@ -322,6 +326,7 @@ pub fn next_level(
     assignee: &str,
     from_level: u32,
     now: DateTime<Utc>,
+    seed: u64,
 ) -> Result<Reached, Vec<Unresolved>> {
     let mut skipped = Vec::new();
     let levels = u32::try_from(chain.levels.len()).unwrap_or(u32::MAX);
@@ -329,8 +334,16 @@ pub fn next_level(
         let Some(level) = chain.level(to_level) else {
             break;
         };
-        let target = level.target.resolve(directory, department, assignee);
-        let reason = match target.map(|to| route(directory, to, now)) {
+        let routed = match &level.target {
+            Target::Group { group } => directory.group(group).map(|g| {
+                let (to, passed_over) = g.pick(directory, now, seed);
+                Routed { to, passed_over }
+            }),
+            target => target
+                .resolve(directory, department, assignee)
+                .map(|to| route(directory, to, now)),
+        };
+        let reason = match routed {
             Some(Routed { to: Some(to), .. }) if to == assignee => "target is already the assignee".to_string(),
             Some(Routed {
                 to: Some(to),
@@ -343,6 +356,7 @@ pub fn next_level(
                     passed_over,
                 })
             }
+            Some(Routed { to: None, passed_over }) if passed_over.is_empty() => "nobody present".to_string(),
             Some(Routed { to: None, passed_over }) => {
                 let away: Vec<String> = passed_over.iter().map(PassedOver::describe).collect();
                 format!("nobody present: {}, and no present delegate", away.join(", then "))
@@ -489,6 +503,7 @@ mod tests {
             assignee,
             timeline: tl,
             reminder: None,
+            seed: 0,
         }
     }
 

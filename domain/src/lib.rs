@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod escalation;
 pub mod event;
+pub mod group;
 pub mod notify;
 pub mod policy;
 pub mod sla;
@@ -25,6 +26,7 @@ pub use escalation::{
     Subject, Unresolved,
 };
 pub use event::{Event, EventKind, Notice, WorkflowIdentity, WorkflowSummary};
+pub use group::{Group, Override, Period, Strategy};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
 pub use sla::{

@@ -311,6 +311,7 @@ impl Escalator {
         person: &str,
         level: u32,
         now: DateTime<Utc>,
+        seed: u64,
     ) -> EngineResult<Assignment> {
         let away = self.store.away(now).await?;
         if away.presence(person, now) == Presence::Present {
@@ -322,7 +323,7 @@ impl Escalator {
             });
         }
         let directory = self.store.directory(now).await?;
-        Ok(assign(chain, &directory, department, person, level, now))
+        Ok(assign(chain, &directory, department, person, level, now, seed))
     }
 
     /// Hands on the open work of people whose absence has started (or who were
@@ -427,7 +428,17 @@ fn plan_hand_over(
         Some(_) => return None,
         // Nobody on the delegation path: one level up, unless the clock is paused.
         None if w.state.status != WorkflowStatus::OnHold => {
-            let reached = next_level(chain, directory, &w.department, &w.state.assignee, w.state.level, now).ok()?;
+            let seed = u64::try_from(w.id).unwrap_or_default();
+            let reached = next_level(
+                chain,
+                directory,
+                &w.department,
+                &w.state.assignee,
+                w.state.level,
+                now,
+                seed,
+            )
+            .ok()?;
             let policy = rules.policy_of(w).ok()?;
             let terms = terms_at(policy, chain, reached.level)?;
             let current = terms_at(policy, chain, w.state.level)?;

@@ -311,9 +311,19 @@ impl Escalator {
     async fn validate_chain(&self, input: &ChainInput) -> EngineResult<EscalationChain> {
         let chain = EscalationChain::new(&input.name, input.levels.clone())?;
         for (i, level) in chain.levels.iter().enumerate() {
-            if let Target::User { email } = &level.target {
-                self.existing_user(&format!("levels[{i}].target.email"), email.as_str())
-                    .await?;
+            match &level.target {
+                Target::User { email } => {
+                    self.existing_user(&format!("levels[{i}].target.email"), email.as_str())
+                        .await?;
+                }
+                Target::Group { group } if self.store.group(group).await?.is_none() => {
+                    return Err(ValidationError::new(
+                        format!("levels[{i}].target.group"),
+                        format!("unknown group {group:?}"),
+                    )
+                    .into());
+                }
+                _ => {}
             }
         }
         Ok(chain)

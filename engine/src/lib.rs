@@ -12,6 +12,7 @@ pub mod demo;
 pub mod directory;
 mod error;
 mod events;
+pub mod groups;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;

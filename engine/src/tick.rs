@@ -352,6 +352,7 @@ fn plan(
                 sent: r.sent_count,
                 acknowledged_at: r.acknowledged_at,
             }),
+        seed: u64::try_from(w.id).unwrap_or_default(),
     };
     let decision = decide(subject, policy, chain, directory, now);
     let key = |kind: &str| format!("{kind}:{}:{}:{}", w.id, w.state.stage_seq, w.state.level);

@@ -23,6 +23,7 @@ on_both!(
     new_work_for_someone_away_goes_to_their_delegate_or_up_the_chain,
     a_deactivated_person_is_signed_out_and_their_work_moves_up,
     people_manage_their_own_absences_and_admins_anyones,
+    a_chain_level_targets_a_group_round_robin_past_absent_members,
 );
 
 fn engine(db: &TestDb, clock: &ShiftedClock) -> Escalator {
@@ -345,4 +346,101 @@ async fn people_manage_their_own_absences_and_admins_anyones(db: TestDb) {
     assert!(e.availability("ann@x.io", &ann).await.unwrap().absences.is_empty());
     assert_eq!(audit(&e, "absence_recorded").await.len(), 1);
     assert_eq!(audit(&e, "absence_removed").await.len(), 1);
+}
+
+async fn a_chain_level_targets_a_group_round_robin_past_absent_members(db: TestDb) {
+    let clock = ShiftedClock::new();
+    let e = engine(&db, &clock);
+    // The org (its chain stored as is) first: a group's members must be users.
+    let refs = org(
+        &e,
+        policy(),
+        vec![
+            Target::Group {
+                group: "ops-approvers".into(),
+            },
+            Target::DepartmentHead,
+        ],
+    )
+    .await;
+    let group = escalator_domain::Group {
+        name: "Ops approvers".into(),
+        members: ["boss@x.io", "solo@x.io", "init@x.io"].map(common::email).to_vec(),
+        strategy: escalator_domain::Strategy::RoundRobin,
+        time_zone: "UTC".into(),
+        overrides: vec![],
+    };
+    let (_, created) = e.put_group("ops-approvers", &group, &admin()).await.unwrap();
+    assert!(created);
+    let bad = e
+        .put_group(
+            "ops-approvers",
+            &escalator_domain::Group {
+                members: vec![common::email("ghost@x.io")],
+                ..group.clone()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("members[0]"), "{bad}");
+
+    // solo@ is away: round-robin goes past them.
+    let now = clock.now();
+    e.add_absence(
+        "solo@x.io",
+        &away(now - TimeDelta::hours(1), now + TimeDelta::days(5), None),
+        &admin(),
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let w = e
+            .create_workflow(&input(&format!("G-{i}"), "ann@x.io", 49, refs), &admin(), None)
+            .await
+            .unwrap();
+        ids.push(w.view.workflow.id);
+    }
+    assert_eq!(e.tick().await.unwrap().escalated, 6);
+    let mut picked = std::collections::BTreeMap::new();
+    for id in ids {
+        let w = e.workflow(id, &admin()).await.unwrap().workflow;
+        assert_eq!(w.state.level, 1);
+        *picked.entry(w.state.assignee).or_insert(0) += 1;
+    }
+    assert!(!picked.contains_key("solo@x.io"), "{picked:?}");
+    assert_eq!(picked.len(), 2, "spread over both present members: {picked:?}");
+    assert_eq!(picked.values().sum::<i32>(), 6);
+
+    // Nobody in the group present: the level is skipped for the department head's.
+    for who in ["boss@x.io", "init@x.io"] {
+        e.add_absence(
+            who,
+            &away(now - TimeDelta::hours(1), now + TimeDelta::days(5), None),
+            &admin(),
+        )
+        .await
+        .unwrap();
+    }
+    let w = e
+        .create_workflow(&input("G-9", "ann@x.io", 49, refs), &admin(), None)
+        .await
+        .unwrap();
+    e.tick().await.unwrap();
+    // …whose head (boss@) is away too, without a delegate: the chain is exhausted, both
+    // levels skipped saying why, and it stays with ann@.
+    let exhausted = audit(&e, "chain_exhausted").await;
+    let entry = exhausted
+        .iter()
+        .find(|a| a.workflow_id == Some(w.view.workflow.id))
+        .expect("exhausted");
+    assert_eq!(entry.details["skipped"][0]["target"], "group:ops-approvers");
+    assert!(entry.details["skipped"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("boss@x.io (absent until"));
+    let w = e.workflow(w.view.workflow.id, &admin()).await.unwrap().workflow;
+    assert_eq!(w.state.assignee, "ann@x.io");
+    assert_eq!(e.groups(&admin()).await.unwrap().len(), 1);
 }

@@ -116,6 +116,8 @@ enum Needs {
     Absence,
     /// A fresh person of finance (`matrix<n>@acme.example`), to deactivate.
     Person,
+    /// A group `matrix-<n>`.
+    Group,
 }
 
 /// Fresh objects of one cell.
@@ -225,6 +227,13 @@ impl Fixture {
                 assert_eq!(status, StatusCode::CREATED, "{body}");
                 fx.absence = body["id"].as_i64().unwrap();
             }
+            Needs::Group => {
+                let path = fx.concrete("/api/v1/groups/{key}");
+                let (status, body) = app
+                    .send(app.request(Method::PUT, &path, Some(&app.admin)).json(&group_body()))
+                    .await;
+                assert_eq!(status, StatusCode::CREATED, "{body}");
+            }
             Needs::Person => {
                 let path = fx.concrete("/api/v1/users/{email}");
                 let body = json!({"name": "Matrix", "role": "approver", "department": "finance"});
@@ -311,6 +320,9 @@ fn absence(fx: &Fixture, route: &str) -> String {
     route
         .replace("{email}", FINANCE_APPROVER)
         .replace("{id}", &fx.absence.to_string())
+}
+fn group_body() -> Value {
+    json!({"name": "Matrix", "members": [FINANCE_APPROVER], "strategy": {"kind": "first_present"}})
 }
 fn absence_body() -> Value {
     json!({"from": "2030-01-01", "to": "2030-01-02", "reason": "matrix"})
@@ -451,6 +463,16 @@ const API: &[ApiRow] = &[
         Needs::Person,
         same,
         none,
+        "AFFFF",
+    ),
+    row("get", "/api/v1/groups", Needs::Nothing, same, none, "AAAFF"),
+    row("get", "/api/v1/groups/{key}", Needs::Group, same, none, "AAAFF"),
+    row(
+        "put",
+        "/api/v1/groups/{key}",
+        Needs::Nothing,
+        same,
+        |_| Some(group_body()),
         "AFFFF",
     ),
     row("get", "/api/v1/sla-policies", Needs::Nothing, same, none, "AAAFF"),
@@ -746,6 +768,7 @@ async fn snapshot(app: &TestApp) -> Value {
         "departments": s.departments().await.unwrap(),
         "users": s.users().await.unwrap(),
         "webhooks": s.webhooks().await.unwrap(),
+        "groups": s.groups().await.unwrap().len(),
         "outbox": s.outbox(None, 100_000).await.unwrap(),
         "reminders": s.reminders(&ReminderFilter { limit: 100_000, ..ReminderFilter::default() }).await.unwrap(),
         "inboxes": inboxes,

@@ -963,7 +963,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
             }
         }
     }
-    assert_eq!(paths.len(), 47, "46 API paths and the metrics path: {:?}", paths.keys());
+    assert_eq!(paths.len(), 49, "48 API paths and the metrics path: {:?}", paths.keys());
 }
 
 async fn malformed_requests_are_400_naming_the_field(app: TestApp) {

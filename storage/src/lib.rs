@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use escalator_domain::{Absence, Calendar, Department, EscalationChain, NotificationPreferences, SlaPolicy, User};
+use escalator_domain::{
+    Absence, Calendar, Department, EscalationChain, Group, NotificationPreferences, SlaPolicy, User,
+};
 
 pub use error::{StoreError, StoreResult};
 pub use lock::{lock_application_name, HeldLock};
@@ -171,6 +173,12 @@ pub trait DirectoryStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Phones and preferences of the users among `emails` (unknown addresses are left out).
     async fn contacts(&self, emails: &[String]) -> StoreResult<Vec<Contact>>;
+    /// Creates or replaces a group; true if it was created.
+    async fn upsert_group(&self, key: &str, group: &Group, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// One group.
+    async fn group(&self, key: &str) -> StoreResult<Option<Group>>;
+    /// All groups, by key.
+    async fn groups(&self) -> StoreResult<Vec<(String, Group)>>;
 }
 
 /// SLA policies (and their versions), business calendars, escalation chains.

@@ -215,10 +215,11 @@ fn Editor(
     }
 }
 
-const TARGETS: [(&str, &str); 3] = [
+const TARGETS: [(&str, &str); 4] = [
     ("department_head", "Head of the workflow's department"),
     ("manager_of", "Manager of the current assignee"),
     ("user", "A named user"),
+    ("group", "A group (first present, round-robin or on call)"),
 ];
 
 #[component]
@@ -253,7 +254,9 @@ fn LevelRow(
         })
     };
     let is_user = move || row.target.get() == "user";
+    let is_group = move || row.target.get() == "group";
     let email_id = format!("{base}-email");
+    let group_id = format!("{base}-group");
     view! {
         <li class="card level" data-testid="level-row">
             <fieldset>
@@ -275,6 +278,14 @@ fn LevelRow(
                         <input id=email_id.clone() type="email" list=list_id.clone() data-testid="level-target-user"
                             bind:value=row.email/>
                         <span class="field-error" role="alert">{field_error("target.email")}</span>
+                    </div>
+                </Show>
+                <Show when=is_group>
+                    // The draft's one text field carries the group's key for a group target.
+                    <div class="inline">
+                        <label for=group_id.clone()>"Group key"</label>
+                        <input id=group_id.clone() data-testid="level-target-group" bind:value=row.email/>
+                        <span class="field-error" role="alert">{field_error("target.group")}</span>
                     </div>
                 </Show>
                 <div class="inline">

@@ -97,6 +97,7 @@ mod convert {
                         Target::DepartmentHead => ("department_head", String::new()),
                         Target::ManagerOf => ("manager_of", String::new()),
                         Target::User { email } => ("user", email.to_string()),
+                        Target::Group { group } => ("group", group.clone()),
                     };
                     LevelView {
                         target: target.into(),
@@ -126,6 +127,9 @@ mod convert {
             "manager_of" => Target::ManagerOf,
             "user" => Target::User {
                 email: Email::parse(&draft.email).map_err(|e| invalid("target.email", &e.message))?,
+            },
+            "group" => Target::Group {
+                group: draft.email.trim().to_string(),
             },
             _ => return Err(invalid("target", "choose whom the level escalates to")),
         };

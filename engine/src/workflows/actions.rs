@@ -103,7 +103,14 @@ impl Escalator {
                     .ok_or_else(|| EngineError::not_found("escalation chain", w.chain_id))?;
                 // The next stage goes to someone present: past absences, as at create.
                 let routed = self
-                    .route_assignment(&chain.chain, &w.department, &requested, 0, now)
+                    .route_assignment(
+                        &chain.chain,
+                        &w.department,
+                        &requested,
+                        0,
+                        now,
+                        u64::try_from(w.id).unwrap_or_default(),
+                    )
                     .await?;
                 let terms =
                     terms_at(&policy.policy, &chain.chain, routed.level).unwrap_or_else(|| policy.policy.terms());

@@ -104,6 +104,14 @@ pub struct WorkflowView {
 /// How far back an imported start may lie.
 const MAX_IMPORT_AGE_DAYS: i64 = 3660;
 
+/// A number that spreads new workflows over round-robin groups before they have an id:
+/// FNV-1a of the source system's id.
+fn seed_of(external_id: &str) -> u64 {
+    external_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Adds how routing went to an audit entry's details, when it passed anyone over: the
 /// person asked for, the people and levels passed, and a sentence for the timeline.
 pub(crate) fn routing_details(
@@ -206,7 +214,14 @@ impl Escalator {
 
         // The workflow goes to someone present: past absences, to a delegate or up the chain.
         let routed = self
-            .route_assignment(&chain.chain, department.key.as_str(), assignee.email.as_str(), 0, now)
+            .route_assignment(
+                &chain.chain,
+                department.key.as_str(),
+                assignee.email.as_str(),
+                0,
+                now,
+                seed_of(&external_id),
+            )
             .await?;
         let terms = terms_at(&policy.policy, &chain.chain, routed.level)
             .ok_or_else(|| ValidationError::new("policy_id", "policy has no terms"))?;

@@ -8,6 +8,7 @@ pub struct DirectorySnapshot {
     heads: HashMap<String, String>,
     managers: HashMap<String, Option<String>>,
     away: AwaySnapshot,
+    groups: HashMap<String, Group>,
 }
 
 impl DirectorySnapshot {
@@ -23,7 +24,14 @@ impl DirectorySnapshot {
                 .map(|u| (u.email.to_string(), u.manager.as_ref().map(Email::to_string)))
                 .collect(),
             away: AwaySnapshot::default(),
+            groups: HashMap::new(),
         }
+    }
+
+    /// The same directory, with its groups.
+    pub fn with_groups(mut self, groups: Vec<(String, Group)>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
     }
 
     /// The same directory, knowing who is away.
@@ -46,6 +54,16 @@ impl Directory for DirectorySnapshot {
     fn presence(&self, user: &str, at: DateTime<Utc>) -> Presence<'_> {
         self.away.presence(user, at)
     }
+    fn group(&self, key: &str) -> Option<&Group> {
+        self.groups.get(key)
+    }
+}
+
+/// A stored group definition, validated again on the way out.
+pub(crate) fn group_of(definition: &str) -> Result<Group, StoreError> {
+    let group: Group = serde_json::from_str(definition).map_err(|e| corrupt("groups", e))?;
+    group.validate().map_err(|e| corrupt("groups", e))?;
+    Ok(group)
 }
 
 #[derive(sqlx::FromRow)]

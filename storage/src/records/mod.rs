@@ -22,8 +22,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{
-    Absence, Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Level, NotificationPreferences,
-    Phone, Presence, Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowState, WorkflowStatus,
+    Absence, Calendar, Department, DepartmentKey, Directory, Email, EscalationChain, Group, Level,
+    NotificationPreferences, Phone, Presence, Role, SlaPolicy, SlaStatus, User, WarningWindow, WorkflowState,
+    WorkflowStatus,
 };
 use serde::{Deserialize, Serialize};
 

@@ -93,7 +93,55 @@ impl crate::DirectoryStore for Db {
         let departments = self.departments().await?;
         let users = self.users().await?;
         let away = crate::AvailabilityStore::away(self, now).await?;
-        Ok(crate::DirectorySnapshot::new(&departments, &users).with_away(away))
+        let groups = self.groups().await?;
+        Ok(crate::DirectorySnapshot::new(&departments, &users)
+            .with_away(away)
+            .with_groups(groups))
+    }
+
+    async fn upsert_group(
+        &self,
+        key: &str,
+        group: &escalator_domain::Group,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::StoreResult<bool> {
+        let definition = serde_json::to_string(group).map_err(|e| crate::StoreError::Corrupt {
+            table: "groups",
+            message: e.to_string(),
+        })?;
+        let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
+        let existed: Option<String> = sqlx::query_scalar("SELECT key FROM groups WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO groups (key, definition, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (key) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(definition)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(existed.is_none())
+    }
+
+    async fn group(&self, key: &str) -> crate::StoreResult<Option<escalator_domain::Group>> {
+        let definition: Option<String> = sqlx::query_scalar("SELECT definition FROM groups WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        definition.map(|d| crate::records::group_of(&d)).transpose()
+    }
+
+    async fn groups(&self) -> crate::StoreResult<Vec<(String, escalator_domain::Group)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, definition FROM groups ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(key, d)| Ok((key, crate::records::group_of(&d)?)))
+            .collect()
     }
 
     async fn contacts(&self, emails: &[String]) -> crate::StoreResult<Vec<crate::Contact>> {

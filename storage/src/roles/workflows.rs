@@ -199,8 +199,8 @@ impl crate::WorkflowStore for Db {
                 "SELECT MIN(t) FROM (SELECT MIN(next_check_at) AS t FROM workflows WHERE next_check_at IS NOT NULL \
                  UNION ALL SELECT MIN(starts_at) AS t FROM absences WHERE handed_over_at IS NULL) thresholds",
             )
-                .fetch_one(&self.pool)
-                .await?,
+            .fetch_one(&self.pool)
+            .await?,
         )
     }
 

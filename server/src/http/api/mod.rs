@@ -7,6 +7,7 @@ pub mod auth;
 mod availability;
 mod directory;
 pub mod extract;
+mod groups;
 mod notifications;
 mod openapi;
 mod policies;
@@ -78,6 +79,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::get_policy, policies::update_policy))
         .routes(routes!(policies::preview_policy))
         .routes(routes!(policies::apply_policy))
+        .routes(routes!(groups::list_groups))
+        .routes(routes!(groups::put_group, groups::get_group))
         .routes(routes!(policies::create_chain, policies::list_chains))
         .routes(routes!(policies::get_chain, policies::update_chain))
         .routes(routes!(policies::create_calendar, policies::list_calendars))
