@@ -336,6 +336,9 @@ impl Escalator {
         rules: &Rules,
         directory: &impl Directory,
     ) -> EngineResult<HandOver> {
+        if self.config.handover == crate::Handover::Off {
+            return Ok(HandOver::default());
+        }
         let absences = self.store.absences_to_hand_over(now).await?;
         let mut people: Vec<String> = absences
             .iter()
@@ -348,7 +351,9 @@ impl Escalator {
         let mut done = HandOver::default();
         let mut retry: Vec<&str> = Vec::new();
         for person in &people {
-            let moved = self.hand_over_person(person, now, rules, directory).await?;
+            let moved = self
+                .hand_over_person(person, now, rules, directory, self.config.handover)
+                .await?;
             done.moved += moved.moved;
             done.stale += moved.stale;
             if moved.stale > 0 {
@@ -374,6 +379,7 @@ impl Escalator {
         now: DateTime<Utc>,
         rules: &Rules,
         directory: &impl Directory,
+        mode: crate::Handover,
     ) -> EngineResult<HandOver> {
         let mut done = HandOver::default();
         let mut before_id = None;
@@ -396,7 +402,7 @@ impl Escalator {
             let holds = self.store.holds(&ids).await?;
             let changes: Vec<WorkflowChange> = page
                 .iter()
-                .filter_map(|w| plan_hand_over(w, rules, directory, &holds, now))
+                .filter_map(|w| plan_hand_over(w, rules, directory, &holds, now, mode))
                 .collect();
             if changes.is_empty() {
                 continue;
@@ -420,6 +426,7 @@ fn plan_hand_over(
     directory: &impl Directory,
     holds: &[Hold],
     now: DateTime<Utc>,
+    mode: crate::Handover,
 ) -> Option<WorkflowChange> {
     let routed = route(directory, &w.state.assignee, now);
     let chain = rules.chain_of(w).ok()?;
@@ -427,7 +434,7 @@ fn plan_hand_over(
         Some(to) if to != w.state.assignee => (w.state.reassign(to).ok()?, routed.passed_over),
         Some(_) => return None,
         // Nobody on the delegation path: one level up, unless the clock is paused.
-        None if w.state.status != WorkflowStatus::OnHold => {
+        None if w.state.status != WorkflowStatus::OnHold && mode == crate::Handover::DelegateOrEscalate => {
             let seed = u64::try_from(w.id).unwrap_or_default();
             let reached = next_level(
                 chain,

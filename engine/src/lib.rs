@@ -28,5 +28,5 @@ pub use access::Actor;
 pub use error::{EngineError, EngineResult};
 pub use metrics::Metrics;
 
-pub use service::{DigestPolicy, EngineConfig, Escalator};
+pub use service::{DigestPolicy, EngineConfig, Escalator, Handover};
 pub use tick::TickSummary;

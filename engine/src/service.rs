@@ -50,6 +50,23 @@ pub struct EngineConfig {
     pub webhook_hosts: Vec<String>,
     /// Where the engine reads time (the system clock; tests move a manual one).
     pub clock: crate::clock::SharedClock,
+    /// What happens to a person's open work when their absence starts.
+    pub handover: Handover,
+}
+
+/// What happens to the open workflows of a person whose absence starts (or who is
+/// deactivated).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handover {
+    /// To their delegate; without one, one level up the chain.
+    #[default]
+    DelegateOrEscalate,
+    /// To their delegate only; without one it stays (its deadline still escalates it).
+    Delegate,
+    /// Nothing moves when an absence starts; only new assignments and escalations go
+    /// past people who are away.
+    Off,
 }
 
 /// At most `max_mails` individual non-urgent e-mails per person in any `window`; beyond
@@ -87,6 +104,7 @@ impl Default for EngineConfig {
             digest: DigestPolicy::default(),
             webhook_hosts: Vec::new(),
             clock: crate::clock::SharedClock::default(),
+            handover: Handover::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ on_both!(
     a_deactivated_person_is_signed_out_and_their_work_moves_up,
     people_manage_their_own_absences_and_admins_anyones,
     a_chain_level_targets_a_group_round_robin_past_absent_members,
+    the_hand_over_can_be_limited_to_delegates_or_turned_off,
 );
 
 fn engine(db: &TestDb, clock: &ShiftedClock) -> Escalator {
@@ -443,4 +444,78 @@ async fn a_chain_level_targets_a_group_round_robin_past_absent_members(db: TestD
     let w = e.workflow(w.view.workflow.id, &admin()).await.unwrap().workflow;
     assert_eq!(w.state.assignee, "ann@x.io");
     assert_eq!(e.groups(&admin()).await.unwrap().len(), 1);
+}
+
+async fn the_hand_over_can_be_limited_to_delegates_or_turned_off(db: TestDb) {
+    let clock = ShiftedClock::new();
+    let with = |handover| {
+        Escalator::new(
+            db.store.clone(),
+            Channels::only(Arc::new(LogChannel)),
+            Arc::new(Metrics::new(900.0).unwrap()),
+            EngineConfig {
+                clock: clock.shared(),
+                handover,
+                ..EngineConfig::default()
+            },
+        )
+    };
+    let (off, delegate_only) = (
+        with(escalator_engine::Handover::Off),
+        with(escalator_engine::Handover::Delegate),
+    );
+    let refs = org(&off, policy(), vec![Target::ManagerOf]).await;
+    let w = off
+        .create_workflow(&input("H-1", "ann@x.io", 1, refs), &admin(), None)
+        .await
+        .unwrap();
+    let now = clock.now();
+    off.add_absence(
+        "ann@x.io",
+        &away(now + TimeDelta::minutes(1), now + TimeDelta::days(2), None),
+        &admin(),
+    )
+    .await
+    .unwrap();
+    clock.advance(TimeDelta::minutes(2));
+    // Off: nothing moves. Delegate only, without a delegate: nothing moves either.
+    assert_eq!(off.tick().await.unwrap().handed_over, 0);
+    let id = w.view.workflow.id;
+    assert_eq!(
+        off.workflow(id, &admin()).await.unwrap().workflow.state.assignee,
+        "ann@x.io"
+    );
+    let later = clock.now();
+    off.add_absence(
+        "ann@x.io",
+        &away(later + TimeDelta::minutes(1), later + TimeDelta::days(2), None),
+        &admin(),
+    )
+    .await
+    .unwrap();
+    clock.advance(TimeDelta::minutes(2));
+    assert_eq!(delegate_only.tick().await.unwrap().handed_over, 0);
+    assert_eq!(
+        off.workflow(id, &admin()).await.unwrap().workflow.state.assignee,
+        "ann@x.io"
+    );
+    // With a delegate, delegate-only hands it on.
+    delegate_only
+        .set_delegate("ann@x.io", Some("solo@x.io"), &admin())
+        .await
+        .unwrap();
+    let last = clock.now();
+    off.add_absence(
+        "ann@x.io",
+        &away(last + TimeDelta::minutes(1), last + TimeDelta::days(2), None),
+        &admin(),
+    )
+    .await
+    .unwrap();
+    clock.advance(TimeDelta::minutes(2));
+    assert_eq!(delegate_only.tick().await.unwrap().handed_over, 1);
+    assert_eq!(
+        off.workflow(id, &admin()).await.unwrap().workflow.state.assignee,
+        "solo@x.io"
+    );
 }

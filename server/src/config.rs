@@ -107,6 +107,9 @@ pub struct Config {
     pub db_busy_timeout_seconds: u64,
     /// `ESCALATOR_OUTBOX_WORKERS`: delivery rounds running at once per process.
     pub outbox_workers: u64,
+    /// `ESCALATOR_ABSENCE_HANDOVER`: what happens to a person's open work when their
+    /// absence starts: `delegate_or_escalate`, `delegate` or `off`.
+    pub absence_handover: escalator_engine::Handover,
     /// `ESCALATOR_WEBHOOK_HOSTS`: the hosts webhook URLs may name (comma-separated in the
     /// environment, a list in the file); empty: any.
     pub webhook_hosts: Vec<String>,
@@ -151,6 +154,7 @@ impl Default for Config {
             db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
             db_busy_timeout_seconds: DbSettings::default().busy_timeout.as_secs(),
             webhook_hosts: Vec::new(),
+            absence_handover: escalator_engine::Handover::default(),
             outbox_workers: EngineConfig::default().delivery_workers as u64,
         }
     }
@@ -359,6 +363,7 @@ impl Config {
             claim_lease: Duration::from_secs(self.outbox_claim_seconds),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
             webhook_hosts: self.webhook_hosts.clone(),
+            handover: self.absence_handover,
             delivery_workers: usize::try_from(self.outbox_workers).unwrap_or(1),
             digest: DigestPolicy {
                 max_mails: self.digest_max_mails,
