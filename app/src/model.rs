@@ -89,6 +89,8 @@ pub struct WorkflowDetail {
     pub chain: String,
     /// Level 0 is the original assignee; then the chain's levels.
     pub steps: Vec<ChainStep>,
+    /// How the assignee was reached past people who were away, if anyone was passed over.
+    pub routing: Option<String>,
     pub segments: Vec<Segment>,
     pub timeline: Vec<TimelineEntry>,
     /// Actions the user may take now: `complete`, `advance`, `reassign`, `hold`, `resume`, `cancel`.
@@ -227,4 +229,29 @@ pub struct AbsenceRow {
     pub delegate: Option<String>,
     /// Their open work was handed on when it started.
     pub handed_over: bool,
+}
+
+/// The groups page: every group as text the form shows, and whether the viewer edits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupsData {
+    pub groups: Vec<GroupView>,
+    pub can_edit: bool,
+}
+
+/// One group, as its form shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub key: String,
+    pub name: String,
+    /// `first_present`, `round_robin` or `rotation`.
+    pub strategy: String,
+    /// A rotation's `day` or `week`.
+    pub period: String,
+    /// A rotation's first day (`YYYY-MM-DD`).
+    pub starts_on: String,
+    pub time_zone: String,
+    /// One e-mail per line, in order.
+    pub members: String,
+    /// How many overrides it has (edited through the API).
+    pub overrides: usize,
 }

@@ -109,6 +109,19 @@ test.describe('an admin', () => {
     await expect(saved.locator('ol.chain li').last()).toContainText('olivia.coo@acme.example');
   });
 
+  test('defines a group that chain levels can target', async ({ page }) => {
+    await signIn(page, ADMIN, '/groups');
+    await page.getByTestId('group-key').fill('finance-approvers');
+    await page.getByTestId('group-name').fill('Finance approvers');
+    await page.getByTestId('group-strategy').selectOption('round_robin');
+    await page.getByTestId('group-members').fill('alice@acme.example\nmike.manager@acme.example');
+    await page.getByTestId('group-save').click();
+    const card = page.getByTestId('group-finance-approvers');
+    await expect(card).toContainText('Finance approvers');
+    await expect(card).toContainText('round-robin');
+    await expect(card.locator('ol li')).toHaveCount(2);
+  });
+
   test('sees the notification bell and every department', async ({ page }) => {
     await signIn(page, ADMIN);
     await expect(page.getByTestId('bell')).toBeVisible();
@@ -151,6 +164,7 @@ test.describe('someone going on holiday', () => {
       await expect(adminPage.getByTestId('assignee')).toHaveText(EVE, { timeout: 1000 });
     }).toPass({ timeout: 20_000 });
     await expect(adminPage.getByText('handed_over').first()).toBeVisible();
+    await expect(adminPage.getByTestId('routing')).toContainText(`skipped ${ED} (absent until`);
     await admin.close();
   });
 });

@@ -110,6 +110,9 @@ async fn the_seed_scenario_with_the_head_on_holiday_goes_to_the_heads_delegate(d
     assert_eq!(mail.payload["cc"], json!(["mgr@x.io", "init@x.io"]));
     let event = outbox.iter().find(|m| m.kind == OutboxKind::Event).expect("an event");
     assert_eq!(event.payload["passed_over"][0]["person"], "boss@x.io");
+    // The explained clock says how the assignee was reached.
+    let explained = e.explain_sla(created.view.workflow.id, &admin()).await.unwrap();
+    assert_eq!(explained.routing.as_deref(), Some(note));
 }
 
 async fn an_absence_starting_hands_open_work_on_once_even_with_two_replicas(db: TestDb) {

@@ -1016,6 +1016,20 @@ const UI: &[UiRow] = &[
         |fx| Args::Form(vec![("user", fx.concrete("{email}")), ("active", "false".into())]),
         "AFFFF",
     ),
+    ui("admin_groups", Needs::Nothing, no_args, "AAAFF"),
+    ui(
+        "save_group",
+        Needs::Nothing,
+        |fx| {
+            Args::Form(vec![
+                ("key", format!("matrix-{}", fx.n)),
+                ("name", "Matrix".into()),
+                ("strategy", "first_present".into()),
+                ("members", FINANCE_APPROVER.into()),
+            ])
+        },
+        "AFFFF",
+    ),
     ui("whoami", Needs::Nothing, no_args, "AAAAA"),
     ui("pending", Needs::Nothing, no_args, "AAAAA"),
     ui(

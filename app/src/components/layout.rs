@@ -49,6 +49,7 @@ fn Nav(me: Me) -> impl IntoView {
             <A href="/reminders">"Reminders"</A>
             {reads_rules.then(|| view! {
                 <A href="/chains">"Chains"</A>
+                <A href="/groups">"Groups"</A>
                 <A href="/policies">"SLA policies"</A>
             })}
             <A href="/directory">{if admin { "Users & departments" } else { "People" }}</A>

@@ -63,6 +63,9 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                 <dt>"Status"</dt><dd data-testid="status">{row.status.clone()}</dd>
                 <dt>"Stage"</dt><dd>{row.stage.clone()}</dd>
                 <dt>"Assignee"</dt><dd data-testid="assignee">{row.assignee.clone()}</dd>
+                {detail.routing.clone().map(|note| view! {
+                    <dt>"Routed"</dt><dd data-testid="routing">{note}</dd>
+                })}
                 <dt>"Clock"</dt><dd><Countdown row=row.clone() page_now=detail.now/></dd>
                 <dt>"Warning at"</dt><dd>{when(row.warn_at)}</dd>
                 <dt>"Deadline"</dt><dd>{when(row.due_at)}</dd>

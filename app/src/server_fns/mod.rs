@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod chains;
 pub mod directory;
+pub mod groups;
 pub mod inbox;
 pub mod policies;
 pub mod session;

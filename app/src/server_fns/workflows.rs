@@ -220,6 +220,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         chain: chain.name.clone(),
         steps,
         segments: explanation.segments,
+        routing: explanation.routing,
         timeline: entries,
         actions,
     })

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{evaluate, explain, Segment, SlaState};
-use escalator_storage::{Hold, WorkflowRecord};
+use escalator_storage::{AuditEntry, AuditFilter, Hold, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 
 use super::{timeline_of, Timeline, WorkflowView};
@@ -26,6 +26,9 @@ pub struct SlaExplanation {
     /// From the start of the current level to the deadline (or now, if later): counted,
     /// outside working hours, holiday or paused.
     pub segments: Vec<Segment>,
+    /// How the current assignee was reached when people were away, e.g. "skipped
+    /// dana@acme.example (absent until 2026-12-24 17:00 UTC): delegated to mike@acme.example".
+    pub routing: Option<String>,
 }
 
 /// Everything a workflow's page shows: its clock and why, its chain, its timeline.
@@ -46,7 +49,17 @@ impl Escalator {
         let w = self.visible(id, actor).await?;
         let rules = self.rules().await?;
         let holds = self.store.holds(&[w.id]).await?;
-        self.explanation_of(&w, &rules, &holds, self.now()).await
+        let audit = self
+            .store
+            .audit_entries(&AuditFilter {
+                workflow_id: Some(id),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?;
+        let mut explanation = self.explanation_of(&w, &rules, &holds, self.now()).await?;
+        explanation.routing = routing_of(&audit);
+        Ok(explanation)
     }
 
     async fn explanation_of(
@@ -72,6 +85,7 @@ impl Escalator {
             time_zone: terms.calendar.time_zone().name().to_string(),
             sla: evaluate(&terms, &timeline, now),
             segments: explain(&terms, &timeline, now),
+            routing: None,
         })
     }
 
@@ -81,10 +95,11 @@ impl Escalator {
         let rules = self.rules().await?;
         let holds = self.store.holds(&[w.id]).await?;
         let now = self.now();
-        let explanation = self.explanation_of(&w, &rules, &holds, now).await?;
+        let mut explanation = self.explanation_of(&w, &rules, &holds, now).await?;
         let chain = rules.chain_of(&w)?.clone();
         let policy_name = rules.policy_of(&w)?.name.clone();
         let timeline = self.timeline(id).await?;
+        explanation.routing = routing_of(&timeline.audit);
         let view = WorkflowView {
             sla: explanation.sla,
             workflow: w,
@@ -97,4 +112,19 @@ impl Escalator {
             policy_name,
         })
     }
+}
+
+/// The routing note of the latest assignment (create, advance, escalation, hand-over, or
+/// a person's reassignment, which has none): how the current assignee was reached.
+fn routing_of(audit: &[AuditEntry]) -> Option<String> {
+    audit
+        .iter()
+        .filter(|a| {
+            matches!(
+                a.action.as_str(),
+                "create" | "advance" | "escalate" | "handed_over" | "reassign"
+            )
+        })
+        .max_by_key(|a| (a.at, a.id))
+        .and_then(|a| a.details["note"].as_str().map(str::to_string))
 }
