@@ -105,7 +105,7 @@ fn GroupForm(g: Option<GroupView>, save: ServerAction<SaveGroup>) -> impl IntoVi
                 view! {
                     <div class="field">
                         <label for=id("key")>"Key (a-z, 0-9, - and _)"</label>
-                        <input id=id("key") name="key" required pattern="[a-z0-9_-]{1,64}" data-testid="group-key"/>
+                        <input id=id("key") name="key" required pattern="[a-z0-9_\\-]{1,64}" data-testid="group-key"/>
                     </div>
                 }.into_any()
             }}
