@@ -21,6 +21,11 @@ use crate::tick::SYSTEM_ACTOR;
 use crate::workflows::timeline_of;
 use crate::{EngineError, EngineResult, Escalator};
 
+/// The longest iCalendar file an import reads: escaped as JSON at worst (12 bytes a
+/// character, a surrogate pair) it still fits the 2 MB body limit, so a longer one is
+/// refused by name, as too long.
+const MAX_ICS_CHARS: usize = 150_000;
+
 /// The longest absence one record may cover.
 const MAX_ABSENCE_DAYS: i64 = 366;
 
@@ -148,6 +153,10 @@ impl Escalator {
             .unwrap_or_default()
             .zone();
         let now = self.now();
+        escalator_domain::text::check("ics", ics)?;
+        if ics.trim().is_empty() || ics.chars().count() > MAX_ICS_CHARS {
+            return Err(ValidationError::new("ics", format!("must be 1-{MAX_ICS_CHARS} characters")).into());
+        }
         let parsed = parse_absences_ics(ics, zone).map_err(ValidationError::from)?;
         if let Some(long) = parsed
             .iter()

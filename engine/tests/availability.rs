@@ -341,14 +341,31 @@ async fn people_manage_their_own_absences_and_admins_anyones(db: TestDb) {
         delegate: None,
     };
     assert_eq!(field(e.add_absence("ann@x.io", &bad, &ann).await), "from");
+    // An import: empty, too long or malformed files are refused by name; importing twice adds nothing.
+    let field_of = |r: Result<Vec<escalator_storage::AbsenceRecord>, escalator_engine::EngineError>| match r {
+        Err(escalator_engine::EngineError::Invalid(v)) => v.field,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    assert_eq!(field_of(e.import_absences("ann@x.io", " ", &ann).await), "ics");
+    assert_eq!(
+        field_of(e.import_absences("ann@x.io", &"x".repeat(150_001), &ann).await),
+        "ics"
+    );
+    assert_eq!(
+        field_of(e.import_absences("ann@x.io", "BEGIN:VEVENT\nEND:VEVENT\n", &ann).await),
+        "ics"
+    );
+    let ics = "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20300105\nSUMMARY:Ski\nEND:VEVENT\n";
+    assert_eq!(e.import_absences("ann@x.io", ics, &ann).await.unwrap().len(), 1);
+    assert_eq!(e.import_absences("ann@x.io", ics, &ann).await.unwrap().len(), 0);
 
     let view = e.availability("ann@x.io", &ann).await.unwrap();
-    assert_eq!(view.absences.len(), 1);
+    assert_eq!(view.absences.len(), 2);
     assert!(!view.away_now);
     assert!(e.availability("mgr@x.io", &ann).await.is_err());
     e.remove_absence("ann@x.io", mine.id, &admin()).await.unwrap();
-    assert!(e.availability("ann@x.io", &ann).await.unwrap().absences.is_empty());
-    assert_eq!(audit(&e, "absence_recorded").await.len(), 1);
+    assert_eq!(e.availability("ann@x.io", &ann).await.unwrap().absences.len(), 1);
+    assert_eq!(audit(&e, "absence_recorded").await.len(), 2);
     assert_eq!(audit(&e, "absence_removed").await.len(), 1);
 }
 

@@ -26,7 +26,7 @@ pub struct DelegateInput {
 #[serde(deny_unknown_fields)]
 pub struct AbsenceImport {
     /// An iCalendar (.ics) file, e.g. exported from an HR system or a mail calendar.
-    #[schema(min_length = 1, max_length = 1000000)]
+    #[schema(min_length = 1, max_length = 150000)]
     pub ics: String,
 }
 
