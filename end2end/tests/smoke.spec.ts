@@ -12,6 +12,10 @@ test.describe('the site', () => {
     const html = (await login.text()).replace(/<!--[\s\S]*?-->|<!>/g, '');
     expect(html).toContain('<title>Escalator</title>');
     expect(html).toContain('action="/ui/fn/login"');
+    // Where to go after signing in is in the server's HTML, so a form sent before
+    // hydration (or without JavaScript) keeps it.
+    const chains = (await (await request.get('/login?next=/chains')).text()).replace(/<!--[\s\S]*?-->|<!>/g, '');
+    expect(chains).toMatch(/name="next"[^>]*value="\/chains"/);
     // The hydration scripts and the stylesheet built by cargo-leptos.
     expect(html).toContain('/pkg/escalator.js');
     expect(html).toContain('/pkg/escalator.css');

@@ -151,6 +151,13 @@ test.describe('someone going on holiday', () => {
     await expect(page.getByTestId('absence')).toHaveCount(1);
     await expect(page.getByTestId('absence').first()).toContainText('Holiday');
     await expect(page.getByTestId('presence')).toHaveText('You: away now');
+    // A later absence from a calendar file.
+    await page.getByTestId('absence-ics').fill(
+      'BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:Conference\nDTSTART;VALUE=DATE:20300610\nDTEND;VALUE=DATE:20300613\nEND:VEVENT\nEND:VCALENDAR\n',
+    );
+    await page.getByTestId('absence-import').click();
+    await expect(page.getByText('1 absence(s) imported.')).toBeVisible();
+    await expect(page.getByTestId('absence')).toHaveCount(2);
     await screenshot(page, 'settings');
 
     // The absence has started: the engine hands Ed's open work to Eve within seconds.

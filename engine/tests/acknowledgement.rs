@@ -117,6 +117,19 @@ async fn the_top_of_an_exhausted_chain_is_told_again_once_per_interval(db: TestD
         .await
         .unwrap();
     assert_eq!(e.tick().await.unwrap().escalated, 1);
+    let none = e
+        .workflows(
+            escalator_storage::WorkflowFilter {
+                open_only: true,
+                needs_attention: true,
+                limit: 10,
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "escalated, not yet at an exhausted top");
     clock.advance(TimeDelta::hours(8));
     let first = e.tick().await.unwrap();
     assert_eq!(first.exhausted, 1, "{first:?}");
@@ -146,7 +159,25 @@ async fn the_top_of_an_exhausted_chain_is_told_again_once_per_interval(db: TestD
     assert_eq!(audited.len(), 2);
     let w = e.workflow(w.view.workflow.id, &admin()).await.unwrap().workflow;
     assert_eq!(w.state.assignee, "mgr@x.io", "it stays with the top of the chain");
-    // It needs attention, as the metrics say.
+    // It needs attention: listed as such, and counted by the metrics.
+    let attention = |e: &Escalator| {
+        let e = e.clone();
+        async move {
+            e.workflows(
+                escalator_storage::WorkflowFilter {
+                    open_only: true,
+                    needs_attention: true,
+                    limit: 10,
+                    ..Default::default()
+                },
+                &admin(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(attention(&e).await.len(), 1);
+    assert_eq!(attention(&e).await[0].workflow.id, w.id);
     e.refresh_gauges().await.unwrap();
     assert!(
         e.metrics().render().contains("workflow_needs_attention 1"),

@@ -994,6 +994,18 @@ const UI: &[UiRow] = &[
         "AFFAF",
     ),
     ui(
+        "import_absences",
+        Needs::Nothing,
+        |fx| {
+            let day = 20300401 + fx.n % 20;
+            Args::Form(vec![
+                ("user", FINANCE_APPROVER.into()),
+                ("ics", format!("BEGIN:VEVENT\nDTSTART;VALUE=DATE:{day}\nEND:VEVENT\n")),
+            ])
+        },
+        "AFFAF",
+    ),
+    ui(
         "remove_absence",
         Needs::Absence,
         |fx| Args::Form(vec![("user", FINANCE_APPROVER.into()), ("id", fx.absence.to_string())]),

@@ -19,7 +19,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Sign in"</h1>
             {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <form method="post" action="/ui/fn/login" class="stack">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="email">"E-mail"</label>
                 <input id="email" name="email" type="email" autocomplete="username" required autofocus/>
                 <label for="password">"Password"</label>

@@ -110,6 +110,7 @@ fn Pending(page: PendingPage) -> impl IntoView {
                         let selected = s == sla;
                         view! { <option value=s selected=selected>{s}</option> }
                     }).collect_view()}
+                    <option value="attention" selected=sla == "attention">"needs attention (top of chain, overdue)"</option>
                 </select>
             </div>
             <div class="field">

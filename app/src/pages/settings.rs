@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{when, ErrorNote};
 use crate::model::SettingsData;
-use crate::server_fns::settings::{settings, AddAbsence, RemoveAbsence, SetActive, SetDelegate};
+use crate::server_fns::settings::{settings, AddAbsence, ImportAbsences, RemoveAbsence, SetActive, SetDelegate};
 
 /// The settings page.
 #[component]
@@ -17,11 +17,16 @@ pub fn SettingsPage() -> impl IntoView {
     let remove = ServerAction::<RemoveAbsence>::new();
     let delegate = ServerAction::<SetDelegate>::new();
     let active = ServerAction::<SetActive>::new();
+    let import = ServerAction::<ImportAbsences>::new();
     let data = Resource::new(
         move || {
             (
                 query.read().get("user"),
-                add.version().get() + remove.version().get() + delegate.version().get() + active.version().get(),
+                add.version().get()
+                    + remove.version().get()
+                    + delegate.version().get()
+                    + active.version().get()
+                    + import.version().get(),
             )
         },
         |(user, _)| settings(user),
@@ -36,6 +41,7 @@ pub fn SettingsPage() -> impl IntoView {
         .into_iter()
         .flatten()
         .find_map(Result::err)
+        .or_else(|| import.value().get().and_then(Result::err))
     };
     view! {
         <h1>"Settings"</h1>
@@ -43,7 +49,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Settings d add remove delegate active/> }.into_any(),
+                    Ok(d) => view! { <Settings d add remove delegate active import/> }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
@@ -58,6 +64,7 @@ fn Settings(
     remove: ServerAction<RemoveAbsence>,
     delegate: ServerAction<SetDelegate>,
     active: ServerAction<SetActive>,
+    import: ServerAction<ImportAbsences>,
 ) -> impl IntoView {
     let no_delegate = d.delegate.is_none();
     let whose = if d.own {
@@ -85,6 +92,7 @@ fn Settings(
     let absence_options = options(None);
     let user = d.email.clone();
     let (user_delegate, user_add, user_active) = (user.clone(), user.clone(), user.clone());
+    let user_import = user.clone();
     let rows: Vec<_> = d
         .absences
         .clone()
@@ -162,6 +170,21 @@ fn Settings(
                     </select>
                 </div>
                 <button type="submit" data-testid="absence-save">"Record absence"</button>
+            </ActionForm>
+            <h3>"Import from a calendar"</h3>
+            <ActionForm action=import attr:class="stack">
+                <input type="hidden" name="user" value=user_import/>
+                <div class="field">
+                    <label for="absence-ics">
+                        "Paste an iCalendar (.ics) file, e.g. exported from an HR system or a mail calendar; \
+                         events already recorded are skipped"
+                    </label>
+                    <textarea id="absence-ics" name="ics" rows="6" required data-testid="absence-ics"></textarea>
+                </div>
+                <button type="submit" data-testid="absence-import">"Import absences"</button>
+                {move || import.value().get().and_then(Result::ok).map(|n| view! {
+                    <p class="ok" role="status">{format!("{n} absence(s) imported.")}</p>
+                })}
             </ActionForm>
         </section>
         {admin_view.then(|| {

@@ -77,6 +77,14 @@ pub async fn add_absence(
     Ok(())
 }
 
+/// Imports the absences of an iCalendar file for `user`; how many were added.
+#[server(prefix = "/ui/fn", endpoint = "import_absences")]
+pub async fn import_absences(user: String, ics: String) -> Result<usize, AppError> {
+    use crate::ssr;
+    let actor = ssr::actor().await?;
+    Ok(ssr::escalator()?.import_absences(&user, &ics, &actor).await?.len())
+}
+
 /// Deletes an absence of `user`.
 #[server(prefix = "/ui/fn", endpoint = "remove_absence")]
 pub async fn remove_absence(user: String, id: i64) -> Result<(), AppError> {

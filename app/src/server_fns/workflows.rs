@@ -75,10 +75,18 @@ pub async fn pending(
     let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
     let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let sla_status = blank(sla)
+    // `attention`: overdue at the top of the chain, a filter beside the SLA statuses.
+    let sla = blank(sla);
+    let needs_attention = sla.as_deref() == Some("attention");
+    let sla_status = sla
+        .filter(|_| !needs_attention)
         .map(|name| {
-            convert::sla_status(&name)
-                .ok_or_else(|| ssr::fail(AppError::invalid("sla", "must be ok, warning, breached or paused")))
+            convert::sla_status(&name).ok_or_else(|| {
+                ssr::fail(AppError::invalid(
+                    "sla",
+                    "must be ok, warning, breached, paused or attention",
+                ))
+            })
         })
         .transpose()?;
     let newest = blank(sort).as_deref() == Some("newest");
@@ -112,6 +120,7 @@ pub async fn pending(
         department: blank(department),
         assignee: blank(assignee).map(|a| a.to_lowercase()),
         sla_status,
+        needs_attention,
         order,
         after_due,
         before_id,

@@ -50,6 +50,9 @@ pub struct WorkflowFilter {
     pub or_assignee: Option<String>,
     /// Only those under this SLA policy.
     pub policy_id: Option<i64>,
+    /// Only open workflows overdue at the top of their chain (exhausted at their current
+    /// stage and level): nobody further up can take them.
+    pub needs_attention: bool,
     /// Only those in this SLA status at `now`.
     pub sla_status: Option<SlaStatus>,
     pub now: Option<DateTime<Utc>>,

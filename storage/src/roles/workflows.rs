@@ -101,10 +101,17 @@ impl crate::WorkflowStore for Db {
         } else {
             "$4 IS NULL"
         };
+        let attention = if f.needs_attention {
+            "status IN ('pending', 'escalated') AND EXISTS (SELECT 1 FROM sla_transitions t \
+             WHERE t.workflow_id = workflows.id AND t.stage_seq = workflows.stage_seq \
+             AND t.level = workflows.level AND t.kind = 'exhaust')"
+        } else {
+            "1 = 1"
+        };
         let sql = format!(
             "SELECT {} FROM workflows \
              WHERE ($1 IS NULL OR status = $1) \
-               AND {open} AND {department} AND {assignee} \
+               AND {open} AND {department} AND {assignee} AND {attention} \
                AND {cursor} \
                AND ($9 IS NULL OR policy_id = $9) \
                AND ($7 IS NULL OR $7 = CASE WHEN status = 'on_hold' THEN 'paused' \

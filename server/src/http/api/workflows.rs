@@ -24,6 +24,8 @@ pub struct WorkflowQuery {
     pub status: Option<WorkflowStatus>,
     /// ok, warning, breached or paused (open workflows, evaluated now).
     pub sla_status: Option<SlaStatus>,
+    /// true: only open workflows overdue at the top of their escalation chain.
+    pub needs_attention: Option<bool>,
     pub department: Option<String>,
     pub assignee: Option<String>,
     /// Page size, 1 to 500 (default 50).
@@ -126,6 +128,7 @@ pub async fn list(
     let filter = WorkflowFilter {
         status: q.status,
         sla_status: q.sla_status,
+        needs_attention: q.needs_attention.unwrap_or(false),
         department: q.department,
         assignee: q.assignee.map(|a| a.trim().to_lowercase()),
         before_id: q.before_id,
