@@ -181,6 +181,17 @@ impl Event {
     /// reminders to the assignee; a hand-over by a person to the new assignee unless they
     /// made it themselves.
     pub fn notice(&self) -> Option<Notice> {
+        let (template, to, cc) = self.addressees()?;
+        Some(Notice {
+            template,
+            to,
+            cc,
+            event: self.clone(),
+        })
+    }
+
+    /// The kind, addressee and copies of [`Event::notice`], without copying the event.
+    pub fn addressees(&self) -> Option<(NotificationKind, Vec<String>, Vec<String>)> {
         let to = self.workflow.assignee.clone();
         let (kind, cc) = match &self.kind {
             EventKind::Reminded { .. } => (NotificationKind::Reminder, Vec::new()),
@@ -199,12 +210,7 @@ impl Event {
             }
             _ => return None,
         };
-        Some(Notice {
-            template: kind,
-            to: vec![to],
-            cc,
-            event: self.clone(),
-        })
+        Some((kind, vec![to], cc))
     }
 }
 

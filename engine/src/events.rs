@@ -34,22 +34,27 @@ pub(crate) fn event(
 }
 
 /// The outbox rows of an event, deduplicated by `key` (`<key>:event`, `<key>:notify`).
+/// The event is serialised once: the message is its JSON with the addressees added,
+/// which is exactly how a [`Notice`](escalator_domain::Notice) serialises (a tick writes
+/// thousands of these).
 pub(crate) fn rows(event: &Event, key: &str) -> Result<Vec<NewOutbox>, serde_json::Error> {
+    let payload = serde_json::to_value(event)?;
     let mut rows = Vec::with_capacity(2);
-    if let Some(notice) = event.notice() {
+    if let Some((template, to, cc)) = event.addressees() {
+        let mut message = payload.clone();
+        if let serde_json::Value::Object(fields) = &mut message {
+            fields.insert("template".into(), serde_json::to_value(template)?);
+            fields.insert("to".into(), to.into());
+            fields.insert("cc".into(), cc.into());
+        }
         rows.push(row(
             OutboxKind::Notification,
-            notice.topic().to_string(),
-            serde_json::to_value(&notice)?,
+            template.topic().to_string(),
+            message,
             format!("{key}:notify"),
         ));
     }
-    rows.push(row(
-        OutboxKind::Event,
-        event.topic(),
-        serde_json::to_value(event)?,
-        format!("{key}:event"),
-    ));
+    rows.push(row(OutboxKind::Event, event.topic(), payload, format!("{key}:event")));
     Ok(rows)
 }
 
@@ -72,5 +77,51 @@ fn row(kind: OutboxKind, topic: String, payload: serde_json::Value, dedupe_key: 
         channel: None,
         recipient: None,
         not_before: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use escalator_domain::{EventKind, WorkflowStatus, WorkflowSummary};
+
+    use super::*;
+
+    #[test]
+    fn the_message_row_is_the_notice_as_it_serialises() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap();
+        let event = Event {
+            workflow: WorkflowSummary {
+                id: 1,
+                external_id: "PO-1".into(),
+                workflow_type: "purchase".into(),
+                title: "Chairs".into(),
+                department: "finance".into(),
+                initiator: "i@x.io".into(),
+                stage: "Approval".into(),
+                status: WorkflowStatus::Escalated,
+                assignee: "b@x.io".into(),
+                level: 1,
+                due_at: at,
+            },
+            actor: "system".into(),
+            at,
+            kind: EventKind::Escalated {
+                from_assignee: "a@x.io".into(),
+                to_assignee: "b@x.io".into(),
+                from_level: 0,
+                to_level: 1,
+                elapsed_seconds: 60,
+                breached_due_at: at,
+                skipped: vec![],
+                passed_over: vec![],
+                acknowledged_until: None,
+            },
+        };
+        let rows = rows(&event, "k").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].payload, serde_json::to_value(event.notice().unwrap()).unwrap());
+        assert_eq!(rows[0].topic, "workflow.escalated");
+        assert_eq!(rows[1].payload, serde_json::to_value(&event).unwrap());
     }
 }
