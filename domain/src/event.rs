@@ -215,20 +215,15 @@ impl Event {
 }
 
 impl Event {
-    /// The message that a workflow overdue at the top of its chain still needs a decision:
-    /// to its assignee, the initiator in copy.
-    pub fn attention(&self) -> Notice {
+    /// Whom to tell that a workflow overdue at the top of its chain still needs a
+    /// decision: its assignee, the initiator in copy.
+    pub fn attention(&self) -> (NotificationKind, Vec<String>, Vec<String>) {
         let to = self.workflow.assignee.clone();
         let cc = vec![self.workflow.initiator.clone()]
             .into_iter()
             .filter(|c| *c != to)
             .collect();
-        Notice {
-            template: NotificationKind::Attention,
-            to: vec![to],
-            cc,
-            event: self.clone(),
-        }
+        (NotificationKind::Attention, vec![to], cc)
     }
 }
 

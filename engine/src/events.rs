@@ -2,7 +2,7 @@
 //! and, when it tells people, one message row (fanned out to channels at delivery).
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{Event, EventKind, Notice, WorkflowIdentity, WorkflowState};
+use escalator_domain::{Event, EventKind, NotificationKind, WorkflowIdentity, WorkflowState};
 use escalator_storage::{NewOutbox, OutboxKind, WorkflowRecord};
 
 /// The fixed fields of a stored workflow.
@@ -33,14 +33,23 @@ pub(crate) fn event(
     }
 }
 
-/// The outbox rows of an event, deduplicated by `key` (`<key>:event`, `<key>:notify`).
-/// The event is serialised once: the message is its JSON with the addressees added,
-/// which is exactly how a [`Notice`](escalator_domain::Notice) serialises (a tick writes
-/// thousands of these).
+/// The outbox rows of an event, deduplicated by `key` (`<key>:event`, `<key>:notify`):
+/// the event, and the message its addressees get, if any ([`Event::addressees`]).
 pub(crate) fn rows(event: &Event, key: &str) -> Result<Vec<NewOutbox>, serde_json::Error> {
+    rows_to(event, event.addressees(), key)
+}
+
+/// The outbox rows of an event with the message to `addressees` (kind, to, cc). The event
+/// is serialised once: the message is its JSON with the addressees added, which is exactly
+/// how a [`Notice`](escalator_domain::Notice) serialises (a tick writes thousands of these).
+pub(crate) fn rows_to(
+    event: &Event,
+    addressees: Option<(NotificationKind, Vec<String>, Vec<String>)>,
+    key: &str,
+) -> Result<Vec<NewOutbox>, serde_json::Error> {
     let payload = serde_json::to_value(event)?;
     let mut rows = Vec::with_capacity(2);
-    if let Some((template, to, cc)) = event.addressees() {
+    if let Some((template, to, cc)) = addressees {
         let mut message = payload.clone();
         if let serde_json::Value::Object(fields) = &mut message {
             fields.insert("template".into(), serde_json::to_value(template)?);
@@ -56,16 +65,6 @@ pub(crate) fn rows(event: &Event, key: &str) -> Result<Vec<NewOutbox>, serde_jso
     }
     rows.push(row(OutboxKind::Event, event.topic(), payload, format!("{key}:event")));
     Ok(rows)
-}
-
-/// The outbox row of a message to people, deduplicated by `key` (`<key>:notify`).
-pub(crate) fn notice_row(notice: &Notice, key: &str) -> Result<NewOutbox, serde_json::Error> {
-    Ok(row(
-        OutboxKind::Notification,
-        notice.topic().to_string(),
-        serde_json::to_value(notice)?,
-        format!("{key}:notify"),
-    ))
 }
 
 fn row(kind: OutboxKind, topic: String, payload: serde_json::Value, dedupe_key: String) -> NewOutbox {

@@ -481,13 +481,13 @@ fn plan(
         }
     };
     let event = events::event(w, &change.state, SYSTEM_ACTOR, now, event);
-    change.outbox = events::rows(&event, &event_key).map_err(|e| e.to_string())?;
     // The top of the chain is not silence: when the policy says so, its assignee is told
     // (again) that the workflow still needs a decision.
-    if effect == Effect::Exhaust && policy.exhausted_repeat_seconds.is_some() {
-        let notice = events::notice_row(&event.attention(), &event_key).map_err(|e| e.to_string())?;
-        change.outbox.push(notice);
-    }
+    let addressees = match effect {
+        Effect::Exhaust if policy.exhausted_repeat_seconds.is_some() => Some(event.attention()),
+        _ => event.addressees(),
+    };
+    change.outbox = events::rows_to(&event, addressees, &event_key).map_err(|e| e.to_string())?;
     Ok(Some((change, effect)))
 }
 

@@ -4,53 +4,22 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::TimeDelta;
-use common::{input, org};
+use common::{admin, audit, engine_at, input, org};
 use escalator_domain::{SlaPolicy, Target, WarningWindow};
 use escalator_engine::clock::{Clock, ShiftedClock};
-use escalator_engine::notify::{Channels, LogChannel};
-use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
+use escalator_engine::Escalator;
 use escalator_storage::testing::TestDb;
-use escalator_storage::{AuditFilter, ReminderFilter};
+use escalator_storage::ReminderFilter;
 
 on_both!(
     an_acknowledged_reminder_holds_escalation_exactly_for_the_timeout,
     the_top_of_an_exhausted_chain_is_told_again_once_per_interval,
 );
 
-fn engine(db: &TestDb, clock: &ShiftedClock) -> Escalator {
-    let config = EngineConfig {
-        clock: clock.shared(),
-        ..EngineConfig::default()
-    };
-    Escalator::new(
-        db.store.clone(),
-        Channels::only(Arc::new(LogChannel)),
-        Arc::new(Metrics::new(900.0).unwrap()),
-        config,
-    )
-}
-
-fn admin() -> Actor {
-    Actor::internal("admin")
-}
-
-async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry> {
-    e.store()
-        .audit_entries(&AuditFilter {
-            action: Some(action.into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-}
-
 async fn an_acknowledged_reminder_holds_escalation_exactly_for_the_timeout(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     // 24 h, warned 2 h before; an acknowledgement holds escalation for 4 h.
     let policy = SlaPolicy::new("24h", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 })
         .unwrap()
@@ -105,7 +74,7 @@ async fn an_acknowledged_reminder_holds_escalation_exactly_for_the_timeout(db: T
 
 async fn the_top_of_an_exhausted_chain_is_told_again_once_per_interval(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     let policy = SlaPolicy::new("24h", 24 * 3600, WarningWindow::BeforeDeadline { seconds: 7200 })
         .unwrap()
         .with_exhausted_repeat(Some(3600))

@@ -7,14 +7,14 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
-use common::{input, org};
+use common::{admin, audit, engine_at, input, org};
 use escalator_domain::{SlaPolicy, Target, WarningWindow, WorkflowStatus};
 use escalator_engine::availability::AbsenceInput;
 use escalator_engine::clock::{Clock, ShiftedClock};
 use escalator_engine::notify::{Channels, LogChannel};
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
-use escalator_storage::{AuditFilter, OutboxKind};
+use escalator_storage::OutboxKind;
 use serde_json::json;
 
 on_both!(
@@ -26,23 +26,6 @@ on_both!(
     a_chain_level_targets_a_group_round_robin_past_absent_members,
     the_hand_over_can_be_limited_to_delegates_or_turned_off,
 );
-
-fn engine(db: &TestDb, clock: &ShiftedClock) -> Escalator {
-    let config = EngineConfig {
-        clock: clock.shared(),
-        ..EngineConfig::default()
-    };
-    Escalator::new(
-        db.store.clone(),
-        Channels::only(Arc::new(LogChannel)),
-        Arc::new(Metrics::new(900.0).unwrap()),
-        config,
-    )
-}
-
-fn admin() -> Actor {
-    Actor::internal("admin")
-}
 
 fn policy() -> SlaPolicy {
     SlaPolicy::new("48h", 48 * 3600, WarningWindow::BeforeDeadline { seconds: 3600 }).unwrap()
@@ -57,20 +40,9 @@ fn away(from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>, delegate: Option
     }
 }
 
-async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry> {
-    e.store()
-        .audit_entries(&AuditFilter {
-            action: Some(action.into()),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-}
-
 async fn the_seed_scenario_with_the_head_on_holiday_goes_to_the_heads_delegate(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     let refs = org(&e, policy(), vec![Target::DepartmentHead]).await;
     // The head (boss@) is on holiday for two weeks; solo@ stands in.
     e.add_absence(
@@ -117,7 +89,7 @@ async fn the_seed_scenario_with_the_head_on_holiday_goes_to_the_heads_delegate(d
 
 async fn an_absence_starting_hands_open_work_on_once_even_with_two_replicas(db: TestDb) {
     let clock = ShiftedClock::new();
-    let (a, b) = (engine(&db, &clock), engine(&db, &clock));
+    let (a, b) = (engine_at(&db, &clock), engine_at(&db, &clock));
     let refs = org(&a, policy(), vec![Target::DepartmentHead]).await;
     for i in 0..12 {
         a.create_workflow(&input(&format!("W-{i}"), "mgr@x.io", 1, refs), &admin(), None)
@@ -183,7 +155,7 @@ fn e_user(email: &str) -> escalator_domain::User {
 
 async fn new_work_for_someone_away_goes_to_their_delegate_or_up_the_chain(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     let refs = org(&e, policy(), vec![Target::ManagerOf, Target::DepartmentHead]).await;
     let now = clock.now();
     // ann@ is away with a standing delegate: new work goes to the delegate, at level 0.
@@ -248,7 +220,7 @@ async fn new_work_for_someone_away_goes_to_their_delegate_or_up_the_chain(db: Te
 
 async fn a_deactivated_person_is_signed_out_and_their_work_moves_up(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     let refs = org(&e, policy(), vec![Target::ManagerOf, Target::DepartmentHead]).await;
     let w = e
         .create_workflow(&input("D-1", "ann@x.io", 1, refs), &admin(), None)
@@ -283,7 +255,7 @@ async fn a_deactivated_person_is_signed_out_and_their_work_moves_up(db: TestDb) 
 
 async fn people_manage_their_own_absences_and_admins_anyones(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     org(&e, policy(), vec![Target::DepartmentHead]).await;
     let ann = Actor::from(&e_user("ann@x.io"));
     let now = clock.now();
@@ -371,7 +343,7 @@ async fn people_manage_their_own_absences_and_admins_anyones(db: TestDb) {
 
 async fn a_chain_level_targets_a_group_round_robin_past_absent_members(db: TestDb) {
     let clock = ShiftedClock::new();
-    let e = engine(&db, &clock);
+    let e = engine_at(&db, &clock);
     // The org (its chain stored as is) first: a group's members must be users.
     let refs = org(
         &e,

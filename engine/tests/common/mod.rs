@@ -3,8 +3,12 @@
 
 use chrono::{TimeDelta, Utc};
 use escalator_domain::{Department, DepartmentKey, Email, EscalationChain, Level, Role, SlaPolicy, Target, User};
+use escalator_engine::clock::ShiftedClock;
+use escalator_engine::notify::{Channels, LogChannel};
 use escalator_engine::workflows::CreateWorkflow;
-use escalator_engine::Escalator;
+use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
+use escalator_storage::testing::TestDb;
+use escalator_storage::AuditFilter;
 
 /// Runs each case once per backend, as `<case>::sqlite` and `<case>::postgres`.
 #[macro_export]
@@ -101,4 +105,35 @@ pub fn input(ext: &str, assignee: &str, hours_ago: i64, (policy_id, chain_id): (
         chain_id,
         started_at: Some(Utc::now() - TimeDelta::hours(hours_ago)),
     }
+}
+
+/// An engine on `db` reading `clock` (tests move it instead of sleeping), delivering to the log.
+pub fn engine_at(db: &TestDb, clock: &ShiftedClock) -> Escalator {
+    let config = EngineConfig {
+        clock: clock.shared(),
+        ..EngineConfig::default()
+    };
+    Escalator::new(
+        db.store.clone(),
+        Channels::only(std::sync::Arc::new(LogChannel)),
+        std::sync::Arc::new(Metrics::new(900.0).unwrap()),
+        config,
+    )
+}
+
+/// An internal admin: every action is allowed.
+pub fn admin() -> Actor {
+    Actor::internal("admin")
+}
+
+/// The audit entries of one action, newest first.
+pub async fn audit(e: &Escalator, action: &str) -> Vec<escalator_storage::AuditEntry> {
+    e.store()
+        .audit_entries(&AuditFilter {
+            action: Some(action.into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
 }
