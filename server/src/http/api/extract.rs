@@ -139,6 +139,17 @@ async fn json_body<S: Send + Sync, T: DeserializeOwned>(req: Request, state: &S)
             "send a JSON body with Content-Type: application/json",
         ));
     }
+    // Every request body is an object. serde would also read a struct from an array of
+    // its fields in order (`[]` for one whose fields all have defaults), which no client
+    // means and the API document does not allow.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "the body must be a JSON object",
+        )
+        .with_field("."));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let value = strict(&mut deserializer)?;
     deserializer
