@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{Event, EventKind, NotificationKind, WorkflowIdentity, WorkflowState};
-use escalator_storage::{NewOutbox, OutboxKind, WorkflowRecord};
+use escalator_storage::{NewOutbox, OutboxKind, Payload, WorkflowRecord};
 
 /// The fixed fields of a stored workflow.
 pub(crate) fn identity(w: &WorkflowRecord) -> WorkflowIdentity<'_> {
@@ -47,15 +47,10 @@ pub(crate) fn rows_to(
     addressees: Option<(NotificationKind, Vec<String>, Vec<String>)>,
     key: &str,
 ) -> Result<Vec<NewOutbox>, serde_json::Error> {
-    let payload = serde_json::to_value(event)?;
+    let payload = Payload::of(event)?;
     let mut rows = Vec::with_capacity(2);
     if let Some((template, to, cc)) = addressees {
-        let mut message = payload.clone();
-        if let serde_json::Value::Object(fields) = &mut message {
-            fields.insert("template".into(), serde_json::to_value(template)?);
-            fields.insert("to".into(), to.into());
-            fields.insert("cc".into(), cc.into());
-        }
+        let message = payload.with(&Addressees { template, to, cc })?;
         rows.push(row(
             OutboxKind::Notification,
             template.topic().to_string(),
@@ -67,7 +62,15 @@ pub(crate) fn rows_to(
     Ok(rows)
 }
 
-fn row(kind: OutboxKind, topic: String, payload: serde_json::Value, dedupe_key: String) -> NewOutbox {
+/// The fields a message adds to its event (as [`Notice`](escalator_domain::Notice) names them).
+#[derive(serde::Serialize)]
+struct Addressees {
+    template: NotificationKind,
+    to: Vec<String>,
+    cc: Vec<String>,
+}
+
+fn row(kind: OutboxKind, topic: String, payload: Payload, dedupe_key: String) -> NewOutbox {
     NewOutbox {
         kind,
         topic,
@@ -119,8 +122,9 @@ mod tests {
         };
         let rows = rows(&event, "k").unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].payload, serde_json::to_value(event.notice().unwrap()).unwrap());
+        let parsed = |p: &Payload| serde_json::from_str::<serde_json::Value>(p.as_str()).unwrap();
+        assert_eq!(parsed(&rows[0].payload), serde_json::to_value(event.notice().unwrap()).unwrap());
         assert_eq!(rows[0].topic, "workflow.escalated");
-        assert_eq!(rows[1].payload, serde_json::to_value(&event).unwrap());
+        assert_eq!(parsed(&rows[1].payload), serde_json::to_value(&event).unwrap());
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::NotificationKind;
 use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::notify::{render, DeliveryError};
 
@@ -280,7 +280,12 @@ impl Escalator {
         let digest = NewOutbox {
             kind: OutboxKind::Notification,
             topic: DIGEST_TOPIC.into(),
-            payload: json!({ "template": "digest", "to": [recipient], "cc": [] }),
+            payload: Map::from_iter([
+                ("template".to_string(), Value::from("digest")),
+                ("to".to_string(), Value::from(vec![recipient])),
+                ("cc".to_string(), Value::Array(Vec::new())),
+            ])
+            .into(),
             // Unique per first held row: those rows were claimed by this worker alone.
             dedupe_key: format!("digest:{recipient}:{first}"),
             channel: Some("email".into()),

@@ -186,7 +186,7 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
         outbox: vec![NewOutbox {
             kind: OutboxKind::Notification,
             topic: "workflow.reminder".into(),
-            payload: json!({"to": ["ann@x.io"]}),
+            payload: json!({"to": ["ann@x.io"]}).try_into().unwrap(),
             dedupe_key: key.into(),
             channel: None,
             recipient: None,
@@ -1080,7 +1080,7 @@ async fn digests_take_rows_out_of_the_queue_and_deliver_them_together(db: TestDb
         c.outbox.push(NewOutbox {
             kind: OutboxKind::Notification,
             topic: "workflow.reminder".into(),
-            payload: json!({"to": ["ann@x.io"], "i": i}),
+            payload: json!({"to": ["ann@x.io"], "i": i}).try_into().unwrap(),
             dedupe_key: format!("mail-{i}"),
             channel: Some("email".into()),
             recipient: Some("ann@x.io".into()),
@@ -1110,7 +1110,7 @@ async fn digests_take_rows_out_of_the_queue_and_deliver_them_together(db: TestDb
     let digest = NewOutbox {
         kind: OutboxKind::Notification,
         topic: "workflow.digest".into(),
-        payload: json!({"template": "digest", "to": ["ann@x.io"]}),
+        payload: json!({"template": "digest", "to": ["ann@x.io"]}).try_into().unwrap(),
         dedupe_key: "digest:ann".into(),
         channel: Some("email".into()),
         recipient: Some("ann@x.io".into()),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use escalator_domain::{NotificationKind, NotificationPreferences, PersonalChannel, Phone};
 use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{EngineResult, Escalator};
 
@@ -129,11 +129,15 @@ impl Channels {
         let person = |r: &str| people.get(r).unwrap_or(&nobody);
         let wants = |r: &str, channel: PersonalChannel| person(r).wants(kind, channel);
         let mut rows = Vec::new();
+        // Stored payloads are objects (they were written as a `Payload`).
+        let Some(fields) = message.payload.as_object() else {
+            return rows;
+        };
         for &channel in channels {
-            let row = |payload: Value, suffix: String, recipient: Option<String>| NewOutbox {
+            let row = |payload: Map<String, Value>, suffix: String, recipient: Option<String>| NewOutbox {
                 kind: message.kind,
                 topic: message.topic.clone(),
-                payload,
+                payload: payload.into(),
                 dedupe_key: format!("{}:{channel}{suffix}", message.dedupe_key),
                 channel: Some(channel.to_string()),
                 recipient,
@@ -145,8 +149,8 @@ impl Channels {
                         if !wants(&recipient, PersonalChannel::InApp) {
                             continue;
                         }
-                        let mut payload = message.payload.clone();
-                        payload["recipient"] = Value::String(recipient.clone());
+                        let mut payload = fields.clone();
+                        payload.insert("recipient".into(), Value::String(recipient.clone()));
                         rows.push(row(payload, format!(":{recipient}"), Some(recipient)));
                     }
                 }
@@ -158,9 +162,9 @@ impl Channels {
                         if !wants(&recipient, PersonalChannel::Sms) {
                             continue;
                         }
-                        let mut payload = message.payload.clone();
-                        payload["recipient"] = Value::String(recipient.clone());
-                        payload["phone"] = Value::String(phone.to_string());
+                        let mut payload = fields.clone();
+                        payload.insert("recipient".into(), Value::String(recipient.clone()));
+                        payload.insert("phone".into(), Value::String(phone.to_string()));
                         rows.push(row(payload, format!(":{recipient}"), Some(recipient)));
                     }
                 }
@@ -179,12 +183,12 @@ impl Channels {
                     let Some(first) = to.first().cloned() else {
                         continue;
                     };
-                    let mut payload = message.payload.clone();
-                    payload["to"] = Value::from(to);
-                    payload["cc"] = Value::from(cc);
+                    let mut payload = fields.clone();
+                    payload.insert("to".into(), Value::from(to));
+                    payload.insert("cc".into(), Value::from(cc));
                     rows.push(row(payload, String::new(), Some(first)));
                 }
-                _ => rows.push(row(message.payload.clone(), String::new(), None)),
+                _ => rows.push(row(fields.clone(), String::new(), None)),
             }
         }
         rows

@@ -10,7 +10,7 @@ use chrono::Utc;
 use escalator_domain::{Event, ValidationError};
 use escalator_storage::{NewOutbox, OutboxMessage, Store, Webhook, WebhookDelivery};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
 use super::{Channel, DeliveryError};
@@ -52,7 +52,12 @@ pub(crate) fn route(event: &OutboxMessage, endpoints: &[Webhook]) -> Vec<NewOutb
         .map(|w| NewOutbox {
             kind: event.kind,
             topic: event.topic.clone(),
-            payload: json!({ "webhook_id": w.id, "event_id": format!("evt_{}", event.id), "data": event.payload }),
+            payload: Map::from_iter([
+                ("webhook_id".to_string(), Value::from(w.id)),
+                ("event_id".to_string(), Value::from(format!("evt_{}", event.id))),
+                ("data".to_string(), event.payload.clone()),
+            ])
+            .into(),
             dedupe_key: format!("{}:{NAME}:{}", event.dedupe_key, w.id),
             channel: Some(NAME.to_string()),
             recipient: None,

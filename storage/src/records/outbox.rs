@@ -18,7 +18,7 @@ pub enum OutboxKind {
 pub struct NewOutbox {
     pub kind: OutboxKind,
     pub topic: String,
-    pub payload: serde_json::Value,
+    pub payload: Payload,
     /// Unique per logical message: inserting the same key twice is a no-op.
     pub dedupe_key: String,
     /// The delivery channel; `None` for a message still to be routed to its channels.
@@ -27,6 +27,60 @@ pub struct NewOutbox {
     pub recipient: Option<String>,
     /// Not delivered before this instant (quiet hours, digests); at once when `None`.
     pub not_before: Option<DateTime<Utc>>,
+}
+
+/// The JSON object an outbox row carries, as the text that is stored: a tick writes
+/// thousands of rows, and building a `serde_json::Value` tree for each only to print it
+/// again cost about a tenth of the tick's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload(String);
+
+impl Payload {
+    /// The payload of `value`, which must serialise as a JSON object.
+    pub fn of(value: &impl Serialize) -> Result<Self, serde_json::Error> {
+        let text = serde_json::to_string(value)?;
+        if text.starts_with('{') {
+            Ok(Self(text))
+        } else {
+            Err(serde::ser::Error::custom("an outbox payload must be a JSON object"))
+        }
+    }
+
+    /// This object with the fields of `more` (an object) added after its own; a field
+    /// both have appears twice, so callers add only new ones.
+    pub fn with(&self, more: &impl Serialize) -> Result<Self, serde_json::Error> {
+        let more = Self::of(more)?;
+        match (self.0.as_str(), more.0.as_str()) {
+            ("{}", _) => Ok(more),
+            (_, "{}") => Ok(self.clone()),
+            (own, added) => match (own.strip_suffix('}'), added.strip_prefix('{')) {
+                (Some(own), Some(added)) => Ok(Self(format!("{own},{added}"))),
+                _ => Err(serde::ser::Error::custom("an outbox payload must be a JSON object")),
+            },
+        }
+    }
+
+    /// The stored text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for Payload {
+    fn from(object: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(serde_json::Value::Object(object).to_string())
+    }
+}
+
+impl TryFrom<serde_json::Value> for Payload {
+    type Error = serde_json::Error;
+
+    fn try_from(value: serde_json::Value) -> Result<Self, Self::Error> {
+        match value {
+            serde_json::Value::Object(object) => Ok(object.into()),
+            _ => Err(serde::ser::Error::custom("an outbox payload must be a JSON object")),
+        }
+    }
 }
 
 /// Delivery state of an outbox row.
@@ -218,5 +272,34 @@ impl TryFrom<WebhookDeliveryRow> for WebhookDelivery {
             duration_ms: r.duration_ms,
             at: r.at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::Payload;
+
+    #[test]
+    fn a_payload_with_more_fields_is_the_object_with_both() {
+        let event = Payload::of(&json!({"event": "escalated", "workflow": {"id": 1}})).unwrap();
+        let message = event.with(&json!({"to": ["a@x.io"], "cc": []})).unwrap();
+        let parsed: Value = serde_json::from_str(message.as_str()).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"event": "escalated", "workflow": {"id": 1}, "to": ["a@x.io"], "cc": []})
+        );
+        let empty = Payload::of(&json!({})).unwrap();
+        assert_eq!(empty.with(&json!({"a": 1})).unwrap().as_str(), r#"{"a":1}"#);
+        assert_eq!(event.with(&json!({})).unwrap(), event);
+    }
+
+    #[test]
+    fn only_objects_are_payloads() {
+        assert!(Payload::of(&json!([1])).is_err());
+        assert!(Payload::of(&"text").is_err());
+        assert!(Payload::try_from(json!(null)).is_err());
+        assert!(Payload::of(&json!({})).unwrap().with(&json!(2)).is_err());
     }
 }
