@@ -177,6 +177,11 @@ pub async fn template(dbs: &mut Databases, backend: &'static str, open: i64, due
     let (db, store) = dbs.empty(backend, &name).await?;
     let now = Utc::now();
     let rules = directory(&store, now).await?;
+    // The load runs on fresh connections: a SQLite connection that served the directory's
+    // writes can keep a statement with an old read snapshot, and a CREATE INDEX parsed
+    // there still sees the index dropped below ("index … already exists").
+    db::close(&store.pool()).await;
+    let store = escalator_storage::connect(&db.url).await?;
     let pool = store.pool();
     let postgres = backend == "postgres";
     let every = (open / due.max(1)).max(1);
@@ -204,6 +209,9 @@ pub async fn template(dbs: &mut Databases, backend: &'static str, open: i64, due
     db::exec(&pool, &audits_sql(postgres), &[]).await?;
     for (_, definition) in &indexes {
         db::exec(&pool, definition, &[]).await?;
+    }
+    if secondary_indexes(&pool, postgres).await? != indexes {
+        return Err(format!("{backend} template {name}: the indexes differ after the load").into());
     }
     let due_now = count_due(&pool, now).await?;
     dbs.seal(&db, store).await?;
