@@ -119,6 +119,9 @@ pub enum EventKind {
     },
     Held {
         reason: String,
+        /// When the engine resumes it (a snooze); `null` until someone resumes it.
+        #[serde(default)]
+        until: Option<DateTime<Utc>>,
     },
     Resumed {
         /// How long the clock was paused.
@@ -326,6 +329,7 @@ mod tests {
         let e = event(
             EventKind::Held {
                 reason: "supplier".into(),
+                until: None,
             },
             "a@x.io",
             "head@x.io",

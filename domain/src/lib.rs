@@ -11,8 +11,10 @@ pub mod error;
 pub mod escalation;
 pub mod event;
 pub mod group;
+pub mod link;
 pub mod notify;
 pub mod policy;
+pub mod readable;
 pub mod sla;
 pub mod text;
 pub mod workflow;
@@ -27,6 +29,7 @@ pub use escalation::{
 };
 pub use event::{Event, EventKind, Notice, WorkflowIdentity, WorkflowSummary};
 pub use group::{Group, Override, Period, Strategy};
+pub use link::{LinkAction, LinkClaims, LinkStale, LinkTarget, SNOOZE_CHOICES};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
 pub use sla::{

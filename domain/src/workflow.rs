@@ -239,13 +239,14 @@ impl WorkflowState {
         })
     }
 
-    /// The clock pauses; the engine stops looking until the workflow is resumed.
-    /// The status to resume to is the current one.
-    pub fn hold(&self) -> Result<Self, TransitionError> {
+    /// The clock pauses until the workflow is resumed: by a person, or by the engine at
+    /// `until` when the hold has an end (a snooze). The status to resume to is the current one.
+    pub fn hold(&self, until: Option<DateTime<Utc>>) -> Result<Self, TransitionError> {
         self.status.allows(Action::Hold)?;
         Ok(WorkflowState {
             status: WorkflowStatus::OnHold,
-            next_check_at: None,
+            // A hold with an end (a snooze) is watched for that end; the engine resumes it.
+            next_check_at: until,
             ..self.clone()
         })
     }
@@ -362,7 +363,7 @@ mod tests {
         assert_eq!((s.assignee.as_str(), s.level), ("head@x.io", 1));
         assert_eq!((s.stage_started_at, s.level_started_at), (t(0), t(61)));
         assert_eq!((s.due_at, s.next_check_at), (t(121), Some(t(111))));
-        let held = s.hold().unwrap();
+        let held = s.hold(None).unwrap();
         assert_eq!(held.escalate(&escalation(70), t(70)).unwrap_err().action, "escalate");
     }
 
@@ -391,7 +392,7 @@ mod tests {
     #[test]
     fn hold_then_resume_returns_to_the_status_before_with_the_new_deadline() {
         let s = started().escalate(&escalation(61), t(61)).unwrap();
-        let held = s.hold().unwrap();
+        let held = s.hold(None).unwrap();
         assert_eq!((held.status, held.next_check_at), (WorkflowStatus::OnHold, None));
         let resumed = held.resume(WorkflowStatus::Escalated, &clock(200)).unwrap();
         assert_eq!(resumed.status, WorkflowStatus::Escalated);
@@ -410,6 +411,7 @@ mod tests {
         Advance,
         Reassign,
         Hold,
+        Snooze,
         Resume,
         Escalate,
     }
@@ -421,6 +423,7 @@ mod tests {
             Just(Step::Advance),
             Just(Step::Reassign),
             Just(Step::Hold),
+            Just(Step::Snooze),
             Just(Step::Resume),
             Just(Step::Escalate),
         ]
@@ -428,20 +431,25 @@ mod tests {
 
     proptest! {
         /// Whatever people and the engine do, in any order: a closed workflow stays closed
-        /// and unchanged, only open ones are watched (and not while on hold), stages only
+        /// and unchanged, only open ones are watched (on hold only for a snooze's end), stages only
         /// go forward, and a refused transition is exactly one the status does not allow.
         #[test]
         fn any_sequence_of_transitions_keeps_the_invariants(steps in prop::collection::vec(step(), 1..40)) {
             let mut s = started();
+            let mut snoozed = false;
             for (i, step) in steps.into_iter().enumerate() {
                 let now = t(100 * (i as i64 + 1));
                 let before = s.clone();
+                if before.status != WorkflowStatus::OnHold {
+                    snoozed = matches!(step, Step::Snooze);
+                }
                 let result = match step {
                     Step::Complete => s.complete(now),
                     Step::Cancel => s.cancel(now),
                     Step::Advance => s.advance("Next".into(), s.assignee.clone(), 0, PolicyRef { id: 1, version: 1 }, &clock(100 * (i as i64 + 1)), now),
                     Step::Reassign => s.reassign(format!("p{i}@x.io")),
-                    Step::Hold => s.hold(),
+                    Step::Hold => s.hold(None),
+                    Step::Snooze => s.hold(Some(now + chrono::TimeDelta::hours(1))),
                     Step::Resume => s.resume(WorkflowStatus::Pending, &clock(100 * (i as i64 + 1))),
                     Step::Escalate => s.escalate(&escalation(100 * (i as i64 + 1)), now),
                 };
@@ -456,8 +464,11 @@ mod tests {
                         prop_assert_eq!(err.current, before.status);
                     }
                 }
-                let watched = s.status.is_open() && s.status != WorkflowStatus::OnHold;
-                prop_assert_eq!(s.next_check_at.is_some(), watched);
+                // Watched while running, and while on a hold with an end (to resume it).
+                match s.status {
+                    WorkflowStatus::OnHold => prop_assert_eq!(s.next_check_at.is_some(), snoozed),
+                    status => prop_assert_eq!(s.next_check_at.is_some(), status.is_open()),
+                }
             }
         }
     }

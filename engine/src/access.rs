@@ -24,6 +24,9 @@ pub struct Actor {
     pub email: String,
     pub role: Role,
     pub department: Option<String>,
+    /// How the action reached us when not through the API or the UI (a message link),
+    /// named in its audit entry.
+    pub via: Option<&'static str>,
 }
 
 impl From<&User> for Actor {
@@ -32,6 +35,7 @@ impl From<&User> for Actor {
             email: user.email.to_string(),
             role: user.role,
             department: user.department.as_ref().map(ToString::to_string),
+            via: None,
         }
     }
 }
@@ -43,6 +47,15 @@ impl Actor {
             email: name.into(),
             role: Role::Admin,
             department: None,
+            via: None,
+        }
+    }
+
+    /// The same actor, acting through `channel` (named in audit entries).
+    pub fn via(self, channel: &'static str) -> Self {
+        Self {
+            via: Some(channel),
+            ..self
         }
     }
 

@@ -123,7 +123,10 @@ mod tests {
         let rows = rows(&event, "k").unwrap();
         assert_eq!(rows.len(), 2);
         let parsed = |p: &Payload| serde_json::from_str::<serde_json::Value>(p.as_str()).unwrap();
-        assert_eq!(parsed(&rows[0].payload), serde_json::to_value(event.notice().unwrap()).unwrap());
+        assert_eq!(
+            parsed(&rows[0].payload),
+            serde_json::to_value(event.notice().unwrap()).unwrap()
+        );
         assert_eq!(rows[0].topic, "workflow.escalated");
         assert_eq!(parsed(&rows[1].payload), serde_json::to_value(&event).unwrap());
     }

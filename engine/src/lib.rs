@@ -13,6 +13,7 @@ pub mod directory;
 mod error;
 mod events;
 pub mod groups;
+pub mod links;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;

@@ -52,6 +52,8 @@ pub struct EngineConfig {
     pub clock: crate::clock::SharedClock,
     /// What happens to a person's open work when their absence starts.
     pub handover: Handover,
+    /// Signs and checks the one-click links in messages.
+    pub links: crate::links::LinkSigner,
 }
 
 /// What happens to the open workflows of a person whose absence starts (or who is
@@ -105,6 +107,7 @@ impl Default for EngineConfig {
             webhook_hosts: Vec::new(),
             clock: crate::clock::SharedClock::default(),
             handover: Handover::default(),
+            links: crate::links::LinkSigner::default(),
         }
     }
 }

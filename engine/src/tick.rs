@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{decide, routing_note, Decision, Directory, EventKind, ReminderState, Subject};
+use escalator_domain::{decide, routing_note, Decision, Directory, EventKind, ReminderState, Subject, WorkflowStatus};
 use escalator_storage::{
-    Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, NewAudit, NewReminder, Reminder, WorkflowChange,
+    Applied, Claim, ClaimKind, DueCursor, HeldLock, Hold, HoldChange, NewAudit, NewReminder, Reminder, WorkflowChange,
     WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::events;
 use crate::service::Rules;
-use crate::workflows::timeline_of;
+use crate::workflows::{resumed, timeline_of};
 use crate::{EngineResult, Escalator};
 
 /// The actor name of the engine in audit entries.
@@ -37,6 +37,9 @@ pub struct TickSummary {
     /// were deactivated).
     #[serde(default)]
     pub handed_over: u64,
+    /// Snoozed workflows (on a hold with an end) resumed because their hold ended.
+    #[serde(default)]
+    pub resumed: u64,
     /// Workflows that failed; counted and audited, the tick went on.
     pub failed: u64,
     /// Workflows another tick changed first (nothing done twice).
@@ -68,6 +71,7 @@ impl TickSummary {
         self.escalated += part.escalated;
         self.exhausted += part.exhausted;
         self.handed_over += part.handed_over;
+        self.resumed += part.resumed;
         self.failed += part.failed;
         self.stale += part.stale;
     }
@@ -79,6 +83,7 @@ enum Effect {
     Remind,
     Escalate,
     Exhaust,
+    Resume,
     Reschedule,
 }
 
@@ -137,12 +142,14 @@ impl Escalator {
                     escalated = summary.escalated,
                     exhausted = summary.exhausted,
                     handed_over = summary.handed_over,
+                    resumed = summary.resumed,
                     failed = summary.failed,
                     stale = summary.stale,
                     duration_seconds = elapsed,
                     "tick finished"
                 );
-                if summary.reminded + summary.escalated + summary.exhausted + summary.handed_over > 0 {
+                if summary.reminded + summary.escalated + summary.exhausted + summary.handed_over + summary.resumed > 0
+                {
                     self.request_delivery();
                 }
                 Ok(summary)
@@ -321,6 +328,7 @@ impl Escalator {
                 self.metrics.record_lateness("escalate", late());
             }
             (Applied::Done, Effect::Exhaust) => summary.exhausted += 1,
+            (Applied::Done, Effect::Resume) => summary.resumed += 1,
         }
     }
 }
@@ -335,6 +343,9 @@ fn plan(
     reminders: &[Reminder],
     now: DateTime<Utc>,
 ) -> Result<Option<(WorkflowChange, Effect)>, String> {
+    if w.state.status == WorkflowStatus::OnHold {
+        return resume_snoozed(w, rules, holds, now).map(Some);
+    }
     let policy = rules.policy_of(w).map_err(|e| e.to_string())?;
     let chain = rules.chain_of(w).map_err(|e| e.to_string())?;
     let timeline = timeline_of(w, holds);
@@ -489,6 +500,45 @@ fn plan(
     };
     change.outbox = events::rows_to(&event, addressees, &event_key).map_err(|e| e.to_string())?;
     Ok(Some((change, effect)))
+}
+
+/// A due workflow on hold is a snooze that ended: it resumes as a person's resume would,
+/// the paused time not counted, to the status it had before.
+fn resume_snoozed(
+    w: &WorkflowRecord,
+    rules: &Rules,
+    holds: &[Hold],
+    now: DateTime<Utc>,
+) -> Result<(WorkflowChange, Effect), String> {
+    let resumed = resumed(w, rules, holds, now).map_err(|e| e.to_string())?;
+    let (state, paused_seconds) = (resumed.state, resumed.paused_seconds);
+    let status = state.status;
+    let event = events::event(w, &state, SYSTEM_ACTOR, now, EventKind::Resumed { paused_seconds });
+    let outbox = events::rows(&event, &format!("resume:{}:{}", w.id, w.version)).map_err(|e| e.to_string())?;
+    let change = WorkflowChange {
+        workflow_id: w.id,
+        expected_version: w.version,
+        state,
+        claim: None,
+        reminder: None,
+        hold: Some(HoldChange::Close),
+        audit: vec![audit(
+            w,
+            "resume",
+            now,
+            json!({
+                "reason": "hold_ended",
+                "paused_seconds": paused_seconds,
+                "due_at": resumed.due_at,
+                "from_assignee": w.state.assignee,
+                "to_assignee": w.state.assignee,
+                "status": status.as_str(),
+            }),
+        )],
+        outbox,
+        now,
+    };
+    Ok((change, Effect::Resume))
 }
 
 fn claim(w: &WorkflowRecord, kind: ClaimKind, seq: u32) -> Claim {

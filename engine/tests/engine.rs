@@ -158,6 +158,7 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
         id,
         &escalator_engine::workflows::ActionRequest::Hold {
             reason: "waiting for the supplier".into(),
+            until: None,
         },
         &api(),
     )
@@ -474,6 +475,7 @@ async fn paused_time_is_never_counted(db: TestDb) {
             w.id,
             &ActionRequest::Hold {
                 reason: "waiting for the supplier".into(),
+                until: None,
             },
             &api(),
         )
@@ -489,7 +491,14 @@ async fn paused_time_is_never_counted(db: TestDb) {
     );
     // Holding twice is an illegal transition naming the current status.
     match e
-        .act(w.id, &ActionRequest::Hold { reason: "again".into() }, &api())
+        .act(
+            w.id,
+            &ActionRequest::Hold {
+                reason: "again".into(),
+                until: None,
+            },
+            &api(),
+        )
         .await
     {
         Err(EngineError::Transition(t)) => assert_eq!(t.current, WorkflowStatus::OnHold),
@@ -520,13 +529,67 @@ async fn paused_time_is_never_counted(db: TestDb) {
         .unwrap()
         .view
         .workflow;
-    e.act(fresh.id, &ActionRequest::Hold { reason: "r".into() }, &api())
-        .await
-        .unwrap();
+    e.act(
+        fresh.id,
+        &ActionRequest::Hold {
+            reason: "r".into(),
+            until: None,
+        },
+        &api(),
+    )
+    .await
+    .unwrap();
     clock.advance(TimeDelta::milliseconds(1100));
     let back = e.act(fresh.id, &ActionRequest::Resume, &api()).await.unwrap();
     let holds = e.store().holds(&[fresh.id]).await.unwrap();
     let paused = holds[0].resumed_at.unwrap() - holds[0].held_at;
     assert!(paused >= TimeDelta::milliseconds(1100));
     assert_eq!(back.workflow.state.due_at, fresh.state.due_at + paused);
+}
+
+on_both!(a_snooze_ends_by_itself_and_its_time_is_not_counted);
+
+async fn a_snooze_ends_by_itself_and_its_time_is_not_counted(db: TestDb) {
+    use escalator_engine::workflows::ActionRequest;
+    let clock = ShiftedClock::new();
+    let e = engine_at(&db, Arc::new(LogChannel), &clock);
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    // 1 h into a 24 h SLA, snoozed for 2 h.
+    let w = e
+        .create_workflow(&input("S-1", "ann@x.io", 1, refs), &api(), None)
+        .await
+        .unwrap()
+        .view
+        .workflow;
+    let snooze = |until| ActionRequest::Hold {
+        reason: "back after lunch".into(),
+        until: Some(until),
+    };
+    for bad in [e.now() - TimeDelta::minutes(1), e.now() + TimeDelta::days(91)] {
+        match e.act(w.id, &snooze(bad), &api()).await {
+            Err(EngineError::Invalid(v)) => assert_eq!(v.field, "until"),
+            other => panic!("expected a refused end, got {other:?}"),
+        }
+    }
+    let until = e.now() + TimeDelta::hours(2);
+    let held = e.act(w.id, &snooze(until), &api()).await.unwrap();
+    assert_eq!(held.workflow.state.status, WorkflowStatus::OnHold);
+    assert_eq!(held.workflow.state.next_check_at, Some(until));
+    assert_eq!(e.tick().await.unwrap().resumed, 0, "not before its end");
+
+    clock.advance(TimeDelta::hours(2) + TimeDelta::seconds(1));
+    let summary = e.tick().await.unwrap();
+    assert_eq!((summary.resumed, summary.failed), (1, 0), "{summary:?}");
+    let after = e.store().workflow(w.id).await.unwrap().unwrap();
+    assert_eq!(after.state.status, WorkflowStatus::Pending);
+    // The snoozed time is not counted: the deadline moved back by exactly the pause.
+    let holds = e.store().holds(&[w.id]).await.unwrap();
+    let paused = holds[0].resumed_at.unwrap() - holds[0].held_at;
+    assert!(paused >= TimeDelta::hours(2), "{paused:?}");
+    assert_eq!(after.state.due_at, w.state.due_at + paused);
+    let resumes = audit(&e, "resume").await;
+    assert_eq!(resumes.len(), 1);
+    assert_eq!(resumes[0].actor, "system");
+    assert_eq!(resumes[0].details["reason"], "hold_ended");
+    assert_eq!(e.tick().await.unwrap().resumed, 0, "resumed once");
 }

@@ -427,6 +427,18 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn tokens(&self, email: Option<&str>) -> StoreResult<Vec<TokenRecord>>;
     /// Revokes a token; false if there is no such live token.
     async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// The shared secret named `name`: stored from `generated` by the first caller, and
+    /// the stored one for every caller (replicas agree on it).
+    async fn server_secret(&self, name: &str, generated: &str, now: DateTime<Utc>) -> StoreResult<String>;
+    /// Claims a link's single use before it acts (`outcome` still `None`): `None` when
+    /// this call claimed it, else the earlier use, which the caller reports instead.
+    async fn claim_link_use(&self, first: &LinkUse) -> StoreResult<Option<LinkUse>>;
+    /// The use of a link, if it was used.
+    async fn link_use(&self, token_hash: &str) -> StoreResult<Option<LinkUse>>;
+    /// Records what a claimed link did.
+    async fn finish_link_use(&self, token_hash: &str, outcome: &str) -> StoreResult<()>;
+    /// Frees a claimed link whose action did not happen, so that it may be followed again.
+    async fn release_link_use(&self, token_hash: &str) -> StoreResult<()>;
 }
 
 /// A backend's connection pool.

@@ -135,7 +135,16 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                             <input type="hidden" name="id" value=id/>
                             <input type="hidden" name="action" value="hold"/>
                             <label>"Reason" <input name="reason" required/></label>
+                            <label>"For" <select name="hold_hours">
+                                <option value="">"until resumed"</option>
+                                <option value="1">"1 hour"</option>
+                                <option value="4">"4 hours"</option>
+                                <option value="24">"1 day"</option>
+                                <option value="72">"3 days"</option>
+                                <option value="168">"1 week"</option>
+                            </select></label>
                             <span class="field-error">{field_error("reason")}</span>
+                            <span class="field-error">{field_error("until")}</span>
                             <button type="submit">"Put on hold"</button>
                         </ActionForm>
                     })}

@@ -244,11 +244,13 @@ pub async fn act(
     stage: Option<String>,
     assignee: Option<String>,
     reason: Option<String>,
+    hold_hours: Option<String>,
 ) -> Result<(), AppError> {
     use crate::ssr;
     use escalator_engine::workflows::ActionRequest;
 
     let actor = ssr::actor().await?;
+    let escalator = ssr::escalator()?;
     let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let request = match action.as_str() {
         "complete" => ActionRequest::Complete { note: blank(reason) },
@@ -264,11 +266,24 @@ pub async fn act(
         },
         "hold" => ActionRequest::Hold {
             reason: blank(reason).ok_or_else(|| ssr::fail(AppError::invalid("reason", "say why it is on hold")))?,
+            // The engine checks the end (in the future, at most 90 days ahead).
+            until: match blank(hold_hours) {
+                Some(hours) => Some(
+                    hours
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|h| *h > 0)
+                        .and_then(chrono::TimeDelta::try_hours)
+                        .and_then(|d| escalator.now().checked_add_signed(d))
+                        .ok_or_else(|| ssr::fail(AppError::invalid("hold_hours", "choose how long")))?,
+                ),
+                None => None,
+            },
         },
         "resume" => ActionRequest::Resume,
         "cancel" => ActionRequest::Cancel { reason: blank(reason) },
         _ => return Err(ssr::fail(AppError::invalid("action", "unknown action"))),
     };
-    ssr::escalator()?.act(id, &request, &actor).await?;
+    escalator.act(id, &request, &actor).await?;
     Ok(())
 }

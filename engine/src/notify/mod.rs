@@ -133,15 +133,34 @@ impl Channels {
         let Some(fields) = message.payload.as_object() else {
             return rows;
         };
+        // Messages name people and tell times in their reader's zone: what routing knows
+        // of them travels with each delivery row.
+        let names: Map<String, Value> = people
+            .iter()
+            .filter_map(|(email, p)| Some((email.clone(), Value::String(p.name.clone()?))))
+            .collect();
         for &channel in channels {
-            let row = |payload: Map<String, Value>, suffix: String, recipient: Option<String>| NewOutbox {
-                kind: message.kind,
-                topic: message.topic.clone(),
-                payload: payload.into(),
-                dedupe_key: format!("{}:{channel}{suffix}", message.dedupe_key),
-                channel: Some(channel.to_string()),
-                recipient,
-                not_before: None,
+            let row = |mut payload: Map<String, Value>, suffix: String, recipient: Option<String>| {
+                if !names.is_empty() {
+                    payload.insert("names".into(), Value::Object(names.clone()));
+                }
+                if let Some(reader) = recipient.as_deref().and_then(|r| people.get(r)) {
+                    if let Some(zone) = &reader.preferences.time_zone {
+                        payload.insert("time_zone".into(), Value::String(zone.clone()));
+                    }
+                    if let Some(delegate) = &reader.delegate {
+                        payload.insert("delegate".into(), Value::String(delegate.clone()));
+                    }
+                }
+                NewOutbox {
+                    kind: message.kind,
+                    topic: message.topic.clone(),
+                    payload: payload.into(),
+                    dedupe_key: format!("{}:{channel}{suffix}", message.dedupe_key),
+                    channel: Some(channel.to_string()),
+                    recipient,
+                    not_before: None,
+                }
             };
             match channel {
                 in_app::NAME => {
@@ -198,8 +217,10 @@ impl Channels {
 /// What routing knows about one person: their phone and their preferences.
 #[derive(Debug, Clone, Default)]
 pub struct Person {
+    pub name: Option<String>,
     pub phone: Option<Phone>,
     pub preferences: NotificationPreferences,
+    pub delegate: Option<String>,
 }
 
 impl Person {
@@ -240,8 +261,10 @@ impl Escalator {
                 .into_iter()
                 .map(|c| {
                     let person = Person {
+                        name: Some(c.name),
                         phone: c.phone,
                         preferences: c.preferences,
+                        delegate: c.delegate,
                     };
                     (c.email, person)
                 })

@@ -1,14 +1,13 @@
 //! Acting on a workflow: a person's request becomes one transition of the domain's state
 //! machine, with its audit entry and its event, applied as a version-checked change.
 
-use escalator_domain::{
-    evaluate, terms_at, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError, WorkflowStatus,
-};
+use chrono::{DateTime, Utc};
+use escalator_domain::{evaluate, terms_at, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError};
 use escalator_storage::{Applied, HoldChange, NewAudit, WorkflowChange, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{optional_text, routing_details, text, WorkflowView};
+use super::{optional_text, resumed, routing_details, text, WorkflowView};
 use crate::access::Actor;
 use crate::events;
 use crate::{EngineError, EngineResult, Escalator};
@@ -132,32 +131,33 @@ impl Escalator {
                 };
                 (state, kind)
             }
-            ActionRequest::Hold { reason } => {
+            ActionRequest::Hold { reason, until } => {
                 let reason = text("reason", reason, 500)?;
-                let state = w.state.hold()?;
+                if let Some(until) = until {
+                    snooze_end(*until, now)?;
+                    details.insert("until".into(), json!(until));
+                }
+                let state = w.state.hold(*until)?;
                 hold = Some(HoldChange::Open {
                     reason: reason.clone(),
                     by: actor.email.clone(),
                     resume_status: w.state.status,
                 });
                 details.insert("reason".into(), json!(reason));
-                (state, EventKind::Held { reason })
+                (state, EventKind::Held { reason, until: *until })
             }
             ActionRequest::Resume => {
-                let mut holds = self.store.holds(&[w.id]).await?;
-                let open = holds.iter_mut().find(|h| h.resumed_at.is_none());
-                let resume_status = open.as_ref().map_or(WorkflowStatus::Pending, |h| h.resume_status);
-                let mut paused_seconds = None;
-                if let Some(open) = open {
-                    open.resumed_at = Some(now);
-                    paused_seconds = Some((now - open.held_at).num_seconds());
-                    details.insert("paused_seconds".into(), json!(paused_seconds));
-                }
-                let sla = self.clock_with(w, &holds, now).await?;
-                let state = w.state.resume(resume_status, &sla)?;
+                let holds = self.store.holds(&[w.id]).await?;
+                let resumed = resumed(w, &self.rules().await?, &holds, now)?;
                 hold = Some(HoldChange::Close);
-                details.insert("due_at".into(), json!(sla.due_at));
-                (state, EventKind::Resumed { paused_seconds })
+                if let Some(paused) = resumed.paused_seconds {
+                    details.insert("paused_seconds".into(), json!(paused));
+                }
+                details.insert("due_at".into(), json!(resumed.due_at));
+                let kind = EventKind::Resumed {
+                    paused_seconds: resumed.paused_seconds,
+                };
+                (resumed.state, kind)
             }
             ActionRequest::Reassign { assignee, reason } => {
                 let assignee = self.assignable(w, assignee, actor).await?;
@@ -176,6 +176,9 @@ impl Escalator {
         details.insert("from_assignee".into(), json!(w.state.assignee));
         details.insert("to_assignee".into(), json!(state.assignee));
         details.insert("status".into(), json!(state.status.as_str()));
+        if let Some(via) = actor.via {
+            details.insert("via".into(), json!(via));
+        }
         let event = events::event(w, &state, &actor.email, now, kind);
         let outbox = events::rows(&event, &format!("{action}:{}:{}", w.id, w.version))
             .map_err(|e| EngineError::Internal(format!("event: {e}")))?;
@@ -233,8 +236,27 @@ pub enum ActionRequest {
     },
     Hold {
         reason: String,
+        /// When the engine resumes it by itself (a snooze); held until someone resumes it when absent.
+        until: Option<DateTime<Utc>>,
     },
     Resume,
+}
+
+/// The longest snooze: a hold meant for longer has no end.
+pub const MAX_SNOOZE_DAYS: i64 = 90;
+
+/// Checks the end of a snooze: later than now, and at most [`MAX_SNOOZE_DAYS`] ahead.
+fn snooze_end(until: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ValidationError> {
+    if until <= now {
+        return Err(ValidationError::new("until", "the end of a hold must be in the future"));
+    }
+    if until - now > chrono::TimeDelta::days(MAX_SNOOZE_DAYS) {
+        return Err(ValidationError::new(
+            "until",
+            format!("a hold with an end lasts at most {MAX_SNOOZE_DAYS} days; leave `until` out for an open-ended one"),
+        ));
+    }
+    Ok(())
 }
 
 impl ActionRequest {

@@ -15,6 +15,7 @@ pub use page::{SlaExplanation, WorkflowPage};
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
     evaluate, terms_at, PolicyRef, Role, SlaState, Timeline as SlaTimeline, ValidationError, WorkflowState,
+    WorkflowStatus,
 };
 use escalator_storage::{
     AuditEntry, AuditFilter, Hold, NewAudit, NewWorkflow, OutboxMessage, Reminder, ReminderFilter, StoreError,
@@ -454,6 +455,31 @@ impl Escalator {
 /// A workflow's clock at its current level.
 fn clock_of(w: &WorkflowRecord, rules: &Rules, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
     Ok(evaluate(&rules.terms(w)?, &timeline_of(w, holds), at))
+}
+
+/// A held workflow resumed at `now`: its open hold closed then, the paused time not
+/// counted, back to the status it had before (a person's resume and a snooze's end alike).
+pub(crate) fn resumed(w: &WorkflowRecord, rules: &Rules, holds: &[Hold], now: DateTime<Utc>) -> EngineResult<Resumed> {
+    let mut holds: Vec<Hold> = holds.iter().filter(|h| h.workflow_id == w.id).cloned().collect();
+    let open = holds.iter_mut().find(|h| h.resumed_at.is_none());
+    let status = open.as_ref().map_or(WorkflowStatus::Pending, |h| h.resume_status);
+    let paused_seconds = open.map(|h| {
+        h.resumed_at = Some(now);
+        (now - h.held_at).num_seconds()
+    });
+    let sla = clock_of(w, rules, &holds, now)?;
+    Ok(Resumed {
+        state: w.state.resume(status, &sla)?,
+        paused_seconds,
+        due_at: sla.due_at,
+    })
+}
+
+/// What [`resumed`] decided.
+pub(crate) struct Resumed {
+    pub state: WorkflowState,
+    pub paused_seconds: Option<i64>,
+    pub due_at: DateTime<Utc>,
 }
 
 /// The clock of a workflow's current level: from the level's start, around its holds.

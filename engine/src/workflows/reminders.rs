@@ -69,7 +69,7 @@ impl Escalator {
             actor: actor.email.clone(),
             action: "reminder_acknowledged".into(),
             workflow_id: Some(reminder.workflow_id),
-            details: json!({ "reminder_id": id, "level": reminder.level, "stage_seq": reminder.stage_seq }),
+            details: json!({ "reminder_id": id, "level": reminder.level, "stage_seq": reminder.stage_seq, "via": actor.via }),
             at: self.now(),
         };
         self.store

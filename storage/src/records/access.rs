@@ -42,3 +42,16 @@ impl TryFrom<TokenRow> for TokenRecord {
         })
     }
 }
+
+/// The first use of a one-click link in a message (links act once).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkUse {
+    /// SHA-256 of the link's token.
+    pub token_hash: String,
+    pub workflow_id: i64,
+    pub recipient: String,
+    pub action: String,
+    pub used_at: DateTime<Utc>,
+    /// What it did, in words; `None` while its action runs.
+    pub outcome: Option<String>,
+}

@@ -18,8 +18,11 @@ pub struct NewNotification {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
     pub email: String,
+    pub name: String,
     pub phone: Option<Phone>,
     pub preferences: NotificationPreferences,
+    /// Their standing delegate, offered as a one-click hand-over in their messages.
+    pub delegate: Option<String>,
 }
 
 /// A stored in-app notification.
@@ -67,8 +70,10 @@ impl TryFrom<NotificationRow> for Notification {
 #[derive(sqlx::FromRow)]
 pub(crate) struct ContactRow {
     email: String,
+    name: String,
     phone: Option<String>,
     notification_preferences: Option<String>,
+    delegate_email: Option<String>,
 }
 
 impl TryFrom<ContactRow> for Contact {
@@ -86,6 +91,8 @@ impl TryFrom<ContactRow> for Contact {
                 None => NotificationPreferences::default(),
             },
             email: r.email,
+            name: r.name,
+            delegate: r.delegate_email,
         })
     }
 }

@@ -144,4 +144,68 @@ impl crate::AccessStore for Db {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        generated: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(generated)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn claim_link_use(&self, first: &crate::LinkUse) -> crate::StoreResult<Option<crate::LinkUse>> {
+        let done = sqlx::query(
+            "INSERT INTO link_uses (token_hash, workflow_id, recipient, action, used_at, outcome) \
+             VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(&first.token_hash)
+        .bind(first.workflow_id)
+        .bind(&first.recipient)
+        .bind(&first.action)
+        .bind(first.used_at)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(None);
+        }
+        self.link_use(&first.token_hash).await
+    }
+
+    async fn link_use(&self, token_hash: &str) -> crate::StoreResult<Option<crate::LinkUse>> {
+        Ok(sqlx::query_as::<_, crate::LinkUse>(
+            "SELECT token_hash, workflow_id, recipient, action, used_at, outcome FROM link_uses WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn finish_link_use(&self, token_hash: &str, outcome: &str) -> crate::StoreResult<()> {
+        sqlx::query("UPDATE link_uses SET outcome = $1 WHERE token_hash = $2")
+            .bind(outcome)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_link_use(&self, token_hash: &str) -> crate::StoreResult<()> {
+        sqlx::query("DELETE FROM link_uses WHERE token_hash = $1 AND outcome IS NULL")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -148,7 +148,7 @@ impl crate::DirectoryStore for Db {
         let mut all = Vec::new();
         for chunk in emails.chunks(500) {
             let sql = format!(
-                "SELECT email, phone, notification_preferences FROM users WHERE email IN ({}) ORDER BY email",
+                "SELECT email, name, phone, notification_preferences, delegate_email FROM users WHERE email IN ({}) ORDER BY email",
                 crate::sql::placeholders(1, chunk.len())
             );
             let mut q = sqlx::query_as::<_, crate::records::ContactRow>(sqlx::AssertSqlSafe(sql));

@@ -249,6 +249,9 @@ pub struct HoldBody {
         pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
     )]
     pub reason: String,
+    /// When the engine resumes it by itself (a snooze, at most 90 days ahead); without it
+    /// the hold lasts until someone resumes it.
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// Put the workflow on hold: its SLA clock stops, no reminder or escalation until resumed.
@@ -261,7 +264,16 @@ pub async fn hold(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<HoldBody>,
 ) -> Result<Json<WorkflowView>, ApiError> {
-    act(&state, &actor, id, ActionRequest::Hold { reason: body.reason }).await
+    act(
+        &state,
+        &actor,
+        id,
+        ActionRequest::Hold {
+            reason: body.reason,
+            until: body.until,
+        },
+    )
+    .await
 }
 
 /// Resume a held workflow: its clock runs again; the paused time is never counted.
