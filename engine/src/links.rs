@@ -155,6 +155,8 @@ pub struct LinkPage {
     /// The person the link acts as.
     pub recipient: String,
     pub recipient_name: Option<String>,
+    /// The recipient's time zone (their preferences), for the times the page shows.
+    pub time_zone: Option<String>,
     pub workflow: Option<LinkWorkflow>,
     pub state: LinkState,
 }
@@ -171,6 +173,7 @@ pub struct LinkWorkflow {
     pub stage: String,
     pub status: WorkflowStatus,
     pub assignee: String,
+    pub assignee_name: Option<String>,
     pub level: u32,
     pub due_at: DateTime<Utc>,
 }
@@ -250,7 +253,11 @@ impl Escalator {
                 self.store.finish_link_use(&hash, &outcome).await?;
                 page.state = LinkState::Done { outcome };
                 if let Some(w) = self.store.workflow(claims.workflow_id).await? {
-                    page.workflow = Some(summary(&w));
+                    let assignee_name = self.store.user(&w.state.assignee).await?.map(|u| u.name);
+                    page.workflow = Some(LinkWorkflow {
+                        assignee_name,
+                        ..summary(&w)
+                    });
                 }
                 Ok(page)
             }
@@ -276,8 +283,16 @@ impl Escalator {
     }
 
     async fn page_of(&self, claims: &LinkClaims) -> EngineResult<LinkPage> {
-        let workflow = self.store.workflow(claims.workflow_id).await?;
+        let mut workflow = self.store.workflow(claims.workflow_id).await?.as_ref().map(summary);
+        if let Some(w) = &mut workflow {
+            w.assignee_name = self.store.user(&w.assignee).await?.map(|u| u.name);
+        }
         let recipient_name = self.store.user(&claims.recipient).await?.map(|u| u.name);
+        let time_zone = self
+            .store
+            .notification_preferences(&claims.recipient)
+            .await?
+            .and_then(|p| p.time_zone);
         let delegate = match claims.action {
             LinkAction::Delegate => self
                 .store
@@ -290,7 +305,8 @@ impl Escalator {
             action: claims.action,
             recipient: claims.recipient.clone(),
             recipient_name,
-            workflow: workflow.as_ref().map(summary),
+            time_zone,
+            workflow,
             state: LinkState::Ready {
                 snooze_choices: SNOOZE_CHOICES.iter().map(|(h, w)| (*h, (*w).to_string())).collect(),
                 delegate,
@@ -414,6 +430,7 @@ fn summary(w: &escalator_storage::WorkflowRecord) -> LinkWorkflow {
         stage: w.state.stage.clone(),
         status: w.state.status,
         assignee: w.state.assignee.clone(),
+        assignee_name: None,
         level: w.state.level,
         due_at: w.state.due_at,
     }

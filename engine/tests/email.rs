@@ -4,14 +4,12 @@
 //! Over 500 lines: e-mail against a real SMTP server, including its outages; the server harness is part of it.
 
 mod common;
+#[path = "support/smtp.rs"]
+mod smtp;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{
     Department, DepartmentKey, Email, EscalationChain, Level, NotificationPreferences, QuietHours, Role, SlaPolicy,
@@ -24,6 +22,7 @@ use escalator_engine::workflows::CreateWorkflow;
 use escalator_engine::{Actor, DigestPolicy, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::{OutboxMessage, OutboxStatus};
+use smtp::{header, quoted_printable, text_body, SmtpServer};
 
 on_both!(
     the_escalation_mail_reaches_the_head_with_copies,
@@ -34,146 +33,6 @@ on_both!(
 );
 
 const RETRY: Duration = Duration::from_millis(300);
-
-/// A real SMTP server writing every message it accepts into a maildir.
-struct SmtpServer {
-    child: Option<Child>,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn port() -> u16 {
-        TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// Not started yet: the port refuses connections.
-    fn stopped() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("maildir");
-        Self {
-            child: None,
-            port: Self::port(),
-            maildir,
-            _dir: dir,
-        }
-    }
-
-    fn start(&mut self) {
-        // Debian's interpreter: python3-aiosmtpd installs there, not into a pyenv or venv one.
-        let python = if Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        };
-        let child = Command::new(python)
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{}", self.port),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(&self.maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 -m aiosmtpd (Debian package python3-aiosmtpd) must be installed");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("aiosmtpd did not start");
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let new = self.maildir.join("new");
-        let Ok(entries) = std::fs::read_dir(&new) else {
-            return Vec::new();
-        };
-        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        files.sort();
-        files.iter().map(|p| read(p)).collect()
-    }
-}
-
-fn read(path: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A header's value, unfolded, with RFC 2047 encoded words decoded.
-fn header(message: &str, name: &str) -> Option<String> {
-    let head = message.split("\n\n").next().unwrap_or_default().replace("\r\n", "\n");
-    let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
-    let line = unfolded
-        .lines()
-        .find(|l| l.to_lowercase().starts_with(&format!("{}:", name.to_lowercase())))?;
-    Some(decode_words(line[name.len() + 1..].trim()))
-}
-
-fn decode_words(value: &str) -> String {
-    // Whitespace between two encoded words is dropped; any other is kept (RFC 2047 §6.2).
-    let mut out = String::new();
-    let mut previous_encoded = false;
-    for (i, word) in value.split(' ').enumerate() {
-        let lower = word.to_lowercase();
-        let encoded = lower.starts_with("=?utf-8?") && word.ends_with("?=") && word.len() > 10;
-        if i > 0 && !(encoded && previous_encoded) {
-            out.push(' ');
-        }
-        if encoded {
-            let inner = &word[8..word.len() - 2];
-            let (kind, data) = inner.split_at(1);
-            let data = &data[1..];
-            let bytes = if kind.eq_ignore_ascii_case("b") {
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .unwrap_or_default()
-            } else {
-                quoted_printable(&data.replace('_', " "))
-            };
-            out.push_str(&String::from_utf8_lossy(&bytes));
-        } else {
-            out.push_str(word);
-        }
-        previous_encoded = encoded;
-    }
-    out
-}
-
-fn quoted_printable(s: &str) -> Vec<u8> {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
 
 fn engine(db: &TestDb, smtp_port: u16) -> Escalator {
     engine_with(db, smtp_port, EngineConfig::default())
@@ -236,14 +95,14 @@ async fn scenario(e: &Escalator, n: usize, hours_ago: i64) {
     )
     .await
     .unwrap();
-    for (who, role) in [
-        ("dana.head@acme.example", Role::DepartmentHead),
-        ("mike.manager@acme.example", Role::Approver),
-        ("ivan@acme.example", Role::Viewer),
+    for (who, name, role) in [
+        ("dana.head@acme.example", "Dana Head", Role::DepartmentHead),
+        ("mike.manager@acme.example", "Mike Manager", Role::Approver),
+        ("ivan@acme.example", "Ivan Initiator", Role::Viewer),
     ] {
         let user = User {
             email: email(who),
-            name: who.into(),
+            name: name.into(),
             role,
             department: Some(key.clone()),
             manager: None,
@@ -307,7 +166,7 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
     );
     assert_eq!(
         header(mail, "Subject").as_deref(),
-        Some("Urgent: workflow «Office furniture 0» escalated to dana.head@acme.example"),
+        Some("Urgent: workflow «Office furniture 0» escalated to Dana Head"),
         "one mail for the addressee and the copies: it names whom it went to"
     );
     let email_row = e
@@ -322,8 +181,20 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
         header(mail, "Message-ID"),
         Some(format!("<outbox-{}@acme.example>", email_row.id))
     );
-    let body = String::from_utf8_lossy(&quoted_printable(mail)).into_owned();
-    assert!(body.contains("breached its SLA after 48h"), "{body}");
+    let body = text_body(mail);
+    assert!(body.contains("breached its SLA after 2 d"), "{body}");
+    // People by name, the deadline in words with its zone and how far away it is.
+    assert!(body.contains("has been escalated to Dana Head (level 1)"), "{body}");
+    assert!(body.contains("Previous assignee: Mike Manager"), "{body}");
+    assert!(body.contains("Initiator: Ivan Initiator"), "{body}");
+    assert!(
+        body.contains(" UTC — in 7 h") || body.contains(" UTC — in 8 h"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("T0") && !body.contains(".000"),
+        "no machine timestamps: {body}"
+    );
     assert!(body.contains("http://escalator.acme.example/workflows/"), "{body}");
     // In-app: one notification per addressee, the bell's unread count.
     for who in [

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use escalator_engine::links::LinkSigner;
 use escalator_engine::notify::{SmsConfig, SmtpConfig, SmtpSecurity, DEFAULT_SMS_BODY};
 use escalator_engine::outbox::Backoff;
 use escalator_engine::scheduler::SchedulerConfig;
@@ -113,6 +114,12 @@ pub struct Config {
     /// `ESCALATOR_WEBHOOK_HOSTS`: the hosts webhook URLs may name (comma-separated in the
     /// environment, a list in the file); empty: any.
     pub webhook_hosts: Vec<String>,
+    /// `ESCALATOR_LINK_SECRETS`: keys signing the one-click links in messages
+    /// (comma-separated, at least 32 characters each; the first signs, every one verifies).
+    /// Empty: a key generated once and kept in the database, shared by the replicas.
+    pub link_secrets: Vec<String>,
+    /// `ESCALATOR_LINK_TTL_HOURS`: how long a one-click link acts after its message was sent.
+    pub link_ttl_hours: u64,
 }
 
 impl Default for Config {
@@ -154,6 +161,8 @@ impl Default for Config {
             db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
             db_busy_timeout_seconds: DbSettings::default().busy_timeout.as_secs(),
             webhook_hosts: Vec::new(),
+            link_secrets: Vec::new(),
+            link_ttl_hours: 72,
             absence_handover: escalator_engine::Handover::default(),
             outbox_workers: EngineConfig::default().delivery_workers as u64,
         }
@@ -342,6 +351,20 @@ impl Config {
                 "must be at least 3 seconds (it is renewed every third of it)",
             ));
         }
+        if !(1..=24 * 30).contains(&self.link_ttl_hours) {
+            return Err(invalid(
+                "link_ttl_hours",
+                self.link_ttl_hours.to_string(),
+                "must be 1 to 720 hours",
+            ));
+        }
+        if let Some(short) = self.link_secrets.iter().find(|k| k.len() < 32) {
+            return Err(invalid(
+                "link_secrets",
+                format!("({} characters)", short.len()),
+                "each key must be at least 32 characters",
+            ));
+        }
         escalator_engine::scheduler::parse_schedule(&self.tick_schedule)
             .map_err(|e| invalid("tick_schedule", self.tick_schedule.clone(), &e.message))?;
         Ok(())
@@ -371,6 +394,21 @@ impl Config {
             },
             ..EngineConfig::default()
         }
+    }
+
+    /// The signer of message links: the configured keys, else `stored` (the database's).
+    pub fn links(&self, stored: Option<String>) -> Result<LinkSigner, ConfigError> {
+        let keys = match (&self.link_secrets[..], stored) {
+            ([], Some(stored)) => vec![stored],
+            (keys, _) => keys.to_vec(),
+        };
+        let ttl = chrono::TimeDelta::try_hours(i64::try_from(self.link_ttl_hours).unwrap_or(72))
+            .unwrap_or(chrono::TimeDelta::hours(72));
+        LinkSigner::new(&keys, ttl).map_err(|message| ConfigError::Invalid {
+            key: "link_secrets".into(),
+            value: format!("({} keys)", keys.len()),
+            message,
+        })
     }
 
     /// The database pools' timeouts.

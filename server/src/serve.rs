@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Json;
 use escalator_engine::notify::{Channels, InAppChannel, LogChannel, SmsChannel, SmtpChannel, WebhookChannel};
 use escalator_engine::scheduler;
-use escalator_engine::{EngineError, Escalator, Metrics};
+use escalator_engine::{EngineConfig, EngineError, Escalator, Metrics};
 use escalator_storage::StoreError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -48,6 +48,16 @@ mod prometheus_error {
 pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
     let store = escalator_storage::connect_with(&config.database_url, &config.database()).await?;
     store.migrate().await?;
+    let links = config.links(if config.link_secrets.is_empty() {
+        let generated = escalator_engine::links::random_secret();
+        Some(
+            store
+                .server_secret(escalator_engine::links::GENERATED_KEY, &generated, chrono::Utc::now())
+                .await?,
+        )
+    } else {
+        None
+    })?;
     let metrics = Arc::new(Metrics::new(config.tick_interval_seconds as f64)?);
     let mut channels = Channels::new()
         .notifications_to(Arc::new(InAppChannel::new(store.clone())))
@@ -62,7 +72,7 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
                 value: config.smtp_host.clone().unwrap_or_default(),
                 message,
             })?;
-            channels = channels.notifications_to(Arc::new(email));
+            channels = channels.notifications_to(Arc::new(email.with_links(links.clone())));
         }
         None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
     }
@@ -74,7 +84,11 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
         })?;
         channels = channels.notifications_to(Arc::new(channel));
     }
-    Ok(Escalator::new(store, channels, metrics, config.engine()))
+    let engine = EngineConfig {
+        links,
+        ..config.engine()
+    };
+    Ok(Escalator::new(store, channels, metrics, engine))
 }
 
 /// The whole HTTP application: API, health, metrics and UI, with request metrics.

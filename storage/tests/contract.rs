@@ -1204,3 +1204,40 @@ async fn a_batch_applies_like_one_by_one_and_claims_once(db: TestDb) {
     assert_eq!(s.workflow(b.id).await.unwrap().unwrap().version, 1);
     assert_eq!(s.workflow(c.id).await.unwrap().unwrap().version, 0);
 }
+
+contract!(a_link_acts_once_and_the_shared_secret_is_the_first_one);
+
+async fn a_link_acts_once_and_the_shared_secret_is_the_first_one(db: TestDb) {
+    let s = &db.store;
+    let now = t0();
+    assert_eq!(s.server_secret("links", "first", now).await.unwrap(), "first");
+    assert_eq!(
+        s.server_secret("links", "second", now).await.unwrap(),
+        "first",
+        "a second replica gets the stored one"
+    );
+
+    let w = workflow(s, "L-1", None).await;
+    let first = escalator_storage::LinkUse {
+        token_hash: "h1".into(),
+        workflow_id: w.id,
+        recipient: "dana@x.io".into(),
+        action: "complete".into(),
+        used_at: now,
+        outcome: None,
+    };
+    assert_eq!(s.claim_link_use(&first).await.unwrap(), None, "claimed");
+    assert_eq!(
+        s.claim_link_use(&first).await.unwrap(),
+        Some(first.clone()),
+        "taken, still running"
+    );
+    // A failed action frees the link; a finished one keeps it (and release leaves it).
+    s.release_link_use("h1").await.unwrap();
+    assert_eq!(s.link_use("h1").await.unwrap(), None);
+    assert_eq!(s.claim_link_use(&first).await.unwrap(), None);
+    s.finish_link_use("h1", "Approved.").await.unwrap();
+    s.release_link_use("h1").await.unwrap();
+    let used = s.claim_link_use(&first).await.unwrap().unwrap();
+    assert_eq!(used.outcome.as_deref(), Some("Approved."));
+}

@@ -11,7 +11,12 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use super::{render, Channel, DeliveryError};
+use chrono::Utc;
+use escalator_domain::{LinkAction, NotificationKind};
+
+use super::templates::{render_for, Reading};
+use super::{Channel, DeliveryError};
+use crate::links::{LinkFor, LinkSigner};
 
 pub(super) const NAME: &str = "email";
 
@@ -48,6 +53,8 @@ pub struct SmtpChannel {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     config: SmtpConfig,
+    /// Signs the one-click action links of messages to a workflow's assignee.
+    links: Option<LinkSigner>,
 }
 
 impl SmtpChannel {
@@ -74,7 +81,57 @@ impl SmtpChannel {
             transport: builder.build(),
             from,
             config,
+            links: None,
         })
+    }
+
+    /// Adds one-click action links, signed by `links`, to messages for a workflow's
+    /// assignee (needs the public URL).
+    pub fn with_links(self, links: LinkSigner) -> Self {
+        Self {
+            links: Some(links),
+            ..self
+        }
+    }
+
+    /// The action links of a message: for its addressee when they are the workflow's
+    /// assignee, each signed for them, this stage and level.
+    /// They expire the signer's time to live after the message was written.
+    fn action_links(&self, m: &OutboxMessage) -> Vec<(String, String)> {
+        let (Some(signer), Some(base), Some(kind)) = (
+            &self.links,
+            &self.config.public_url,
+            NotificationKind::from_topic(&m.topic),
+        ) else {
+            return Vec::new();
+        };
+        let workflow = &m.payload["workflow"];
+        let (Some(id), Some(recipient), Some(stage), Some(level)) = (
+            workflow["id"].as_i64(),
+            m.payload["to"][0].as_str(),
+            workflow["stage"].as_str(),
+            workflow["level"].as_u64().and_then(|l| u32::try_from(l).ok()),
+        ) else {
+            return Vec::new();
+        };
+        if workflow["assignee"].as_str() != Some(recipient) {
+            return Vec::new();
+        }
+        let target = LinkFor {
+            workflow_id: id,
+            recipient,
+            stage,
+            level,
+        };
+        LinkAction::offered(kind, m.payload["delegate"].is_string())
+            .into_iter()
+            .map(|action| {
+                (
+                    action.label().to_string(),
+                    signer.link(base, action, &target, m.created_at),
+                )
+            })
+            .collect()
     }
 
     /// The e-mail for one outbox row.
@@ -85,7 +142,16 @@ impl SmtpChannel {
             .as_ref()
             .zip(m.workflow_id)
             .map(|(base, id)| format!("{}/workflows/{id}", base.trim_end_matches('/')));
-        let rendered = render(&m.payload, link.as_deref(), None).map_err(DeliveryError)?;
+        let actions = self.action_links(m);
+        // Relative times ("in 8 h") are as of sending.
+        let now = Utc::now();
+        let reading = Reading {
+            link: link.as_deref(),
+            reader: None,
+            actions: &actions,
+            now,
+        };
+        let rendered = render_for(&m.payload, &reading).map_err(DeliveryError)?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(rendered.subject)

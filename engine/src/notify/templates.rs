@@ -1,10 +1,10 @@
 //! Message texts: subject, plain text and HTML from the outbox payload, with minijinja
 //! templates kept next to this file.
 
+use chrono::{DateTime, Utc};
+use escalator_domain::readable;
 use minijinja::Environment;
 use serde_json::Value;
-
-use crate::tick::human;
 
 /// A rendered message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,39 @@ fn environment() -> Environment<'static> {
     env
 }
 
+/// Who reads a rendering and what it may offer them.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// The UI address of the workflow, when a public URL is configured.
+    pub link: Option<&'a str>,
+    /// The one person the rendering is for (in-app, SMS), or `None` for a message several
+    /// people read (an e-mail with copies).
+    pub reader: Option<&'a str>,
+    /// One-click actions for the addressee: (words, signed URL).
+    pub actions: &'a [(String, String)],
+    /// When it is read, for relative times ("in 8 h").
+    pub now: DateTime<Utc>,
+}
+
 /// Renders a notification payload (`template`, `workflow`, …); `link` is the UI address
 /// of the workflow when a public URL is configured. `reader` is the one person the
 /// rendering is for (in-app, SMS), or `None` for a message several people read (an
 /// e-mail with copies): only its addressee is told "to you", everyone else whom it went to.
 pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Result<Rendered, String> {
+    render_for(
+        payload,
+        &Reading {
+            link,
+            reader,
+            actions: &[],
+            now: Utc::now(),
+        },
+    )
+}
+
+/// Renders a notification payload for `reading`: people by name (routing adds `names`),
+/// times in the reader's zone (`time_zone`) with the zone named and how far away they are.
+pub fn render_for(payload: &Value, reading: &Reading<'_>) -> Result<Rendered, String> {
     // Messages are typed by their notification kind; those queued before were named by
     // their template (`escalated`, `assigned`) and carried the deadline and level at the top.
     let template = match payload["template"].as_str() {
@@ -50,11 +78,17 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
         Some("digest") => "digest",
         _ => "assigned",
     };
+    let name = |email: &Value| -> Value {
+        match email.as_str() {
+            Some(e) => payload["names"][e].as_str().map_or_else(|| Value::from(e), Value::from),
+            None => Value::Null,
+        }
+    };
     let title = payload["workflow"]["title"].as_str().unwrap_or("a workflow");
-    let addressee = payload["to"][0].as_str();
-    let whom = match (reader, addressee) {
+    let addressee = &payload["to"][0];
+    let whom = match (reading.reader, addressee.as_str()) {
         (Some(reader), Some(to)) if reader == to => "you".to_string(),
-        (_, Some(to)) => to.to_string(),
+        (_, Some(_)) => name(addressee).as_str().unwrap_or_default().to_string(),
         (_, None) => "you".to_string(),
     };
     let subject = match template {
@@ -65,7 +99,7 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
             "Escalator: {} notifications",
             payload["items"].as_array().map_or(0, Vec::len)
         ),
-        _ => format!("Workflow «{title}» assigned to you"),
+        _ => format!("Workflow «{title}» assigned to {whom}"),
     };
     let mut context = payload.clone();
     if context["workflow"].is_object() && context["workflow"]["due_at"].is_null() {
@@ -74,10 +108,33 @@ pub fn render(payload: &Value, link: Option<&str>, reader: Option<&str>) -> Resu
     if context["to_level"].is_null() {
         context["to_level"] = payload["level"].clone();
     }
-    context["link"] = link.map_or(Value::Null, |l| Value::String(l.to_string()));
+    context["link"] = reading.link.map_or(Value::Null, |l| Value::String(l.to_string()));
+    context["whom"] = Value::String(whom);
+    context["actions"] = Value::Array(
+        reading
+            .actions
+            .iter()
+            .map(|(label, url)| serde_json::json!({ "label": label, "url": url }))
+            .collect(),
+    );
+    for (key, email) in [
+        ("assignee_name", &payload["workflow"]["assignee"]),
+        ("initiator_name", &payload["workflow"]["initiator"]),
+        ("from_name", &payload["from_assignee"]),
+        ("actor_name", &payload["actor"]),
+    ] {
+        context[key] = name(email);
+    }
+    let zone = readable::zone(payload["time_zone"].as_str());
+    if let Some(due) = context["workflow"]["due_at"]
+        .as_str()
+        .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+    {
+        context["due"] = Value::String(readable::deadline(due.with_timezone(&Utc), zone, reading.now));
+    }
     for (seconds, text) in [("elapsed_seconds", "elapsed"), ("remaining_seconds", "remaining")] {
         if let Some(s) = payload[seconds].as_i64() {
-            context[text] = Value::String(human(s.max(0)));
+            context[text] = Value::String(readable::length(s.max(0)));
         }
     }
     let env = environment();
@@ -114,7 +171,7 @@ mod tests {
             "to": ["dana@x.io"], "cc": ["mike@x.io", "ivan@x.io"]});
         let to_dana = render(&escalated, None, Some("dana@x.io")).unwrap();
         assert_eq!(to_dana.subject, "Urgent: workflow «Office chairs» escalated to you");
-        assert!(to_dana.text.contains("after 48h"), "{}", to_dana.text);
+        assert!(to_dana.text.contains("after 2 d"), "{}", to_dana.text);
         // The copies are told whom it went to, in their own notification and in a shared mail.
         let to_mike = render(&escalated, None, Some("mike@x.io")).unwrap();
         assert_eq!(
@@ -158,12 +215,41 @@ mod tests {
                 acknowledged_until: None,
             },
         };
-        let payload = serde_json::to_value(event.notice().unwrap()).unwrap();
+        let mut payload = serde_json::to_value(event.notice().unwrap()).unwrap();
         let r = render(&payload, None, Some("dana@x.io")).unwrap();
         assert_eq!(r.subject, "Urgent: workflow «Office chairs» escalated to you");
         assert!(r.text.contains("(level 2)"), "{}", r.text);
-        assert!(r.text.contains("New deadline: 2026-11-26T10:00:00Z"), "{}", r.text);
+        assert!(r.text.contains("New deadline: Thursday 26 November, 10:00 UTC"), "{}", r.text);
         assert!(r.text.contains("Previous assignee: mike@x.io"), "{}", r.text);
+
+        // With what routing adds: names, the reader's zone; and one-click actions.
+        payload["names"] = json!({"dana@x.io": "Dana Head", "mike@x.io": "Mike Manager", "ivan@x.io": "Ivan I."});
+        payload["time_zone"] = json!("Europe/Berlin");
+        let actions = [("Approve (complete)".to_string(), "http://x/act/v1.a.b".to_string())];
+        let reading = Reading {
+            link: Some("http://x/workflows/9"),
+            reader: None,
+            actions: &actions,
+            now: due - chrono::TimeDelta::hours(8),
+        };
+        let r = render_for(&payload, &reading).unwrap();
+        assert_eq!(r.subject, "Urgent: workflow «Office chairs» escalated to Dana Head");
+        assert!(r.text.contains("escalated to Dana Head (level 2)"), "{}", r.text);
+        assert!(r.text.contains("Previous assignee: Mike Manager"), "{}", r.text);
+        assert!(
+            r.text.contains("New deadline: Thursday 26 November, 11:00 CET — in 8 h"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("- Approve (complete): http://x/act/v1.a.b"), "{}", r.text);
+        // minijinja escapes `/` in attributes as `&#x2f;`, which every reader decodes.
+        assert!(
+            r.html
+                .replace("&#x2f;", "/")
+                .contains("<a href=\"http://x/act/v1.a.b\">Approve (complete)</a>"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

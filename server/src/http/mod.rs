@@ -3,6 +3,7 @@
 pub mod api;
 mod error;
 mod health;
+mod links;
 
 pub use health::healthz;
 mod metrics;
@@ -33,6 +34,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api::routes())
+        .merge(links::routes())
         .merge(metrics_routes(state.escalator.clone()))
         .with_state(state)
 }

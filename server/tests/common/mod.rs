@@ -102,11 +102,22 @@ impl Drop for TestApp {
 
 /// Starts the application on `backend` the way `escalator serve` does, minus the scheduler.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` (its public URL is the app's address).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await;
-    let config = Config {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr = listener.local_addr().expect("local address");
+    let mut config = Config {
         database_url: db.url.clone(),
+        public_url: Some(format!("http://{addr}")),
         ..Config::default()
     };
+    configure(&mut config);
     let escalator = server::serve::engine(&config).await.expect("build the engine");
     escalator.load_demo().await.expect("load the demo data");
 
@@ -115,10 +126,6 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         escalator: escalator.clone(),
         scheduler_running: scheduler_running.clone(),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let addr = listener.local_addr().expect("local address");
     let site_root = server::ui::site_root(None);
     let sessions = server::ui::SessionSettings {
         secure: false,
