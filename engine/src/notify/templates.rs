@@ -219,7 +219,11 @@ mod tests {
         let r = render(&payload, None, Some("dana@x.io")).unwrap();
         assert_eq!(r.subject, "Urgent: workflow «Office chairs» escalated to you");
         assert!(r.text.contains("(level 2)"), "{}", r.text);
-        assert!(r.text.contains("New deadline: Thursday 26 November, 10:00 UTC"), "{}", r.text);
+        assert!(
+            r.text.contains("New deadline: Thursday 26 November, 10:00 UTC"),
+            "{}",
+            r.text
+        );
         assert!(r.text.contains("Previous assignee: mike@x.io"), "{}", r.text);
 
         // With what routing adds: names, the reader's zone; and one-click actions.
@@ -237,11 +241,16 @@ mod tests {
         assert!(r.text.contains("escalated to Dana Head (level 2)"), "{}", r.text);
         assert!(r.text.contains("Previous assignee: Mike Manager"), "{}", r.text);
         assert!(
-            r.text.contains("New deadline: Thursday 26 November, 11:00 CET — in 8 h"),
+            r.text
+                .contains("New deadline: Thursday 26 November, 11:00 CET — in 8 h"),
             "{}",
             r.text
         );
-        assert!(r.text.contains("- Approve (complete): http://x/act/v1.a.b"), "{}", r.text);
+        assert!(
+            r.text.contains("- Approve (complete): http://x/act/v1.a.b"),
+            "{}",
+            r.text
+        );
         // minijinja escapes `/` in attributes as `&#x2f;`, which every reader decodes.
         assert!(
             r.html
