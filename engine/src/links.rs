@@ -7,8 +7,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
-use escalator_domain::{LinkAction, LinkClaims, LinkTarget, ValidationError, WorkflowStatus, SNOOZE_CHOICES};
-use escalator_storage::LinkUse;
+use escalator_domain::{
+    LinkAction, LinkClaims, LinkTarget, NotificationKind, ValidationError, WorkflowStatus, SNOOZE_CHOICES,
+};
+use escalator_storage::{LinkUse, OutboxMessage};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -135,6 +137,44 @@ impl LinkSigner {
             expires_at: now.checked_add_signed(self.ttl).unwrap_or(now).timestamp(),
         };
         format!("{}/act/{}", base.trim_end_matches('/'), self.sign(&claims))
+    }
+}
+
+impl LinkSigner {
+    /// The one-click links of a message row for `reader`: only when they are the workflow's
+    /// assignee, the actions its kind offers (the hand-over when routing found them a
+    /// delegate), each signed for them, this stage and level, and expiring the time to
+    /// live after the message was written. (words, URL) pairs.
+    pub fn message_links(&self, base: &str, m: &OutboxMessage, reader: &str) -> Vec<(String, String)> {
+        let Some(kind) = NotificationKind::from_topic(&m.topic) else {
+            return Vec::new();
+        };
+        let workflow = &m.payload["workflow"];
+        let (Some(id), Some(stage), Some(level)) = (
+            workflow["id"].as_i64(),
+            workflow["stage"].as_str(),
+            workflow["level"].as_u64().and_then(|l| u32::try_from(l).ok()),
+        ) else {
+            return Vec::new();
+        };
+        if workflow["assignee"].as_str() != Some(reader) {
+            return Vec::new();
+        }
+        let target = LinkFor {
+            workflow_id: id,
+            recipient: reader,
+            stage,
+            level,
+        };
+        LinkAction::offered(kind, m.payload["delegate"].is_string())
+            .into_iter()
+            .map(|action| {
+                (
+                    action.label().to_string(),
+                    self.link(base, action, &target, m.created_at),
+                )
+            })
+            .collect()
     }
 }
 

@@ -380,7 +380,7 @@ async fn sms_goes_through_the_configured_http_provider(db: TestDb) {
         assert_eq!(
             body["text"],
             format!(
-                "Reminder: workflow «Workflow S-1» is due soon https://escalator.example.com/workflows/{}",
+                "Reminder: workflow «Workflow S-1» is due soon Open: https://escalator.example.com/workflows/{}",
                 ann_workflow.id
             )
         );

@@ -82,7 +82,7 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
             value: config.sms_url.clone().unwrap_or_default(),
             message,
         })?;
-        channels = channels.notifications_to(Arc::new(channel));
+        channels = channels.notifications_to(Arc::new(channel.with_links(links.clone())));
     }
     let engine = EngineConfig {
         links,

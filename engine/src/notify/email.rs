@@ -12,11 +12,10 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use chrono::Utc;
-use escalator_domain::{LinkAction, NotificationKind};
 
 use super::templates::{render_for, Reading};
 use super::{Channel, DeliveryError};
-use crate::links::{LinkFor, LinkSigner};
+use crate::links::LinkSigner;
 
 pub(super) const NAME: &str = "email";
 
@@ -94,46 +93,6 @@ impl SmtpChannel {
         }
     }
 
-    /// The action links of a message: for its addressee when they are the workflow's
-    /// assignee, each signed for them, this stage and level.
-    /// They expire the signer's time to live after the message was written.
-    fn action_links(&self, m: &OutboxMessage) -> Vec<(String, String)> {
-        let (Some(signer), Some(base), Some(kind)) = (
-            &self.links,
-            &self.config.public_url,
-            NotificationKind::from_topic(&m.topic),
-        ) else {
-            return Vec::new();
-        };
-        let workflow = &m.payload["workflow"];
-        let (Some(id), Some(recipient), Some(stage), Some(level)) = (
-            workflow["id"].as_i64(),
-            m.payload["to"][0].as_str(),
-            workflow["stage"].as_str(),
-            workflow["level"].as_u64().and_then(|l| u32::try_from(l).ok()),
-        ) else {
-            return Vec::new();
-        };
-        if workflow["assignee"].as_str() != Some(recipient) {
-            return Vec::new();
-        }
-        let target = LinkFor {
-            workflow_id: id,
-            recipient,
-            stage,
-            level,
-        };
-        LinkAction::offered(kind, m.payload["delegate"].is_string())
-            .into_iter()
-            .map(|action| {
-                (
-                    action.label().to_string(),
-                    signer.link(base, action, &target, m.created_at),
-                )
-            })
-            .collect()
-    }
-
     /// The e-mail for one outbox row.
     pub fn message(&self, m: &OutboxMessage) -> Result<Message, DeliveryError> {
         let link = self
@@ -142,7 +101,10 @@ impl SmtpChannel {
             .as_ref()
             .zip(m.workflow_id)
             .map(|(base, id)| format!("{}/workflows/{id}", base.trim_end_matches('/')));
-        let actions = self.action_links(m);
+        let actions = match (&self.links, &self.config.public_url, m.payload["to"][0].as_str()) {
+            (Some(signer), Some(base), Some(to)) => signer.message_links(base, m, to),
+            _ => Vec::new(),
+        };
         // Relative times ("in 8 h") are as of sending.
         let now = Utc::now();
         let reading = Reading {

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::json;
 
 use super::{render, Channel, DeliveryError};
+use crate::links::LinkSigner;
 
 pub(super) const NAME: &str = "sms";
 
@@ -44,6 +45,8 @@ pub struct SmsChannel {
     url: reqwest::Url,
     headers: HeaderMap,
     config: SmsConfig,
+    /// Signs the one action link a text to a workflow's assignee carries.
+    links: Option<LinkSigner>,
 }
 
 fn environment() -> Environment<'static> {
@@ -100,6 +103,7 @@ impl SmsChannel {
             url,
             headers,
             config,
+            links: None,
         };
         // A template error shows at start-up, not at the first message.
         channel
@@ -128,10 +132,28 @@ impl SmsChannel {
             .as_ref()
             .zip(m.workflow_id)
             .map(|(base, id)| format!("{}/workflows/{id}", base.trim_end_matches('/')));
-        Ok(match link {
-            Some(link) => format!("{} {link}", rendered.subject),
-            None => rendered.subject,
-        })
+        // A text carries one action (the first its kind offers: acknowledge a reminder,
+        // approve an escalation), and the workflow's link.
+        let action = match (&self.links, &self.config.public_url, reader) {
+            (Some(signer), Some(base), Some(reader)) => signer.message_links(base, m, reader).into_iter().next(),
+            _ => None,
+        };
+        let mut text = rendered.subject;
+        if let Some((words, url)) = action {
+            text = format!("{text} {words}: {url}");
+        }
+        if let Some(link) = link {
+            text = format!("{text} Open: {link}");
+        }
+        Ok(text)
+    }
+
+    /// Adds a one-click action link, signed by `links`, to texts for a workflow's assignee.
+    pub fn with_links(self, links: LinkSigner) -> Self {
+        Self {
+            links: Some(links),
+            ..self
+        }
     }
 }
 
@@ -221,5 +243,43 @@ mod tests {
         let mut bad = config(DEFAULT_SMS_BODY);
         bad.headers = vec![("Bad Header".into(), "x".into())];
         assert!(refused(bad).contains("header"));
+    }
+
+    #[test]
+    fn a_text_to_the_assignee_carries_one_signed_action() {
+        let mut c = config(DEFAULT_SMS_BODY);
+        c.public_url = Some("https://esc.example.com".into());
+        let signer = LinkSigner::default();
+        let channel = SmsChannel::new(c).unwrap().with_links(signer.clone());
+        let workflow = json!({"id": 9, "title": "Chairs", "external_id": "PO-9", "stage": "Approval",
+            "level": 1, "assignee": "dana@x.io", "due_at": "2026-12-07T10:00:00Z"});
+        let message = |recipient: &str| OutboxMessage {
+            id: 1,
+            created_at: chrono::Utc::now(),
+            kind: escalator_storage::OutboxKind::Notification,
+            topic: "workflow.escalated".into(),
+            workflow_id: Some(9),
+            payload: json!({"template": "escalation", "workflow": workflow, "to": ["dana@x.io"],
+                "recipient": recipient, "phone": "+4915112345678"}),
+            dedupe_key: "k".into(),
+            status: escalator_storage::OutboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: chrono::Utc::now(),
+            last_error: None,
+            delivered_at: None,
+            channel: Some(NAME.into()),
+            recipient: Some(recipient.into()),
+            digest_id: None,
+        };
+        let text = channel.text(&message("dana@x.io")).unwrap();
+        let (_, rest) = text.split_once("Approve (complete): ").expect("an approve link");
+        let url = rest.split_whitespace().next().unwrap();
+        let token = url.strip_prefix("https://esc.example.com/act/").unwrap();
+        let claims = signer.verify(token).unwrap();
+        assert_eq!((claims.workflow_id, claims.recipient.as_str()), (9, "dana@x.io"));
+        assert!(text.ends_with("Open: https://esc.example.com/workflows/9"), "{text}");
+        // A copy (not the assignee) gets no action.
+        let copy = channel.text(&message("ivan@x.io")).unwrap();
+        assert!(!copy.contains("/act/"), "{copy}");
     }
 }
