@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The signed-in user, for the header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
+    pub name: String,
     pub email: String,
     pub role: Role,
     pub department: Option<String>,
@@ -60,11 +61,27 @@ pub struct PendingPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
-    /// `audit`, `reminder` or `notification`.
-    pub source: String,
+    /// The audit action (`escalate`, `hold`, …).
+    pub action: String,
+    /// What happened, in words.
+    pub headline: String,
+    pub note: Option<String>,
+    /// Who did it, by name.
     pub actor: String,
-    pub what: String,
-    pub details: String,
+    /// The messages it caused and how their delivery stands.
+    pub deliveries: Vec<DeliveryRow>,
+    /// The audit entry's details as recorded (JSON).
+    pub raw: String,
+}
+
+/// One message of a timeline entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub channel: String,
+    pub to: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<String>,
 }
 
 /// A level of the chain, as the detail page shows it.
@@ -82,6 +99,11 @@ pub struct WorkflowDetail {
     pub now: DateTime<Utc>,
     pub row: WorkflowRow,
     pub initiator: String,
+    /// The initiator's and the assignee's names (their e-mails when unknown).
+    pub initiator_name: String,
+    pub assignee_name: String,
+    /// The viewer's time zone (IANA), in which the page shows times.
+    pub viewer_zone: String,
     pub created_at: DateTime<Utc>,
     pub policy: String,
     pub policy_version: i64,
@@ -129,6 +151,9 @@ pub struct AuditRow {
     pub actor: String,
     pub action: String,
     pub workflow_id: Option<i64>,
+    /// The details as labelled fields (label, value), in the recorded order.
+    pub fields: Vec<(String, String)>,
+    /// The details as recorded (JSON).
     pub details: String,
 }
 
@@ -136,6 +161,8 @@ pub struct AuditRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub rows: Vec<AuditRow>,
+    /// The viewer's time zone (IANA), in which the page shows times.
+    pub zone: String,
     /// The `before` cursor of the next (older) page.
     pub next: Option<i64>,
 }

@@ -78,7 +78,18 @@ impl Target {
         .filter(|resolved| directory.has_user(resolved))
     }
 
-    /// Short description for audit entries and the UI.
+    /// The target in words, e.g. "Head of the workflow's department"; `name` gives a
+    /// person's name for their e-mail.
+    pub fn words(&self, name: impl Fn(&str) -> String) -> String {
+        match self {
+            Target::DepartmentHead => "Head of the workflow's department".into(),
+            Target::ManagerOf => "The assignee's manager".into(),
+            Target::User { email } => name(email.as_str()),
+            Target::Group { group } => format!("Group “{group}”"),
+        }
+    }
+
+    /// Short description for audit entries and the API.
     pub fn describe(&self) -> String {
         match self {
             Target::DepartmentHead => "department_head".into(),

@@ -214,6 +214,25 @@ async fn a_department_head_sees_only_their_department(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let reassigned = app.escalator.store().workflow(po).await.unwrap().unwrap();
     assert_eq!(reassigned.state.assignee, FINANCE_MANAGER);
+    // The timeline reads as a story: people by name, newest first, the chain in words.
+    let (_, detail) = head.call("workflow", &[("id", &po.to_string())]).await;
+    let story = detail["timeline"].as_array().unwrap();
+    assert_eq!(story[0]["action"], "reassign", "{detail}");
+    assert_eq!(story[0]["actor"], "Dana Finance-Head");
+    assert!(
+        story[0]["headline"].as_str().unwrap().ends_with("to Mike Manager"),
+        "{}",
+        story[0]["headline"]
+    );
+    assert!(
+        story.last().unwrap()["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Started at stage"),
+        "{detail}"
+    );
+    assert_eq!(detail["assignee_name"], "Mike Manager");
+    assert_eq!(detail["steps"][1]["target"], "Head of the workflow's department");
 
     // The tick reminds the approvers; the head sees and acknowledges their department's reminders only.
     app.escalator.tick().await.unwrap();
@@ -418,6 +437,27 @@ async fn admins_export_the_audit_log_as_csv(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(rows(&page).iter().all(|r| r["action"] == "login"));
     assert!(!rows(&page).is_empty());
+    // Details read as labelled fields; the JSON stays.
+    let (_, page) = Browser::sign_in(&app, ADMIN)
+        .await
+        .call(
+            "audit",
+            &[("query[action]", "create"), ("query[workflow_id]", &po.to_string())],
+        )
+        .await;
+    let create = &rows(&page)[0];
+    let fields = create["fields"].as_array().unwrap();
+    assert!(
+        fields.iter().any(|f| f[0] == "External id" && f[1] == "PO-1001"),
+        "{create}"
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|f| f[0] == "Due at" && f[1].as_str().unwrap().ends_with("UTC")),
+        "{create}"
+    );
+    assert!(create["details"].as_str().unwrap().contains("\"external_id\""));
 
     let head = Browser::sign_in(&app, FINANCE_HEAD).await;
     let response = head.page("/ui/export/audit.csv").await;

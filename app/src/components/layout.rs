@@ -63,7 +63,7 @@ fn Nav(me: Me) -> impl IntoView {
                 {(unread > 0).then(|| view! { <span class="count">{unread}</span> })}
             </a>
             <span class="who" title=me.email.clone()>
-                {me.email.clone()} " · " {role_label(me.role)}
+                {me.name.clone()} " · " {role_label(me.role)}
                 {me.department.clone().map(|d| format!(" · {d}"))}
             </span>
             <form method="post" action="/ui/fn/logout" class="inline">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{when, ErrorNote};
+use crate::components::{when_in, ErrorNote};
 use crate::server_fns::audit::{audit, AuditQuery};
 use crate::server_fns::session::urlencode;
 
@@ -66,6 +66,7 @@ pub fn AuditPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => {
+                        let zone = page.zone.clone();
                         let next = page.next.map(|before| {
                             let f = filters();
                             format!("/audit?{f}{}before={before}", if f.is_empty() { "" } else { "&" })
@@ -81,9 +82,16 @@ pub fn AuditPage() -> impl IntoView {
                                 <tbody>
                                     {page.rows.into_iter().map(|e| view! {
                                         <tr data-testid="audit-row">
-                                            <td>{when(e.at)}</td><td>{e.actor}</td><td data-testid="audit-action">{e.action}</td>
+                                            <td>{when_in(e.at, &zone)}</td><td>{e.actor}</td><td data-testid="audit-action">{e.action}</td>
                                             <td>{e.workflow_id.map(|id| view! { <a href=format!("/workflows/{id}")>{id}</a> })}</td>
-                                            <td class="small"><code>{e.details}</code></td>
+                                            <td class="small">
+                                                <dl class="fields">
+                                                    {e.fields.into_iter().map(|(label, value)| view! {
+                                                        <dt>{label}</dt><dd>{value}</dd>
+                                                    }).collect_view()}
+                                                </dl>
+                                                <details><summary>"As recorded"</summary><code>{e.details}</code></details>
+                                            </td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

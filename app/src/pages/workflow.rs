@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::countdown::{provide_clock, Countdown};
-use crate::components::{when, ErrorNote};
+use crate::components::{relative, when_in, ErrorNote, Person};
 use crate::model::{human_duration, WorkflowDetail};
 use crate::server_fns::workflows::{workflow, Act};
 
@@ -52,33 +52,36 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
     let field_error = move |field: &'static str| move || error().and_then(|e| e.for_field(field));
     let general_error = move || error().filter(|e| e.field.is_none()).map(|e| e.to_string());
     let can = |a: &str| detail.actions.iter().any(|x| x == a);
+    let zone = detail.viewer_zone.clone();
     view! {
         <p><a href="/">"← Pending workflows"</a></p>
         <h1>{row.title.clone()}</h1>
         <p class="muted">{row.external_id.clone()} " · " {row.workflow_type.clone()} " · " {row.department.clone()}
-            " · started by " {detail.initiator.clone()} " on " {when(detail.created_at)}</p>
+            " · started by " <Person name=detail.initiator_name.clone() email=detail.initiator.clone()/>
+            " on " {when_in(detail.created_at, &zone)}</p>
         <section class="card" aria-labelledby="sla-h">
             <h2 id="sla-h">"SLA"</h2>
             <dl class="facts">
                 <dt>"Status"</dt><dd data-testid="status">{row.status.clone()}</dd>
                 <dt>"Stage"</dt><dd>{row.stage.clone()}</dd>
-                <dt>"Assignee"</dt><dd data-testid="assignee">{row.assignee.clone()}</dd>
+                <dt>"Assignee"</dt><dd data-testid="assignee" data-email=row.assignee.clone()>
+                    <Person name=detail.assignee_name.clone() email=row.assignee.clone()/></dd>
                 {detail.routing.clone().map(|note| view! {
                     <dt>"Routed"</dt><dd data-testid="routing">{note}</dd>
                 })}
                 <dt>"Clock"</dt><dd><Countdown row=row.clone() page_now=detail.now/></dd>
-                <dt>"Warning at"</dt><dd>{when(row.warn_at)}</dd>
-                <dt>"Deadline"</dt><dd>{when(row.due_at)}</dd>
+                <dt>"Warning at"</dt><dd>{when_in(row.warn_at, &zone)} " (" {relative(row.warn_at, detail.now)} ")"</dd>
+                <dt>"Deadline"</dt><dd>{when_in(row.due_at, &zone)} " (" {relative(row.due_at, detail.now)} ")"</dd>
                 <dt>"Policy"</dt><dd>{detail.policy.clone()} " (version " {detail.policy_version} ", " {detail.time_zone.clone()} ")"</dd>
             </dl>
             <details>
-                <summary>"Why the deadline is then"</summary>
+                <summary>"Why the deadline is then (in the calendar's zone, " {detail.time_zone.clone()} ")"</summary>
                 <table class="segments">
                     <thead><tr><th scope="col">"From"</th><th scope="col">"To"</th><th scope="col">"Length"</th><th scope="col">"Counts as"</th></tr></thead>
                     <tbody>
                         {detail.segments.iter().map(|s| view! {
                             <tr class=format!("seg-{:?}", s.kind).to_lowercase()>
-                                <td>{when(s.from)}</td><td>{when(s.to)}</td>
+                                <td>{when_in(s.from, &detail.time_zone)}</td><td>{when_in(s.to, &detail.time_zone)}</td>
                                 <td>{human_duration((s.to - s.from).num_seconds())}</td>
                                 <td>{segment_label(s.kind)}{s.holiday.clone().map(|h| format!(" ({h})"))}</td>
                             </tr>
@@ -168,12 +171,37 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
         <section class="card" aria-labelledby="timeline-h">
             <h2 id="timeline-h">"Timeline"</h2>
             <ul class="timeline">
-                {detail.timeline.iter().map(|e| view! {
-                    <li class=format!("tl-{}", e.source)>
-                        <time>{when(e.at)}</time> " "
-                        <strong>{e.what.clone()}</strong> " by " {e.actor.clone()}
-                        <div class="muted small">{e.details.clone()}</div>
-                    </li>
+                {detail.timeline.iter().map(|e| {
+                    let deliveries = e.deliveries.clone();
+                    view! {
+                        <li class=format!("tl-{}", e.action) data-testid="timeline-entry">
+                            <time datetime=e.at.to_rfc3339() title=relative(e.at, detail.now)>{when_in(e.at, &zone)}</time> " "
+                            <strong>{e.headline.clone()}</strong>
+                            " — " <span class="muted">{e.actor.clone()}</span>
+                            {e.note.clone().map(|n| view! { <div class="small">{n}</div> })}
+                            {(!deliveries.is_empty()).then(|| view! {
+                                <details class="small">
+                                    <summary>{format!("Messages ({})", deliveries.len())}</summary>
+                                    <ul class="deliveries">
+                                        {deliveries.into_iter().map(|d| {
+                                            let class = format!("delivery-{}", d.status);
+                                            view! {
+                                            <li class=class>
+                                                {d.channel} {d.to.map(|t| format!(" to {t}"))} ": " {d.status}
+                                                {(d.attempts > 1).then(|| format!(" after {} attempts", d.attempts))}
+                                                {d.error.map(|e| format!(" — {e}"))}
+                                            </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                </details>
+                            })}
+                            <details class="small raw">
+                                <summary>"Details as recorded"</summary>
+                                <pre>{e.raw.clone()}</pre>
+                            </details>
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </section>

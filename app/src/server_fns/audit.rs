@@ -76,12 +76,15 @@ pub async fn audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, Ap
     use crate::ssr;
 
     let actor = ssr::actor().await?;
+    let escalator = ssr::escalator()?;
     let filter = parse::filter(&query, AUDIT_PAGE_SIZE + 1).map_err(ssr::fail)?;
-    let mut entries = ssr::escalator()?.audit_log(filter, &actor).await?;
+    let mut entries = escalator.audit_log(filter, &actor).await?;
+    let zone = escalator.preferences(&actor, &actor.email).await?.time_zone;
     let more = entries.len() as i64 > AUDIT_PAGE_SIZE;
     entries.truncate(AUDIT_PAGE_SIZE as usize);
     Ok(AuditPage {
         next: more.then(|| entries.last().map(|e| e.id)).flatten(),
+        zone: zone.clone().unwrap_or_else(|| "UTC".into()),
         rows: entries
             .into_iter()
             .map(|e| AuditRow {
@@ -90,8 +93,40 @@ pub async fn audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, Ap
                 actor: e.actor,
                 action: e.action,
                 workflow_id: e.workflow_id,
+                fields: fields(&e.details, zone.as_deref()),
                 details: e.details.to_string(),
             })
             .collect(),
     })
+}
+
+/// An audit entry's details as labelled fields: `from_assignee` reads "From assignee",
+/// times read in the viewer's zone, lists and objects stay compact JSON.
+#[cfg(feature = "ssr")]
+fn fields(details: &serde_json::Value, zone: Option<&str>) -> Vec<(String, String)> {
+    use serde_json::Value;
+    let zone = escalator_domain::readable::zone(zone);
+    let Value::Object(map) = details else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(key, value)| {
+            let mut label = key.replace('_', " ");
+            if let Some(first) = label.get(0..1) {
+                label = format!("{}{}", first.to_uppercase(), label.get(1..).unwrap_or_default());
+            }
+            let text = match value {
+                Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+                    Ok(at) => escalator_domain::readable::short_time(at.with_timezone(&chrono::Utc), zone),
+                    Err(_) => s.clone(),
+                },
+                Value::Number(n) if key.ends_with("_seconds") => n
+                    .as_i64()
+                    .map_or_else(|| n.to_string(), escalator_domain::readable::length),
+                other => other.to_string(),
+            };
+            (label, text)
+        })
+        .collect()
 }

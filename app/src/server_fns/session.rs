@@ -12,8 +12,11 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
     let Some(actor) = ssr::maybe_actor().await? else {
         return Ok(None);
     };
-    let unread = ssr::escalator()?.unread_notifications(&actor).await?;
+    let escalator = ssr::escalator()?;
+    let unread = escalator.unread_notifications(&actor).await?;
+    let name = escalator.user(&actor.email, &actor).await?.name;
     Ok(Some(Me {
+        name,
         email: actor.email,
         role: actor.role,
         department: actor.department,

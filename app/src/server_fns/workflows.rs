@@ -160,7 +160,7 @@ pub async fn pending(
 /// and the actions the user may take.
 #[server(prefix = "/ui/fn", endpoint = "workflow")]
 pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
-    use crate::model::{ChainStep, TimelineEntry};
+    use crate::model::{ChainStep, DeliveryRow, TimelineEntry};
     use crate::ssr;
     use escalator_domain::Action;
 
@@ -169,50 +169,47 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
     let escalator_engine::workflows::WorkflowPage {
         view,
         explanation,
-        timeline,
         chain,
         policy_name: policy,
+        story,
+        names,
+        viewer_zone,
+        ..
     } = escalator.workflow_page(id, &actor).await?;
     let w = &view.workflow;
+    let name = |email: &str| names.get(email).cloned().unwrap_or_else(|| email.to_string());
     let mut steps = vec![ChainStep {
-        target: "original assignee".into(),
+        target: "Original assignee".into(),
         time_limit_seconds: 0,
         current: w.state.level == 0,
     }];
     steps.extend(chain.levels.iter().enumerate().map(|(i, level)| ChainStep {
-        target: level.target.describe(),
+        target: level.target.words(name),
         time_limit_seconds: level.time_limit().num_seconds(),
         current: w.state.level as usize == i + 1,
     }));
-    let mut entries: Vec<TimelineEntry> = timeline
-        .audit
-        .iter()
-        .map(|a| TimelineEntry {
-            at: a.at,
-            source: "audit".into(),
-            actor: a.actor.clone(),
-            what: a.action.clone(),
-            details: a.details.to_string(),
+    let entries: Vec<TimelineEntry> = story
+        .into_iter()
+        .map(|line| TimelineEntry {
+            at: line.at,
+            action: line.action,
+            headline: line.headline,
+            note: line.note,
+            actor: line.actor,
+            deliveries: line
+                .deliveries
+                .into_iter()
+                .map(|d| DeliveryRow {
+                    channel: d.channel,
+                    to: d.to,
+                    status: d.status,
+                    attempts: d.attempts,
+                    error: d.error,
+                })
+                .collect(),
+            raw: line.raw,
         })
         .collect();
-    entries.extend(timeline.reminders.iter().map(|r| TimelineEntry {
-        at: r.created_at,
-        source: "reminder".into(),
-        actor: "system".into(),
-        what: format!("reminder to {}", r.assignee),
-        details: match (&r.acknowledged_by, r.acknowledged_at) {
-            (Some(by), Some(at)) => format!("acknowledged by {by} at {}", at.format("%Y-%m-%d %H:%M UTC")),
-            _ => "not acknowledged".into(),
-        },
-    }));
-    entries.extend(timeline.notifications.iter().map(|n| TimelineEntry {
-        at: n.created_at,
-        source: "notification".into(),
-        actor: n.channel.clone().unwrap_or_else(|| "outbox".into()),
-        what: n.topic.clone(),
-        details: format!("{:?}, {} attempt(s)", n.status, n.attempts).to_lowercase(),
-    }));
-    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     let actions = Action::ALL
         .into_iter()
         .filter(|a| actor.can_act(w, *a) && w.state.status.allows(*a).is_ok())
@@ -222,6 +219,9 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         now: escalator.now(),
         row: convert::row(&view),
         initiator: w.initiator.clone(),
+        initiator_name: name(&w.initiator),
+        assignee_name: name(&w.state.assignee),
+        viewer_zone: viewer_zone.unwrap_or_else(|| "UTC".into()),
         created_at: w.created_at,
         policy,
         policy_version: w.state.policy_version,

@@ -6,11 +6,13 @@ mod actions;
 mod counts;
 mod page;
 mod reminders;
+mod story;
 
 pub use actions::ActionRequest;
 use counts::Cached;
 pub use counts::{CountsCache, COUNTS_MAX_AGE, COUNTS_TTL};
 pub use page::{SlaExplanation, WorkflowPage};
+pub use story::{story, Delivery, StoryLine};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use escalator_domain::{

@@ -41,6 +41,12 @@ pub struct WorkflowPage {
     pub chain: escalator_domain::EscalationChain,
     /// The name of the SLA policy version it runs under.
     pub policy_name: String,
+    /// The timeline as people read it, newest first.
+    pub story: Vec<super::StoryLine>,
+    /// Names of the people the page mentions, by e-mail.
+    pub names: std::collections::HashMap<String, String>,
+    /// The viewer's time zone (their preferences), for the times the page shows.
+    pub viewer_zone: Option<String>,
 }
 
 impl Escalator {
@@ -100,6 +106,13 @@ impl Escalator {
         let policy_name = rules.policy_of(&w)?.name.clone();
         let timeline = self.timeline(id).await?;
         explanation.routing = routing_of(&timeline.audit);
+        let names = self.names_in(&w, &chain, &timeline).await?;
+        let story = super::story(&timeline, &names);
+        let viewer_zone = self
+            .store
+            .notification_preferences(&actor.email)
+            .await?
+            .and_then(|p| p.time_zone);
         let view = WorkflowView {
             sla: explanation.sla,
             workflow: w,
@@ -110,7 +123,44 @@ impl Escalator {
             timeline,
             chain,
             policy_name,
+            story,
+            names,
+            viewer_zone,
         })
+    }
+
+    /// The names of everyone a workflow's page mentions: its people, its chain's, and
+    /// whoever its timeline names.
+    async fn names_in(
+        &self,
+        w: &WorkflowRecord,
+        chain: &escalator_domain::EscalationChain,
+        timeline: &Timeline,
+    ) -> EngineResult<std::collections::HashMap<String, String>> {
+        let mut emails: Vec<String> = vec![w.initiator.clone(), w.state.assignee.clone()];
+        for level in &chain.levels {
+            if let escalator_domain::Target::User { email } = &level.target {
+                emails.push(email.to_string());
+            }
+        }
+        for a in &timeline.audit {
+            emails.push(a.actor.clone());
+            for key in ["assignee", "from_assignee", "to_assignee"] {
+                if let Some(e) = a.details[key].as_str() {
+                    emails.push(e.to_string());
+                }
+            }
+        }
+        emails.extend(timeline.notifications.iter().filter_map(|m| m.recipient.clone()));
+        emails.sort_unstable();
+        emails.dedup();
+        Ok(self
+            .store
+            .contacts(&emails)
+            .await?
+            .into_iter()
+            .map(|c| (c.email, c.name))
+            .collect())
     }
 }
 
