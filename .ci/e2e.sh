@@ -7,7 +7,8 @@
 # (Debian's chromium, the wasm32 target, cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130,
 # end2end's npm packages), builds the site with `cargo leptos build` (dev; `--release` for
 # a release build, with wasm-opt from npm's binaryen), loads the demo data into a fresh
-# SQLite database, starts `escalator serve` on a free port, runs Playwright against it and
+# SQLite database, starts a real SMTP server (aiosmtpd, into a maildir the specs read) and
+# `escalator serve` on a free port, runs Playwright against it and
 # exits with Playwright's status. The server is always stopped. Build output goes to
 # target/e2e/build.log (shown on failure, or always with E2E_VERBOSE=1); the server's log
 # is copied to end2end/test-results/server.log.
@@ -48,6 +49,11 @@ fi
 for tool in curl python3; do
   command -v "$tool" >/dev/null || { say "installing $tool"; apt_install "$tool"; }
 done
+# A real SMTP server receives the demo's mails, whose one-click links the specs follow.
+if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+  say "installing python3-aiosmtpd"
+  apt_install python3-aiosmtpd
+fi
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "e2e: Node.js 20 or later is needed (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 2
@@ -109,7 +115,12 @@ say "built in $(elapsed "$start"): $bin, $site/pkg (wasm $((wasm_bytes / 1024)) 
 tmp="$(mktemp -d -t escalator-e2e.XXXXXX)"
 server_pid=""
 server_log="$tmp/server.log"
+smtp_pid=""
 cleanup() {
+  if [ -n "$smtp_pid" ]; then
+    kill -TERM "$smtp_pid" 2>/dev/null || true
+    wait "$smtp_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -135,6 +146,20 @@ export DATABASE_URL="sqlite:$tmp/escalator.db"
 export LEPTOS_SITE_ROOT="$site"
 export ESCALATOR_LOG_FORMAT=text
 export RUST_LOG="${RUST_LOG:-info}"
+export ESCALATOR_PUBLIC_URL="$url"
+
+smtp_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+maildir="$tmp/maildir"
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$maildir" \
+  >"$tmp/smtp.log" 2>&1 &
+smtp_pid=$!
+for _ in $(seq 1 100); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtp_port), 1)" 2>/dev/null && break
+  sleep 0.1
+done
+export ESCALATOR_SMTP_HOST=127.0.0.1
+export ESCALATOR_SMTP_PORT="$smtp_port"
+export ESCALATOR_SMTP_SECURITY=none
 
 "$bin" demo >"$tmp/demo.log" 2>&1 || {
   cat "$tmp/demo.log" >&2
@@ -174,7 +199,8 @@ say "server ready on $url (pid $server_pid)"
 
 # --- tests ---------------------------------------------------------------------------
 status=0
-(cd end2end && ESCALATOR_E2E_URL="$url" ESCALATOR_E2E_CHROMIUM="$chromium" npx --no-install playwright test "$@") || status=$?
+(cd end2end && ESCALATOR_E2E_URL="$url" ESCALATOR_E2E_CHROMIUM="$chromium" ESCALATOR_E2E_MAILDIR="$maildir" \
+  npx --no-install playwright test "$@") || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: playwright failed (status $status); server log: end2end/test-results/server.log" >&2
 fi

@@ -244,6 +244,25 @@ pub struct SettingsData {
     pub absences: Vec<AbsenceRow>,
     /// (e-mail, name) of the people who can be chosen as delegate.
     pub people: Vec<(String, String)>,
+    pub phone: Option<String>,
+    /// Quiet hours ("HH:MM"), if any.
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    /// Whether the person chose their own time zone (else UTC is used).
+    pub zone_chosen: bool,
+    /// Per kind of message, the channels chosen (or the defaults).
+    pub channels: Vec<ChannelChoice>,
+}
+
+/// The channels a person gets one kind of message on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelChoice {
+    /// `reminder`, `escalation`, `assignment`, `attention`.
+    pub kind: String,
+    pub label: String,
+    pub email: bool,
+    pub in_app: bool,
+    pub sms: bool,
 }
 
 /// One absence in the settings page.

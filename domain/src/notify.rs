@@ -111,6 +111,26 @@ impl NotificationKind {
         }
     }
 
+    /// The kind's name, as preferences spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Reminder => "reminder",
+            NotificationKind::Escalation => "escalation",
+            NotificationKind::Assignment => "assignment",
+            NotificationKind::Attention => "attention",
+        }
+    }
+
+    /// The kind in words, for a settings page.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationKind::Reminder => "Reminders before a deadline",
+            NotificationKind::Escalation => "Workflows escalated to me",
+            NotificationKind::Assignment => "Workflows assigned to me",
+            NotificationKind::Attention => "Overdue at the top of a chain",
+        }
+    }
+
     /// Urgent kinds bypass quiet hours (unless configured otherwise) and are never digested.
     pub fn is_urgent(self) -> bool {
         matches!(self, NotificationKind::Escalation | NotificationKind::Attention)

@@ -44,3 +44,44 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+/** The plain-text parts of every mail the SMTP server received (.ci/e2e.sh's maildir). */
+export function receivedMails(): string[] {
+  const dir = path.join(process.env.ESCALATOR_E2E_MAILDIR ?? '', 'new');
+  if (!process.env.ESCALATOR_E2E_MAILDIR || !fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => textPart(fs.readFileSync(path.join(dir, f), 'utf8')));
+}
+
+/** The decoded text/plain part of a MIME message (quoted-printable or base64). */
+function textPart(message: string): string {
+  const mail = message.replace(/\r\n/g, '\n');
+  const start = mail.indexOf('Content-Type: text/plain');
+  if (start < 0) return '';
+  const part = mail.slice(start);
+  const split = part.indexOf('\n\n');
+  const head = part.slice(0, split).toLowerCase();
+  const body = part.slice(split + 2).split('\n--')[0];
+  if (head.includes('content-transfer-encoding: base64')) {
+    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  if (head.includes('content-transfer-encoding: quoted-printable')) {
+    const bytes = body
+      .replace(/=\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
+/** The action links (words → URL) of the received mails that offer `words`, newest last. */
+export function actionLinks(words: string): string[] {
+  return receivedMails().flatMap((text) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`- ${words}: http`))
+      .map((line) => line.slice(`- ${words}: `.length).trim()),
+  );
+}

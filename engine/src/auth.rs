@@ -178,6 +178,26 @@ impl Escalator {
         }
     }
 
+    /// Changes one's own password, proving the current one; audited (never a password).
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> EngineResult<()> {
+        let proven = self
+            .store
+            .password_hash(&actor.email)
+            .await?
+            .is_some_and(|hash| verify_password(current, &hash));
+        if !proven {
+            return Err(ValidationError::new("current_password", "this is not your current password").into());
+        }
+        if new.chars().count() < 8 {
+            return Err(ValidationError::new("new_password", "must be at least 8 characters").into());
+        }
+        if new == current {
+            return Err(ValidationError::new("new_password", "choose a password other than the current one").into());
+        }
+        self.set_password(&actor.email, new).await?;
+        self.audit_login(&actor.email, "password_changed", json!({})).await
+    }
+
     /// Sets a user's password on an admin's behalf; audited as `password_set` (the
     /// e-mail only, never the password).
     pub async fn set_password_as(&self, email: &str, password: &str, actor: &Actor) -> EngineResult<()> {

@@ -232,6 +232,42 @@ impl Escalator {
         Ok((user, created))
     }
 
+    /// Changes a person's name and phone: their own, or anyone's for admins; audited
+    /// (whether a phone is set, never the number).
+    pub async fn update_profile(
+        &self,
+        email: &str,
+        new_name: &str,
+        phone: Option<&str>,
+        actor: &Actor,
+    ) -> EngineResult<User> {
+        let email = email.trim().to_lowercase();
+        if !(actor.is_admin() || actor.email == email) {
+            return Err(EngineError::Forbidden(
+                "only admins change other people's profiles".into(),
+            ));
+        }
+        let mut user = self
+            .store
+            .user(&email)
+            .await?
+            .ok_or_else(|| EngineError::not_found("user", &email))?;
+        user.name = name("name", new_name)?;
+        user.phone = phone
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(Phone::parse)
+            .transpose()?;
+        self.store.upsert_user(&user, self.now()).await?;
+        self.audit_admin(
+            actor,
+            "profile_updated",
+            json!({ "user": email, "phone_set": user.phone.is_some() }),
+        )
+        .await?;
+        Ok(user)
+    }
+
     /// Validates a policy input, including that its calendar exists.
     pub(crate) async fn validate_policy(&self, input: &PolicyInput) -> EngineResult<SlaPolicy> {
         if let Some(id) = input.calendar_id {

@@ -92,6 +92,7 @@ fn status_of(expectation: char) -> Option<StatusCode> {
         'F' => Some(StatusCode::FORBIDDEN),
         'N' => Some(StatusCode::NOT_FOUND),
         'U' => Some(StatusCode::UNAUTHORIZED),
+        'I' => Some(StatusCode::UNPROCESSABLE_ENTITY),
         other => panic!("unknown expectation {other:?}"),
     }
 }
@@ -1021,6 +1022,38 @@ const UI: &[UiRow] = &[
             ])
         },
         "AFFAF",
+    ),
+    ui(
+        "save_profile",
+        Needs::Nothing,
+        |_| {
+            Args::Form(vec![
+                ("user", FINANCE_APPROVER.into()),
+                ("name", "Alice Approver".into()),
+                ("reminder_email", "on".into()),
+                ("reminder_in_app", "on".into()),
+                ("escalation_email", "on".into()),
+                ("escalation_in_app", "on".into()),
+                ("assignment_email", "on".into()),
+                ("assignment_in_app", "on".into()),
+                ("attention_email", "on".into()),
+                ("attention_in_app", "on".into()),
+            ])
+        },
+        "AFFAF",
+    ),
+    // Everyone's own only (there is no `user`): a wrong current password is refused for
+    // every caller, so the matrix's callers keep the demo password.
+    ui(
+        "change_password",
+        Needs::Nothing,
+        |_| {
+            Args::Form(vec![
+                ("current_password", "not-the-password".into()),
+                ("new_password", "another-long-password".into()),
+            ])
+        },
+        "IIIII",
     ),
     ui(
         "set_active",

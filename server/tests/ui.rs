@@ -10,7 +10,7 @@ use escalator_engine::demo::DEMO_PASSWORD;
 use escalator_storage::AuditFilter;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 on_both_one_at_a_time!(
     sign_in_starts_a_stored_session_and_sign_out_ends_it,
@@ -21,6 +21,7 @@ on_both_one_at_a_time!(
     failed_sign_ins_are_audited_and_throttled,
     pages_need_a_session_and_render_without_javascript,
     admins_export_the_audit_log_as_csv,
+    my_settings_change_my_profile_messages_and_password,
 );
 
 fn rows(page: &Value) -> Vec<Value> {
@@ -465,4 +466,93 @@ async fn admins_export_the_audit_log_as_csv(app: TestApp) {
     let (status, body) = admin.call("audit", &[("query[from]", "yesterday")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["field"], "from");
+}
+
+async fn my_settings_change_my_profile_messages_and_password(app: TestApp) {
+    let mut alice = Browser::sign_in(&app, FINANCE_APPROVER).await;
+    let (status, body) = alice
+        .call(
+            "save_profile",
+            &[
+                ("user", FINANCE_APPROVER),
+                ("name", "Alice A. Approver"),
+                ("phone", "+49 151 1234 5678"),
+                ("time_zone", "Europe/Berlin"),
+                ("quiet_start", "22:00"),
+                ("quiet_end", "07:00"),
+                ("reminder_in_app", "on"),
+                ("escalation_email", "on"),
+                ("escalation_sms", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, page) = alice.call("settings", &[]).await;
+    assert_eq!(page["name"], "Alice A. Approver");
+    assert_eq!(page["phone"], "+4915112345678");
+    assert_eq!(page["time_zone"], "Europe/Berlin");
+    assert_eq!(
+        (page["quiet_start"].as_str(), page["quiet_end"].as_str()),
+        (Some("22:00"), Some("07:00"))
+    );
+    let reminder = &page["channels"][0];
+    assert_eq!(
+        (
+            &reminder["kind"],
+            &reminder["email"],
+            &reminder["in_app"],
+            &reminder["sms"]
+        ),
+        (&json!("reminder"), &json!(false), &json!(true), &json!(false))
+    );
+    let escalation = &page["channels"][1];
+    assert_eq!((&escalation["email"], &escalation["sms"]), (&json!(true), &json!(true)));
+
+    // Bad input names its field and changes nothing.
+    let (status, body) = alice
+        .call(
+            "save_profile",
+            &[
+                ("user", FINANCE_APPROVER),
+                ("name", "Alice"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "time_zone", "{body}");
+    let (status, body) = alice
+        .call(
+            "save_profile",
+            &[("user", FINANCE_APPROVER), ("name", "Alice"), ("quiet_start", "22:00")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "quiet_end", "{body}");
+
+    // The password changes only with the current one, and the new one signs in.
+    let (status, body) = alice
+        .call(
+            "change_password",
+            &[
+                ("current_password", "wrong-password"),
+                ("new_password", "a-brand-new-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "current_password");
+    let (status, body) = alice
+        .call(
+            "change_password",
+            &[
+                ("current_password", DEMO_PASSWORD),
+                ("new_password", "a-brand-new-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let password = |p: &'static str| app.escalator.authenticate_password(FINANCE_APPROVER, p);
+    assert!(password("a-brand-new-secret").await.unwrap().is_some());
+    assert!(password(DEMO_PASSWORD).await.unwrap().is_none());
 }

@@ -1,13 +1,16 @@
-//! A person's settings: when they are away and who takes their work meanwhile. Everyone
-//! has their own (`/settings`); admins open anyone's (`/settings?user=<email>`), where
-//! they can also deactivate and reactivate the person. Works without JavaScript.
+//! A person's settings: name, phone, time zone, which messages reach them how, quiet
+//! hours, their password, and when they are away and who takes their work meanwhile.
+//! Everyone has their own (`/settings`); admins open anyone's (`/settings?user=<email>`),
+//! where they can also deactivate and reactivate the person. Works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{when, ErrorNote};
 use crate::model::SettingsData;
-use crate::server_fns::settings::{settings, AddAbsence, ImportAbsences, RemoveAbsence, SetActive, SetDelegate};
+use crate::server_fns::settings::{
+    settings, AddAbsence, ChangePassword, ImportAbsences, RemoveAbsence, SaveProfile, SetActive, SetDelegate,
+};
 
 /// The settings page.
 #[component]
@@ -18,6 +21,8 @@ pub fn SettingsPage() -> impl IntoView {
     let delegate = ServerAction::<SetDelegate>::new();
     let active = ServerAction::<SetActive>::new();
     let import = ServerAction::<ImportAbsences>::new();
+    let profile = ServerAction::<SaveProfile>::new();
+    let password = ServerAction::<ChangePassword>::new();
     let data = Resource::new(
         move || {
             (
@@ -26,7 +31,8 @@ pub fn SettingsPage() -> impl IntoView {
                     + remove.version().get()
                     + delegate.version().get()
                     + active.version().get()
-                    + import.version().get(),
+                    + import.version().get()
+                    + profile.version().get(),
             )
         },
         |(user, _)| settings(user),
@@ -42,6 +48,8 @@ pub fn SettingsPage() -> impl IntoView {
         .flatten()
         .find_map(Result::err)
         .or_else(|| import.value().get().and_then(Result::err))
+        .or_else(|| profile.value().get().and_then(Result::err))
+        .or_else(|| password.value().get().and_then(Result::err))
     };
     view! {
         <h1>"Settings"</h1>
@@ -49,11 +57,113 @@ pub fn SettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Settings d add remove delegate active import/> }.into_any(),
+                    Ok(d) => view! {
+                        <Profile d=d.clone() profile password/>
+                        <Settings d add remove delegate active import/>
+                    }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn Profile(
+    d: SettingsData,
+    profile: ServerAction<SaveProfile>,
+    password: ServerAction<ChangePassword>,
+) -> impl IntoView {
+    let saved = move || profile.value().get().and_then(Result::ok).is_some();
+    let changed = move || password.value().get().and_then(Result::ok).is_some();
+    let zone = if d.zone_chosen {
+        d.time_zone.clone()
+    } else {
+        String::new()
+    };
+    let rows = d
+        .channels
+        .iter()
+        .map(|c| {
+            let check = |channel: &str, on: bool| {
+                let name = format!("{}_{channel}", c.kind);
+                let label = format!(
+                    "{}: {}",
+                    c.label,
+                    match channel {
+                        "email" => "e-mail",
+                        "in_app" => "in-app",
+                        _ => "SMS",
+                    }
+                );
+                view! {
+                    <td><input type="checkbox" name=name.clone() id=name aria-label=label checked=on
+                        data-testid=format!("channel-{}-{channel}", c.kind)/></td>
+                }
+            };
+            view! {
+                <tr>
+                    <th scope="row">{c.label.clone()}</th>
+                    {check("email", c.email)}
+                    {check("in_app", c.in_app)}
+                    {check("sms", c.sms)}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <h2>"Profile and messages"</h2>
+            <ActionForm action=profile attr:class="stack">
+                <input type="hidden" name="user" value=d.email.clone()/>
+                <div class="field">
+                    <label for="profile-name">"Name"</label>
+                    <input id="profile-name" name="name" required maxlength="200" value=d.name.clone() data-testid="profile-name"/>
+                </div>
+                <div class="field">
+                    <label for="profile-phone">"Mobile phone, for text messages (international format)"</label>
+                    <input id="profile-phone" name="phone" type="tel" value=d.phone.clone().unwrap_or_default()
+                        placeholder="+49 151 12345678" data-testid="profile-phone"/>
+                </div>
+                <div class="field">
+                    <label for="profile-zone">"Time zone (IANA name, e.g. Europe/Berlin; blank: UTC)"</label>
+                    <input id="profile-zone" name="time_zone" value=zone data-testid="profile-zone"/>
+                </div>
+                <fieldset>
+                    <legend>"Quiet hours: e-mail and texts that are not urgent wait until they end"</legend>
+                    <label for="quiet-start">"From"</label>
+                    <input id="quiet-start" name="quiet_start" type="time" value=d.quiet_start.clone().unwrap_or_default()/>
+                    <label for="quiet-end">"until"</label>
+                    <input id="quiet-end" name="quiet_end" type="time" value=d.quiet_end.clone().unwrap_or_default()/>
+                </fieldset>
+                <div class="table-wrap">
+                <table class="channels">
+                    <caption>"Which messages reach you how"</caption>
+                    <thead><tr><th scope="col">"Message"</th><th scope="col">"E-mail"</th><th scope="col">"In-app"</th><th scope="col">"SMS"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                </div>
+                <button type="submit" data-testid="profile-save">"Save"</button>
+                {move || saved().then(|| view! { <p class="ok" role="status">"Saved."</p> })}
+            </ActionForm>
+        </section>
+        {d.own.then(|| view! {
+            <section>
+                <h2>"Password"</h2>
+                <ActionForm action=password attr:class="stack">
+                    <div class="field">
+                        <label for="current-password">"Current password"</label>
+                        <input id="current-password" name="current_password" type="password" required autocomplete="current-password"/>
+                    </div>
+                    <div class="field">
+                        <label for="new-password">"New password (at least 8 characters)"</label>
+                        <input id="new-password" name="new_password" type="password" required minlength="8" autocomplete="new-password"/>
+                    </div>
+                    <button type="submit" data-testid="password-save">"Change password"</button>
+                    {move || changed().then(|| view! { <p class="ok" role="status">"Password changed."</p> })}
+                </ActionForm>
+            </section>
+        })}
     }
 }
 
@@ -141,10 +251,12 @@ fn Settings(
                 view! { <p class="empty">"No absences recorded."</p> }.into_any()
             } else {
                 view! {
+                    <div class="table-wrap">
                     <table data-testid="absences">
                         <thead><tr><th>"From"</th><th>"Until"</th><th>"Reason"</th><th>"Delegate"</th><th></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
+                    </div>
                 }.into_any()
             }}
             <h3>"Record an absence"</h3>

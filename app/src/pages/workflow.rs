@@ -76,6 +76,7 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
             </dl>
             <details>
                 <summary>"Why the deadline is then (in the calendar's zone, " {detail.time_zone.clone()} ")"</summary>
+                <div class="table-wrap">
                 <table class="segments">
                     <thead><tr><th scope="col">"From"</th><th scope="col">"To"</th><th scope="col">"Length"</th><th scope="col">"Counts as"</th></tr></thead>
                     <tbody>
@@ -88,6 +89,7 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             </details>
         </section>
         <section class="card" aria-labelledby="chain-h">

@@ -20,7 +20,24 @@ pub async fn settings(user: Option<String>) -> Result<SettingsData, AppError> {
         .unwrap_or_else(|| actor.email.clone());
     let view = escalator.availability(&email, &actor).await?;
     let person = escalator.user(&email, &actor).await?;
-    let time_zone = escalator.preferences(&actor, &email).await?.zone().name().to_string();
+    let preferences = escalator.preferences(&actor, &email).await?;
+    let time_zone = preferences.zone().name().to_string();
+    let channels = escalator_domain::NotificationKind::ALL
+        .into_iter()
+        .map(|kind| {
+            use escalator_domain::PersonalChannel;
+            // Without a choice: e-mail and in-app (SMS costs money and is opt-in).
+            let chosen = preferences.channels_for(kind);
+            let has = |c: PersonalChannel| chosen.map_or(c != PersonalChannel::Sms, |list| list.contains(&c));
+            crate::model::ChannelChoice {
+                kind: kind.as_str().to_string(),
+                label: kind.label().to_string(),
+                email: has(PersonalChannel::Email),
+                in_app: has(PersonalChannel::InApp),
+                sms: has(PersonalChannel::Sms),
+            }
+        })
+        .collect();
     let mut people: Vec<(String, String)> = escalator
         .users(&actor)
         .await?
@@ -34,6 +51,11 @@ pub async fn settings(user: Option<String>) -> Result<SettingsData, AppError> {
         admin: actor.is_admin(),
         email,
         name: person.name,
+        phone: person.phone.map(|p| p.to_string()),
+        quiet_start: preferences.quiet_hours.map(|q| q.start.format("%H:%M").to_string()),
+        quiet_end: preferences.quiet_hours.map(|q| q.end.format("%H:%M").to_string()),
+        zone_chosen: preferences.time_zone.is_some(),
+        channels,
         delegate: view.availability.delegate,
         deactivated_at: view.availability.deactivated_at,
         away_now: view.away_now,
@@ -116,5 +138,102 @@ pub async fn set_active(user: String, active: bool) -> Result<(), AppError> {
     } else {
         escalator.deactivate_user(&user, &actor).await?;
     }
+    Ok(())
+}
+
+/// Saves `user`'s profile and notification settings: name, phone, time zone, quiet hours
+/// and, per kind of message, the channels (checkboxes `<kind>_<channel>`).
+#[server(prefix = "/ui/fn", endpoint = "save_profile")]
+#[allow(clippy::too_many_arguments)] // one form: its fields are the arguments
+pub async fn save_profile(
+    user: String,
+    name: String,
+    phone: Option<String>,
+    time_zone: Option<String>,
+    quiet_start: Option<String>,
+    quiet_end: Option<String>,
+    reminder_email: Option<String>,
+    reminder_in_app: Option<String>,
+    reminder_sms: Option<String>,
+    escalation_email: Option<String>,
+    escalation_in_app: Option<String>,
+    escalation_sms: Option<String>,
+    assignment_email: Option<String>,
+    assignment_in_app: Option<String>,
+    assignment_sms: Option<String>,
+    attention_email: Option<String>,
+    attention_in_app: Option<String>,
+    attention_sms: Option<String>,
+) -> Result<(), AppError> {
+    use escalator_domain::{NotificationKind, NotificationPreferences, PersonalChannel, QuietHours};
+
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    let escalator = ssr::escalator()?;
+    let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let quiet_hours = match (blank(quiet_start), blank(quiet_end)) {
+        (Some(start), Some(end)) => {
+            Some(QuietHours::parse(&start, &end).map_err(|e| ssr::fail(AppError::invalid(&e.field, e.message)))?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ssr::fail(AppError::invalid(
+                "quiet_end",
+                "give both the start and the end of the quiet hours, or neither",
+            )))
+        }
+    };
+    let picked = |email: Option<String>, in_app: Option<String>, sms: Option<String>| {
+        [
+            (email, PersonalChannel::Email),
+            (in_app, PersonalChannel::InApp),
+            (sms, PersonalChannel::Sms),
+        ]
+        .into_iter()
+        .filter_map(|(on, channel)| on.map(|_| channel))
+        .collect::<Vec<_>>()
+    };
+    let channels = [
+        (
+            NotificationKind::Reminder,
+            picked(reminder_email, reminder_in_app, reminder_sms),
+        ),
+        (
+            NotificationKind::Escalation,
+            picked(escalation_email, escalation_in_app, escalation_sms),
+        ),
+        (
+            NotificationKind::Assignment,
+            picked(assignment_email, assignment_in_app, assignment_sms),
+        ),
+        (
+            NotificationKind::Attention,
+            picked(attention_email, attention_in_app, attention_sms),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let preferences = NotificationPreferences {
+        channels,
+        time_zone: blank(time_zone),
+        quiet_hours,
+    };
+    escalator
+        .update_profile(&user, &name, blank(phone).as_deref(), &actor)
+        .await?;
+    escalator.set_preferences(&actor, &user, preferences).await?;
+    Ok(())
+}
+
+/// Changes the signed-in user's own password, given the current one.
+#[server(prefix = "/ui/fn", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    ssr::escalator()?
+        .change_password(&actor, &current_password, &new_password)
+        .await?;
     Ok(())
 }
