@@ -76,9 +76,14 @@ function textPart(message: string): string {
   return body;
 }
 
-/** The action links (words → URL) of the received mails that offer `words`, newest last. */
-export function actionLinks(words: string): string[] {
-  return receivedMails().flatMap((text) =>
+/**
+ * The action links offering `words` in the received mails, oldest first, leaving out the
+ * mails about workflows that other specs work with (`except`, titles).
+ */
+export function actionLinks(words: string, except: string[] = []): string[] {
+  return receivedMails()
+    .filter((text) => !except.some((title) => text.includes(title)))
+    .flatMap((text) =>
     text
       .split('\n')
       .filter((line) => line.startsWith(`- ${words}: http`))

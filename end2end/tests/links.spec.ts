@@ -10,7 +10,8 @@ test.describe('a one-click link from an e-mail', () => {
   test('shows, acts once, then tells what happened', async ({ browser, page: checked }) => {
     let links: string[] = [];
     await expect(async () => {
-      links = actionLinks('Approve (complete)');
+      // Not a workflow the other specs open.
+      links = actionLinks('Approve (complete)', ['Office furniture', 'Support contract renewal']);
       expect(links.length).toBeGreaterThan(0);
     }).toPass({ timeout: 30_000 });
     const link = links[0];
