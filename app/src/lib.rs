@@ -20,7 +20,9 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{audit, chains, directory, groups, login, pending, policies, reminders, settings, workflow};
+use crate::pages::{
+    audit, chains, directory, groups, integrations, login, pending, policies, reminders, settings, workflow,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/directory") ssr=SsrMode::Async view=directory::Page/>
                     <Route path=path!("/groups") ssr=SsrMode::Async view=groups::GroupsPage/>
                     <Route path=path!("/settings") ssr=SsrMode::Async view=settings::SettingsPage/>
+                    <Route path=path!("/integrations") ssr=SsrMode::Async view=integrations::IntegrationsPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -301,3 +301,47 @@ pub struct GroupView {
     /// How many overrides it has (edited through the API).
     pub overrides: usize,
 }
+
+/// The integrations page: API tokens (everyone's own; admins see all), and for admins the
+/// webhooks with their latest deliveries and the dead-lettered messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationsData {
+    pub admin: bool,
+    pub tokens: Vec<TokenRow>,
+    pub webhooks: Vec<WebhookRow>,
+    pub dead_letters: Vec<DeadLetterRow>,
+}
+
+/// An API token (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub user: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A webhook endpoint and its latest deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+    /// (when, HTTP status or error, milliseconds), newest first.
+    pub deliveries: Vec<(DateTime<Utc>, String, i64)>,
+}
+
+/// A message that could not be delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetterRow {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub topic: String,
+    pub channel: Option<String>,
+    pub recipient: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub workflow_id: Option<i64>,
+}

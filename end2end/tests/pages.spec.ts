@@ -67,6 +67,7 @@ for (const viewport of VIEWPORTS) {
       '/directory',
       '/audit',
       '/settings',
+      '/integrations',
     ]) {
       await page.goto(path);
       const name = path.startsWith('/workflows/') ? 'workflow' : path.slice(1);

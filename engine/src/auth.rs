@@ -61,6 +61,19 @@ impl Escalator {
         Ok((token, record))
     }
 
+    /// Creates an API token of the actor's own, named `name`; the secret is returned once
+    /// and never stored. Audited (the name, never the secret).
+    pub async fn create_own_token(&self, actor: &Actor, name: &str) -> EngineResult<(String, TokenRecord)> {
+        let created = self.create_token(&actor.email, name).await?;
+        self.audit_login(
+            &actor.email,
+            "token_created",
+            json!({ "token_id": created.1.id, "name": created.1.name }),
+        )
+        .await?;
+        Ok(created)
+    }
+
     /// API tokens, of one user or all, newest first: admins anyone's, everyone else their own.
     pub async fn tokens(&self, email: Option<&str>, actor: &Actor) -> EngineResult<Vec<TokenRecord>> {
         let email = match email {

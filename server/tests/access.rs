@@ -1055,6 +1055,38 @@ const UI: &[UiRow] = &[
         },
         "IIIII",
     ),
+    ui("integrations", Needs::Nothing, no_args, "AAAAA"),
+    ui(
+        "create_token",
+        Needs::Nothing,
+        |_| Args::Form(vec![("name", "matrix".into())]),
+        "AAAAA",
+    ),
+    // Nobody's token: not found for everyone (owners and admins are tested in ui.rs).
+    ui(
+        "revoke_token",
+        Needs::Nothing,
+        |_| Args::Form(vec![("id", "987654".into())]),
+        "NNNNN",
+    ),
+    ui(
+        "register_webhook",
+        Needs::Nothing,
+        |_| Args::Form(vec![("url", "https://hooks.example.com/matrix".into())]),
+        "AFFFF",
+    ),
+    ui(
+        "set_webhook_active",
+        Needs::Nothing,
+        |_| Args::Form(vec![("id", "987654".into()), ("active", "false".into())]),
+        "NFFFF",
+    ),
+    ui(
+        "retry_dead",
+        Needs::Nothing,
+        |_| Args::Form(vec![("id", "all".into())]),
+        "AFFFF",
+    ),
     ui(
         "set_active",
         Needs::Person,

@@ -22,6 +22,7 @@ on_both_one_at_a_time!(
     pages_need_a_session_and_render_without_javascript,
     admins_export_the_audit_log_as_csv,
     my_settings_change_my_profile_messages_and_password,
+    tokens_webhooks_and_dead_letters_are_managed_from_the_ui,
 );
 
 fn rows(page: &Value) -> Vec<Value> {
@@ -555,4 +556,87 @@ async fn my_settings_change_my_profile_messages_and_password(app: TestApp) {
     let password = |p: &'static str| app.escalator.authenticate_password(FINANCE_APPROVER, p);
     assert!(password("a-brand-new-secret").await.unwrap().is_some());
     assert!(password(DEMO_PASSWORD).await.unwrap().is_none());
+}
+
+async fn tokens_webhooks_and_dead_letters_are_managed_from_the_ui(app: TestApp) {
+    // An approver creates a token of their own: shown once, and it works on the API.
+    let mut alice = Browser::sign_in(&app, FINANCE_APPROVER).await;
+    let (status, secret) = alice.call("create_token", &[("name", "ERP sync")]).await;
+    assert_eq!(status, StatusCode::OK, "{secret}");
+    let secret = secret.as_str().unwrap().to_string();
+    let (status, _) = app.get("/api/v1/workflows", &secret).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = alice.call("integrations", &[]).await;
+    assert_eq!(page["admin"], false);
+    let tokens = page["tokens"].as_array().unwrap();
+    assert!(tokens.iter().all(|t| t["user"] == FINANCE_APPROVER), "{page}");
+    let mine = tokens.iter().find(|t| t["name"] == "ERP sync").unwrap();
+    assert!(!page.to_string().contains(&secret), "the secret is never listed");
+    assert_eq!(page["webhooks"], json!([]), "webhooks are the admins'");
+    let (status, _) = alice.call("revoke_token", &[("id", &mine["id"].to_string())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.get("/api/v1/workflows", &secret).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+
+    // An admin registers a webhook (its secret shown once) and sends dead letters again.
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
+    let (status, secret) = admin
+        .call(
+            "register_webhook",
+            &[
+                ("url", "https://hooks.example.com/esc"),
+                ("event_types", "workflow.escalated, workflow.completed"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{secret}");
+    assert!(secret.as_str().unwrap().starts_with("whsec_"));
+    let (status, body) = admin
+        .call(
+            "register_webhook",
+            &[
+                ("url", "https://hooks.example.com/x"),
+                ("event_types", "workflow.exploded"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, page) = admin.call("integrations", &[]).await;
+    let hook = &page["webhooks"][0];
+    assert_eq!(hook["url"], "https://hooks.example.com/esc");
+    assert_eq!(hook["event_types"], json!(["workflow.escalated", "workflow.completed"]));
+    let (status, _) = admin
+        .call(
+            "set_webhook_active",
+            &[("id", &hook["id"].to_string()), ("active", "false")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = admin.call("integrations", &[]).await;
+    assert_eq!(page["webhooks"][0]["active"], false);
+
+    // A dead letter, listed with its error, goes out again.
+    app.escalator.tick().await.unwrap(); // the demo's reminders and escalations
+    let store = app.escalator.store();
+    let oldest = store
+        .outbox(None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .min()
+        .unwrap();
+    // Failed with no retry left: dead-lettered.
+    store
+        .outbox_failed(oldest, "SMTP 550 mailbox unavailable", None)
+        .await
+        .unwrap();
+    let (_, page) = admin.call("integrations", &[]).await;
+    let dead = page["dead_letters"].as_array().unwrap();
+    assert_eq!(dead.len(), 1, "{page}");
+    assert_eq!(dead[0]["error"], "SMTP 550 mailbox unavailable");
+    let (status, count) = admin.call("retry_dead", &[("id", "all")]).await;
+    assert_eq!((status, count), (StatusCode::OK, json!(1)));
+    let (_, page) = admin.call("integrations", &[]).await;
+    assert_eq!(page["dead_letters"], json!([]));
 }

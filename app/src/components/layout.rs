@@ -55,6 +55,7 @@ fn Nav(me: Me) -> impl IntoView {
             <A href="/directory">{if admin { "Users & departments" } else { "People" }}</A>
             {admin.then(|| view! { <A href="/audit">"Audit log"</A> })}
             <A href="/settings">"My settings"</A>
+            <A href="/integrations">{if admin { "Integrations" } else { "API tokens" }}</A>
             <a href="/notifications" class="bell" data-testid="bell"
                 aria-label=format!("Notifications, {unread} unread")>
                 <svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod chains;
 pub mod directory;
 pub mod groups;
+pub mod integrations;
 pub mod login;
 pub mod pending;
 pub mod policies;

@@ -7,6 +7,7 @@ pub mod chains;
 pub mod directory;
 pub mod groups;
 pub mod inbox;
+pub mod integrations;
 pub mod policies;
 pub mod session;
 pub mod settings;

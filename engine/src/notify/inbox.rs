@@ -94,6 +94,16 @@ impl Escalator {
         Ok(self.store.outbox(status, limit.clamp(1, 500)).await?)
     }
 
+    /// Sends every dead-lettered message again (admins); how many. Each is audited.
+    pub async fn retry_all_dead_letters(&self, actor: &Actor) -> EngineResult<usize> {
+        actor.require_admin()?;
+        let dead = self.store.outbox(Some(OutboxStatus::Dead), 500).await?;
+        for message in &dead {
+            self.retry_dead_letter(actor, message.id).await?;
+        }
+        Ok(dead.len())
+    }
+
     /// Sends a dead-lettered message again (admins); audited.
     pub async fn retry_dead_letter(&self, actor: &Actor, id: i64) -> EngineResult<()> {
         actor.require_admin()?;
