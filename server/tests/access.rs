@@ -1082,6 +1082,12 @@ const UI: &[UiRow] = &[
         "NFFFF",
     ),
     ui(
+        "rotate_webhook_secret",
+        Needs::Nothing,
+        |_| Args::Form(vec![("id", "987654".into())]),
+        "NFFFF",
+    ),
+    ui(
         "retry_dead",
         Needs::Nothing,
         |_| Args::Form(vec![("id", "all".into())]),

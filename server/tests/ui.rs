@@ -614,6 +614,23 @@ async fn tokens_webhooks_and_dead_letters_are_managed_from_the_ui(app: TestApp) 
     assert_eq!(status, StatusCode::OK);
     let (_, page) = admin.call("integrations", &[]).await;
     assert_eq!(page["webhooks"][0]["active"], false);
+    let (status, rotated) = admin
+        .call("rotate_webhook_secret", &[("id", &hook["id"].to_string())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert!(rotated.as_str().unwrap().starts_with("whsec_") && rotated != secret);
+    let stored = app
+        .escalator
+        .store()
+        .webhook(hook["id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Some(stored.secret.as_str()),
+        rotated.as_str(),
+        "deliveries sign with the new one"
+    );
 
     // A dead letter, listed with its error, goes out again.
     app.escalator.tick().await.unwrap(); // the demo's reminders and escalations

@@ -363,6 +363,8 @@ pub trait InboxStore: Send + Sync + 'static {
     async fn webhook(&self, id: i64) -> StoreResult<Option<Webhook>>;
     /// Switches an endpoint on or off; false if there is no such endpoint.
     async fn set_webhook_active(&self, id: i64, active: bool) -> StoreResult<bool>;
+    /// Replaces an endpoint's signing secret; false if there is no such endpoint.
+    async fn set_webhook_secret(&self, id: i64, secret: &str) -> StoreResult<bool>;
     /// Logs one delivery attempt to a webhook.
     async fn record_webhook_delivery(&self, delivery: &WebhookDelivery) -> StoreResult<()>;
     /// An endpoint's delivery log, newest first.

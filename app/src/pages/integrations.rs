@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::components::{when, ErrorNote};
 use crate::model::IntegrationsData;
 use crate::server_fns::integrations::{
-    integrations, CreateToken, RegisterWebhook, RetryDead, RevokeToken, SetWebhookActive,
+    integrations, CreateToken, RegisterWebhook, RetryDead, RevokeToken, RotateWebhookSecret, SetWebhookActive,
 };
 
 /// The integrations page.
@@ -19,6 +19,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let register = ServerAction::<RegisterWebhook>::new();
     let toggle = ServerAction::<SetWebhookActive>::new();
     let retry = ServerAction::<RetryDead>::new();
+    let rotate = ServerAction::<RotateWebhookSecret>::new();
     let data = Resource::new(
         move || {
             create.version().get()
@@ -26,6 +27,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                 + register.version().get()
                 + toggle.version().get()
                 + retry.version().get()
+                + rotate.version().get()
         },
         |_| integrations(),
     );
@@ -37,6 +39,7 @@ pub fn IntegrationsPage() -> impl IntoView {
             .or_else(|| create.value().get().and_then(Result::err))
             .or_else(|| register.value().get().and_then(Result::err))
             .or_else(|| retry.value().get().and_then(Result::err))
+            .or_else(|| rotate.value().get().and_then(Result::err))
     };
     view! {
         <h1>"Integrations"</h1>
@@ -44,7 +47,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Integrations d create revoke register toggle retry/> }.into_any(),
+                    Ok(d) => view! { <Integrations d create revoke register toggle retry rotate/> }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
@@ -60,7 +63,9 @@ fn Integrations(
     register: ServerAction<RegisterWebhook>,
     toggle: ServerAction<SetWebhookActive>,
     retry: ServerAction<RetryDead>,
+    rotate: ServerAction<RotateWebhookSecret>,
 ) -> impl IntoView {
+    let rotated = move || rotate.value().get().and_then(Result::ok);
     let revealed = move || create.value().get().and_then(Result::ok);
     let secret = move || register.value().get().and_then(Result::ok);
     let retried = move || retry.value().get().and_then(Result::ok);
@@ -89,7 +94,7 @@ fn Integrations(
         .map(|w| {
             let deliveries = w.deliveries.clone();
             view! {
-                <li class="card" data-testid="webhook">
+                <li class="card webhook" data-testid="webhook">
                     <p><strong>{w.url.clone()}</strong> " · "
                         {if w.event_types.is_empty() { "every event".to_string() } else { w.event_types.join(", ") }}
                         " · " {if w.active { "on" } else { "off" }}</p>
@@ -97,6 +102,10 @@ fn Integrations(
                         <input type="hidden" name="id" value=w.id/>
                         <input type="hidden" name="active" value=if w.active { "false" } else { "true" }/>
                         <button type="submit">{if w.active { "Turn off" } else { "Turn on" }}</button>
+                    </ActionForm>
+                    <ActionForm action=rotate attr:class="inline">
+                        <input type="hidden" name="id" value=w.id/>
+                        <button type="submit" data-testid="rotate-secret">"New signing secret"</button>
                     </ActionForm>
                     <details>
                         <summary>{format!("Latest deliveries ({})", deliveries.len())}</summary>
@@ -158,7 +167,7 @@ fn Integrations(
         {d.admin.then(|| view! {
             <section>
                 <h2>"Webhooks"</h2>
-                <ul class="stack">{webhooks}</ul>
+                <ul class="webhooks stack">{webhooks}</ul>
                 <ActionForm action=register attr:class="stack">
                     <div class="field">
                         <label for="webhook-url">"Endpoint URL"</label>
@@ -170,6 +179,10 @@ fn Integrations(
                     </div>
                     <button type="submit" data-testid="register-webhook">"Register webhook"</button>
                 </ActionForm>
+                {move || rotated().map(|s| view! {
+                    <p class="notice" role="status">"The new signing secret, shown only once (the old one no longer signs): "
+                        <code data-testid="rotated-secret">{s}</code></p>
+                })}
                 {move || secret().map(|s| view! {
                     <p class="notice" role="status">"Its signing secret, shown only once: " <code data-testid="webhook-secret">{s}</code></p>
                 })}

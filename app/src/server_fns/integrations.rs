@@ -138,3 +138,12 @@ pub async fn retry_dead(id: String) -> Result<usize, AppError> {
     escalator.retry_dead_letter(&actor, id).await?;
     Ok(1)
 }
+
+/// Gives a webhook a new signing secret (admins); the secret, shown once.
+#[server(prefix = "/ui/fn", endpoint = "rotate_webhook_secret")]
+pub async fn rotate_webhook_secret(id: i64) -> Result<String, AppError> {
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    Ok(ssr::escalator()?.rotate_webhook_secret(&actor, id).await?)
+}

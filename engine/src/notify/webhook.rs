@@ -172,6 +172,13 @@ fn validate_url(raw: &str, allowed: &[String]) -> Result<String, ValidationError
     Ok(url.to_string())
 }
 
+/// A new signing secret: `whsec_` and 192 random bits.
+fn new_secret() -> EngineResult<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| EngineError::Internal(e.to_string()))?;
+    Ok(format!("whsec_{}", hex::encode(bytes)))
+}
+
 impl Escalator {
     /// Registers a webhook (admins). Without a secret one is generated; it is returned once.
     pub async fn register_webhook(
@@ -186,11 +193,7 @@ impl Escalator {
         let secret = match secret {
             Some(s) if (16..=200).contains(&s.chars().count()) => s.to_string(),
             Some(_) => return Err(ValidationError::new("secret", "must be 16 to 200 characters").into()),
-            None => {
-                let mut bytes = [0u8; 24];
-                getrandom::fill(&mut bytes).map_err(|e| EngineError::Internal(e.to_string()))?;
-                format!("whsec_{}", hex::encode(bytes))
-            }
+            None => new_secret()?,
         };
         for (i, t) in event_types.iter().enumerate() {
             if !Event::TOPICS.contains(&t.as_str()) {
@@ -214,6 +217,25 @@ impl Escalator {
         };
         self.store.append_audit(&entry).await?;
         Ok((webhook, secret))
+    }
+
+    /// Gives an endpoint a new signing secret (admins), returned once; deliveries from
+    /// now on are signed with it. Audited (never the secret).
+    pub async fn rotate_webhook_secret(&self, actor: &Actor, id: i64) -> EngineResult<String> {
+        actor.require_admin()?;
+        let secret = new_secret()?;
+        if !self.store.set_webhook_secret(id, &secret).await? {
+            return Err(EngineError::not_found("webhook", id));
+        }
+        let entry = escalator_storage::NewAudit {
+            actor: actor.email.clone(),
+            action: "webhook_secret_rotated".into(),
+            workflow_id: None,
+            details: json!({ "webhook_id": id }),
+            at: self.now(),
+        };
+        self.store.append_audit(&entry).await?;
+        Ok(secret)
     }
 
     /// Every webhook endpoint (admins).

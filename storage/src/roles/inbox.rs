@@ -120,6 +120,15 @@ impl crate::InboxStore for Db {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn set_webhook_secret(&self, id: i64, secret: &str) -> crate::StoreResult<bool> {
+        let done = sqlx::query("UPDATE webhooks SET secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn record_webhook_delivery(&self, d: &crate::WebhookDelivery) -> crate::StoreResult<()> {
         sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, outbox_id, event_id, status_code, error, duration_ms, at) \
