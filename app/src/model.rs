@@ -33,6 +33,8 @@ pub struct WorkflowRow {
     pub department: String,
     pub stage: String,
     pub assignee: String,
+    /// The assignee's name (their e-mail when unknown).
+    pub assignee_name: String,
     /// `pending`, `escalated`, `on_hold`, `completed`, `cancelled`.
     pub status: String,
     pub level: u32,
@@ -130,6 +132,10 @@ pub struct ReminderRow {
     pub created_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    /// When it was sent, when it is due and when it was acknowledged, in the viewer's zone.
+    pub sent_local: String,
+    pub due_local: String,
+    pub acknowledged_local: Option<String>,
 }
 
 /// An in-app notification.
@@ -140,6 +146,8 @@ pub struct NotificationRow {
     pub title: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// `created_at` in the viewer's zone.
+    pub created_local: String,
     pub read: bool,
 }
 
@@ -307,6 +315,8 @@ pub struct GroupView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationsData {
     pub admin: bool,
+    /// The viewer's time zone (IANA), in which the page shows times.
+    pub zone: String,
     pub tokens: Vec<TokenRow>,
     pub webhooks: Vec<WebhookRow>,
     pub dead_letters: Vec<DeadLetterRow>,

@@ -85,6 +85,12 @@ fn set_status(code: u16) {
     }
 }
 
+/// Formats instants in the signed-in user's time zone (their preferences; UTC without one).
+pub async fn local_times(actor: &Actor) -> Result<impl Fn(chrono::DateTime<chrono::Utc>) -> String, AppError> {
+    let zone = escalator()?.preferences(actor, &actor.email).await?.zone();
+    Ok(move |at: chrono::DateTime<chrono::Utc>| escalator_domain::readable::short_time(at, zone))
+}
+
 /// Sets the response status that goes with an error (server functions answer 500
 /// otherwise) and returns it.
 pub fn fail(error: AppError) -> AppError {

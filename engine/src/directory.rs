@@ -232,6 +232,21 @@ impl Escalator {
         Ok((user, created))
     }
 
+    /// The names of the people with these e-mails (unknown ones are left out), for pages
+    /// that show people by name. Only pass e-mails the reader already sees.
+    pub async fn names_of(&self, emails: &[String]) -> EngineResult<std::collections::HashMap<String, String>> {
+        let mut emails = emails.to_vec();
+        emails.sort_unstable();
+        emails.dedup();
+        Ok(self
+            .store
+            .contacts(&emails)
+            .await?
+            .into_iter()
+            .map(|c| (c.email, c.name))
+            .collect())
+    }
+
     /// Changes a person's name and phone: their own, or anyone's for admins; audited
     /// (whether a phone is set, never the number).
     pub async fn update_profile(

@@ -508,6 +508,13 @@ async fn my_settings_change_my_profile_messages_and_password(app: TestApp) {
     );
     let escalation = &page["channels"][1];
     assert_eq!((&escalation["email"], &escalation["sms"]), (&json!(true), &json!(true)));
+    // Her pages now tell times in her zone, and name people.
+    app.escalator.tick().await.unwrap();
+    let (_, reminders) = alice.call("reminders", &[]).await;
+    let first = &reminders[0];
+    assert!(first["due_local"].as_str().unwrap().ends_with(" CET"), "{first}");
+    let (_, pending) = alice.call("pending", &[]).await;
+    assert_eq!(pending["rows"][0]["assignee_name"], "Alice A. Approver", "{pending}");
 
     // Bad input names its field and changes nothing.
     let (status, body) = alice

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{when, ErrorNote};
+use crate::components::{when_in, ErrorNote};
 use crate::model::IntegrationsData;
 use crate::server_fns::integrations::{
     integrations, CreateToken, RegisterWebhook, RetryDead, RevokeToken, RotateWebhookSecret, SetWebhookActive,
@@ -66,6 +66,8 @@ fn Integrations(
     rotate: ServerAction<RotateWebhookSecret>,
 ) -> impl IntoView {
     let rotated = move || rotate.value().get().and_then(Result::ok);
+    let zone = d.zone.clone();
+    let when = move |at| when_in(at, &zone);
     let revealed = move || create.value().get().and_then(Result::ok);
     let secret = move || register.value().get().and_then(Result::ok);
     let retried = move || retry.value().get().and_then(Result::ok);

@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::countdown::{provide_clock, Countdown};
-use crate::components::ErrorNote;
+use crate::components::{ErrorNote, Person};
 use crate::model::{sla_class, sla_label, PendingPage};
 use crate::server_fns::session::urlencode;
 use crate::server_fns::workflows::pending;
@@ -149,7 +149,7 @@ fn Pending(page: PendingPage) -> impl IntoView {
                                             {(row.level > 0).then(|| format!(" · escalated ×{}", row.level))}</div></td>
                                     <td>{row.department.clone()}</td>
                                     <td>{row.stage.clone()}</td>
-                                    <td>{row.assignee.clone()}</td>
+                                    <td><Person name=row.assignee_name.clone() email=row.assignee.clone()/></td>
                                     <td class="sla"><Countdown row=row.clone() page_now=page_now/></td>
                                 </tr>
                             }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{when, ErrorNote};
+use crate::components::ErrorNote;
 use crate::server_fns::inbox::{notifications, reminders, Acknowledge, MarkRead};
 
 /// The reminders page.
@@ -24,10 +24,10 @@ pub fn RemindersPage() -> impl IntoView {
                                 view! {
                                     <li class:acknowledged=acked data-testid="reminder">
                                         <a href=format!("/workflows/{}", r.workflow_id)>{r.workflow_title.clone()}</a>
-                                        <span class="muted">" · reminded " {when(r.created_at)} " · due " {when(r.due_at)}</span>
-                                        {match (r.acknowledged_by.clone(), r.acknowledged_at) {
+                                        <span class="muted">" · reminded " {r.sent_local.clone()} " · due " {r.due_local.clone()}</span>
+                                        {match (r.acknowledged_by.clone(), r.acknowledged_local.clone()) {
                                             (Some(by), Some(at)) => view! {
-                                                <span class="acked">"Acknowledged by " {by} " at " {when(at)}</span>
+                                                <span class="acked">"Acknowledged by " {by} " at " {at}</span>
                                             }.into_any(),
                                             _ => view! {
                                                 <ActionForm action=ack attr:class="inline">
@@ -67,7 +67,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             {rows.into_iter().map(|n| view! {
                                 <li class:unread=!n.read>
                                     <strong>{n.title.clone()}</strong>
-                                    <span class="muted">" · " {when(n.created_at)}</span>
+                                    <span class="muted">" · " {n.created_local.clone()}</span>
                                     {n.workflow_id.map(|id| view! { " " <a href=format!("/workflows/{id}")>"Open"</a> })}
                                     <div class="small">{n.body.clone()}</div>
                                     {(!n.read).then(|| view! {

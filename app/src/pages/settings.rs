@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{when, ErrorNote};
+use crate::components::{when_in, ErrorNote};
 use crate::model::SettingsData;
 use crate::server_fns::settings::{
     settings, AddAbsence, ChangePassword, ImportAbsences, RemoveAbsence, SaveProfile, SetActive, SetDelegate,
@@ -183,7 +183,7 @@ fn Settings(
         format!("{} ({})", d.name, d.email)
     };
     let status = match (d.deactivated_at, d.away_now) {
-        (Some(at), _) => format!("{whose}: deactivated since {}", when(at)),
+        (Some(at), _) => format!("{whose}: deactivated since {}", when_in(at, &d.time_zone)),
         (None, true) => format!("{whose}: away now"),
         (None, false) => format!("{whose}: present"),
     };
@@ -201,6 +201,7 @@ fn Settings(
     let delegate_options = options(d.delegate.clone());
     let absence_options = options(None);
     let user = d.email.clone();
+    let zone = d.time_zone.clone();
     let (user_delegate, user_add, user_active) = (user.clone(), user.clone(), user.clone());
     let user_import = user.clone();
     let rows: Vec<_> = d
@@ -211,8 +212,8 @@ fn Settings(
             let user = user.clone();
             view! {
                 <tr data-testid="absence">
-                    <td>{when(a.starts_at)}</td>
-                    <td>{when(a.ends_at)}</td>
+                    <td>{when_in(a.starts_at, &zone)}</td>
+                    <td>{when_in(a.ends_at, &zone)}</td>
                     <td>{a.reason.unwrap_or_default()}</td>
                     <td>{a.delegate.unwrap_or_else(|| "standing delegate".into())}
                         {a.handed_over.then_some(" · work handed on")}</td>

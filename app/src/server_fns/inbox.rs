@@ -26,9 +26,13 @@ pub async fn reminders() -> Result<Vec<ReminderRow>, AppError> {
             &actor,
         )
         .await?;
+    let local = ssr::local_times(&actor).await?;
     let mut rows = Vec::with_capacity(reminders.len());
     for (r, workflow_title) in reminders {
         rows.push(ReminderRow {
+            sent_local: local(r.created_at),
+            due_local: local(r.due_at),
+            acknowledged_local: r.acknowledged_at.map(&local),
             id: r.id,
             workflow_id: r.workflow_id,
             workflow_title,
@@ -57,9 +61,11 @@ pub async fn notifications() -> Result<Vec<NotificationRow>, AppError> {
     use crate::ssr;
     let actor = ssr::actor().await?;
     let (items, _) = ssr::escalator()?.notifications(&actor, false, None, 100).await?;
+    let local = ssr::local_times(&actor).await?;
     Ok(items
         .into_iter()
         .map(|n| NotificationRow {
+            created_local: local(n.created_at),
             id: n.id,
             workflow_id: n.workflow_id,
             title: n.title,

@@ -69,8 +69,15 @@ pub async fn integrations() -> Result<IntegrationsData, AppError> {
             })
             .collect();
     }
+    let zone = escalator
+        .preferences(&actor, &actor.email)
+        .await?
+        .zone()
+        .name()
+        .to_string();
     Ok(IntegrationsData {
         admin: actor.is_admin(),
+        zone,
         tokens,
         webhooks,
         dead_letters,

@@ -13,9 +13,14 @@ mod convert {
 
     use crate::model::WorkflowRow;
 
-    pub fn row(view: &WorkflowView) -> WorkflowRow {
+    /// A workflow's row; `names` gives people's names by e-mail.
+    pub fn row(view: &WorkflowView, names: &std::collections::HashMap<String, String>) -> WorkflowRow {
         let w = &view.workflow;
         WorkflowRow {
+            assignee_name: names
+                .get(&w.state.assignee)
+                .cloned()
+                .unwrap_or_else(|| w.state.assignee.clone()),
             id: w.id,
             external_id: w.external_id.clone(),
             title: w.title.clone(),
@@ -134,6 +139,8 @@ pub async fn pending(
         WorkflowOrder::Newest => v.workflow.id.to_string(),
         WorkflowOrder::DueSoonest => convert::cursor(v.workflow.state.due_at, v.workflow.id),
     });
+    let assignees: Vec<String> = views.iter().map(|v| v.workflow.state.assignee.clone()).collect();
+    let names = escalator.names_of(&assignees).await?;
     let counts = escalator
         .sla_counts(filter, &actor)
         .await?
@@ -149,7 +156,7 @@ pub async fn pending(
         .collect();
     Ok(PendingPage {
         now: escalator.now(),
-        rows: views.iter().map(convert::row).collect(),
+        rows: views.iter().map(|v| convert::row(v, &names)).collect(),
         counts,
         next,
         departments,
@@ -217,7 +224,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         .collect();
     Ok(WorkflowDetail {
         now: escalator.now(),
-        row: convert::row(&view),
+        row: convert::row(&view, &names),
         initiator: w.initiator.clone(),
         initiator_name: name(&w.initiator),
         assignee_name: name(&w.state.assignee),

@@ -152,15 +152,7 @@ impl Escalator {
             }
         }
         emails.extend(timeline.notifications.iter().filter_map(|m| m.recipient.clone()));
-        emails.sort_unstable();
-        emails.dedup();
-        Ok(self
-            .store
-            .contacts(&emails)
-            .await?
-            .into_iter()
-            .map(|c| (c.email, c.name))
-            .collect())
+        self.names_of(&emails).await
     }
 }
 
