@@ -85,6 +85,7 @@ mod tests {
             department: "finance".into(),
             stage: "Approval".into(),
             assignee: "a@x.io".into(),
+            assignee_name: "Ann".into(),
             status: "pending".into(),
             level: 0,
             sla,
