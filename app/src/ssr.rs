@@ -85,9 +85,19 @@ fn set_status(code: u16) {
     }
 }
 
-/// Formats instants in the signed-in user's time zone (their preferences; UTC without one).
+/// The signed-in user's time zone (IANA; UTC without one), in which pages show times.
+pub async fn viewer_zone(actor: &Actor) -> Result<String, AppError> {
+    Ok(escalator()?
+        .preferences(actor, &actor.email)
+        .await?
+        .zone()
+        .name()
+        .to_string())
+}
+
+/// Formats instants in the signed-in user's time zone.
 pub async fn local_times(actor: &Actor) -> Result<impl Fn(chrono::DateTime<chrono::Utc>) -> String, AppError> {
-    let zone = escalator()?.preferences(actor, &actor.email).await?.zone();
+    let zone = escalator_domain::readable::zone(Some(&viewer_zone(actor).await?));
     Ok(move |at: chrono::DateTime<chrono::Utc>| escalator_domain::readable::short_time(at, zone))
 }
 

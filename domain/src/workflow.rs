@@ -290,6 +290,21 @@ impl WorkflowState {
         })
     }
 
+    /// The same workflow on a recomputed clock (a new policy version): its warning time and
+    /// deadline move; a running one is watched from the new warning time, a held one keeps
+    /// what it had (a snooze's end, or nothing).
+    pub fn reclocked(&self, sla: &SlaState) -> Self {
+        WorkflowState {
+            warn_at: sla.warn_at,
+            due_at: sla.due_at,
+            next_check_at: match self.status {
+                WorkflowStatus::OnHold => self.next_check_at,
+                _ => Some(sla.warn_at),
+            },
+            ..self.clone()
+        }
+    }
+
     /// When the engine looks next, nothing else changed (after a reminder, or a wait).
     pub fn reschedule(&self, next_check_at: Option<DateTime<Utc>>) -> Self {
         WorkflowState {
@@ -402,6 +417,17 @@ mod tests {
             held.resume(WorkflowStatus::Completed, &clock(200)).unwrap().status,
             WorkflowStatus::Pending
         );
+    }
+
+    #[test]
+    fn a_new_clock_keeps_a_snoozes_end_and_watches_a_running_workflow() {
+        let running = started();
+        let moved = running.reclocked(&clock(500));
+        assert_eq!((moved.due_at, moved.next_check_at), (t(560), Some(t(550))));
+        let snoozed = running.hold(Some(t(300))).unwrap().reclocked(&clock(500));
+        assert_eq!((snoozed.due_at, snoozed.next_check_at), (t(560), Some(t(300))));
+        let held = running.hold(None).unwrap().reclocked(&clock(500));
+        assert_eq!(held.next_check_at, None);
     }
 
     #[derive(Debug, Clone)]

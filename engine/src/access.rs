@@ -59,6 +59,19 @@ impl Actor {
         }
     }
 
+    /// The normalised address of `email` if this actor may manage that person's own
+    /// settings (profile, notification preferences): themselves, or anyone for admins.
+    pub fn own_or_admin(&self, email: &str) -> EngineResult<String> {
+        let email = email.trim().to_lowercase();
+        if self.is_admin() || self.email == email {
+            Ok(email)
+        } else {
+            Err(EngineError::Forbidden(
+                "only admins manage other people's settings".into(),
+            ))
+        }
+    }
+
     /// Whether this actor is an admin.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin

@@ -256,12 +256,7 @@ impl Escalator {
         phone: Option<&str>,
         actor: &Actor,
     ) -> EngineResult<User> {
-        let email = email.trim().to_lowercase();
-        if !(actor.is_admin() || actor.email == email) {
-            return Err(EngineError::Forbidden(
-                "only admins change other people's profiles".into(),
-            ));
-        }
+        let email = actor.own_or_admin(email)?;
         let mut user = self
             .store
             .user(&email)

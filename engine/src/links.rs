@@ -292,13 +292,7 @@ impl Escalator {
             Ok(outcome) => {
                 self.store.finish_link_use(&hash, &outcome).await?;
                 page.state = LinkState::Done { outcome };
-                if let Some(w) = self.store.workflow(claims.workflow_id).await? {
-                    let assignee_name = self.store.user(&w.state.assignee).await?.map(|u| u.name);
-                    page.workflow = Some(LinkWorkflow {
-                        assignee_name,
-                        ..summary(&w)
-                    });
-                }
+                page.workflow = self.link_workflow(claims.workflow_id).await?;
                 Ok(page)
             }
             Err(err) => {
@@ -323,10 +317,7 @@ impl Escalator {
     }
 
     async fn page_of(&self, claims: &LinkClaims) -> EngineResult<LinkPage> {
-        let mut workflow = self.store.workflow(claims.workflow_id).await?.as_ref().map(summary);
-        if let Some(w) = &mut workflow {
-            w.assignee_name = self.store.user(&w.assignee).await?.map(|u| u.name);
-        }
+        let workflow = self.link_workflow(claims.workflow_id).await?;
         let recipient_name = self.store.user(&claims.recipient).await?.map(|u| u.name);
         let time_zone = self
             .store
@@ -352,6 +343,18 @@ impl Escalator {
                 delegate,
             },
         })
+    }
+
+    /// The workflow as a link's page summarises it, with its assignee's name.
+    async fn link_workflow(&self, id: i64) -> EngineResult<Option<LinkWorkflow>> {
+        let Some(w) = self.store.workflow(id).await? else {
+            return Ok(None);
+        };
+        let assignee_name = self.store.user(&w.state.assignee).await?.map(|u| u.name);
+        Ok(Some(LinkWorkflow {
+            assignee_name,
+            ..summary(&w)
+        }))
     }
 
     /// The actor a link acts as, if it still may act; else the page's state saying why.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{evaluate, terms_at, SlaStatus, WorkflowStatus};
+use escalator_domain::{evaluate, terms_at, SlaStatus};
 use escalator_storage::{Applied, NewAudit, WorkflowChange, WorkflowFilter, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -143,10 +143,7 @@ impl Escalator {
             let mut moved = w.clone();
             moved.state.policy_version = current.version;
             let sla = evaluate(&rules.terms(&moved)?, &timeline_of(&moved, &holds), now);
-            let mut state = moved.state.clone();
-            state.warn_at = sla.warn_at;
-            state.due_at = sla.due_at;
-            state.next_check_at = (w.state.status != WorkflowStatus::OnHold).then_some(sla.warn_at);
+            let state = moved.state.reclocked(&sla);
             let change = WorkflowChange {
                 workflow_id: w.id,
                 expected_version: w.version,

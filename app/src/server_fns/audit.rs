@@ -79,12 +79,12 @@ pub async fn audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, Ap
     let escalator = ssr::escalator()?;
     let filter = parse::filter(&query, AUDIT_PAGE_SIZE + 1).map_err(ssr::fail)?;
     let mut entries = escalator.audit_log(filter, &actor).await?;
-    let zone = escalator.preferences(&actor, &actor.email).await?.time_zone;
+    let zone = ssr::viewer_zone(&actor).await?;
     let more = entries.len() as i64 > AUDIT_PAGE_SIZE;
     entries.truncate(AUDIT_PAGE_SIZE as usize);
     Ok(AuditPage {
         next: more.then(|| entries.last().map(|e| e.id)).flatten(),
-        zone: zone.clone().unwrap_or_else(|| "UTC".into()),
+        zone: zone.clone(),
         rows: entries
             .into_iter()
             .map(|e| AuditRow {
@@ -93,7 +93,7 @@ pub async fn audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, Ap
                 actor: e.actor,
                 action: e.action,
                 workflow_id: e.workflow_id,
-                fields: fields(&e.details, zone.as_deref()),
+                fields: fields(&e.details, &zone),
                 details: e.details.to_string(),
             })
             .collect(),
@@ -103,9 +103,9 @@ pub async fn audit(#[server(default)] query: AuditQuery) -> Result<AuditPage, Ap
 /// An audit entry's details as labelled fields: `from_assignee` reads "From assignee",
 /// times read in the viewer's zone, lists and objects stay compact JSON.
 #[cfg(feature = "ssr")]
-fn fields(details: &serde_json::Value, zone: Option<&str>) -> Vec<(String, String)> {
+fn fields(details: &serde_json::Value, zone: &str) -> Vec<(String, String)> {
     use serde_json::Value;
-    let zone = escalator_domain::readable::zone(zone);
+    let zone = escalator_domain::readable::zone(Some(zone));
     let Value::Object(map) = details else {
         return Vec::new();
     };

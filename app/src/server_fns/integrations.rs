@@ -69,12 +69,7 @@ pub async fn integrations() -> Result<IntegrationsData, AppError> {
             })
             .collect();
     }
-    let zone = escalator
-        .preferences(&actor, &actor.email)
-        .await?
-        .zone()
-        .name()
-        .to_string();
+    let zone = ssr::viewer_zone(&actor).await?;
     Ok(IntegrationsData {
         admin: actor.is_admin(),
         zone,

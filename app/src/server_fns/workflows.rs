@@ -180,9 +180,9 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         policy_name: policy,
         story,
         names,
-        viewer_zone,
         ..
     } = escalator.workflow_page(id, &actor).await?;
+    let viewer_zone = ssr::viewer_zone(&actor).await?;
     let w = &view.workflow;
     let name = |email: &str| names.get(email).cloned().unwrap_or_else(|| email.to_string());
     let mut steps = vec![ChainStep {
@@ -228,7 +228,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         initiator: w.initiator.clone(),
         initiator_name: name(&w.initiator),
         assignee_name: name(&w.state.assignee),
-        viewer_zone: viewer_zone.unwrap_or_else(|| "UTC".into()),
+        viewer_zone,
         created_at: w.created_at,
         policy,
         policy_version: w.state.policy_version,

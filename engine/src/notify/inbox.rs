@@ -48,7 +48,7 @@ impl Escalator {
 
     /// A user's notification preferences (admins: anyone's; everyone else: their own).
     pub async fn preferences(&self, actor: &Actor, email: &str) -> EngineResult<NotificationPreferences> {
-        let email = own_or_admin(actor, email)?;
+        let email = actor.own_or_admin(email)?;
         self.store
             .notification_preferences(&email)
             .await?
@@ -63,7 +63,7 @@ impl Escalator {
         email: &str,
         preferences: NotificationPreferences,
     ) -> EngineResult<NotificationPreferences> {
-        let email = own_or_admin(actor, email)?;
+        let email = actor.own_or_admin(email)?;
         let preferences = preferences.validated()?;
         if !self
             .store
@@ -120,17 +120,5 @@ impl Escalator {
         self.store.append_audit(&entry).await?;
         self.request_delivery();
         Ok(())
-    }
-}
-
-/// The normalised address of `email` if the actor may manage that user's settings.
-fn own_or_admin(actor: &Actor, email: &str) -> EngineResult<String> {
-    let email = email.trim().to_lowercase();
-    if actor.is_admin() || actor.email == email {
-        Ok(email)
-    } else {
-        Err(EngineError::Forbidden(
-            "only admins manage other users' notification preferences".into(),
-        ))
     }
 }

@@ -45,8 +45,6 @@ pub struct WorkflowPage {
     pub story: Vec<super::StoryLine>,
     /// Names of the people the page mentions, by e-mail.
     pub names: std::collections::HashMap<String, String>,
-    /// The viewer's time zone (their preferences), for the times the page shows.
-    pub viewer_zone: Option<String>,
 }
 
 impl Escalator {
@@ -108,11 +106,6 @@ impl Escalator {
         explanation.routing = routing_of(&timeline.audit);
         let names = self.names_in(&w, &chain, &timeline).await?;
         let story = super::story(&timeline, &names);
-        let viewer_zone = self
-            .store
-            .notification_preferences(&actor.email)
-            .await?
-            .and_then(|p| p.time_zone);
         let view = WorkflowView {
             sla: explanation.sla,
             workflow: w,
@@ -125,7 +118,6 @@ impl Escalator {
             policy_name,
             story,
             names,
-            viewer_zone,
         })
     }
 
