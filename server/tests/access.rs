@@ -734,6 +734,14 @@ const API: &[ApiRow] = &[
         none,
         "AFFFF",
     ),
+    row(
+        "post",
+        "/api/v1/outbox/{id}/discard",
+        Needs::DeadLetter,
+        dead,
+        none,
+        "AFFFF",
+    ),
     row("get", "/api/v1/openapi.json", Needs::Nothing, same, none, "P"),
     row("get", "/api/v1/metrics/prometheus", Needs::Nothing, same, none, "P"),
 ];
@@ -1092,6 +1100,12 @@ const UI: &[UiRow] = &[
         Needs::Nothing,
         |_| Args::Form(vec![("id", "all".into())]),
         "AFFFF",
+    ),
+    ui(
+        "discard_dead",
+        Needs::Nothing,
+        |_| Args::Form(vec![("id", "987654".into())]),
+        "NFFFF",
     ),
     ui(
         "set_active",

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use escalator_engine::demo::DEMO_PASSWORD;
-use escalator_storage::AuditFilter;
+use escalator_storage::{AuditFilter, OutboxStatus};
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -663,4 +663,32 @@ async fn tokens_webhooks_and_dead_letters_are_managed_from_the_ui(app: TestApp) 
     assert_eq!((status, count), (StatusCode::OK, json!(1)));
     let (_, page) = admin.call("integrations", &[]).await;
     assert_eq!(page["dead_letters"], json!([]));
+
+    // One that will never go out is discarded: kept on record, off the list, not retried.
+    store
+        .outbox_failed(oldest, "SMTP 550 mailbox unavailable", None)
+        .await
+        .unwrap();
+    let id = oldest.to_string();
+    let (status, _) = admin.call("discard_dead", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = admin.call("integrations", &[]).await;
+    assert_eq!(page["dead_letters"], json!([]), "{page}");
+    let discarded = store.outbox(Some(OutboxStatus::Discarded), 500).await.unwrap();
+    assert_eq!(discarded.iter().map(|m| m.id).collect::<Vec<_>>(), vec![oldest]);
+    assert!(store.outbox(Some(OutboxStatus::Dead), 500).await.unwrap().is_empty());
+    let (status, _) = admin.call("retry_dead", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a discarded message is not sent again");
+    let (status, _) = admin.call("discard_dead", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "discarding twice");
+    let audit = store
+        .audit_entries(&AuditFilter {
+            action: Some("delivery_discarded".into()),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].details["outbox_id"], json!(oldest));
 }

@@ -315,6 +315,8 @@ pub trait OutboxStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
     async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Marks a dead letter discarded (an admin's decision not to send it); false if it is not an undiscarded dead letter.
+    async fn discard_outbox(&self, id: i64, by: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// The earliest `next_attempt_at` of a pending row not held for a digest: when delivery must look again.
     async fn next_outbox_attempt(&self) -> StoreResult<Option<DateTime<Utc>>>;
     /// Outbox rows queued for one workflow, oldest first.

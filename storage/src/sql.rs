@@ -34,7 +34,7 @@ pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, as
     acknowledged_at, acknowledged_by, sent_count, last_sent_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";
 pub(crate) const OUTBOX_COLUMNS: &str = "id, created_at, kind, topic, workflow_id, payload, dedupe_key, \
-    status, attempts, next_attempt_at, last_error, delivered_at, channel, recipient, digest_id";
+    status, attempts, next_attempt_at, last_error, delivered_at, channel, recipient, digest_id, discarded_at";
 
 /// Snapshots policies (chosen by the WHERE clause appended) into `policy_versions`.
 pub(crate) const SNAPSHOT_POLICY: &str = "INSERT INTO policy_versions (policy_id, version, name, target_seconds, \

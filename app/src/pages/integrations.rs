@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use crate::components::{when_in, ErrorNote};
 use crate::model::IntegrationsData;
 use crate::server_fns::integrations::{
-    integrations, CreateToken, RegisterWebhook, RetryDead, RevokeToken, RotateWebhookSecret, SetWebhookActive,
+    integrations, CreateToken, DiscardDead, RegisterWebhook, RetryDead, RevokeToken, RotateWebhookSecret,
+    SetWebhookActive,
 };
 
 /// The integrations page.
@@ -19,6 +20,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let register = ServerAction::<RegisterWebhook>::new();
     let toggle = ServerAction::<SetWebhookActive>::new();
     let retry = ServerAction::<RetryDead>::new();
+    let discard = ServerAction::<DiscardDead>::new();
     let rotate = ServerAction::<RotateWebhookSecret>::new();
     let data = Resource::new(
         move || {
@@ -27,6 +29,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                 + register.version().get()
                 + toggle.version().get()
                 + retry.version().get()
+                + discard.version().get()
                 + rotate.version().get()
         },
         |_| integrations(),
@@ -39,6 +42,7 @@ pub fn IntegrationsPage() -> impl IntoView {
             .or_else(|| create.value().get().and_then(Result::err))
             .or_else(|| register.value().get().and_then(Result::err))
             .or_else(|| retry.value().get().and_then(Result::err))
+            .or_else(|| discard.value().get().and_then(Result::err))
             .or_else(|| rotate.value().get().and_then(Result::err))
     };
     view! {
@@ -47,7 +51,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Integrations d create revoke register toggle retry rotate/> }.into_any(),
+                    Ok(d) => view! { <Integrations d create revoke register toggle retry discard rotate/> }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
@@ -63,6 +67,7 @@ fn Integrations(
     register: ServerAction<RegisterWebhook>,
     toggle: ServerAction<SetWebhookActive>,
     retry: ServerAction<RetryDead>,
+    discard: ServerAction<DiscardDead>,
     rotate: ServerAction<RotateWebhookSecret>,
 ) -> impl IntoView {
     let rotated = move || rotate.value().get().and_then(Result::ok);
@@ -139,6 +144,11 @@ fn Integrations(
                             <input type="hidden" name="id" value=m.id.to_string()/>
                             <button type="submit" class="link">"Send again"</button>
                         </ActionForm>
+                        " "
+                        <ActionForm action=discard attr:class="inline">
+                            <input type="hidden" name="id" value=m.id.to_string()/>
+                            <button type="submit" class="link" data-testid="discard">"Discard"</button>
+                        </ActionForm>
                     </td>
                 </tr>
             }
@@ -199,7 +209,7 @@ fn Integrations(
                             <table data-testid="dead-letters">
                                 <thead><tr><th scope="col">"Written"</th><th scope="col">"Message"</th><th scope="col">"Channel"</th>
                                     <th scope="col">"Workflow"</th><th scope="col">"Attempts"</th><th scope="col">"Last error"</th>
-                                    <th scope="col"><span class="sr-only">"Send again"</span></th></tr></thead>
+                                    <th scope="col"><span class="sr-only">"Send again or discard"</span></th></tr></thead>
                                 <tbody>{dead}</tbody>
                             </table>
                         </div>

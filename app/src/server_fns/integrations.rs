@@ -141,6 +141,16 @@ pub async fn retry_dead(id: String) -> Result<usize, AppError> {
     Ok(1)
 }
 
+/// Discards a dead letter that will not be sent again (admins).
+#[server(prefix = "/ui/fn", endpoint = "discard_dead")]
+pub async fn discard_dead(id: i64) -> Result<(), AppError> {
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    ssr::escalator()?.discard_dead_letter(&actor, id).await?;
+    Ok(())
+}
+
 /// Gives a webhook a new signing secret (admins); the secret, shown once.
 #[server(prefix = "/ui/fn", endpoint = "rotate_webhook_secret")]
 pub async fn rotate_webhook_secret(id: i64) -> Result<String, AppError> {

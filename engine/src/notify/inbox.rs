@@ -121,4 +121,22 @@ impl Escalator {
         self.request_delivery();
         Ok(())
     }
+
+    /// Discards a dead letter that will not be sent again (admins): it stays on record
+    /// but leaves the dead-letter list and gauge; audited.
+    pub async fn discard_dead_letter(&self, actor: &Actor, id: i64) -> EngineResult<()> {
+        actor.require_admin()?;
+        if !self.store.discard_outbox(id, &actor.email, self.now()).await? {
+            return Err(EngineError::not_found("dead-lettered message", id));
+        }
+        let entry = escalator_storage::NewAudit {
+            actor: actor.email.clone(),
+            action: "delivery_discarded".into(),
+            workflow_id: None,
+            details: json!({ "outbox_id": id }),
+            at: self.now(),
+        };
+        self.store.append_audit(&entry).await?;
+        Ok(())
+    }
 }

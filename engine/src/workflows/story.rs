@@ -100,6 +100,7 @@ pub fn story(timeline: &Timeline, names: &HashMap<String, String>) -> Vec<StoryL
                 OutboxStatus::Delivered => "delivered".into(),
                 OutboxStatus::Pending => "pending".into(),
                 OutboxStatus::Dead => "failed".into(),
+                OutboxStatus::Discarded => "failed, discarded".into(),
             },
             attempts: m.attempts,
             error: m.last_error.clone(),

@@ -88,9 +88,14 @@ impl TryFrom<serde_json::Value> for Payload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
+    /// Waiting for (another) delivery attempt.
     Pending,
+    /// Delivered (or expanded into per-channel rows).
     Delivered,
+    /// Gave up after the last attempt: a dead letter, for an admin to send again or discard.
     Dead,
+    /// A dead letter an admin discarded: kept for the record, never sent.
+    Discarded,
 }
 
 impl OutboxStatus {
@@ -98,7 +103,7 @@ impl OutboxStatus {
         match self {
             OutboxStatus::Pending => "pending",
             OutboxStatus::Delivered => "delivered",
-            OutboxStatus::Dead => "dead",
+            OutboxStatus::Dead | OutboxStatus::Discarded => "dead",
         }
     }
 }
@@ -179,6 +184,7 @@ pub(crate) struct OutboxRow {
     channel: Option<String>,
     recipient: Option<String>,
     digest_id: Option<i64>,
+    discarded_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<OutboxRow> for OutboxMessage {
@@ -200,6 +206,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             status: match r.status.as_str() {
                 "pending" => OutboxStatus::Pending,
                 "delivered" => OutboxStatus::Delivered,
+                "dead" if r.discarded_at.is_some() => OutboxStatus::Discarded,
                 "dead" => OutboxStatus::Dead,
                 other => return Err(c(format!("status {other:?}"))),
             },

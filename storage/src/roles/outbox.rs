@@ -80,11 +80,15 @@ impl crate::OutboxStore for Db {
         limit: i64,
     ) -> crate::StoreResult<Vec<crate::OutboxMessage>> {
         let sql = format!(
-            "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) ORDER BY id LIMIT $2",
+            "SELECT {} FROM outbox WHERE ($1 IS NULL OR status = $1) \
+             AND ($2 IS NULL OR (discarded_at IS NOT NULL) = $2) ORDER BY id LIMIT $3",
             crate::sql::OUTBOX_COLUMNS
         );
+        // Discarded dead letters are stored as dead with a discard time.
+        let discarded = status.map(|s| s == crate::OutboxStatus::Discarded);
         let rows = sqlx::query_as::<_, crate::records::OutboxRow>(sqlx::AssertSqlSafe(sql))
             .bind(status.map(|s| s.as_str()))
+            .bind(discarded)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -112,9 +116,23 @@ impl crate::OutboxStore for Db {
 
     async fn retry_outbox(&self, id: i64, now: chrono::DateTime<chrono::Utc>) -> crate::StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND status = 'dead'",
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND status = 'dead' \
+             AND discarded_at IS NULL",
         )
         .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn discard_outbox(&self, id: i64, by: &str, now: chrono::DateTime<chrono::Utc>) -> crate::StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET discarded_at = $1, discarded_by = $2 WHERE id = $3 AND status = 'dead' \
+             AND discarded_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
         .bind(id)
         .execute(&self.pool)
         .await?;

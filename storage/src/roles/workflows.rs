@@ -261,7 +261,7 @@ impl crate::WorkflowStore for Db {
         .fetch_one(&self.pool)
         .await?;
         let outbox: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT kind, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'dead') GROUP BY kind, status",
+            "SELECT kind, status, COUNT(*) FROM outbox WHERE status IN ('pending', 'dead') AND discarded_at IS NULL GROUP BY kind, status",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -110,6 +110,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::webhook_deliveries))
         .routes(routes!(notifications::outbox))
         .routes(routes!(notifications::retry))
+        .routes(routes!(notifications::discard))
         .routes(routes!(openapi::document))
 }
 

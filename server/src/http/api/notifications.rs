@@ -88,7 +88,7 @@ pub async fn mark_all_read(State(state): State<AppState>, Caller(actor): Caller)
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
-    /// pending, delivered or dead.
+    /// pending, delivered, dead or discarded.
     pub status: Option<OutboxStatus>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -117,6 +117,19 @@ pub async fn retry(
 ) -> Result<axum::http::StatusCode, ApiError> {
     state.escalator.retry_dead_letter(&actor, id).await?;
     Ok(axum::http::StatusCode::ACCEPTED)
+}
+
+/// Discard a dead-lettered message (admins): it is kept on record, never sent, and no
+/// longer counted as a dead letter.
+#[utoipa::path(post, path = "/outbox/{id}/discard", tag = "notifications", params(("id" = i64, Path)),
+    responses((status = 204, description = "discarded"), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn discard(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    state.escalator.discard_dead_letter(&actor, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Body of `POST /webhooks`.
