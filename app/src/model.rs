@@ -5,6 +5,29 @@ use chrono::{DateTime, Utc};
 use escalator_domain::{Role, Segment, SlaStatus};
 use serde::{Deserialize, Serialize};
 
+/// People's names by e-mail, for pages that show people by name (and suggest them in
+/// e-mail fields) rather than by address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People(pub std::collections::BTreeMap<String, String>);
+
+impl People {
+    /// The person's name, or the e-mail itself for someone not in the directory.
+    pub fn name(&self, email: &str) -> String {
+        self.0.get(email).cloned().unwrap_or_else(|| email.to_string())
+    }
+
+    /// `(e-mail, name)` pairs in e-mail order, for a datalist of suggestions.
+    pub fn options(&self) -> Vec<(String, String)> {
+        self.0.iter().map(|(e, n)| (e.clone(), n.clone())).collect()
+    }
+}
+
+impl FromIterator<(String, String)> for People {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Self(pairs.into_iter().collect())
+    }
+}
+
 /// The signed-in user, for the header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
@@ -220,20 +243,6 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(0), "0 s");
-        assert_eq!(human_duration(59), "59 s");
-        assert_eq!(human_duration(61), "1 m 01 s");
-        assert_eq!(human_duration(2 * 3600 + 5 * 60 + 9), "2 h 05 m");
-        assert_eq!(human_duration(-(3 * 86_400 + 4 * 3600)), "3 d 4 h");
-    }
-}
-
 /// A person's availability page: their standing delegate, absences not yet over, whether
 /// they are away or deactivated, and whom they may choose as a delegate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,6 +298,8 @@ pub struct AbsenceRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupsData {
     pub groups: Vec<GroupView>,
+    /// The members' names.
+    pub people: People,
     pub can_edit: bool,
 }
 
@@ -317,6 +328,8 @@ pub struct IntegrationsData {
     pub admin: bool,
     /// The viewer's time zone (IANA), in which the page shows times.
     pub zone: String,
+    /// The names of the tokens' owners and the dead letters' addressees.
+    pub people: People,
     pub tokens: Vec<TokenRow>,
     pub webhooks: Vec<WebhookRow>,
     pub dead_letters: Vec<DeadLetterRow>,
@@ -354,4 +367,26 @@ pub struct DeadLetterRow {
     pub attempts: i64,
     pub error: Option<String>,
     pub workflow_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(59), "59 s");
+        assert_eq!(human_duration(61), "1 m 01 s");
+        assert_eq!(human_duration(2 * 3600 + 5 * 60 + 9), "2 h 05 m");
+        assert_eq!(human_duration(-(3 * 86_400 + 4 * 3600)), "3 d 4 h");
+    }
+
+    #[test]
+    fn people_are_named_and_strangers_keep_their_address() {
+        let people: People = [("a@x.example".to_string(), "Ada".to_string())].into_iter().collect();
+        assert_eq!(people.name("a@x.example"), "Ada");
+        assert_eq!(people.name("b@x.example"), "b@x.example");
+        assert_eq!(people.options(), vec![("a@x.example".to_string(), "Ada".to_string())]);
+    }
 }

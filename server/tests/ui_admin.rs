@@ -674,13 +674,19 @@ async fn admins_manage_departments_users_and_passwords(app: TestApp) {
 }
 
 async fn admin_pages_render_without_javascript(app: TestApp) {
-    let admin = Browser::sign_in(&app, ADMIN).await;
+    let mut admin = Browser::sign_in(&app, ADMIN).await;
     let html = admin.page_html("/chains").await;
     assert!(
         html.contains(&format!(r#"data-testid="chain-{}""#, app.chain_id)),
         "{html}"
     );
     assert!(html.contains("Department head, then COO"));
+    // People by name: the COO's level, and the editor's suggestions.
+    assert!(
+        html.contains("<li>Olivia Operations<!> — "),
+        "the user level by name: {html}"
+    );
+    assert!(html.contains(">Olivia Operations</option>"), "{html}");
     assert!(html.contains(r#"data-testid="level-row""#), "the editor renders");
     let html = admin.page_html(&format!("/chains?edit={}", app.chain_id)).await;
     assert_eq!(
@@ -696,8 +702,39 @@ async fn admin_pages_render_without_javascript(app: TestApp) {
     assert!(html.contains(r#"data-testid="preview-policy""#));
     let html = admin.page_html("/directory").await;
     assert!(html.contains(FINANCE_HEAD) && html.contains(r#"data-testid="department-finance""#));
+    // Heads and managers by name (the e-mail in the title), departments by name.
+    assert!(
+        html.contains(&format!(
+            r#"title="{FINANCE_HEAD}" class="person">Dana Finance-Head</span>"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(">Mike Manager</span>"), "alice's manager: {html}");
     let html = admin.page_html(&format!("/directory?user={FINANCE_APPROVER}")).await;
     assert!(html.contains(r#"data-testid="set-password""#));
+
+    // A group's members by name.
+    let members = format!("{FINANCE_APPROVER}\n{FINANCE_HEAD}");
+    let (status, body) = admin
+        .call(
+            "save_group",
+            &[
+                ("key", "finance-approvers"),
+                ("name", "Finance approvers"),
+                ("strategy", "first_present"),
+                ("members", members.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let html = admin.page_html("/groups").await;
+    assert!(
+        html.contains(&format!(
+            r#"title="{FINANCE_APPROVER}" class="person">Alice Approver</span>"#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(">Dana Finance-Head</span>"), "{html}");
 
     // A head reads chains, policies and their department's people, without the editors.
     let head = Browser::sign_in(&app, FINANCE_HEAD).await;

@@ -19,11 +19,6 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
     }
 }
 
-/// A timestamp in UTC, compact.
-pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// A timestamp in the zone named `zone` (IANA; UTC if unknown), with the zone: `1 Dec 17:16 CET`.
 pub fn when_in(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
     escalator_domain::readable::short_time(at, escalator_domain::readable::zone(Some(zone)))

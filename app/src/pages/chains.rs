@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::ErrorNote;
 use crate::error::AppError;
-use crate::model::human_duration;
+use crate::model::{human_duration, People};
 use crate::server_fns::chains::{admin_chains, ChainView, ChainsData, LevelDraft, SaveChain};
 
 /// The chains page.
@@ -48,12 +48,12 @@ pub fn Page() -> impl IntoView {
 fn Chains(data: ChainsData, save: ServerAction<SaveChain>, message: RwSignal<Option<String>>) -> impl IntoView {
     let query = use_query_map();
     let chains = data.chains.clone();
-    let users = data.users.clone();
+    let people = data.people.clone();
     let can_edit = data.can_edit;
     let editor = move || {
         let edit = query.read().get("edit").and_then(|id| id.parse::<i64>().ok());
         let chain = edit.and_then(|id| chains.iter().find(|c| c.id == id).cloned());
-        view! { <Editor chain users=users.clone() save message/> }
+        view! { <Editor chain people=people.clone() save message/> }
     };
     view! {
         {can_edit.then(|| view! { <p><a href="/chains" data-testid="new-chain">"New chain"</a></p> })}
@@ -65,7 +65,7 @@ fn Chains(data: ChainsData, save: ServerAction<SaveChain>, message: RwSignal<Opt
                     <ol class="chain">
                         <li class="muted">"Original assignee (the SLA policy's target)"</li>
                         {c.levels.iter().map(|l| view! {
-                            <li>{l.describe()} " — " {human_duration(l.time_limit_seconds)}</li>
+                            <li>{l.describe(&data.people)} " — " {human_duration(l.time_limit_seconds)}</li>
                         }).collect_view()}
                     </ol>
                     {can_edit.then(|| view! {
@@ -112,7 +112,7 @@ impl Row {
 #[component]
 fn Editor(
     chain: Option<ChainView>,
-    users: Vec<String>,
+    people: People,
     save: ServerAction<SaveChain>,
     message: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -201,7 +201,7 @@ fn Editor(
                     <span class="field-error" role="alert">{name_error}</span>
                 </div>
                 <datalist id=list_id>
-                    {users.into_iter().map(|u| view! { <option value=u/> }).collect_view()}
+                    {people.options().into_iter().map(|(email, name)| view! { <option value=email>{name}</option> }).collect_view()}
                 </datalist>
                 <ol class="levels stack" aria-label="Levels">{levels}</ol>
                 <div class="inline">

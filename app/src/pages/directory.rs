@@ -6,8 +6,8 @@ use escalator_domain::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::ErrorNote;
-use crate::model::role_label;
+use crate::components::{ErrorNote, Person};
+use crate::model::{role_label, People};
 use crate::server_fns::directory::{
     admin_directory, DepartmentView, DirectoryData, PutDepartment, PutUser, SetPassword, UserView,
 };
@@ -66,7 +66,15 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
         users,
         can_edit,
     } = data;
-    let emails: Vec<String> = users.iter().map(|u| u.email.clone()).collect();
+    let people: People = users.iter().map(|u| (u.email.clone(), u.name.clone())).collect();
+    let department_names: People = departments.iter().map(|d| (d.key.clone(), d.name.clone())).collect();
+    let person = {
+        let people = people.clone();
+        move |email: Option<String>| match email {
+            Some(email) => view! { <Person name=people.name(&email) email/> }.into_any(),
+            None => "—".into_any(),
+        }
+    };
     let keys: Vec<String> = departments.iter().map(|d| d.key.clone()).collect();
     let department_editor = {
         let departments = departments.clone();
@@ -87,7 +95,7 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
     };
     view! {
         <datalist id="directory-users">
-            {emails.into_iter().map(|e| view! { <option value=e/> }).collect_view()}
+            {people.options().into_iter().map(|(email, name)| view! { <option value=email>{name}</option> }).collect_view()}
         </datalist>
         <section aria-labelledby="departments-h" class="stack">
             <h2 id="departments-h">"Departments"</h2>
@@ -105,7 +113,7 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
                             <tr data-testid=format!("department-{}", d.key)>
                                 <td><code>{d.key.clone()}</code></td>
                                 <td>{d.name.clone()}</td>
-                                <td>{d.head.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{person(d.head.clone())}</td>
                                 <td>{can_edit.then(|| view! {
                                     <a href=format!("/directory?department={}#department-editor", urlencode(&d.key))
                                         data-testid="edit-department">"Edit"</a>
@@ -136,8 +144,8 @@ fn Directory(data: DirectoryData, actions: Actions) -> impl IntoView {
                                 <td>{u.email.clone()}</td>
                                 <td>{u.name.clone()}</td>
                                 <td>{role_label(u.role)}</td>
-                                <td>{u.department.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td>{u.manager.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{u.department.as_deref().map_or_else(|| "—".to_string(), |k| department_names.name(k))}</td>
+                                <td>{person(u.manager.clone())}</td>
                                 <td>{can_edit.then(|| view! {
                                     <a href=format!("/directory?user={}#user-editor", urlencode(&u.email))
                                         data-testid="edit-user">"Edit"</a>

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::components::ErrorNote;
-use crate::model::GroupView;
+use crate::components::{ErrorNote, Person};
+use crate::model::{GroupView, People};
 use crate::server_fns::groups::{admin_groups, SaveGroup};
 
 /// The groups page.
@@ -30,7 +30,7 @@ pub fn GroupsPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <ul class="groups" data-testid="groups">
-                                        {d.groups.into_iter().map(|g| view! { <GroupCard g can_edit save/> }).collect_view()}
+                                        {d.groups.into_iter().map(|g| view! { <GroupCard g people=d.people.clone() can_edit save/> }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }}
@@ -50,7 +50,7 @@ pub fn GroupsPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupCard(g: GroupView, can_edit: bool, save: ServerAction<SaveGroup>) -> impl IntoView {
+fn GroupCard(g: GroupView, people: People, can_edit: bool, save: ServerAction<SaveGroup>) -> impl IntoView {
     let how = match g.strategy.as_str() {
         "rotation" => format!("rotation by {} from {} ({})", g.period, g.starts_on, g.time_zone),
         "round_robin" => "round-robin".into(),
@@ -61,7 +61,7 @@ fn GroupCard(g: GroupView, can_edit: bool, save: ServerAction<SaveGroup>) -> imp
         <li class="card" data-testid=format!("group-{}", g.key)>
             <h2>{g.name.clone()} " " <code>{g.key.clone()}</code></h2>
             <p>{how} {(g.overrides > 0).then(|| format!(" · {} override(s)", g.overrides))}</p>
-            <ol>{members.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ol>
+            <ol>{members.into_iter().map(|m| view! { <li><Person name=people.name(&m) email=m/></li> }).collect_view()}</ol>
             {can_edit.then(|| view! {
                 <details>
                     <summary>"Edit"</summary>

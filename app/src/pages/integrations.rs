@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{when_in, ErrorNote};
+use crate::components::{when_in, ErrorNote, Person};
 use crate::model::IntegrationsData;
 use crate::server_fns::integrations::{
     integrations, CreateToken, DiscardDead, RegisterWebhook, RetryDead, RevokeToken, RotateWebhookSecret,
@@ -72,6 +72,7 @@ fn Integrations(
 ) -> impl IntoView {
     let rotated = move || rotate.value().get().and_then(Result::ok);
     let zone = d.zone.clone();
+    let people = d.people.clone();
     let when = move |at| when_in(at, &zone);
     let revealed = move || create.value().get().and_then(Result::ok);
     let secret = move || register.value().get().and_then(Result::ok);
@@ -83,7 +84,7 @@ fn Integrations(
             let live = t.revoked_at.is_none();
             view! {
                 <tr data-testid="token">
-                    <td>{t.name}</td><td>{t.user}</td><td>{when(t.created_at)}</td>
+                    <td>{t.name}</td><td><Person name=people.name(&t.user) email=t.user/></td><td>{when(t.created_at)}</td>
                     <td>{t.revoked_at.map_or_else(|| "live".to_string(), |at| format!("revoked {}", when(at)))}</td>
                     <td>{live.then(|| view! {
                         <ActionForm action=revoke attr:class="inline">
@@ -135,7 +136,7 @@ fn Integrations(
                 <tr data-testid="dead-letter">
                     <td>{when(m.created_at)}</td>
                     <td>{m.topic}</td>
-                    <td>{m.channel.unwrap_or_default()} {m.recipient.map(|r| format!(" to {r}"))}</td>
+                    <td>{m.channel.unwrap_or_default()} {m.recipient.map(|r| view! { " to " <Person name=people.name(&r) email=r/> })}</td>
                     <td>{m.workflow_id.map(|id| view! { <a href=format!("/workflows/{id}")>{id}</a> })}</td>
                     <td>{m.attempts}</td>
                     <td class="small">{m.error.unwrap_or_default()}</td>

@@ -9,7 +9,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{when, ErrorNote};
+use crate::components::{when_in, ErrorNote};
 use crate::model::{human_duration, sla_class, sla_label};
 use crate::server_fns::policies::{
     admin_policies, ApplyPolicy, CalendarView, PoliciesData, PolicyPreview, PolicyView, PreviewPolicy, SaveCalendar,
@@ -470,8 +470,8 @@ fn PreviewPanel(
                                     <td><a href=format!("/workflows/{}", w.workflow_id)>{w.external_id.clone()}</a></td>
                                     <td class=sla_class(w.old_status)>{sla_label(w.old_status)}</td>
                                     <td class=sla_class(w.new_status)>{sla_label(w.new_status)}</td>
-                                    <td>{when(w.old_due_at)}</td>
-                                    <td>{when(w.new_due_at)}</td>
+                                    <td>{when_in(w.old_due_at, &result.zone)}</td>
+                                    <td>{when_in(w.new_due_at, &result.zone)}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

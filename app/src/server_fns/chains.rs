@@ -48,11 +48,12 @@ pub struct LevelView {
 
 impl LevelView {
     /// Whom the level escalates to, for people.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, people: &crate::model::People) -> String {
         match self.target.as_str() {
             "department_head" => "Head of the workflow's department".into(),
             "manager_of" => "Manager of the current assignee".into(),
-            _ => self.email.clone(),
+            "group" => format!("Group {}", self.email),
+            _ => people.name(&self.email),
         }
     }
 }
@@ -69,8 +70,8 @@ pub struct ChainView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainsData {
     pub chains: Vec<ChainView>,
-    /// E-mails of the directory's users, to suggest for `user` targets.
-    pub users: Vec<String>,
+    /// The directory's users, to name `user` targets and suggest them.
+    pub people: crate::model::People,
     /// Whether the signed-in user may change chains (the page shows its editor).
     pub can_edit: bool,
 }
@@ -159,7 +160,7 @@ pub async fn admin_chains() -> Result<ChainsData, AppError> {
     let users = escalator.users(&actor).await?;
     Ok(ChainsData {
         chains: chains.iter().map(convert::chain).collect(),
-        users: users.into_iter().map(|u| u.email.to_string()).collect(),
+        people: users.into_iter().map(|u| (u.email.to_string(), u.name)).collect(),
         can_edit: actor.require_admin().is_ok(),
     })
 }

@@ -14,8 +14,15 @@ pub async fn admin_groups() -> Result<GroupsData, AppError> {
     use escalator_domain::{Period, Strategy};
 
     let actor = ssr::actor().await?;
-    let groups = ssr::escalator()?.groups(&actor).await?;
+    let escalator = ssr::escalator()?;
+    let groups = escalator.groups(&actor).await?;
+    let members: Vec<String> = groups
+        .iter()
+        .flat_map(|r| r.group.members.iter().map(ToString::to_string))
+        .collect();
+    let people = escalator.names_of(&members).await?.into_iter().collect();
     Ok(GroupsData {
+        people,
         can_edit: actor.require_admin().is_ok(),
         groups: groups
             .into_iter()

@@ -16,7 +16,7 @@ pub async fn integrations() -> Result<IntegrationsData, AppError> {
 
     let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
-    let tokens = escalator
+    let tokens: Vec<TokenRow> = escalator
         .tokens(None, &actor)
         .await?
         .into_iter()
@@ -70,9 +70,16 @@ pub async fn integrations() -> Result<IntegrationsData, AppError> {
             .collect();
     }
     let zone = ssr::viewer_zone(&actor).await?;
+    let emails: Vec<String> = tokens
+        .iter()
+        .map(|t: &TokenRow| t.user.clone())
+        .chain(dead_letters.iter().filter_map(|m: &DeadLetterRow| m.recipient.clone()))
+        .collect();
+    let people = escalator.names_of(&emails).await?.into_iter().collect();
     Ok(IntegrationsData {
         admin: actor.is_admin(),
         zone,
+        people,
         tokens,
         webhooks,
         dead_letters,

@@ -69,6 +69,8 @@ pub struct PolicyPreview {
     pub status_changes: u64,
     /// Workflows whose deadline would move (at most 500).
     pub workflows: Vec<ImpactRow>,
+    /// The viewer's time zone, for the deadlines.
+    pub zone: String,
 }
 
 /// The result of applying a policy's current version.
@@ -434,6 +436,7 @@ pub async fn preview_policy(
     )?;
     let preview = ssr::escalator()?.preview_policy(id, &input, &actor).await?;
     Ok(PolicyPreview {
+        zone: ssr::viewer_zone(&actor).await?,
         open_workflows: preview.open_workflows,
         status_changes: preview.status_changes,
         workflows: preview
