@@ -45,6 +45,17 @@ export const test = base.extend<Fixtures>({
 
 export { expect };
 
+/**
+ * Takes the errors a test provoked on purpose (a form the server refuses answers 422, and
+ * Chromium logs the failed request as well) out of `browserErrors`; how many it took.
+ */
+export function expectedErrors(errors: string[], pattern: RegExp): number {
+  const kept = errors.filter((e) => !pattern.test(e));
+  const taken = errors.length - kept.length;
+  errors.splice(0, errors.length, ...kept);
+  return taken;
+}
+
 /** The plain-text parts of every mail the SMTP server received (.ci/e2e.sh's maildir). */
 export function receivedMails(): string[] {
   const dir = path.join(process.env.ESCALATOR_E2E_MAILDIR ?? '', 'new');

@@ -196,7 +196,7 @@ fn DepartmentEditor(department: Option<DepartmentView>, action: ServerAction<Put
                 <div class="field">
                     <label for="department-key">"Key"</label>
                     <input id="department-key" name="key" required value=key readonly=editing
-                        pattern="[a-z0-9_-]+" aria-describedby="department-key-help" data-testid="department-key"/>
+                        pattern="[a-z0-9_\\-]+" aria-describedby="department-key-help" data-testid="department-key"/>
                     <span id="department-key-help" class="muted small">"Lower-case letters, digits, - and _; cannot change later."</span>
                     <span class="field-error" role="alert">{field_error("key")}</span>
                 </div>
