@@ -52,7 +52,27 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 /// `Tuesday 1 December, 17:16 CET — in 8 h`: a deadline as a message tells it.
 pub fn deadline(at: DateTime<Utc>, zone: Tz, now: DateTime<Utc>) -> String {
-    format!("{} — {}", local_time(at, zone, now), relative(at, now))
+    deadline_for_all(at, zone, &[], now)
+}
+
+/// A deadline in the addressee's zone and, for the copies who live elsewhere, in theirs:
+/// `Tuesday 1 December, 17:16 CET (1 Dec 11:16 EST) — in 8 h`. One mail has one text,
+/// so every reader finds their own clock in it.
+pub fn deadline_for_all(at: DateTime<Utc>, zone: Tz, others: &[Tz], now: DateTime<Utc>) -> String {
+    let own = short_time(at, zone);
+    let mut elsewhere: Vec<String> = Vec::new();
+    for other in others {
+        let time = short_time(at, *other);
+        if time != own && !elsewhere.contains(&time) {
+            elsewhere.push(time);
+        }
+    }
+    let also = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", elsewhere.join(", "))
+    };
+    format!("{}{also} — {}", local_time(at, zone, now), relative(at, now))
 }
 
 #[cfg(test)]
@@ -82,6 +102,23 @@ mod tests {
         let next_year = Utc.with_ymd_and_hms(2027, 1, 5, 9, 0, 0).unwrap();
         assert_eq!(local_time(next_year, Tz::UTC, now), "Tuesday 5 January 2027, 09:00 UTC");
         assert_eq!(short_time(utc(1, 16, 16), berlin), "1 Dec 17:16 CET");
+    }
+
+    #[test]
+    fn a_deadline_names_the_copies_zones_once_each() {
+        let now = utc(1, 8, 16);
+        let berlin = zone(Some("Europe/Berlin"));
+        let paris = zone(Some("Europe/Paris"));
+        let new_york = zone(Some("America/New_York"));
+        assert_eq!(
+            deadline_for_all(utc(1, 16, 16), berlin, &[new_york, berlin, new_york, Tz::UTC], now),
+            "Tuesday 1 December, 17:16 CET (1 Dec 11:16 EST, 1 Dec 16:16 UTC) — in 8 h"
+        );
+        // Paris reads the same wall clock as Berlin: nothing to add.
+        assert_eq!(
+            deadline_for_all(utc(1, 16, 16), berlin, &[paris], now),
+            deadline(utc(1, 16, 16), berlin, now)
+        );
     }
 
     #[test]

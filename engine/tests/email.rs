@@ -154,6 +154,15 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
     smtp.start();
     let e = engine(&db, smtp.port);
     seed_scenario(&e, 1).await;
+    // The initiator reads the mail in New York: one copy of the text, their clock added
+    // (messages are routed to people when they are delivered).
+    let new_york = NotificationPreferences {
+        time_zone: Some("America/New_York".into()),
+        ..NotificationPreferences::default()
+    };
+    e.set_preferences(&Actor::internal("test"), "ivan@acme.example", new_york)
+        .await
+        .unwrap();
     let summary = e.deliver_outbox().await.unwrap();
     assert_eq!(summary.retried, 0, "{summary:?}");
     let mails = smtp.messages();
@@ -188,9 +197,10 @@ async fn the_escalation_mail_reaches_the_head_with_copies(db: TestDb) {
     assert!(body.contains("Previous assignee: Mike Manager"), "{body}");
     assert!(body.contains("Initiator: Ivan Initiator"), "{body}");
     assert!(
-        body.contains(" UTC — in 7 h") || body.contains(" UTC — in 8 h"),
-        "{body}"
+        body.contains(" EST) — in 7 h") || body.contains(" EST) — in 8 h"),
+        "the addressee's UTC and the initiator's New York time: {body}"
     );
+    assert!(body.contains(" UTC ("), "{body}");
     assert!(
         !body.contains("T0") && !body.contains(".000"),
         "no machine timestamps: {body}"

@@ -203,6 +203,15 @@ impl Channels {
                         continue;
                     };
                     let mut payload = fields.clone();
+                    // The copies read the addressee's text: it tells the deadline in their zones too.
+                    let zone_of = |r: &str| person(r).preferences.time_zone.clone().unwrap_or_else(|| "UTC".into());
+                    let mut copy_zones: Vec<String> = cc.iter().map(|r| zone_of(r)).collect();
+                    copy_zones.sort_unstable();
+                    copy_zones.dedup();
+                    copy_zones.retain(|z| *z != zone_of(&first));
+                    if !copy_zones.is_empty() {
+                        payload.insert("copy_zones".into(), Value::from(copy_zones));
+                    }
                     payload.insert("to".into(), Value::from(to));
                     payload.insert("cc".into(), Value::from(cc));
                     rows.push(row(payload, String::new(), Some(first)));

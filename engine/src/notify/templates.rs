@@ -130,7 +130,20 @@ pub fn render_for(payload: &Value, reading: &Reading<'_>) -> Result<Rendered, St
         .as_str()
         .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
     {
-        context["due"] = Value::String(readable::deadline(due.with_timezone(&Utc), zone, reading.now));
+        // The copies of a mail read the addressee's text: their zones are added.
+        let others: Vec<_> = payload["copy_zones"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|z| readable::zone(Some(z)))
+            .collect();
+        context["due"] = Value::String(readable::deadline_for_all(
+            due.with_timezone(&Utc),
+            zone,
+            &others,
+            reading.now,
+        ));
     }
     for (seconds, text) in [("elapsed_seconds", "elapsed"), ("remaining_seconds", "remaining")] {
         if let Some(s) = payload[seconds].as_i64() {
@@ -248,6 +261,15 @@ mod tests {
         );
         assert!(
             r.text.contains("- Approve (complete): http://x/act/v1.a.b"),
+            "{}",
+            r.text
+        );
+        // A copy reader in New York finds their own clock in the same text.
+        payload["copy_zones"] = json!(["America/New_York"]);
+        let r = render_for(&payload, &reading).unwrap();
+        assert!(
+            r.text
+                .contains("New deadline: Thursday 26 November, 11:00 CET (26 Nov 05:00 EST) — in 8 h"),
             "{}",
             r.text
         );
