@@ -681,6 +681,25 @@ async fn tokens_webhooks_and_dead_letters_are_managed_from_the_ui(app: TestApp) 
     assert_eq!(status, StatusCode::NOT_FOUND, "a discarded message is not sent again");
     let (status, _) = admin.call("discard_dead", &[("id", id.as_str())]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "discarding twice");
+    // All at once: every other dead letter, and none of the discarded.
+    let others: Vec<i64> = store
+        .outbox(None, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .filter(|&m| m != oldest)
+        .take(2)
+        .collect();
+    for &other in &others {
+        store.outbox_failed(other, "HTTP 410 gone", None).await.unwrap();
+    }
+    let (status, count) = admin.call("discard_dead", &[("id", "all")]).await;
+    assert_eq!((status, count), (StatusCode::OK, json!(others.len())));
+    assert_eq!(
+        store.outbox(Some(OutboxStatus::Discarded), 500).await.unwrap().len(),
+        1 + others.len()
+    );
     let audit = store
         .audit_entries(&AuditFilter {
             action: Some("delivery_discarded".into()),
@@ -689,6 +708,13 @@ async fn tokens_webhooks_and_dead_letters_are_managed_from_the_ui(app: TestApp) 
         })
         .await
         .unwrap();
-    assert_eq!(audit.len(), 1, "{audit:?}");
-    assert_eq!(audit[0].details["outbox_id"], json!(oldest));
+    assert_eq!(
+        audit.len(),
+        1 + others.len(),
+        "one entry per discarded message: {audit:?}"
+    );
+    assert!(
+        audit.iter().any(|a| a.details["outbox_id"] == json!(oldest)),
+        "{audit:?}"
+    );
 }

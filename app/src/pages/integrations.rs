@@ -218,6 +218,11 @@ fn Integrations(
                             <input type="hidden" name="id" value="all"/>
                             <button type="submit" data-testid="retry-all">"Send all again"</button>
                         </ActionForm>
+                        " "
+                        <ActionForm action=discard attr:class="inline">
+                            <input type="hidden" name="id" value="all"/>
+                            <button type="submit" data-testid="discard-all">"Discard all"</button>
+                        </ActionForm>
                     }.into_any()
                 }}
                 {move || retried().map(|n| view! { <p class="ok" role="status">{format!("{n} message(s) queued again.")}</p> })}

@@ -148,14 +148,22 @@ pub async fn retry_dead(id: String) -> Result<usize, AppError> {
     Ok(1)
 }
 
-/// Discards a dead letter that will not be sent again (admins).
+/// Discards a dead letter that will not be sent again, or all of them with `id` = `all`
+/// (admins); how many.
 #[server(prefix = "/ui/fn", endpoint = "discard_dead")]
-pub async fn discard_dead(id: i64) -> Result<(), AppError> {
+pub async fn discard_dead(id: String) -> Result<usize, AppError> {
     use crate::ssr;
 
     let actor = ssr::actor().await?;
-    ssr::escalator()?.discard_dead_letter(&actor, id).await?;
-    Ok(())
+    let escalator = ssr::escalator()?;
+    if id == "all" {
+        return Ok(escalator.discard_all_dead_letters(&actor).await?);
+    }
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ssr::fail(AppError::invalid("id", "a message id, or all")))?;
+    escalator.discard_dead_letter(&actor, id).await?;
+    Ok(1)
 }
 
 /// Gives a webhook a new signing secret (admins); the secret, shown once.

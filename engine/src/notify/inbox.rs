@@ -122,6 +122,16 @@ impl Escalator {
         Ok(())
     }
 
+    /// Discards every dead letter (admins); how many. Each is audited.
+    pub async fn discard_all_dead_letters(&self, actor: &Actor) -> EngineResult<usize> {
+        actor.require_admin()?;
+        let dead = self.store.outbox(Some(OutboxStatus::Dead), 500).await?;
+        for message in &dead {
+            self.discard_dead_letter(actor, message.id).await?;
+        }
+        Ok(dead.len())
+    }
+
     /// Discards a dead letter that will not be sent again (admins): it stays on record
     /// but leaves the dead-letter list and gauge; audited.
     pub async fn discard_dead_letter(&self, actor: &Actor, id: i64) -> EngineResult<()> {
