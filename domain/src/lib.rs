@@ -13,6 +13,7 @@ pub mod event;
 pub mod group;
 pub mod link;
 pub mod notify;
+pub mod outcome;
 pub mod policy;
 pub mod readable;
 pub mod sla;
@@ -31,6 +32,7 @@ pub use event::{Event, EventKind, Notice, WorkflowIdentity, WorkflowSummary};
 pub use group::{Group, Override, Period, Strategy};
 pub use link::{LinkAction, LinkClaims, LinkStale, LinkTarget, SNOOZE_CHOICES};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
+pub use outcome::{judge, Judged, Outcome, StageEnd};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
 pub use sla::{
     evaluate, explain, Calendar, Holiday, IcsError, Segment, SegmentKind, SlaState, SlaStatus, Timeline, Week, Window,

@@ -504,6 +504,7 @@ fn plan_hand_over(
         hold: None,
         audit: vec![audit],
         outbox,
+        outcome: None,
         now,
     })
 }

@@ -376,6 +376,7 @@ fn plan(
         hold: None,
         audit: Vec::new(),
         outbox: Vec::new(),
+        outcome: None,
         now,
     };
     let (effect, event, event_key) = match &decision {
@@ -536,6 +537,7 @@ fn resume_snoozed(
             }),
         )],
         outbox,
+        outcome: None,
         now,
     };
     Ok((change, Effect::Resume))

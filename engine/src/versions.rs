@@ -165,6 +165,7 @@ impl Escalator {
                     at: now,
                 }],
                 outbox: Vec::new(),
+                outcome: None,
                 now,
             };
             if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Done) {

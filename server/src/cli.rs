@@ -50,6 +50,17 @@ pub enum Command {
     Token(TokenCommand),
     /// Prints the OpenAPI document of the REST API.
     Openapi,
+    /// Manages recorded SLA outcomes.
+    #[command(subcommand)]
+    Outcomes(OutcomesCommand),
+}
+
+/// `escalator outcomes …`
+#[derive(Debug, Subcommand)]
+pub enum OutcomesCommand {
+    /// Rebuilds the SLA outcomes of stages that ended before outcomes were recorded, from
+    /// the audit log; stages that have one keep it (safe to repeat).
+    Backfill,
 }
 
 /// `escalator user …`

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use escalator_engine::directory::UserInput;
 use escalator_engine::Actor;
-use server::cli::{Cli, Command, TokenCommand, UserCommand};
+use server::cli::{Cli, Command, OutcomesCommand, TokenCommand, UserCommand};
 use server::config::Config;
 use server::serve::{self, ServerError};
 use server::telemetry;
@@ -80,6 +80,15 @@ async fn run(command: Command, config: Config) -> Result<(), ServerError> {
                     }
                 );
             }
+            Ok(())
+        }
+        Command::Outcomes(OutcomesCommand::Backfill) => {
+            let escalator = serve::engine(&config).await?;
+            let done = escalator.backfill_outcomes(&Actor::internal("cli")).await?;
+            println!(
+                "read {} workflows: {} ended stages, {} outcomes written (the rest had one)",
+                done.workflows, done.stages, done.written
+            );
             Ok(())
         }
         Command::User(UserCommand::Create {

@@ -103,7 +103,15 @@ pub async fn connect_with(url: &str, settings: &DbSettings) -> StoreResult<Arc<d
 /// must make [`WorkflowStore::apply`] atomic per change and conditional on the workflow's
 /// version.
 pub trait Store:
-    Database + DirectoryStore + RulesStore + WorkflowStore + OutboxStore + InboxStore + AccessStore + AvailabilityStore
+    Database
+    + DirectoryStore
+    + RulesStore
+    + WorkflowStore
+    + OutboxStore
+    + InboxStore
+    + AccessStore
+    + AvailabilityStore
+    + ReportStore
 {
 }
 
@@ -116,14 +124,15 @@ impl<T> Store for T where
         + InboxStore
         + AccessStore
         + AvailabilityStore
+        + ReportStore
 {
 }
 
 /// The role traits, for callers of a [`Store`]'s methods.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AvailabilityStore, Database, DirectoryStore, InboxStore, OutboxStore, RulesStore, Store,
-        WorkflowStore,
+        AccessStore, AvailabilityStore, Database, DirectoryStore, InboxStore, OutboxStore, ReportStore, RulesStore,
+        Store, WorkflowStore,
     };
 }
 
@@ -398,6 +407,35 @@ pub trait AvailabilityStore: Send + Sync + 'static {
     async fn deactivated_with_open_work(&self) -> StoreResult<Vec<String>>;
     /// Records that the work of these absences' people was handed on.
     async fn mark_handed_over(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// SLA outcomes (one per ended stage, written by [`WorkflowStore::apply`]) and the
+/// aggregates reports read from them.
+#[async_trait]
+pub trait ReportStore: Send + Sync + 'static {
+    /// The outcomes of one workflow's stages, in stage order.
+    async fn workflow_outcomes(&self, workflow_id: i64) -> StoreResult<Vec<SlaOutcome>>;
+    /// Outcomes that ended in the filter's range, oldest first, at most `limit`.
+    async fn outcomes(&self, f: &OutcomeFilter, limit: i64) -> StoreResult<Vec<SlaOutcome>>;
+    /// Counts per UTC day of the stages' ends, by day.
+    async fn outcomes_by_day(&self, f: &OutcomeFilter) -> StoreResult<Vec<DayCounts>>;
+    /// Counts per group of `by`, most breaches first, at most `limit` groups.
+    async fn outcomes_by(&self, f: &OutcomeFilter, by: Dimension, limit: i64) -> StoreResult<Vec<GroupCounts>>;
+    /// How many stages were decided (completed or advanced), and their wall-clock time to
+    /// decision in seconds at each quantile (0 to 1, nearest rank); no values when none were.
+    async fn decision_quantiles(&self, f: &OutcomeFilter, quantiles: &[f64]) -> StoreResult<(i64, Vec<i64>)>;
+    /// Writes outcomes rebuilt from the audit log, skipping stages that have one; how many are new.
+    async fn backfill_outcomes(&self, rows: &[NewOutcome]) -> StoreResult<u64>;
+    /// Open workflows by the age of their stage and their SLA status at `now`: (bucket,
+    /// status, count), where bucket `i` holds ages below `age_bounds[i]` seconds (and not
+    /// below the one before) and bucket `age_bounds.len()` the older ones. The filter's
+    /// department, policy and type apply; its dates do not.
+    async fn backlog(
+        &self,
+        f: &OutcomeFilter,
+        age_bounds: &[i64],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(usize, escalator_domain::SlaStatus, i64)>>;
 }
 
 /// UI sessions, passwords and API tokens.

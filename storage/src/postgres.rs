@@ -23,6 +23,7 @@ pub(crate) const DIALECT: Dialect = Dialect {
     begin_write: "BEGIN",
     skip_locked: "FOR UPDATE SKIP LOCKED",
     for_update: "FOR UPDATE",
+    ended_day: "to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 };
 
 impl PgStore {
@@ -101,6 +102,7 @@ mod roles {
     include!("roles/inbox.rs");
     include!("roles/access.rs");
     include!("roles/availability.rs");
+    include!("roles/reports.rs");
     include!("roles/helpers.rs");
 }
 

@@ -16,7 +16,37 @@ pub(crate) struct Dialect {
     pub skip_locked: &'static str,
     /// Appended to a select that locks the rows it reads until the transaction ends.
     pub for_update: &'static str,
+    /// The UTC day (`YYYY-MM-DD`) of the outcome's `ended_at`, as text.
+    pub ended_day: &'static str,
 }
+
+pub(crate) const OUTCOME_COLUMNS: &str = "id, workflow_id, stage_seq, stage, department_key, workflow_type, \
+    policy_id, policy_version, assignee_email, decided_by, ended_by, outcome, level, target_seconds, used_seconds, \
+    over_seconds, held_seconds, duration_seconds, reminders, escalations, started_at, ended_at, source";
+
+/// The filter of a report over `sla_outcomes` (binds `$1`–`$5`: from, to, department,
+/// policy, workflow type).
+pub(crate) const OUTCOME_WHERE: &str = "($1 IS NULL OR ended_at >= $1) AND ($2 IS NULL OR ended_at < $2) \
+    AND ($3 IS NULL OR department_key = $3) AND ($4 IS NULL OR policy_id = $4) AND ($5 IS NULL OR workflow_type = $5)";
+
+/// Counts per group of outcomes, with `key` the group's text (decisions met and breached,
+/// cancellations, and what they took). Sums are cast: PostgreSQL sums BIGINT as NUMERIC.
+pub(crate) const OUTCOME_COUNTS: &str =
+    "CAST(SUM(CASE WHEN ended_by <> 'cancelled' AND outcome = 'met' THEN 1 ELSE 0 END) AS BIGINT) AS met, \
+    CAST(SUM(CASE WHEN ended_by <> 'cancelled' AND outcome = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached, \
+    CAST(SUM(CASE WHEN ended_by = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, \
+    CAST(SUM(escalations) AS BIGINT) AS escalations, CAST(SUM(reminders) AS BIGINT) AS reminders, \
+    CAST(SUM(CASE WHEN ended_by <> 'cancelled' THEN over_seconds ELSE 0 END) AS BIGINT) AS over_seconds";
+
+/// Inserts one outcome, counting the stage's reminders and escalations from
+/// `sla_transitions` in the same statement (binds `$1`–`$20`).
+pub(crate) const INSERT_OUTCOME: &str = "INSERT INTO sla_outcomes (workflow_id, stage_seq, stage, department_key, \
+    workflow_type, policy_id, policy_version, assignee_email, decided_by, ended_by, outcome, level, target_seconds, \
+    used_seconds, over_seconds, held_seconds, duration_seconds, reminders, escalations, started_at, ended_at, source) \
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+    (SELECT COUNT(*) FROM sla_transitions WHERE workflow_id = $1 AND stage_seq = $2 AND kind = 'remind'), \
+    (SELECT COUNT(*) FROM sla_transitions WHERE workflow_id = $1 AND stage_seq = $2 AND kind = 'escalate'), \
+    $18, $19, $20";
 
 pub(crate) const DEPARTMENT_COLUMNS: &str = "key, name, head_email";
 pub(crate) const USER_COLUMNS: &str = "email, name, role, department_key, manager_email, phone";
@@ -115,7 +145,7 @@ pub(crate) fn batchable(changes: &[crate::WorkflowChange]) -> bool {
         && ids.len() == changes.len()
         && changes
             .iter()
-            .all(|c| c.hold.is_none() && c.reminder.as_ref().is_none_or(|r| r.repeat == 0))
+            .all(|c| c.hold.is_none() && c.outcome.is_none() && c.reminder.as_ref().is_none_or(|r| r.repeat == 0))
 }
 
 /// Names the sqlx database type of a store, for the helper functions' signatures.

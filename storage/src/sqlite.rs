@@ -23,6 +23,8 @@ pub(crate) const DIALECT: Dialect = Dialect {
     skip_locked: "",
     // BEGIN IMMEDIATE already serialises writers.
     for_update: "",
+    // Timestamps are stored as RFC 3339 text in UTC.
+    ended_day: "substr(ended_at, 1, 10)",
 };
 
 impl SqliteStore {
@@ -84,6 +86,7 @@ mod roles {
     include!("roles/inbox.rs");
     include!("roles/access.rs");
     include!("roles/availability.rs");
+    include!("roles/reports.rs");
     include!("roles/helpers.rs");
 }
 

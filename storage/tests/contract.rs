@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
-    Department, DepartmentKey, Email, EscalationChain, Level, NotificationKind, NotificationPreferences,
-    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, Target, User, WarningWindow, WorkflowState, WorkflowStatus,
+    Department, DepartmentKey, Email, EscalationChain, Level, NotificationKind, NotificationPreferences, Outcome,
+    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, SlaStatus, StageEnd, Target, User, WarningWindow,
+    WorkflowState, WorkflowStatus,
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
-    Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, DueCursor, NewAudit, NewOutbox, NewReminder,
-    NewWorkflow, OutboxKind, OutboxStatus, ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange,
-    WorkflowFilter, WorkflowOrder, WorkflowRecord,
+    Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, Dimension, DueCursor, NewAudit, NewOutbox,
+    NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeCounts, OutcomeFilter, ReminderFilter,
+    SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
 };
 use serde_json::json;
 
@@ -192,6 +193,7 @@ fn change(w: &WorkflowRecord, claim: Option<Claim>, key: &str) -> WorkflowChange
             recipient: None,
             not_before: None,
         }],
+        outcome: None,
         now: t0(),
     }
 }
@@ -1240,4 +1242,168 @@ async fn a_link_acts_once_and_the_shared_secret_is_the_first_one(db: TestDb) {
     s.release_link_use("h1").await.unwrap();
     let used = s.claim_link_use(&first).await.unwrap().unwrap();
     assert_eq!(used.outcome.as_deref(), Some("Approved."));
+}
+
+contract!(sla_outcomes_are_written_once_with_their_stage_and_add_up);
+
+/// A change that ends `w`'s stage at `ended` with the given outcome (the engine judges it;
+/// the store only writes it).
+fn ending(w: &WorkflowRecord, end: StageEnd, outcome: Outcome, ended: DateTime<Utc>) -> WorkflowChange {
+    let mut state = w.state.clone();
+    state.status = if end == StageEnd::Cancelled {
+        WorkflowStatus::Cancelled
+    } else {
+        WorkflowStatus::Completed
+    };
+    state.next_check_at = None;
+    state.closed_at = Some(ended);
+    let used = (ended - w.state.stage_started_at).num_seconds();
+    WorkflowChange {
+        workflow_id: w.id,
+        expected_version: w.version,
+        state,
+        claim: None,
+        reminder: None,
+        hold: None,
+        audit: vec![NewAudit {
+            workflow_id: Some(w.id),
+            ..audit(end.as_str(), ended)
+        }],
+        outbox: Vec::new(),
+        outcome: Some(NewOutcome {
+            workflow_id: w.id,
+            stage_seq: w.state.stage_seq,
+            stage: w.state.stage.clone(),
+            department: w.department.clone(),
+            workflow_type: w.workflow_type.clone(),
+            policy_id: w.state.policy_id,
+            policy_version: w.state.policy_version,
+            assignee: w.state.assignee.clone(),
+            decided_by: "head@x.io".into(),
+            ended_by: end,
+            outcome,
+            level: w.state.level,
+            target_seconds: 3600,
+            used_seconds: used,
+            over_seconds: (used - 3600).max(0),
+            held_seconds: 0,
+            started_at: w.state.stage_started_at,
+            ended_at: ended,
+        }),
+        now: ended,
+    }
+}
+
+async fn sla_outcomes_are_written_once_with_their_stage_and_add_up(db: TestDb) {
+    let s = &db.store;
+    // Four workflows started two hours before t0 with a one-hour target.
+    let late = workflow(s, "O-late", Some(t0())).await;
+    let quick = workflow(s, "O-quick", None).await;
+    let dropped = workflow(s, "O-dropped", None).await;
+    let open = workflow(s, "O-open", None).await;
+
+    // The late one was reminded and escalated in its stage: the outcome counts both.
+    for kind in [ClaimKind::Remind, ClaimKind::Escalate] {
+        let w = s.workflow(late.id).await.unwrap().unwrap();
+        let mut c = change(
+            &w,
+            Some(Claim {
+                stage_seq: 1,
+                level: 0,
+                kind,
+                seq: 0,
+            }),
+            &format!("o-{kind:?}"),
+        );
+        c.reminder = None;
+        assert_eq!(s.apply(&[c]).await.unwrap(), vec![Applied::Done]);
+    }
+    let late = s.workflow(late.id).await.unwrap().unwrap();
+    let ends = [
+        ending(
+            &late,
+            StageEnd::Completed,
+            Outcome::Breached,
+            t0() + TimeDelta::hours(1),
+        ),
+        ending(&quick, StageEnd::Advanced, Outcome::Met, t0() - TimeDelta::hours(1)),
+        ending(
+            &dropped,
+            StageEnd::Cancelled,
+            Outcome::Met,
+            t0() - TimeDelta::minutes(90),
+        ),
+    ];
+    assert_eq!(s.apply(&ends).await.unwrap(), vec![Applied::Done; 3]);
+    let recorded = s.workflow_outcomes(late.id).await.unwrap();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let o = &recorded[0];
+    assert_eq!((o.reminders, o.escalations), (1, 1), "counted in the same transaction");
+    assert_eq!(
+        (o.outcome, o.ended_by, o.source.as_str()),
+        (Outcome::Breached, StageEnd::Completed, "live")
+    );
+    assert_eq!((o.duration_seconds, o.over_seconds), (3 * 3600, 2 * 3600));
+    assert_eq!(o.ended_at, t0() + TimeDelta::hours(1));
+
+    // A second outcome for a stage that has one is refused, and the whole change with it.
+    let again = s.workflow(quick.id).await.unwrap().unwrap();
+    let mut twice = ending(&again, StageEnd::Completed, Outcome::Met, t0());
+    twice.outcome.as_mut().unwrap().stage_seq = quick.state.stage_seq;
+    assert!(s.apply(std::slice::from_ref(&twice)).await.is_err());
+    assert_eq!(s.workflow(quick.id).await.unwrap().unwrap().version, again.version);
+    assert_eq!(s.workflow_outcomes(quick.id).await.unwrap().len(), 1);
+
+    // Aggregates: decisions met and breached, cancellations apart.
+    let all = OutcomeFilter::default();
+    let days = s.outcomes_by_day(&all).await.unwrap();
+    let total = days.iter().fold(OutcomeCounts::default(), |mut t, d| {
+        t.met += d.counts.met;
+        t.breached += d.counts.breached;
+        t.cancelled += d.counts.cancelled;
+        t.escalations += d.counts.escalations;
+        t.reminders += d.counts.reminders;
+        t
+    });
+    assert_eq!((total.met, total.breached, total.cancelled), (1, 1, 1), "{days:?}");
+    assert_eq!((total.escalations, total.reminders), (1, 1));
+    assert!(days.iter().any(|d| d.day == (t0() + TimeDelta::hours(1)).date_naive()));
+    let by_policy = s.outcomes_by(&all, Dimension::Policy, 10).await.unwrap();
+    assert_eq!(by_policy.len(), 1);
+    assert_eq!(by_policy[0].key, late.state.policy_id.to_string());
+    let by_assignee = s.outcomes_by(&all, Dimension::Assignee, 10).await.unwrap();
+    assert_eq!(by_assignee[0].key, "ann@x.io");
+    assert_eq!(by_assignee[0].counts.over_seconds, 2 * 3600);
+    // Time to decision: 1 h (advanced) and 3 h (completed), nearest rank.
+    assert_eq!(
+        s.decision_quantiles(&all, &[0.5, 0.9]).await.unwrap(),
+        (2, vec![3600, 3 * 3600])
+    );
+    let other = OutcomeFilter {
+        department: Some("hr".into()),
+        ..OutcomeFilter::default()
+    };
+    assert!(s.outcomes_by_day(&other).await.unwrap().is_empty());
+    assert_eq!(s.decision_quantiles(&other, &[0.5]).await.unwrap(), (0, vec![]));
+    let earlier = OutcomeFilter {
+        to: Some(t0()),
+        ..OutcomeFilter::default()
+    };
+    assert_eq!(s.outcomes(&earlier, 10).await.unwrap().len(), 2, "ended before t0");
+
+    // A backfill skips stages that have an outcome and marks what it adds.
+    let rebuilt = ending(&open, StageEnd::Completed, Outcome::Met, t0()).outcome.unwrap();
+    let existing = ending(&late, StageEnd::Completed, Outcome::Met, t0()).outcome.unwrap();
+    assert_eq!(s.backfill_outcomes(&[existing, rebuilt.clone()]).await.unwrap(), 1);
+    assert_eq!(s.backfill_outcomes(std::slice::from_ref(&rebuilt)).await.unwrap(), 0);
+    assert_eq!(s.workflow_outcomes(open.id).await.unwrap()[0].source, "backfill");
+    assert_eq!(
+        s.workflow_outcomes(late.id).await.unwrap()[0].outcome,
+        Outcome::Breached,
+        "kept"
+    );
+
+    // The open one is in the backlog: its stage is two hours old and past its deadline.
+    let backlog = s.backlog(&all, &[3600, 86_400], t0()).await.unwrap();
+    assert_eq!(backlog, vec![(1, SlaStatus::Breached, 1)]);
 }

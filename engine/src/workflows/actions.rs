@@ -2,11 +2,14 @@
 //! machine, with its audit entry and its event, applied as a version-checked change.
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{evaluate, terms_at, Action, EventKind, PolicyRef, Timeline as SlaTimeline, ValidationError};
+use escalator_domain::{
+    evaluate, terms_at, Action, EventKind, PolicyRef, StageEnd, Timeline as SlaTimeline, ValidationError,
+};
 use escalator_storage::{Applied, HoldChange, NewAudit, WorkflowChange, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::outcomes::EndedStage;
 use super::{optional_text, resumed, routing_details, text, WorkflowView};
 use crate::access::Actor;
 use crate::events;
@@ -123,6 +126,7 @@ impl Escalator {
                     .advance(stage, routed.assignee.clone(), routed.level, policy, &sla, now)?;
                 details.insert("from_stage".into(), json!(w.state.stage));
                 details.insert("to_stage".into(), json!(state.stage));
+                details.insert("to_policy_id".into(), json!(state.policy_id));
                 details.insert("due_at".into(), json!(sla.due_at));
                 routing_details(&mut details, &requested, &routed);
                 let kind = EventKind::Advanced {
@@ -173,6 +177,24 @@ impl Escalator {
             }
         };
         let action = request.action().name();
+        let ended = match request {
+            ActionRequest::Complete { .. } => Some(StageEnd::Completed),
+            ActionRequest::Advance { .. } => Some(StageEnd::Advanced),
+            ActionRequest::Cancel { .. } => Some(StageEnd::Cancelled),
+            _ => None,
+        };
+        // The stage's SLA outcome, written with the transition that ends it.
+        let outcome = match ended {
+            Some(end) => {
+                let holds = self.store.holds(&[w.id]).await?;
+                let outcome = EndedStage::current(w).judge(&self.rules().await?, &holds, end, &actor.email, now)?;
+                details.insert("sla".into(), json!(outcome.outcome.as_str()));
+                details.insert("policy_id".into(), json!(outcome.policy_id));
+                details.insert("policy_version".into(), json!(outcome.policy_version));
+                Some(outcome)
+            }
+            None => None,
+        };
         details.insert("from_assignee".into(), json!(w.state.assignee));
         details.insert("to_assignee".into(), json!(state.assignee));
         details.insert("status".into(), json!(state.status.as_str()));
@@ -189,6 +211,7 @@ impl Escalator {
             claim: None,
             reminder: None,
             hold,
+            outcome,
             audit: vec![NewAudit {
                 actor: actor.email.clone(),
                 action: action.into(),

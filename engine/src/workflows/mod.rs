@@ -4,6 +4,7 @@
 
 mod actions;
 mod counts;
+mod outcomes;
 mod page;
 mod reminders;
 mod story;
@@ -11,6 +12,7 @@ mod story;
 pub use actions::ActionRequest;
 use counts::Cached;
 pub use counts::{CountsCache, COUNTS_MAX_AGE, COUNTS_TTL};
+pub use outcomes::Backfilled;
 pub use page::{SlaExplanation, WorkflowPage};
 pub use story::{story, Delivery, StoryLine};
 

@@ -7,6 +7,7 @@ mod availability;
 mod directory;
 mod inbox;
 mod outbox;
+mod outcomes;
 mod rules;
 mod workflows;
 
@@ -15,6 +16,7 @@ pub use availability::*;
 pub use directory::*;
 pub use inbox::*;
 pub use outbox::*;
+pub use outcomes::*;
 pub use rules::*;
 pub use workflows::*;
 

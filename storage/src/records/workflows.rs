@@ -161,6 +161,8 @@ pub struct WorkflowChange {
     pub hold: Option<HoldChange>,
     pub audit: Vec<NewAudit>,
     pub outbox: Vec<NewOutbox>,
+    /// The SLA outcome of the stage this change ends (complete, advance, cancel).
+    pub outcome: Option<crate::NewOutcome>,
     pub now: DateTime<Utc>,
 }
 

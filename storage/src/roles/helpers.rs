@@ -224,6 +224,47 @@ impl Db {
         Ok(outcomes)
     }
 
+    /// Writes one SLA outcome with its stage's reminder and escalation counts; false when
+    /// the stage already has one (only a backfill may meet that).
+    async fn insert_outcome(
+        tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
+        o: &crate::NewOutcome,
+        source: &str,
+    ) -> crate::StoreResult<bool> {
+        let sql = if source == "live" {
+            crate::sql::INSERT_OUTCOME.to_string()
+        } else {
+            format!(
+                "{} ON CONFLICT (workflow_id, stage_seq) DO NOTHING",
+                crate::sql::INSERT_OUTCOME
+            )
+        };
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(o.workflow_id)
+            .bind(o.stage_seq)
+            .bind(&o.stage)
+            .bind(&o.department)
+            .bind(&o.workflow_type)
+            .bind(o.policy_id)
+            .bind(o.policy_version)
+            .bind(&o.assignee)
+            .bind(&o.decided_by)
+            .bind(o.ended_by.as_str())
+            .bind(o.outcome.as_str())
+            .bind(i64::from(o.level))
+            .bind(o.target_seconds)
+            .bind(o.used_seconds)
+            .bind(o.over_seconds)
+            .bind(o.held_seconds)
+            .bind((o.ended_at - o.started_at).num_seconds().max(0))
+            .bind(o.started_at)
+            .bind(o.ended_at)
+            .bind(source)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn apply_one(
         tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
         c: &crate::WorkflowChange,
@@ -298,6 +339,9 @@ impl Db {
                     .await?;
             }
             None => {}
+        }
+        if let Some(outcome) = &c.outcome {
+            Self::insert_outcome(tx, outcome, "live").await?;
         }
         if let Some(r) = &c.reminder {
             if r.repeat == 0 {

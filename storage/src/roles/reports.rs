@@ -1,0 +1,179 @@
+// Included by storage/src/sqlite.rs and storage/src/postgres.rs, once per backend, with
+// `Db` (the store type), `DIALECT` and `BACKEND` in scope: plain Rust compiled for each
+// pool type (sqlx fixes the database type per pool).
+
+/// Binds an [`crate::OutcomeFilter`] to `$1`–`$5` of [`crate::sql::OUTCOME_WHERE`].
+macro_rules! bind_outcome_filter {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind($f.from)
+            .bind($f.to)
+            .bind($f.department.as_deref())
+            .bind($f.policy_id)
+            .bind($f.workflow_type.as_deref())
+    };
+}
+
+#[async_trait::async_trait]
+impl crate::ReportStore for Db {
+    async fn workflow_outcomes(&self, workflow_id: i64) -> crate::StoreResult<Vec<crate::SlaOutcome>> {
+        let sql = format!(
+            "SELECT {} FROM sla_outcomes WHERE workflow_id = $1 ORDER BY stage_seq",
+            crate::sql::OUTCOME_COLUMNS
+        );
+        let rows = sqlx::query_as::<_, crate::records::OutcomeRow>(sqlx::AssertSqlSafe(sql))
+            .bind(workflow_id)
+            .fetch_all(&self.pool)
+            .await?;
+        crate::records::convert(rows)
+    }
+
+    async fn outcomes(&self, f: &crate::OutcomeFilter, limit: i64) -> crate::StoreResult<Vec<crate::SlaOutcome>> {
+        let sql = format!(
+            "SELECT {} FROM sla_outcomes WHERE {} ORDER BY ended_at, id LIMIT $6",
+            crate::sql::OUTCOME_COLUMNS,
+            crate::sql::OUTCOME_WHERE
+        );
+        let query = sqlx::query_as::<_, crate::records::OutcomeRow>(sqlx::AssertSqlSafe(sql));
+        let rows = bind_outcome_filter!(query, f).bind(limit).fetch_all(&self.pool).await?;
+        crate::records::convert(rows)
+    }
+
+    async fn outcomes_by_day(&self, f: &crate::OutcomeFilter) -> crate::StoreResult<Vec<crate::DayCounts>> {
+        let sql = format!(
+            "SELECT {day} AS key, {counts} FROM sla_outcomes WHERE {filter} GROUP BY {day} ORDER BY 1",
+            day = DIALECT.ended_day,
+            counts = crate::sql::OUTCOME_COUNTS,
+            filter = crate::sql::OUTCOME_WHERE
+        );
+        let query = sqlx::query_as::<_, crate::records::CountsRow>(sqlx::AssertSqlSafe(sql));
+        let rows = bind_outcome_filter!(query, f).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| {
+                let day =
+                    chrono::NaiveDate::parse_from_str(&r.key, "%Y-%m-%d").map_err(|e| crate::StoreError::Corrupt {
+                        table: "sla_outcomes",
+                        message: format!("day {:?}: {e}", r.key),
+                    })?;
+                Ok(crate::DayCounts {
+                    day,
+                    counts: r.counts(),
+                })
+            })
+            .collect()
+    }
+
+    async fn outcomes_by(
+        &self,
+        f: &crate::OutcomeFilter,
+        by: crate::Dimension,
+        limit: i64,
+    ) -> crate::StoreResult<Vec<crate::GroupCounts>> {
+        let sql = format!(
+            "SELECT CAST({column} AS TEXT) AS key, {counts} FROM sla_outcomes WHERE {filter} GROUP BY {column} \
+             ORDER BY breached DESC, met DESC, key LIMIT $6",
+            column = by.column(),
+            counts = crate::sql::OUTCOME_COUNTS,
+            filter = crate::sql::OUTCOME_WHERE
+        );
+        let query = sqlx::query_as::<_, crate::records::CountsRow>(sqlx::AssertSqlSafe(sql));
+        let rows = bind_outcome_filter!(query, f).bind(limit).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::GroupCounts {
+                counts: r.counts(),
+                key: r.key,
+            })
+            .collect())
+    }
+
+    async fn decision_quantiles(
+        &self,
+        f: &crate::OutcomeFilter,
+        quantiles: &[f64],
+    ) -> crate::StoreResult<(i64, Vec<i64>)> {
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM sla_outcomes WHERE {} AND ended_by <> 'cancelled'",
+            crate::sql::OUTCOME_WHERE
+        );
+        let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        let decided = bind_outcome_filter!(query, f).fetch_one(&self.pool).await?;
+        let mut values = Vec::with_capacity(quantiles.len());
+        if decided == 0 {
+            return Ok((0, values));
+        }
+        let sql = format!(
+            "SELECT duration_seconds FROM sla_outcomes WHERE {} AND ended_by <> 'cancelled' \
+             ORDER BY duration_seconds LIMIT 1 OFFSET $6",
+            crate::sql::OUTCOME_WHERE
+        );
+        for q in quantiles {
+            // The nearest rank: the smallest value with at least q of the decisions at or below it.
+            let rank = (q.clamp(0.0, 1.0) * decided as f64).ceil() as i64;
+            let offset = rank.clamp(1, decided) - 1;
+            let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()));
+            values.push(
+                bind_outcome_filter!(query, f)
+                    .bind(offset)
+                    .fetch_one(&self.pool)
+                    .await?,
+            );
+        }
+        Ok((decided, values))
+    }
+
+    async fn backfill_outcomes(&self, rows: &[crate::NewOutcome]) -> crate::StoreResult<u64> {
+        let mut written = 0;
+        for chunk in rows.chunks(500) {
+            let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
+            for row in chunk {
+                if Self::insert_outcome(&mut tx, row, "backfill").await? {
+                    written += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(written)
+    }
+
+    async fn backlog(
+        &self,
+        f: &crate::OutcomeFilter,
+        age_bounds: &[i64],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::StoreResult<Vec<(usize, escalator_domain::SlaStatus, i64)>> {
+        // The bucket of a stage's age: the first bound it is younger than, else the last.
+        let mut age = String::from("CAST(CASE");
+        for (i, _) in age_bounds.iter().enumerate() {
+            age.push_str(&format!(" WHEN stage_started_at > ${} THEN {i}", i + 5));
+        }
+        age.push_str(&format!(" ELSE {} END AS BIGINT)", age_bounds.len()));
+        let sql = format!(
+            "SELECT {age} AS bucket, CASE WHEN status = 'on_hold' THEN 'paused' WHEN due_at <= $4 THEN 'breached' \
+             WHEN warn_at <= $4 THEN 'warning' ELSE 'ok' END AS sla_status, COUNT(*) \
+             FROM workflows WHERE status IN ('pending', 'escalated', 'on_hold') \
+             AND ($1 IS NULL OR department_key = $1) AND ($2 IS NULL OR policy_id = $2) \
+             AND ($3 IS NULL OR workflow_type = $3) GROUP BY 1, 2"
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
+            .bind(f.department.as_deref())
+            .bind(f.policy_id)
+            .bind(f.workflow_type.as_deref())
+            .bind(now);
+        for bound in age_bounds {
+            query = query.bind(now - chrono::TimeDelta::seconds(*bound));
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(bucket, status, count)| {
+                let status = match status.as_str() {
+                    "ok" => escalator_domain::SlaStatus::Ok,
+                    "warning" => escalator_domain::SlaStatus::Warning,
+                    "breached" => escalator_domain::SlaStatus::Breached,
+                    _ => escalator_domain::SlaStatus::Paused,
+                };
+                Ok((usize::try_from(bucket).unwrap_or_default(), status, count))
+            })
+            .collect()
+    }
+}
