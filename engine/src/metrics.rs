@@ -33,6 +33,10 @@ pub struct Metrics {
     outbox_oldest_pending_age: Gauge,
     notifications_sent: IntCounterVec,
     notification_failures: IntCounterVec,
+    sla_outcomes: IntCounterVec,
+    /// The (department, policy) pairs `sla_outcomes` has series for: at most
+    /// [`MAX_OUTCOME_PAIRS`], later ones are counted under `other`.
+    outcome_pairs: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
     /// HTTP requests by method, matched route and status; recorded by the server.
     pub http_requests: IntCounterVec,
     /// HTTP latency by method and matched route; recorded by the server.
@@ -47,6 +51,11 @@ const TICK_BUCKETS: &[f64] = &[
 const LATENESS_BUCKETS: &[f64] = &[
     0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
 ];
+/// The most (department, policy) label pairs of `workflow_sla_outcomes_total` in one
+/// process: 2 outcomes × 200 pairs = 400 series at most. Pairs seen after the cap are
+/// counted as `department="other", policy="other"`, so totals stay right.
+pub const MAX_OUTCOME_PAIRS: usize = 200;
+
 const HTTP_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 impl Metrics {
@@ -162,6 +171,12 @@ impl Metrics {
                 "Failed delivery attempts, by channel.",
                 &["channel"],
             )?,
+            sla_outcomes: counter_vec(
+                "workflow_sla_outcomes_total",
+                "Stages decided (completed or advanced) by SLA outcome (met, breached), department and policy id.",
+                &["outcome", "department", "policy"],
+            )?,
+            outcome_pairs: std::sync::Mutex::new(std::collections::HashSet::new()),
             http_requests: counter_vec(
                 "http_requests_total",
                 "HTTP requests by method, matched route and status.",
@@ -183,6 +198,10 @@ impl Metrics {
             metrics.notifications_sent.with_label_values(&[channel]);
             metrics.notification_failures.with_label_values(&[channel]);
         }
+        // Zero series, so the breach-rate alert and panels have data before the first decision.
+        for outcome in ["met", "breached"] {
+            metrics.sla_outcomes.with_label_values(&[outcome, "other", "other"]);
+        }
         for outcome in ["ok", "error", "skipped"] {
             metrics.ticks.with_label_values(&[outcome]);
         }
@@ -190,6 +209,24 @@ impl Metrics {
             metrics.lateness.with_label_values(&[action]);
         }
         Ok(metrics)
+    }
+
+    /// Counts one decided stage's SLA outcome under its department and policy (or `other`
+    /// once [`MAX_OUTCOME_PAIRS`] pairs have series).
+    pub fn record_outcome(&self, outcome: &str, department: &str, policy_id: i64) {
+        let pair = (department.to_string(), policy_id.to_string());
+        let known = match self.outcome_pairs.lock() {
+            Ok(mut pairs) => pairs.contains(&pair) || (pairs.len() < MAX_OUTCOME_PAIRS && pairs.insert(pair.clone())),
+            Err(_) => false,
+        };
+        let (department, policy) = if known {
+            (pair.0.as_str(), pair.1.as_str())
+        } else {
+            ("other", "other")
+        };
+        self.sla_outcomes
+            .with_label_values(&[outcome, department, policy])
+            .inc();
     }
 
     /// The registry, for extra collectors.
@@ -272,5 +309,32 @@ impl Escalator {
             m.outbox_dead.with_label_values(&[kind]).set(find("dead"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_series_are_capped_and_totals_kept() {
+        let m = Metrics::new(900.0).unwrap();
+        for i in 0..MAX_OUTCOME_PAIRS + 5 {
+            m.record_outcome("met", &format!("d{i}"), 1);
+        }
+        m.record_outcome("breached", "d0", 1);
+        m.record_outcome("breached", "late-comer", 2);
+        let text = m.render();
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("workflow_sla_outcomes_total{"))
+            .collect();
+        assert_eq!(series.len(), MAX_OUTCOME_PAIRS + 3, "{series:?}");
+        assert!(
+            text.contains(r#"workflow_sla_outcomes_total{department="d0",outcome="met",policy="1"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"workflow_sla_outcomes_total{department="other",outcome="met",policy="other"} 5"#));
+        assert!(text.contains(r#"workflow_sla_outcomes_total{department="other",outcome="breached",policy="other"} 1"#));
     }
 }

@@ -34,6 +34,10 @@ impl Escalator {
             if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Stale) {
                 continue;
             }
+            if let Some(o) = change.outcome.as_ref().filter(|o| o.ended_by.is_decision()) {
+                self.metrics
+                    .record_outcome(o.outcome.as_str(), &o.department, o.policy_id);
+            }
             self.rearm();
             if notifies {
                 self.request_delivery();
