@@ -16,6 +16,7 @@ pub mod notify;
 pub mod outcome;
 pub mod policy;
 pub mod readable;
+pub mod report;
 pub mod sla;
 pub mod text;
 pub mod workflow;
@@ -34,6 +35,7 @@ pub use link::{LinkAction, LinkClaims, LinkStale, LinkTarget, SNOOZE_CHOICES};
 pub use notify::{NotificationKind, NotificationPreferences, PersonalChannel, Phone, QuietHours};
 pub use outcome::{judge, Judged, Outcome, StageEnd};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
+pub use report::{OutcomeCounts, ReportPeriod, SlaReport};
 pub use sla::{
     evaluate, explain, Calendar, Holiday, IcsError, Segment, SegmentKind, SlaState, SlaStatus, Timeline, Week, Window,
     WindowEnd,

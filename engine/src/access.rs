@@ -12,6 +12,7 @@
 //!   department (whom they work with and may assign to), phone numbers only their own.
 //! - SLA policies, calendars and chains: admins (who edit them) and department heads
 //!   (who start workflows under them) read them; only admins change them.
+//! - SLA reports: admins for every department, department heads for their own.
 
 use escalator_domain::{Action, Role, User};
 use escalator_storage::{WorkflowFilter, WorkflowRecord};
@@ -69,6 +70,26 @@ impl Actor {
             Err(EngineError::Forbidden(
                 "only admins manage other people's settings".into(),
             ))
+        }
+    }
+
+    /// The department an SLA report may cover for this actor, given the one asked for:
+    /// admins any (or all, `None`), heads their own only; everyone else none.
+    pub fn report_scope(&self, asked: Option<&str>) -> EngineResult<Option<String>> {
+        match self.role {
+            Role::Admin => Ok(asked.map(str::to_string)),
+            Role::DepartmentHead => {
+                let own = self.department.clone().unwrap_or_default();
+                match asked {
+                    Some(other) if other != own => Err(EngineError::Forbidden(format!(
+                        "department heads read the reports of their own department ({own})"
+                    ))),
+                    _ => Ok(Some(own)),
+                }
+            }
+            Role::Approver | Role::Viewer => Err(EngineError::Forbidden(
+                "SLA reports are for admins and department heads".into(),
+            )),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod links;
 pub mod metrics;
 pub mod notify;
 pub mod outbox;
+pub mod reports;
 pub mod scheduler;
 mod service;
 mod sessions;

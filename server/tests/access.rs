@@ -314,6 +314,9 @@ fn dead(fx: &Fixture, route: &str) -> String {
 fn finance(_: &Fixture, route: &str) -> String {
     route.replace("{key}", "finance")
 }
+fn finance_report(_: &Fixture, route: &str) -> String {
+    format!("{route}?department=finance")
+}
 fn approver(_: &Fixture, route: &str) -> String {
     route.replace("{email}", FINANCE_APPROVER)
 }
@@ -674,6 +677,16 @@ const API: &[ApiRow] = &[
     row("post", "/api/v1/escalations/run", Needs::Nothing, same, none, "AFFFF"),
     row("get", "/api/v1/audit-log", Needs::Nothing, same, none, "AFFFF"),
     row("get", "/api/v1/reminders", Needs::Nothing, same, none, "AAAAA"),
+    // Reports: admins any department's, heads their own's only.
+    row("get", "/api/v1/reports/sla", Needs::Nothing, same, none, "AAAFF"),
+    row(
+        "get",
+        "/api/v1/reports/sla",
+        Needs::Nothing,
+        finance_report,
+        none,
+        "AAFFF",
+    ),
     row(
         "post",
         "/api/v1/reminders/{id}/ack",

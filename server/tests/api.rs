@@ -963,7 +963,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
             }
         }
     }
-    assert_eq!(paths.len(), 49, "48 API paths and the metrics path: {:?}", paths.keys());
+    assert_eq!(paths.len(), 51, "50 API paths and the metrics path: {:?}", paths.keys());
 }
 
 async fn malformed_requests_are_400_naming_the_field(app: TestApp) {
@@ -1722,4 +1722,109 @@ async fn notification_preferences_phones_and_repeating_policies(app: TestApp) {
         "invalid_value",
         Some("reminder_repeat_seconds"),
     );
+}
+
+on_both!(sla_reports_count_decided_stages_per_department);
+
+/// The SLA report: what it counts, who may read which department's, and refused queries.
+async fn sla_reports_count_decided_stages_per_department(app: TestApp) {
+    let complete = |id: &Value| path(&format!("/workflows/{}/complete", id["id"]));
+    // Finance: one decided in time, one 30 h late; HR: one in time.
+    let quick = app.create_workflow(app.new_workflow("R-1")).await;
+    let mut late = app.new_workflow("R-2");
+    late["started_at"] = json!(rfc3339(Utc::now() - TimeDelta::hours(30)));
+    let late = app.create_workflow(late).await;
+    let mut hr = app.new_workflow("R-3");
+    hr["department"] = json!("hr");
+    hr["assignee"] = json!(HR_APPROVER);
+    hr["initiator"] = json!(HR_APPROVER);
+    let hr = app.create_workflow(hr).await;
+    for w in [&quick, &late, &hr] {
+        let (status, body) = app.post(&complete(w), &app.admin, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let (status, all) = app.get(&path("/reports/sla"), &app.admin).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(
+        (all["totals"]["met"].as_i64(), all["totals"]["breached"].as_i64()),
+        (Some(2), Some(1)),
+        "{all}"
+    );
+    assert_eq!(all["decisions"], 3);
+    assert_eq!(
+        all["series"].as_array().unwrap().len(),
+        30,
+        "the last 30 days, day by day"
+    );
+    assert_eq!(all["period"], "day");
+    let by_department = all["breakdowns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["by"] == "department")
+        .unwrap();
+    assert_eq!(by_department["groups"][0]["key"], "finance", "most breaches first");
+    assert_eq!(by_department["groups"][0]["label"], "Finance");
+    assert_eq!(by_department["groups"][0]["compliance"], 0.5);
+    assert!(all["p90_decision_seconds"].as_i64().unwrap() >= 30 * 3600);
+
+    // A head reads their own department's only.
+    let (status, own) = app.get(&path("/reports/sla"), &app.head).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["department"], "finance");
+    assert_eq!(
+        (own["totals"]["met"].as_i64(), own["totals"]["breached"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_error(
+        &app.get(&path("/reports/sla?department=hr"), &app.head).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+    assert_error(
+        &app.get(&path("/reports/sla"), &app.approver).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+
+    // Admins pick a department; other ranges and periods.
+    let (_, hr_only) = app
+        .get(&path("/reports/sla?department=hr&period=week"), &app.admin)
+        .await;
+    assert_eq!(
+        (
+            hr_only["totals"]["met"].as_i64(),
+            hr_only["totals"]["breached"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    assert_eq!(hr_only["period"], "week");
+    let (_, before) = app
+        .get(&path("/reports/sla?from=2020-01-01&to=2020-12-31"), &app.admin)
+        .await;
+    assert_eq!(before["decisions"], 0);
+    assert_eq!(before["compliance"], Value::Null);
+    assert_eq!(before["period"], "week", "a year goes by weeks");
+
+    // Refused queries name the field.
+    let refused = [
+        ("/reports/sla?from=2026-13-01", StatusCode::UNPROCESSABLE_ENTITY, "from"),
+        (
+            "/reports/sla?from=2026-12-10&to=2026-12-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        ("/reports/sla?period=year", StatusCode::UNPROCESSABLE_ENTITY, "period"),
+        ("/reports/sla?to=99999-01-01", StatusCode::UNPROCESSABLE_ENTITY, "to"),
+        ("/reports/sla?from=1900-01-01", StatusCode::UNPROCESSABLE_ENTITY, "from"),
+        ("/reports/sla?form=2026-01-01", StatusCode::BAD_REQUEST, "form"),
+    ];
+    for (query, status, field) in refused {
+        let response = app.get(&path(query), &app.admin).await;
+        assert_eq!(response.0, status, "{query}: {}", response.1);
+        assert_eq!(response.1["error"]["field"], field, "{query}: {}", response.1);
+    }
 }

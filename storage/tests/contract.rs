@@ -8,14 +8,14 @@ use std::time::Duration;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use escalator_domain::{
     Department, DepartmentKey, Email, EscalationChain, Level, NotificationKind, NotificationPreferences, Outcome,
-    PersonalChannel, Phone, QuietHours, Role, SlaPolicy, SlaStatus, StageEnd, Target, User, WarningWindow,
-    WorkflowState, WorkflowStatus,
+    OutcomeCounts, PersonalChannel, Phone, QuietHours, Role, SlaPolicy, SlaStatus, StageEnd, Target, User,
+    WarningWindow, WorkflowState, WorkflowStatus,
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
     Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, Dimension, DueCursor, NewAudit, NewOutbox,
-    NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeCounts, OutcomeFilter, ReminderFilter,
-    SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
+    NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeFilter, ReminderFilter, SessionRecord,
+    Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
 };
 use serde_json::json;
 

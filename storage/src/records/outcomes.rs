@@ -1,7 +1,7 @@
 //! SLA outcomes (one per ended stage) and the aggregates reports read from them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use escalator_domain::{Outcome, StageEnd};
+use escalator_domain::{Outcome, OutcomeCounts, StageEnd};
 use serde::{Deserialize, Serialize};
 
 use super::corrupt;
@@ -181,20 +181,6 @@ impl Dimension {
             Dimension::Assignee => "assignee",
         }
     }
-}
-
-/// Counts over a set of outcomes: decisions (completed or advanced) met and breached,
-/// cancellations, and the reminders and escalations they took.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutcomeCounts {
-    pub met: i64,
-    pub breached: i64,
-    pub cancelled: i64,
-    pub escalations: i64,
-    pub reminders: i64,
-    /// Working time beyond the targets, summed over the breached decisions.
-    pub over_seconds: i64,
 }
 
 /// One day's outcomes (UTC).

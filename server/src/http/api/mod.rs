@@ -12,6 +12,7 @@ mod notifications;
 mod openapi;
 mod policies;
 mod reminders;
+mod reports;
 mod workflows;
 
 use axum::http::StatusCode;
@@ -111,6 +112,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::outbox))
         .routes(routes!(notifications::retry))
         .routes(routes!(notifications::discard))
+        .routes(routes!(reports::sla))
         .routes(routes!(openapi::document))
 }
 

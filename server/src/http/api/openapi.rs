@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "The append-only audit log"),
         (name = "reminders", description = "SLA warnings sent to assignees"),
         (name = "notifications", description = "In-app notifications and the delivery outbox"),
+        (name = "reports", description = "SLA outcomes: compliance, breakdowns, time to decision, backlog"),
         (name = "meta", description = "This document"),
         (name = "metrics", description = "Prometheus metrics"),
     )
