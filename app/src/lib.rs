@@ -21,7 +21,7 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    audit, chains, directory, groups, integrations, login, pending, policies, reminders, settings, workflow,
+    audit, chains, directory, groups, integrations, login, pending, policies, reminders, reports, settings, workflow,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reminders") ssr=SsrMode::Async view=reminders::RemindersPage/>
                     <Route path=path!("/notifications") ssr=SsrMode::Async view=reminders::NotificationsPage/>
                     <Route path=path!("/audit") ssr=SsrMode::Async view=audit::AuditPage/>
+                    <Route path=path!("/reports") ssr=SsrMode::Async view=reports::ReportsPage/>
                     <Route path=path!("/chains") ssr=SsrMode::Async view=chains::Page/>
                     <Route path=path!("/policies") ssr=SsrMode::Async view=policies::Page/>
                     <Route path=path!("/directory") ssr=SsrMode::Async view=directory::Page/>

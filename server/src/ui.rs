@@ -73,12 +73,17 @@ pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSe
         let escalator = escalator.clone();
         move |session: Session, Query(query): Query<AuditQuery>| audit_csv(escalator.clone(), session, query)
     };
+    let report_export = {
+        let escalator = escalator.clone();
+        move |session: Session, Query(query): Query<ReportCsvQuery>| report_csv(escalator.clone(), session, query)
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || app::shell(options.clone())
         })
         .route("/ui/export/audit.csv", get(export))
+        .route("/ui/export/report.csv", get(report_export))
         .route_layer(middleware::from_fn(require_sign_in))
         .route_layer(middleware::from_fn(session::touch))
         .route_layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -147,6 +152,63 @@ async fn audit_csv(escalator: Escalator, session: Session, query: AuditQuery) ->
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// The query of `/ui/export/report.csv`: which table, and the report's filters.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCsvQuery {
+    table: String,
+    from: Option<String>,
+    to: Option<String>,
+    department: Option<String>,
+    policy_id: Option<String>,
+    workflow_type: Option<String>,
+    period: Option<String>,
+}
+
+/// `GET /ui/export/report.csv`: one table of the SLA report the page's filters select
+/// (admins; heads for their department).
+async fn report_csv(escalator: Escalator, session: Session, q: ReportCsvQuery) -> Result<Response, ApiError> {
+    let actor = signed_in_actor(&escalator, &session)
+        .await
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "please sign in"))?;
+    let invalid =
+        |field: &str, message: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid", message).with_field(field);
+    let policy_id = match q.policy_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => Some(raw.parse::<i64>().map_err(|_| invalid("policy_id", "a policy id"))?),
+    };
+    let query = escalator_engine::reports::ReportQuery {
+        from: q.from,
+        to: q.to,
+        department: q.department,
+        policy_id,
+        workflow_type: q.workflow_type,
+        period: q.period,
+    };
+    let report = escalator.sla_report(&query, &actor).await?;
+    let table = report.table(&q.table).ok_or_else(|| {
+        invalid(
+            "table",
+            &format!("one of {}", escalator_domain::report::TABLES.join(", ")),
+        )
+    })?;
+    let mut csv = table.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    csv.push_str("\r\n");
+    for row in &table.rows {
+        csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str("\r\n");
+    }
+    let disposition = format!("attachment; filename=\"sla-{}.csv\"", q.table);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         csv,
     )

@@ -910,6 +910,13 @@ const fn ui(name: &'static str, needs: Needs, args: fn(&Fixture) -> Args, expect
 
 const UI: &[UiRow] = &[
     ui("audit", Needs::Nothing, no_args, "AFFFF"),
+    ui("sla_report", Needs::Nothing, no_args, "AAAFF"),
+    ui(
+        "sla_report",
+        Needs::Nothing,
+        |_| Args::Form(vec![("filters[department]", "finance".into())]),
+        "AAFFF",
+    ),
     ui("admin_chains", Needs::Nothing, no_args, "AAAFF"),
     ui(
         "save_chain",

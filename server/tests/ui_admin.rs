@@ -766,3 +766,57 @@ async fn admin_pages_render_without_javascript(app: TestApp) {
     let html = approver.page_html("/chains").await;
     assert!(html.contains("only admins and department heads"), "{html}");
 }
+
+on_both_one_at_a_time!(the_reports_page_draws_a_departments_promises_and_exports_them);
+
+async fn the_reports_page_draws_a_departments_promises_and_exports_them(app: TestApp) {
+    // One finance stage decided in time.
+    let (status, body) = app
+        .post("/api/v1/workflows", &app.admin, app.new_workflow("RP-1"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = app
+        .post(&format!("/api/v1/workflows/{id}/complete"), &app.admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A head: their department only, charts drawn on the server with their numbers.
+    let head = Browser::sign_in(&app, FINANCE_HEAD).await;
+    let html = head.page_html("/reports").await;
+    assert!(html.contains(r#"data-testid="compliance-chart""#), "{html}");
+    assert!(html.contains(r#"data-testid="report-decided">1<"#), "{html}");
+    assert!(html.contains(r#"<option value="finance" selected"#), "{html}");
+    assert!(!html.contains(r#"<option value="hr""#), "no other department to choose");
+    let html = head.page_html("/reports?department=hr").await;
+    assert!(html.contains("their own department"), "refused, and says why: {html}");
+    let csv = head.page("/ui/export/report.csv?table=department").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(
+        csv.headers()["content-type"].to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("key,name,met,breached,cancelled,escalations,reminders,over_seconds,compliance_percent")
+    );
+    assert_eq!(lines.next(), Some("finance,Finance,1,0,0,0,0,0,100.0"));
+    let bad = head.page("/ui/export/report.csv?table=salaries").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // An admin chooses among all departments; an approver has no reports.
+    let admin = Browser::sign_in(&app, ADMIN).await;
+    let html = admin.page_html("/reports?department=hr&period=week").await;
+    assert!(html.contains(r#"<option value="hr" selected"#), "{html}");
+    assert!(html.contains(r#"data-testid="report-decided">0<"#), "{html}");
+    let approver = Browser::sign_in(&app, FINANCE_APPROVER).await;
+    let html = approver.page_html("/reports").await;
+    assert!(
+        html.contains("SLA reports are for admins and department heads"),
+        "{html}"
+    );
+    let refused = approver.page("/ui/export/report.csv?table=compliance").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

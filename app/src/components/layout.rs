@@ -47,6 +47,8 @@ fn Nav(me: Me) -> impl IntoView {
         <nav class="nav" aria-label="Main">
             <A href="/">"Pending"</A>
             <A href="/reminders">"Reminders"</A>
+            // Reports go to the same readers: heads for their department, admins for all.
+            {reads_rules.then(|| view! { <A href="/reports">"Reports"</A> })}
             {reads_rules.then(|| view! {
                 <A href="/chains">"Chains"</A>
                 <A href="/groups">"Groups"</A>

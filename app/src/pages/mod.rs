@@ -9,5 +9,6 @@ pub mod login;
 pub mod pending;
 pub mod policies;
 pub mod reminders;
+pub mod reports;
 pub mod settings;
 pub mod workflow;

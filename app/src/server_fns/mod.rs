@@ -9,6 +9,7 @@ pub mod groups;
 pub mod inbox;
 pub mod integrations;
 pub mod policies;
+pub mod reports;
 pub mod session;
 pub mod settings;
 pub mod workflows;
