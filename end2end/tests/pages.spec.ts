@@ -66,6 +66,7 @@ for (const viewport of VIEWPORTS) {
       '/policies',
       '/directory',
       '/audit',
+      '/reports',
       '/settings',
       '/integrations',
     ]) {
