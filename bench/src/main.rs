@@ -8,7 +8,8 @@
 //! time at the largest size over the smallest), 3 `outbox` (delivery with a no-op
 //! channel), 4 `http` (`wrk` against the API and the page), 5 `metrics` (scrapes at the
 //! largest size), 6 `memory` (peak RSS of the server during 4, 5 and 7, and of the tick
-//! in-process), 7 `ingest` (`POST /api/v1/workflows`, 8 clients).
+//! in-process), 7 `ingest` (`POST /api/v1/workflows`, 8 clients), 8 `reports` (the SLA
+//! report over 1M recorded outcomes).
 //!
 //! Over 500 lines: one runner whose scenarios share their data builders and report; each scenario is one function.
 
@@ -18,6 +19,7 @@ mod http;
 mod memory;
 mod outbox;
 mod report;
+mod reports;
 mod tick;
 
 use std::path::PathBuf;
@@ -45,10 +47,12 @@ impl Channel for Noop {
     }
 }
 
-const SCENARIOS: &[&str] = &["tick", "growth", "outbox", "http", "metrics", "memory", "ingest"];
+const SCENARIOS: &[&str] = &[
+    "tick", "growth", "outbox", "http", "metrics", "memory", "ingest", "reports",
+];
 
 const HELP: &str = "usage: bench [flags]
-  --only LIST          scenarios, comma-separated: tick,growth,outbox,http,metrics,memory,ingest (default: all)
+  --only LIST          scenarios, comma-separated: tick,growth,outbox,http,metrics,memory,ingest,reports (default: all)
   --backends LIST      sqlite,postgres (default: sqlite, and postgres when ESCALATOR_BENCH_PG_URL is set)
   --runs N             runs per measurement (default 3)
   --sizes LIST         open workflows for the tick (default 100000,1000000)
@@ -56,6 +60,8 @@ const HELP: &str = "usage: bench [flags]
   --http-rows N        open workflows for the HTTP scenarios and ingest (default 100000)
   --metrics-rows N     open workflows for the metrics scrape (default: the largest size)
   --rows N             outbox rows to deliver (default 20000)
+  --outcomes N         recorded SLA outcomes for the reports (default 1000000)
+  --report-calls N     timed report calls per shape (default 100)
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections for the API and the page (default 4)
   --clients N          concurrent ingest clients (default 8)
@@ -79,6 +85,8 @@ struct Args {
     http_rows: i64,
     metrics_rows: i64,
     outbox_rows: usize,
+    outcomes: i64,
+    report_calls: usize,
     duration: u64,
     connections: usize,
     clients: usize,
@@ -103,6 +111,8 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         http_rows: 100_000,
         metrics_rows: 0,
         outbox_rows: 20_000,
+        outcomes: 1_000_000,
+        report_calls: 100,
         duration: 5,
         connections: 4,
         clients: 8,
@@ -169,6 +179,8 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--http-rows" => a.http_rows = number(&value)?.max(1),
             "--metrics-rows" => a.metrics_rows = number(&value)?.max(1),
             "--rows" | "--outbox-rows" => a.outbox_rows = number(&value)?.max(1) as usize,
+            "--outcomes" => a.outcomes = number(&value)?.max(1),
+            "--report-calls" => a.report_calls = number(&value)?.max(1) as usize,
             "--duration" => a.duration = number(&value)?.max(1) as u64,
             "--connections" => a.connections = number(&value)?.max(1) as usize,
             "--clients" => a.clients = number(&value)?.max(1) as usize,
@@ -214,6 +226,11 @@ impl Args {
         self.wants("http") || self.wants("ingest") || self.wants("memory")
     }
 
+    /// Whether the reports scenario runs (on the HTTP data set).
+    fn reports(&self) -> bool {
+        self.wants("reports")
+    }
+
     /// Whether a server runs on the metrics data set (scenario 5 and 6's start-up peak).
     fn serves_metrics(&self) -> bool {
         self.wants("metrics") || self.wants("memory")
@@ -222,7 +239,7 @@ impl Args {
     /// Sizes (open workflows) of the data sets the chosen scenarios run on.
     fn data_sets(&self) -> Vec<i64> {
         let mut sets = self.tick_sizes();
-        if self.serves_http() {
+        if self.serves_http() || self.reports() {
             sets.push(self.http_rows);
         }
         if self.serves_metrics() {
@@ -364,6 +381,25 @@ async fn main() {
 
 async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, lines: &mut Vec<Line>) -> Result<()> {
     eprintln!("== {backend}");
+    if args.reports() {
+        eprintln!("  8. SLA reports over {} outcomes", size(args.outcomes));
+        let template = data::template(dbs, backend, args.http_rows, args.due).await?;
+        for (shape, times) in reports::measure(dbs, &template, args.outcomes, args.report_calls).await? {
+            let median = Line::new("", backend, Unit::Millis, times.clone(), Goal::None)
+                .stats()
+                .map_or(f64::NAN, |(m, _, _)| m);
+            lines.push(
+                Line::new(
+                    format!("8. SLA report p99, {shape}, {} outcomes", size(args.outcomes)),
+                    backend,
+                    Unit::Millis,
+                    vec![reports::p99(&times)],
+                    Goal::AtMost(200.0),
+                )
+                .note(format!("median {median:.0} ms of {} calls", times.len())),
+            );
+        }
+    }
     if args.wants("outbox") {
         eprintln!("  3. outbox delivery ({} rows)", args.outbox_rows);
         let per_second = outbox::measure(dbs, backend, args.outbox_rows, args.runs).await?;

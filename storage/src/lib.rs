@@ -426,6 +426,9 @@ pub trait ReportStore: Send + Sync + 'static {
     async fn decision_quantiles(&self, f: &OutcomeFilter, quantiles: &[f64]) -> StoreResult<(i64, Vec<i64>)>;
     /// Writes outcomes rebuilt from the audit log, skipping stages that have one; how many are new.
     async fn backfill_outcomes(&self, rows: &[NewOutcome]) -> StoreResult<u64>;
+    /// Recomputes the daily sums reports read from every outcome (after outcomes were
+    /// loaded in bulk, bypassing the store); how many day-groups there are.
+    async fn rebuild_outcome_days(&self) -> StoreResult<u64>;
     /// Open workflows by the age of their stage and their SLA status at `now`: (bucket,
     /// status, count), where bucket `i` holds ages below `age_bounds[i]` seconds (and not
     /// below the one before) and bucket `age_bounds.len()` the older ones. The filter's

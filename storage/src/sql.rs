@@ -29,14 +29,144 @@ pub(crate) const OUTCOME_COLUMNS: &str = "id, workflow_id, stage_seq, stage, dep
 pub(crate) const OUTCOME_WHERE: &str = "($1 IS NULL OR ended_at >= $1) AND ($2 IS NULL OR ended_at < $2) \
     AND ($3 IS NULL OR department_key = $3) AND ($4 IS NULL OR policy_id = $4) AND ($5 IS NULL OR workflow_type = $5)";
 
-/// Counts per group of outcomes, with `key` the group's text (decisions met and breached,
-/// cancellations, and what they took). Sums are cast: PostgreSQL sums BIGINT as NUMERIC.
-pub(crate) const OUTCOME_COUNTS: &str =
-    "CAST(SUM(CASE WHEN ended_by <> 'cancelled' AND outcome = 'met' THEN 1 ELSE 0 END) AS BIGINT) AS met, \
-    CAST(SUM(CASE WHEN ended_by <> 'cancelled' AND outcome = 'breached' THEN 1 ELSE 0 END) AS BIGINT) AS breached, \
-    CAST(SUM(CASE WHEN ended_by = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, \
-    CAST(SUM(escalations) AS BIGINT) AS escalations, CAST(SUM(reminders) AS BIGINT) AS reminders, \
-    CAST(SUM(CASE WHEN ended_by <> 'cancelled' THEN over_seconds ELSE 0 END) AS BIGINT) AS over_seconds";
+/// Upper bounds (seconds) of the time-to-decision buckets `d0`–`d14` of
+/// `sla_outcome_days`; `d15` holds the longer ones.
+pub(crate) const DECISION_BOUNDS: [i64; 15] = [
+    900, 1800, 3600, 7200, 14_400, 28_800, 43_200, 86_400, 129_600, 172_800, 259_200, 432_000, 604_800, 1_209_600,
+    2_592_000,
+];
+
+/// The filter of a report over `sla_outcome_days` (binds `$1`–`$5`: first day, day after
+/// the last, department, policy, workflow type).
+pub(crate) const ROLLUP_WHERE: &str = "($1 IS NULL OR day >= $1) AND ($2 IS NULL OR day < $2) \
+    AND ($3 IS NULL OR department_key = $3) AND ($4 IS NULL OR policy_id = $4) AND ($5 IS NULL OR workflow_type = $5)";
+
+/// How many decisions the buckets hold, and each quantile (0 to 1, nearest rank) as the
+/// upper bound of the bucket it falls in (the last bound for the open bucket); no values
+/// without decisions.
+pub(crate) fn quantiles(buckets: &[i64], quantiles: &[f64]) -> (i64, Vec<i64>) {
+    let decided: i64 = buckets.iter().sum();
+    if decided <= 0 {
+        return (0, Vec::new());
+    }
+    let values = quantiles
+        .iter()
+        .map(|q| {
+            let rank = ((q.clamp(0.0, 1.0) * decided as f64).ceil() as i64).clamp(1, decided);
+            let mut seen = 0;
+            let bucket = buckets
+                .iter()
+                .position(|count| {
+                    seen += count;
+                    seen >= rank
+                })
+                .unwrap_or(DECISION_BOUNDS.len());
+            DECISION_BOUNDS[bucket.min(DECISION_BOUNDS.len() - 1)]
+        })
+        .collect();
+    (decided, values)
+}
+
+/// The filter's range as the days of `sla_outcome_days`: the first day, and the day after
+/// the last (an end within a day counts that day whole).
+pub(crate) fn rollup_days(f: &crate::OutcomeFilter) -> (Option<String>, Option<String>) {
+    use chrono::Timelike;
+    let from = f.from.map(|t| t.date_naive().to_string());
+    let to = f.to.map(|t| {
+        let day = t.date_naive();
+        let midnight = t.num_seconds_from_midnight() == 0 && t.nanosecond() == 0;
+        if midnight {
+            day.to_string()
+        } else {
+            day.succ_opt().unwrap_or(day).to_string()
+        }
+    });
+    (from, to)
+}
+
+/// Counts per group of the daily sums, with `key` the group's text. Sums are cast:
+/// PostgreSQL sums BIGINT as NUMERIC.
+pub(crate) const ROLLUP_COUNTS: &str = "CAST(SUM(met) AS BIGINT) AS met, CAST(SUM(breached) AS BIGINT) AS breached, \
+    CAST(SUM(cancelled) AS BIGINT) AS cancelled, CAST(SUM(escalations) AS BIGINT) AS escalations, \
+    CAST(SUM(reminders) AS BIGINT) AS reminders, CAST(SUM(over_seconds) AS BIGINT) AS over_seconds";
+
+/// The sums of one outcome row as `sla_outcome_days` keeps them: (column, expression
+/// over `sla_outcomes`).
+fn rollup_columns() -> Vec<(String, String)> {
+    let decided = "ended_by <> 'cancelled'";
+    let mut columns = vec![
+        (
+            "met".to_string(),
+            format!("CASE WHEN {decided} AND outcome = 'met' THEN 1 ELSE 0 END"),
+        ),
+        (
+            "breached".to_string(),
+            format!("CASE WHEN {decided} AND outcome = 'breached' THEN 1 ELSE 0 END"),
+        ),
+        (
+            "cancelled".to_string(),
+            format!("CASE WHEN {decided} THEN 0 ELSE 1 END"),
+        ),
+        ("escalations".to_string(), "escalations".to_string()),
+        ("reminders".to_string(), "reminders".to_string()),
+        (
+            "over_seconds".to_string(),
+            format!("CASE WHEN {decided} THEN over_seconds ELSE 0 END"),
+        ),
+    ];
+    let mut lower: Option<i64> = None;
+    for (i, upper) in DECISION_BOUNDS.iter().enumerate() {
+        let above = lower.map_or(String::new(), |l| format!(" AND duration_seconds > {l}"));
+        columns.push((
+            format!("d{i}"),
+            format!("CASE WHEN {decided} AND duration_seconds <= {upper}{above} THEN 1 ELSE 0 END"),
+        ));
+        lower = Some(*upper);
+    }
+    columns.push((
+        format!("d{}", DECISION_BOUNDS.len()),
+        format!(
+            "CASE WHEN {decided} AND duration_seconds > {} THEN 1 ELSE 0 END",
+            lower.unwrap_or_default()
+        ),
+    ));
+    columns
+}
+
+const ROLLUP_KEY: &str = "department_key, policy_id, workflow_type, stage, assignee_email";
+
+/// Adds the outcome of stage (`$1` workflow, `$2` stage) to its day's sums; `day` is the
+/// dialect's expression of the UTC day of `ended_at`.
+pub(crate) fn rollup_upsert(day: &str) -> String {
+    let columns = rollup_columns();
+    let names = columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let values = columns.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(", ");
+    let sums = columns
+        .iter()
+        .map(|(c, _)| format!("{c} = sla_outcome_days.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO sla_outcome_days (day, {ROLLUP_KEY}, {names}) \
+         SELECT {day}, {ROLLUP_KEY}, {values} FROM sla_outcomes WHERE workflow_id = $1 AND stage_seq = $2 \
+         ON CONFLICT (day, {ROLLUP_KEY}) DO UPDATE SET {sums}"
+    )
+}
+
+/// Rebuilds every day's sums from the outcomes (after a bulk load).
+pub(crate) fn rollup_rebuild(day: &str) -> String {
+    let columns = rollup_columns();
+    let names = columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    let sums = columns
+        .iter()
+        .map(|(_, v)| format!("SUM({v})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO sla_outcome_days (day, {ROLLUP_KEY}, {names}) \
+         SELECT {day}, {ROLLUP_KEY}, {sums} FROM sla_outcomes GROUP BY {day}, {ROLLUP_KEY}"
+    )
+}
 
 /// Inserts one outcome, counting the stage's reminders and escalations from
 /// `sla_transitions` in the same statement (binds `$1`–`$20`).
@@ -155,8 +285,42 @@ pub(crate) trait HasDb {
 
 #[cfg(test)]
 mod tests {
-    use super::{rows_of, value_rows};
+    use super::{quantiles, rollup_days, rows_of, value_rows};
     use crate::Backend;
+
+    #[test]
+    fn quantiles_are_the_bounds_of_the_buckets_they_fall_in() {
+        let mut buckets = [0i64; 16];
+        buckets[2] = 1; // up to 1 h
+        buckets[4] = 1; // up to 4 h
+        assert_eq!(quantiles(&buckets, &[0.5, 0.9]), (2, vec![3600, 14_400]));
+        buckets[15] = 8; // beyond 30 d: reported at the last bound
+        assert_eq!(
+            quantiles(&buckets, &[0.0, 0.5, 1.0]),
+            (10, vec![3600, 2_592_000, 2_592_000])
+        );
+        assert_eq!(quantiles(&[0; 16], &[0.5]), (0, vec![]));
+    }
+
+    #[test]
+    fn report_days_round_an_end_within_a_day_up() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let f = crate::OutcomeFilter {
+            from: Some(at("2026-12-01T10:00:00Z")),
+            to: Some(at("2026-12-03T00:00:00Z")),
+            ..Default::default()
+        };
+        assert_eq!(rollup_days(&f), (Some("2026-12-01".into()), Some("2026-12-03".into())));
+        let f = crate::OutcomeFilter {
+            to: Some(at("2026-12-03T00:00:01Z")),
+            ..Default::default()
+        };
+        assert_eq!(rollup_days(&f).1, Some("2026-12-04".into()));
+    }
 
     #[test]
     fn sqlite_rows_keep_anonymous_parameters() {

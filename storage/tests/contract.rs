@@ -1374,11 +1374,17 @@ async fn sla_outcomes_are_written_once_with_their_stage_and_add_up(db: TestDb) {
     let by_assignee = s.outcomes_by(&all, Dimension::Assignee, 10).await.unwrap();
     assert_eq!(by_assignee[0].key, "ann@x.io");
     assert_eq!(by_assignee[0].counts.over_seconds, 2 * 3600);
-    // Time to decision: 1 h (advanced) and 3 h (completed), nearest rank.
+    // Time to decision: 1 h (advanced) and 3 h (completed), nearest rank, each told by
+    // the bound of its bucket (up to 1 h, up to 4 h).
     assert_eq!(
         s.decision_quantiles(&all, &[0.5, 0.9]).await.unwrap(),
-        (2, vec![3600, 3 * 3600])
+        (2, vec![3600, 4 * 3600])
     );
+    // The daily sums kept with each outcome are what a rebuild from the outcomes gives.
+    let kept = s.outcomes_by(&all, Dimension::Stage, 10).await.unwrap();
+    assert!(s.rebuild_outcome_days().await.unwrap() >= 1);
+    assert_eq!(s.outcomes_by(&all, Dimension::Stage, 10).await.unwrap(), kept);
+    assert_eq!(s.outcomes_by_day(&all).await.unwrap(), days);
     let other = OutcomeFilter {
         department: Some("hr".into()),
         ..OutcomeFilter::default()

@@ -262,7 +262,15 @@ impl Db {
             .bind(source)
             .execute(&mut **tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(sqlx::AssertSqlSafe(crate::sql::rollup_upsert(DIALECT.ended_day)))
+            .bind(o.workflow_id)
+            .bind(o.stage_seq)
+            .execute(&mut **tx)
+            .await?;
+        Ok(true)
     }
 
     async fn apply_one(

@@ -2,6 +2,19 @@
 // `Db` (the store type), `DIALECT` and `BACKEND` in scope: plain Rust compiled for each
 // pool type (sqlx fixes the database type per pool).
 
+/// Binds an [`crate::OutcomeFilter`] to `$1`–`$5` of [`crate::sql::ROLLUP_WHERE`].
+macro_rules! bind_rollup_filter {
+    ($query:expr, $f:expr) => {{
+        let (from, to) = crate::sql::rollup_days($f);
+        $query
+            .bind(from)
+            .bind(to)
+            .bind($f.department.clone())
+            .bind($f.policy_id)
+            .bind($f.workflow_type.clone())
+    }};
+}
+
 /// Binds an [`crate::OutcomeFilter`] to `$1`–`$5` of [`crate::sql::OUTCOME_WHERE`].
 macro_rules! bind_outcome_filter {
     ($query:expr, $f:expr) => {
@@ -41,13 +54,12 @@ impl crate::ReportStore for Db {
 
     async fn outcomes_by_day(&self, f: &crate::OutcomeFilter) -> crate::StoreResult<Vec<crate::DayCounts>> {
         let sql = format!(
-            "SELECT {day} AS key, {counts} FROM sla_outcomes WHERE {filter} GROUP BY {day} ORDER BY 1",
-            day = DIALECT.ended_day,
-            counts = crate::sql::OUTCOME_COUNTS,
-            filter = crate::sql::OUTCOME_WHERE
+            "SELECT day AS key, {counts} FROM sla_outcome_days WHERE {filter} GROUP BY day ORDER BY 1",
+            counts = crate::sql::ROLLUP_COUNTS,
+            filter = crate::sql::ROLLUP_WHERE
         );
         let query = sqlx::query_as::<_, crate::records::CountsRow>(sqlx::AssertSqlSafe(sql));
-        let rows = bind_outcome_filter!(query, f).fetch_all(&self.pool).await?;
+        let rows = bind_rollup_filter!(query, f).fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|r| {
                 let day =
@@ -70,14 +82,14 @@ impl crate::ReportStore for Db {
         limit: i64,
     ) -> crate::StoreResult<Vec<crate::GroupCounts>> {
         let sql = format!(
-            "SELECT CAST({column} AS TEXT) AS key, {counts} FROM sla_outcomes WHERE {filter} GROUP BY {column} \
+            "SELECT CAST({column} AS TEXT) AS key, {counts} FROM sla_outcome_days WHERE {filter} GROUP BY {column} \
              ORDER BY breached DESC, met DESC, key LIMIT $6",
             column = by.column(),
-            counts = crate::sql::OUTCOME_COUNTS,
-            filter = crate::sql::OUTCOME_WHERE
+            counts = crate::sql::ROLLUP_COUNTS,
+            filter = crate::sql::ROLLUP_WHERE
         );
         let query = sqlx::query_as::<_, crate::records::CountsRow>(sqlx::AssertSqlSafe(sql));
-        let rows = bind_outcome_filter!(query, f).bind(limit).fetch_all(&self.pool).await?;
+        let rows = bind_rollup_filter!(query, f).bind(limit).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|r| crate::GroupCounts {
@@ -92,34 +104,23 @@ impl crate::ReportStore for Db {
         f: &crate::OutcomeFilter,
         quantiles: &[f64],
     ) -> crate::StoreResult<(i64, Vec<i64>)> {
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM sla_outcomes WHERE {} AND ended_by <> 'cancelled'",
-            crate::sql::OUTCOME_WHERE
-        );
-        let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-        let decided = bind_outcome_filter!(query, f).fetch_one(&self.pool).await?;
-        let mut values = Vec::with_capacity(quantiles.len());
-        if decided == 0 {
-            return Ok((0, values));
-        }
-        let sql = format!(
-            "SELECT duration_seconds FROM sla_outcomes WHERE {} AND ended_by <> 'cancelled' \
-             ORDER BY duration_seconds LIMIT 1 OFFSET $6",
-            crate::sql::OUTCOME_WHERE
-        );
-        for q in quantiles {
-            // The nearest rank: the smallest value with at least q of the decisions at or below it.
-            let rank = (q.clamp(0.0, 1.0) * decided as f64).ceil() as i64;
-            let offset = rank.clamp(1, decided) - 1;
-            let query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()));
-            values.push(
-                bind_outcome_filter!(query, f)
-                    .bind(offset)
-                    .fetch_one(&self.pool)
-                    .await?,
-            );
-        }
-        Ok((decided, values))
+        let buckets = crate::sql::DECISION_BOUNDS.len() + 1;
+        let sums = (0..buckets)
+            .map(|i| format!("CAST(COALESCE(SUM(d{i}), 0) AS BIGINT)"))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let sql = format!("SELECT {sums} FROM sla_outcome_days WHERE {}", crate::sql::ROLLUP_WHERE);
+        let query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        let joined = bind_rollup_filter!(query, f).fetch_one(&self.pool).await?;
+        let counts = joined
+            .split(',')
+            .map(|c| c.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| crate::StoreError::Corrupt {
+                table: "sla_outcome_days",
+                message: format!("decision buckets {joined:?}: {e}"),
+            })?;
+        Ok(crate::sql::quantiles(&counts, quantiles))
     }
 
     async fn backfill_outcomes(&self, rows: &[crate::NewOutcome]) -> crate::StoreResult<u64> {
@@ -134,6 +135,16 @@ impl crate::ReportStore for Db {
             tx.commit().await?;
         }
         Ok(written)
+    }
+
+    async fn rebuild_outcome_days(&self) -> crate::StoreResult<u64> {
+        let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
+        sqlx::query("DELETE FROM sla_outcome_days").execute(&mut *tx).await?;
+        let done = sqlx::query(sqlx::AssertSqlSafe(crate::sql::rollup_rebuild(DIALECT.ended_day)))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     async fn backlog(

@@ -1,0 +1,153 @@
+//! Scenario 8: SLA reports over many recorded outcomes (1,000,000 by default) on the HTTP
+//! data set (100k open workflows): the engine's report as the Reports page and
+//! `GET /api/v1/reports/sla` call it, in milliseconds, for three shapes — an admin's last
+//! 30 days over every department, an admin's year by week, a head's department's 30 days.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use escalator_domain::Role;
+use escalator_engine::notify::Channels;
+use escalator_engine::reports::ReportQuery;
+use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
+
+use crate::db::{self, Arg, Databases, Db};
+use crate::{Noop, Result};
+
+/// The INSERT … SELECT of `$1` outcomes over the last year: `$2` now (Unix seconds), `$3`
+/// the first workflow id, `$4` how many workflows, `$5`–`$6` policy and version. One in
+/// seven breached, one in twenty cancelled, ten departments, four types, three stages.
+fn outcomes_sql(postgres: bool) -> String {
+    let numbers = if postgres {
+        "SELECT i FROM generate_series(0, $1::bigint - 1) AS g(i)"
+    } else {
+        "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < $1 - 1) SELECT i FROM g"
+    };
+    let t = |expr: &str| {
+        if postgres {
+            format!("to_timestamp({expr})")
+        } else {
+            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {expr}, 'unixepoch')")
+        }
+    };
+    format!(
+        "INSERT INTO sla_outcomes (workflow_id, stage_seq, stage, department_key, workflow_type, policy_id, \
+         policy_version, assignee_email, decided_by, ended_by, outcome, level, target_seconds, used_seconds, \
+         over_seconds, held_seconds, duration_seconds, reminders, escalations, started_at, ended_at, source) \
+         SELECT $3 + (i % $4), 2 + i / $4, \
+         CASE i % 3 WHEN 0 THEN 'Manager Approval' WHEN 1 THEN 'Finance Review' ELSE 'Director' END, \
+         'dept' || (i % 10), CASE i % 4 WHEN 0 THEN 'purchase' WHEN 1 THEN 'leave' WHEN 2 THEN 'contract' ELSE 'travel' END, \
+         $5, $6, 'approver.dept' || (i % 10) || '@bench.example', 'head.dept' || (i % 10) || '@bench.example', \
+         CASE WHEN i % 20 = 0 THEN 'cancelled' WHEN i % 3 = 0 THEN 'advanced' ELSE 'completed' END, \
+         CASE WHEN i % 7 = 0 THEN 'breached' ELSE 'met' END, CASE WHEN i % 7 = 0 THEN 1 ELSE 0 END, \
+         86400, d, CASE WHEN i % 7 = 0 THEN 3600 ELSE 0 END, 0, d, i % 2, CASE WHEN i % 7 = 0 THEN 1 ELSE 0 END, \
+         {started}, {ended}, 'backfill' \
+         FROM (SELECT i, $2 - (i * 31) % 31536000 AS e, (i * 7919) % 172800 AS d FROM ({numbers}) AS n) AS x",
+        started = t("e - d"),
+        ended = t("e"),
+    )
+}
+
+/// Report times (ms) per shape: `(label, samples)`.
+pub async fn measure(
+    dbs: &mut Databases,
+    template: &Db,
+    outcomes: i64,
+    samples: usize,
+) -> Result<Vec<(&'static str, Vec<f64>)>> {
+    let copy = dbs.copy(template, "reports").await?;
+    let store = escalator_storage::connect(&copy.url).await?;
+    let pool = store.pool();
+    let (first, count): (i64, i64) = match &pool {
+        escalator_storage::DbPool::Sqlite(p) => {
+            sqlx::query_as("SELECT MIN(id), COUNT(*) FROM workflows")
+                .fetch_one(p)
+                .await?
+        }
+        escalator_storage::DbPool::Postgres(p) => {
+            sqlx::query_as("SELECT MIN(id), COUNT(*) FROM workflows")
+                .fetch_one(p)
+                .await?
+        }
+    };
+    let policy = store
+        .policies()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or("no policy in the data set")?;
+    let started = Instant::now();
+    db::exec(
+        &pool,
+        &outcomes_sql(template.backend == "postgres"),
+        &[
+            Arg::Int(outcomes),
+            Arg::Int(chrono::Utc::now().timestamp()),
+            Arg::Int(first),
+            Arg::Int(count.max(1)),
+            Arg::Int(policy.id),
+            Arg::Int(policy.version),
+        ],
+    )
+    .await?;
+    // Written in bulk, past the store: the daily sums the store keeps with each outcome
+    // are rebuilt from them once.
+    let groups = store.rebuild_outcome_days().await?;
+    db::exec(&pool, "ANALYZE", &[]).await?;
+    eprintln!(
+        "    {outcomes} outcomes ({groups} day-groups) written and analysed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let engine = Escalator::new(
+        store,
+        Channels::only(Arc::new(Noop)),
+        Arc::new(Metrics::new(900.0)?),
+        EngineConfig::default(),
+    );
+    let admin = Actor::internal("bench");
+    let head = Actor {
+        email: "head.dept3@bench.example".into(),
+        role: Role::DepartmentHead,
+        department: Some("dept3".into()),
+        via: None,
+    };
+    let year = ReportQuery {
+        from: Some(
+            (chrono::Utc::now() - chrono::TimeDelta::days(364))
+                .date_naive()
+                .to_string(),
+        ),
+        period: Some("week".into()),
+        ..ReportQuery::default()
+    };
+    let shapes: [(&'static str, &Actor, ReportQuery); 3] = [
+        ("admin, 30 days, all departments", &admin, ReportQuery::default()),
+        ("admin, 365 days by week, all departments", &admin, year),
+        ("head, 30 days, one department", &head, ReportQuery::default()),
+    ];
+    let mut results = Vec::new();
+    for (label, actor, query) in shapes {
+        // One unmeasured call warms the caches, as a page visited before would.
+        let report = engine.sla_report(&query, actor).await?;
+        eprintln!("    {label}: {} decisions", report.decisions);
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            engine.sla_report(&query, actor).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        results.push((label, times));
+    }
+    db::close(&pool).await;
+    drop(engine);
+    dbs.remove(&copy).await?;
+    Ok(results)
+}
+
+/// The 99th percentile (nearest rank) of `samples`.
+pub fn p99(samples: &[f64]) -> f64 {
+    let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let rank = ((v.len() as f64) * 0.99).ceil() as usize;
+    v.get(rank.saturating_sub(1)).copied().unwrap_or(f64::NAN)
+}
