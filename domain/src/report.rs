@@ -217,7 +217,8 @@ pub struct SlaReport {
     pub compliance: Option<f64>,
     pub series: Vec<PeriodPoint>,
     pub breakdowns: Vec<Breakdown>,
-    /// Stages decided in the range, and their wall-clock time to decision.
+    /// Stages decided in the range, and their wall-clock time to decision: the upper bound
+    /// of the time bucket (15 m … 30 d) the median and the 90th percentile fall in.
     pub decisions: i64,
     pub median_decision_seconds: Option<i64>,
     pub p90_decision_seconds: Option<i64>,
