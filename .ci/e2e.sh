@@ -147,6 +147,9 @@ export LEPTOS_SITE_ROOT="$site"
 export ESCALATOR_LOG_FORMAT=text
 export RUST_LOG="${RUST_LOG:-info}"
 export ESCALATOR_PUBLIC_URL="$url"
+# One delivery attempt: a message that fails is a dead letter at once, for the
+# integrations spec to send again and discard (mail to the SMTP sink succeeds first time).
+export ESCALATOR_OUTBOX_MAX_ATTEMPTS=1
 
 smtp_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 maildir="$tmp/maildir"
