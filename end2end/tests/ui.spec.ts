@@ -107,7 +107,7 @@ test.describe('an admin', () => {
     await page.goto('/chains');
     const saved = page.locator('[data-testid^="chain-"]').filter({ has: page.getByTestId('edit-chain') }).first();
     await expect(saved.locator('ol.chain li')).toHaveCount(levelsBefore + 1);
-    await expect(saved.locator('ol.chain li').last()).toContainText('olivia.coo@acme.example');
+    await expect(saved.locator('ol.chain li').last()).toContainText('Olivia Operations');
   });
 
   test('defines a group that chain levels can target', async ({ page }) => {
