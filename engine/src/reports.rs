@@ -39,8 +39,9 @@ pub struct ReportQuery {
 }
 
 /// A day of a query: `YYYY-MM-DD` from 1970 to 9999 (so the day after it exists).
+/// Absent is the default; present but empty is refused like any other non-day.
 fn day(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ValidationError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(raw) = raw else {
         return Ok(None);
     };
     let day =
@@ -80,9 +81,9 @@ impl Escalator {
         if length > MAX_REPORT_DAYS {
             return Err(ValidationError::new("from", format!("a report covers at most {MAX_REPORT_DAYS} days")).into());
         }
-        let period = match blank(&query.period) {
+        let period = match query.period.as_deref() {
             None => ReportPeriod::for_days(length),
-            Some(p) => ReportPeriod::parse(&p).ok_or_else(|| ValidationError::new("period", "day, week or month"))?,
+            Some(p) => ReportPeriod::parse(p).ok_or_else(|| ValidationError::new("period", "day, week or month"))?,
         };
         let filter = OutcomeFilter {
             from: Some(midnight(from)),

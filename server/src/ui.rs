@@ -183,13 +183,15 @@ async fn report_csv(escalator: Escalator, session: Session, q: ReportCsvQuery) -
         None => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| invalid("policy_id", "a policy id"))?),
     };
+    // The page's links carry only the filters that are set; blank means "not given".
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let query = escalator_engine::reports::ReportQuery {
-        from: q.from,
-        to: q.to,
-        department: q.department,
+        from: given(q.from),
+        to: given(q.to),
+        department: given(q.department),
         policy_id,
-        workflow_type: q.workflow_type,
-        period: q.period,
+        workflow_type: given(q.workflow_type),
+        period: given(q.period),
     };
     let report = escalator.sla_report(&query, &actor).await?;
     let table = report.table(&q.table).ok_or_else(|| {

@@ -1818,6 +1818,8 @@ async fn sla_reports_count_decided_stages_per_department(app: TestApp) {
             "from",
         ),
         ("/reports/sla?period=year", StatusCode::UNPROCESSABLE_ENTITY, "period"),
+        ("/reports/sla?to=", StatusCode::UNPROCESSABLE_ENTITY, "to"),
+        ("/reports/sla?period=", StatusCode::UNPROCESSABLE_ENTITY, "period"),
         ("/reports/sla?to=99999-01-01", StatusCode::UNPROCESSABLE_ENTITY, "to"),
         ("/reports/sla?from=1900-01-01", StatusCode::UNPROCESSABLE_ENTITY, "from"),
         ("/reports/sla?form=2026-01-01", StatusCode::BAD_REQUEST, "form"),

@@ -70,13 +70,15 @@ pub async fn load_report(#[server(default)] filters: ReportFilters) -> Result<Re
                 .map_err(|_| ssr::fail(AppError::invalid("policy_id", "a policy id")))?,
         ),
     };
+    // A form sends the fields it has, blank or not: blank means "not given" here.
+    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let query = ReportQuery {
-        from: filters.from,
-        to: filters.to,
-        department: filters.department,
+        from: given(filters.from),
+        to: given(filters.to),
+        department: given(filters.department),
         policy_id,
-        workflow_type: filters.workflow_type,
-        period: filters.period,
+        workflow_type: given(filters.workflow_type),
+        period: given(filters.period),
     };
     let report = escalator.sla_report(&query, &actor).await?;
     let all_departments = actor.is_admin();
