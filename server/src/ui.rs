@@ -179,20 +179,17 @@ async fn report_csv(escalator: Escalator, session: Session, q: ReportCsvQuery) -
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "please sign in"))?;
     let invalid =
         |field: &str, message: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid", message).with_field(field);
-    let policy_id = match q.policy_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => Some(raw.parse::<i64>().map_err(|_| invalid("policy_id", "a policy id"))?),
+    let filters = app::server_fns::reports::ReportFilters {
+        from: q.from,
+        to: q.to,
+        department: q.department,
+        policy_id: q.policy_id,
+        workflow_type: q.workflow_type,
+        period: q.period,
     };
-    // The page's links carry only the filters that are set; blank means "not given".
-    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let query = escalator_engine::reports::ReportQuery {
-        from: given(q.from),
-        to: given(q.to),
-        department: given(q.department),
-        policy_id,
-        workflow_type: given(q.workflow_type),
-        period: given(q.period),
-    };
+    let query = filters
+        .into_query()
+        .map_err(|e| invalid(e.field.as_deref().unwrap_or("policy_id"), &e.message))?;
     let report = escalator.sla_report(&query, &actor).await?;
     let table = report.table(&q.table).ok_or_else(|| {
         invalid(

@@ -41,6 +41,31 @@ impl ReportFilters {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl ReportFilters {
+    /// The engine's query for these form fields (blank means "not given"); the field at
+    /// fault when the policy is not a number.
+    pub fn into_query(self) -> Result<escalator_engine::reports::ReportQuery, AppError> {
+        let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let policy_id = match given(self.policy_id) {
+            None => None,
+            Some(raw) => Some(
+                raw.trim()
+                    .parse::<i64>()
+                    .map_err(|_| AppError::invalid("policy_id", "a policy id"))?,
+            ),
+        };
+        Ok(escalator_engine::reports::ReportQuery {
+            from: given(self.from),
+            to: given(self.to),
+            department: given(self.department),
+            policy_id,
+            workflow_type: given(self.workflow_type),
+            period: given(self.period),
+        })
+    }
+}
+
 /// A report and what its filters offer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportPage {
@@ -59,27 +84,10 @@ pub struct ReportPage {
 #[server(prefix = "/ui/fn", endpoint = "sla_report")]
 pub async fn load_report(#[server(default)] filters: ReportFilters) -> Result<ReportPage, AppError> {
     use crate::ssr;
-    use escalator_engine::reports::ReportQuery;
 
     let actor = ssr::actor().await?;
     let escalator = ssr::escalator()?;
-    let policy_id = match filters.policy_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .map_err(|_| ssr::fail(AppError::invalid("policy_id", "a policy id")))?,
-        ),
-    };
-    // A form sends the fields it has, blank or not: blank means "not given" here.
-    let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let query = ReportQuery {
-        from: given(filters.from),
-        to: given(filters.to),
-        department: given(filters.department),
-        policy_id,
-        workflow_type: given(filters.workflow_type),
-        period: given(filters.period),
-    };
+    let query = filters.into_query().map_err(ssr::fail)?;
     let report = escalator.sla_report(&query, &actor).await?;
     let all_departments = actor.is_admin();
     let departments = escalator
