@@ -383,8 +383,20 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
     eprintln!("== {backend}");
     if args.reports() {
         eprintln!("  8. SLA reports over {} outcomes", size(args.outcomes));
-        let template = data::template(dbs, backend, args.http_rows, args.due).await?;
-        for (shape, times) in reports::measure(dbs, &template, args.outcomes, args.report_calls).await? {
+        // The HTTP data set as a running server finds it (its due workflows ticked), so a
+        // server started on it measures reports, not a first tick's backlog.
+        let copy = served_copy(args, dbs, backend, args.http_rows, "reports").await?;
+        // Through HTTP as well when the release server is built (the in-process figures
+        // are the database's share; the page adds rendering and the connection).
+        let log = args.data_dir.join(format!("server-{backend}-reports.log"));
+        let server = args.server.exists().then_some((args.server.as_path(), log.as_path()));
+        if server.is_none() {
+            eprintln!(
+                "    (no {}: the report is timed in-process only)",
+                args.server.display()
+            );
+        }
+        for (shape, times) in reports::measure(dbs, copy, args.outcomes, args.report_calls, server).await? {
             let median = Line::new("", backend, Unit::Millis, times.clone(), Goal::None)
                 .stats()
                 .map_or(f64::NAN, |(m, _, _)| m);
@@ -514,9 +526,9 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
 
 /// A copy of the `open`-workflow data set with its due workflows already ticked, as a
 /// server that has been running finds it.
-async fn served_copy(args: &Args, dbs: &mut Databases, backend: &'static str, open: i64) -> Result<db::Db> {
+async fn served_copy(args: &Args, dbs: &mut Databases, backend: &'static str, open: i64, run: &str) -> Result<db::Db> {
     let template = data::template(dbs, backend, open, args.due).await?;
-    let copy = dbs.copy(&template, "http").await?;
+    let copy = dbs.copy(&template, run).await?;
     tick::tick_once(&copy).await?;
     // The HTTP scenarios measure a server in its steady state: without this, it would
     // spend the measurement delivering the tick's 20k notifications and events.
@@ -547,7 +559,7 @@ fn check_server_binary(args: &Args) -> Result<()> {
 async fn http_scenarios(args: &Args, dbs: &mut Databases, backend: &'static str, lines: &mut Vec<Line>) -> Result<()> {
     check_server_binary(args)?;
     eprintln!("  4./7. HTTP at {} open", size(args.http_rows));
-    let copy = served_copy(args, dbs, backend, args.http_rows).await?;
+    let copy = served_copy(args, dbs, backend, args.http_rows, "http").await?;
     let (policy_id, chain_id) = {
         let store = escalator_storage::connect(&copy.url).await?;
         let pool = store.pool();
@@ -730,7 +742,7 @@ async fn metrics_scenario(
 ) -> Result<()> {
     check_server_binary(args)?;
     eprintln!("  5. metrics at {} open", size(args.metrics_rows));
-    let copy = served_copy(args, dbs, backend, args.metrics_rows).await?;
+    let copy = served_copy(args, dbs, backend, args.metrics_rows, "metrics").await?;
     let log = args.data_dir.join(format!("server-{backend}-metrics.log"));
     let mut server = http::Server::start(&args.server, &copy, &log)?;
     let label = size(args.metrics_rows);

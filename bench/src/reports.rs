@@ -3,6 +3,7 @@
 //! `GET /api/v1/reports/sla` call it, in milliseconds, for three shapes — an admin's last
 //! 30 days over every department, an admin's year by week, a head's department's 30 days.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use escalator_engine::reports::ReportQuery;
 use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 
 use crate::db::{self, Arg, Databases, Db};
+use crate::{data, http};
 use crate::{Noop, Result};
 
 /// The INSERT … SELECT of `$1` outcomes over the last year: `$2` now (Unix seconds), `$3`
@@ -48,14 +50,16 @@ fn outcomes_sql(postgres: bool) -> String {
     )
 }
 
-/// Report times (ms) per shape: `(label, samples)`.
+/// Report times (ms) per shape on `copy` (removed at the end): `(label, samples)`. With a server binary, also the year
+/// report through HTTP: the Reports page (rendered on the server, signed in) and
+/// `GET /api/v1/reports/sla`, each with its own connection as a browser's first visit.
 pub async fn measure(
     dbs: &mut Databases,
-    template: &Db,
+    copy: Db,
     outcomes: i64,
     samples: usize,
+    server: Option<(&Path, &Path)>,
 ) -> Result<Vec<(&'static str, Vec<f64>)>> {
-    let copy = dbs.copy(template, "reports").await?;
     let store = escalator_storage::connect(&copy.url).await?;
     let pool = store.pool();
     let (first, count): (i64, i64) = match &pool {
@@ -79,7 +83,7 @@ pub async fn measure(
     let started = Instant::now();
     db::exec(
         &pool,
-        &outcomes_sql(template.backend == "postgres"),
+        &outcomes_sql(copy.backend == "postgres"),
         &[
             Arg::Int(outcomes),
             Arg::Int(chrono::Utc::now().timestamp()),
@@ -111,12 +115,11 @@ pub async fn measure(
         department: Some("dept3".into()),
         via: None,
     };
+    let year_from = (chrono::Utc::now() - chrono::TimeDelta::days(364))
+        .date_naive()
+        .to_string();
     let year = ReportQuery {
-        from: Some(
-            (chrono::Utc::now() - chrono::TimeDelta::days(364))
-                .date_naive()
-                .to_string(),
-        ),
+        from: Some(year_from.clone()),
         period: Some("week".into()),
         ..ReportQuery::default()
     };
@@ -140,7 +143,48 @@ pub async fn measure(
     }
     db::close(&pool).await;
     drop(engine);
+    if let Some((binary, log)) = server {
+        results.extend(over_http(binary, log, &copy, &year_from, samples)?);
+    }
     dbs.remove(&copy).await?;
+    Ok(results)
+}
+
+/// The year report by week through a running server: the page and the API.
+fn over_http(binary: &Path, log: &Path, db: &Db, from: &str, samples: usize) -> Result<Vec<(&'static str, Vec<f64>)>> {
+    let server = http::Server::start(binary, db, log)?;
+    let cookie = http::login(&server.addr, data::ADMIN, http::PASSWORD)?;
+    let bearer = format!("Bearer {}", server.token);
+    let query = format!("from={from}&period=week");
+    let calls: [(&'static str, String, (&str, &str)); 2] = [
+        (
+            "admin, 365 days by week, the Reports page over HTTP",
+            format!("/reports?{query}"),
+            ("Cookie", &cookie),
+        ),
+        (
+            "admin, 365 days by week, GET /api/v1/reports/sla",
+            format!("/api/v1/reports/sla?{query}"),
+            ("Authorization", &bearer),
+        ),
+    ];
+    let mut results = Vec::new();
+    for (label, path, header) in calls {
+        let (status, body) = http::get(&server.addr, &path, &[header])?;
+        if status != 200 {
+            return Err(format!("{path} answered {status}: {}", String::from_utf8_lossy(&body)).into());
+        }
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let started = Instant::now();
+            let (status, _) = http::get(&server.addr, &path, &[header])?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 {
+                return Err(format!("{path} answered {status}").into());
+            }
+        }
+        results.push((label, times));
+    }
     Ok(results)
 }
 

@@ -16,7 +16,7 @@ use crate::{EngineResult, Escalator};
 /// The longest range a report covers.
 pub const MAX_REPORT_DAYS: i64 = 3660;
 /// The groups each breakdown lists.
-const GROUPS: i64 = 10;
+const GROUPS: usize = 10;
 
 /// What a report covers, as clients ask for it (every field optional).
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
@@ -151,24 +151,19 @@ impl Escalator {
 
     /// Outcomes by every dimension, the groups named as people call them.
     async fn breakdowns(&self, filter: &OutcomeFilter) -> EngineResult<Vec<Breakdown>> {
-        let departments: HashMap<String, String> = self
-            .store
-            .departments()
-            .await?
-            .into_iter()
-            .map(|d| (d.key.to_string(), d.name))
-            .collect();
-        let policies: HashMap<String, String> = self
-            .store
-            .policies()
-            .await?
+        let (departments, policies, grouped) = tokio::try_join!(
+            self.store.departments(),
+            self.store.policies(),
+            self.store.breakdowns(filter, GROUPS),
+        )?;
+        let departments: HashMap<String, String> =
+            departments.into_iter().map(|d| (d.key.to_string(), d.name)).collect();
+        let policies: HashMap<String, String> = policies
             .into_iter()
             .map(|p| (p.id.to_string(), p.policy.name))
             .collect();
-        let grouped =
-            futures::future::try_join_all(Dimension::ALL.map(|by| self.store.outcomes_by(filter, by, GROUPS))).await?;
         let mut breakdowns = Vec::new();
-        for (by, groups) in Dimension::ALL.into_iter().zip(grouped) {
+        for (by, groups) in grouped {
             let people = match by {
                 Dimension::Assignee => {
                     let emails: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();

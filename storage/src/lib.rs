@@ -419,8 +419,9 @@ pub trait ReportStore: Send + Sync + 'static {
     async fn outcomes(&self, f: &OutcomeFilter, limit: i64) -> StoreResult<Vec<SlaOutcome>>;
     /// Counts per UTC day of the stages' ends, by day.
     async fn outcomes_by_day(&self, f: &OutcomeFilter) -> StoreResult<Vec<DayCounts>>;
-    /// Counts per group of `by`, most breaches first, at most `limit` groups.
-    async fn outcomes_by(&self, f: &OutcomeFilter, by: Dimension, limit: i64) -> StoreResult<Vec<GroupCounts>>;
+    /// Counts per group of every dimension (in [`Dimension::ALL`] order), each most
+    /// breaches first and at most `limit` groups, from one read of the daily sums.
+    async fn breakdowns(&self, f: &OutcomeFilter, limit: usize) -> StoreResult<Vec<(Dimension, Vec<GroupCounts>)>>;
     /// How many stages were decided (completed or advanced), and their wall-clock time to
     /// decision in seconds at each quantile (0 to 1, nearest rank); no values when none were.
     async fn decision_quantiles(&self, f: &OutcomeFilter, quantiles: &[f64]) -> StoreResult<(i64, Vec<i64>)>;

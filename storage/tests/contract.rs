@@ -1368,11 +1368,23 @@ async fn sla_outcomes_are_written_once_with_their_stage_and_add_up(db: TestDb) {
     assert_eq!((total.met, total.breached, total.cancelled), (1, 1, 1), "{days:?}");
     assert_eq!((total.escalations, total.reminders), (1, 1));
     assert!(days.iter().any(|d| d.day == (t0() + TimeDelta::hours(1)).date_naive()));
-    let by_policy = s.outcomes_by(&all, Dimension::Policy, 10).await.unwrap();
+    let grouped = s.breakdowns(&all, 10).await.unwrap();
+    assert_eq!(grouped.iter().map(|(by, _)| *by).collect::<Vec<_>>(), Dimension::ALL);
+    let by = |by: Dimension| grouped.iter().find(|(d, _)| *d == by).map(|(_, g)| g.clone()).unwrap();
+    let by_policy = by(Dimension::Policy);
     assert_eq!(by_policy.len(), 1);
     assert_eq!(by_policy[0].key, late.state.policy_id.to_string());
-    let by_assignee = s.outcomes_by(&all, Dimension::Assignee, 10).await.unwrap();
+    let by_assignee = by(Dimension::Assignee);
     assert_eq!(by_assignee[0].key, "ann@x.io");
+    // Most breaches first, and no more groups than asked for.
+    let stages = by(Dimension::Stage);
+    assert!(
+        stages.windows(2).all(|w| w[0].counts.breached >= w[1].counts.breached),
+        "{stages:?}"
+    );
+    let first = s.breakdowns(&all, 1).await.unwrap();
+    assert!(first.iter().all(|(_, g)| g.len() <= 1), "{first:?}");
+    assert_eq!(first[0].1, grouped[0].1[..1]);
     assert_eq!(by_assignee[0].counts.over_seconds, 2 * 3600);
     // Time to decision: 1 h (advanced) and 3 h (completed), nearest rank, each told by
     // the bound of its bucket (up to 1 h, up to 4 h).
@@ -1381,9 +1393,8 @@ async fn sla_outcomes_are_written_once_with_their_stage_and_add_up(db: TestDb) {
         (2, vec![3600, 4 * 3600])
     );
     // The daily sums kept with each outcome are what a rebuild from the outcomes gives.
-    let kept = s.outcomes_by(&all, Dimension::Stage, 10).await.unwrap();
     assert!(s.rebuild_outcome_days().await.unwrap() >= 1);
-    assert_eq!(s.outcomes_by(&all, Dimension::Stage, 10).await.unwrap(), kept);
+    assert_eq!(s.breakdowns(&all, 10).await.unwrap(), grouped);
     assert_eq!(s.outcomes_by_day(&all).await.unwrap(), days);
     let other = OutcomeFilter {
         department: Some("hr".into()),

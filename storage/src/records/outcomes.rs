@@ -160,17 +160,6 @@ impl Dimension {
         Dimension::Assignee,
     ];
 
-    /// The column it groups by (a fixed name, never input).
-    pub(crate) fn column(self) -> &'static str {
-        match self {
-            Dimension::Department => "department_key",
-            Dimension::Policy => "policy_id",
-            Dimension::WorkflowType => "workflow_type",
-            Dimension::Stage => "stage",
-            Dimension::Assignee => "assignee_email",
-        }
-    }
-
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,6 +195,74 @@ pub(crate) struct CountsRow {
     escalations: i64,
     reminders: i64,
     over_seconds: i64,
+}
+
+/// The sums of one (department, policy, type, stage, assignee) over the filter's days.
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyedCountsRow {
+    department_key: String,
+    policy_id: String,
+    workflow_type: String,
+    stage: String,
+    assignee_email: String,
+    met: i64,
+    breached: i64,
+    cancelled: i64,
+    escalations: i64,
+    reminders: i64,
+    over_seconds: i64,
+}
+
+impl KeyedCountsRow {
+    fn key(&self, by: Dimension) -> &str {
+        match by {
+            Dimension::Department => &self.department_key,
+            Dimension::Policy => &self.policy_id,
+            Dimension::WorkflowType => &self.workflow_type,
+            Dimension::Stage => &self.stage,
+            Dimension::Assignee => &self.assignee_email,
+        }
+    }
+
+    fn counts(&self) -> OutcomeCounts {
+        OutcomeCounts {
+            met: self.met,
+            breached: self.breached,
+            cancelled: self.cancelled,
+            escalations: self.escalations,
+            reminders: self.reminders,
+            over_seconds: self.over_seconds,
+        }
+    }
+}
+
+/// Every dimension's groups from one read of the sums by all five keys, each most breaches
+/// first (then most met, then by key), at most `limit` groups.
+pub(crate) fn top_groups(rows: &[KeyedCountsRow], limit: usize) -> Vec<(Dimension, Vec<GroupCounts>)> {
+    Dimension::ALL
+        .into_iter()
+        .map(|by| {
+            let mut sums: std::collections::HashMap<&str, OutcomeCounts> = std::collections::HashMap::new();
+            for row in rows {
+                let sum = sums.entry(row.key(by)).or_default();
+                *sum = sum.plus(row.counts());
+            }
+            let mut groups: Vec<GroupCounts> = sums
+                .into_iter()
+                .map(|(key, counts)| GroupCounts {
+                    key: key.to_string(),
+                    counts,
+                })
+                .collect();
+            groups.sort_by(|a, b| {
+                (b.counts.breached, b.counts.met)
+                    .cmp(&(a.counts.breached, a.counts.met))
+                    .then_with(|| a.key.cmp(&b.key))
+            });
+            groups.truncate(limit);
+            (by, groups)
+        })
+        .collect()
 }
 
 impl CountsRow {
