@@ -36,7 +36,7 @@ setup() {
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >&2
   fi
   if [ "$want_pg" = 1 ]; then
-    ESCALATOR_PG_PORT=54330 ESCALATOR_PG_OPTIONS="-c max_wal_size=1GB" .ci/postgres.sh > target/bench/pg-url
+    ESCALATOR_PG_PORT=54330 ESCALATOR_PG_OPTIONS="-c max_wal_size=1GB -c track_commit_timestamp=on" .ci/postgres.sh > target/bench/pg-url
   else
     : > target/bench/pg-url
   fi

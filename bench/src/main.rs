@@ -18,6 +18,7 @@ mod db;
 mod http;
 mod memory;
 mod outbox;
+mod peers;
 mod report;
 mod reports;
 mod tick;
@@ -48,11 +49,11 @@ impl Channel for Noop {
 }
 
 const SCENARIOS: &[&str] = &[
-    "tick", "growth", "outbox", "http", "metrics", "memory", "ingest", "reports",
+    "tick", "growth", "outbox", "http", "metrics", "memory", "ingest", "reports", "peers",
 ];
 
 const HELP: &str = "usage: bench [flags]
-  --only LIST          scenarios, comma-separated: tick,growth,outbox,http,metrics,memory,ingest,reports (default: all)
+  --only LIST          scenarios, comma-separated: tick,growth,outbox,http,metrics,memory,ingest,reports,peers (default: all)
   --backends LIST      sqlite,postgres (default: sqlite, and postgres when ESCALATOR_BENCH_PG_URL is set)
   --runs N             runs per measurement (default 3)
   --sizes LIST         open workflows for the tick (default 100000,1000000)
@@ -62,6 +63,9 @@ const HELP: &str = "usage: bench [flags]
   --rows N             outbox rows to deliver (default 20000)
   --outcomes N         recorded SLA outcomes for the reports (default 1000000)
   --report-calls N     timed report calls per shape (default 100)
+  --peers LIST         systems for the peers scenario (PostgreSQL only; default: all):
+                       escalator,graphile,graphile-tuned,celery-beat,celery-eta
+  --peer-span S        seconds the steady variant spreads the due workflows over (default 120)
   --duration S         seconds per wrk run (default 5)
   --connections N      wrk connections for the API and the page (default 4)
   --clients N          concurrent ingest clients (default 8)
@@ -87,6 +91,8 @@ struct Args {
     outbox_rows: usize,
     outcomes: i64,
     report_calls: usize,
+    peers: Vec<String>,
+    peer_span: f64,
     duration: u64,
     connections: usize,
     clients: usize,
@@ -113,6 +119,8 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         outbox_rows: 20_000,
         outcomes: 1_000_000,
         report_calls: 100,
+        peers: peers::SYSTEMS.iter().map(|s| s.to_string()).collect(),
+        peer_span: 120.0,
         duration: 5,
         connections: 4,
         clients: 8,
@@ -181,6 +189,13 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--rows" | "--outbox-rows" => a.outbox_rows = number(&value)?.max(1) as usize,
             "--outcomes" => a.outcomes = number(&value)?.max(1),
             "--report-calls" => a.report_calls = number(&value)?.max(1) as usize,
+            "--peers" => {
+                a.peers = value.split(',').map(|s| s.trim().to_string()).collect();
+                if let Some(bad) = a.peers.iter().find(|s| !peers::SYSTEMS.contains(&s.as_str())) {
+                    return Err(format!("unknown system {bad}\n{HELP}").into());
+                }
+            }
+            "--peer-span" => a.peer_span = number(&value)?.max(1) as f64,
             "--duration" => a.duration = number(&value)?.max(1) as u64,
             "--connections" => a.connections = number(&value)?.max(1) as usize,
             "--clients" => a.clients = number(&value)?.max(1) as usize,
@@ -411,6 +426,23 @@ async fn run_backend(args: &Args, dbs: &mut Databases, backend: &'static str, li
                 .note(format!("median {median:.0} ms of {} calls", times.len())),
             );
         }
+    }
+    if args.wants("peers") && backend == "postgres" {
+        check_server_binary(args)?;
+        eprintln!("  9. peers on {} open, {} due", size(args.http_rows), size(args.due));
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        peers::measure(
+            dbs,
+            &root,
+            args.http_rows,
+            args.due,
+            args.peer_span,
+            &args.peers,
+            &args.server,
+            &args.data_dir,
+            lines,
+        )
+        .await?;
     }
     if args.wants("outbox") {
         eprintln!("  3. outbox delivery ({} rows)", args.outbox_rows);

@@ -10,6 +10,7 @@ pub enum Unit {
     PerSecond,
     Ratio,
     Megabytes,
+    Seconds,
 }
 
 impl Unit {
@@ -20,6 +21,8 @@ impl Unit {
             Unit::PerSecond => format!("{}/s", thousands(value)),
             Unit::Ratio => format!("{value:.2}×"),
             Unit::Megabytes => format!("{value:.0} MB"),
+            Unit::Seconds if value < 10.0 => format!("{value:.2} s"),
+            Unit::Seconds => format!("{value:.1} s"),
         }
     }
 }
