@@ -157,7 +157,7 @@ def start(system, db, procs, escalator, redis_port):
     if system == "escalator":
         port = free_port()
         procs.start("escalator", [escalator, "serve"],
-                    {"DATABASE_URL": db, "ESCALATOR_LISTEN": f"127.0.0.1:{port}", "RUST_LOG": "warn"})
+                    {"DATABASE_URL": db, "ESCALATOR_LISTEN": f"127.0.0.1:{port}", "RUST_LOG": os.environ.get("RUST_LOG", "warn")})
         wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200, 120,
                  "escalator")
         return
