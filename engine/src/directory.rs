@@ -111,9 +111,16 @@ pub struct CalendarInput {
     pub time_zone: String,
     /// Working windows per weekday in local wall-clock time, e.g.
     /// `{"monday": [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}], …}`.
+    /// A window counts exactly the instants whose local time lies inside it, so across a
+    /// daylight-saving change it can be shorter (Berlin, 2026-03-29, 02:30–04:00 counts
+    /// 03:00–04:00; 02:10–02:50, inside the gap, counts nothing) or longer and in two
+    /// pieces (St John's, 2023-11-05, 01:45–02:15 counts 01:45–02:00 NDT and 01:45–02:15
+    /// NST: 45 minutes). `00:00` is the local day's first instant and `24:00` the next
+    /// day's (where midnight is skipped, the day starts at 01:00).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub windows: Week,
-    /// `{"kind": "date", "date": "2026-12-24"}` or `{"kind": "yearly", "month": 12, "day": 25}`.
+    /// `{"kind": "date", "date": "2026-12-24"}` or `{"kind": "yearly", "month": 12, "day": 25}`
+    /// (`"since": 2027` for every year from 2027 on, as an iCalendar rule starting then).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub holidays: Vec<Holiday>,

@@ -444,7 +444,10 @@ async fn calendars_are_edited_as_text(app: TestApp) {
                 ("name", "Berlin office"),
                 ("time_zone", "Europe/Berlin"),
                 ("windows", "mon-thu 09:00-12:00 13:00-17:00\nfri 09:00-13:00\n"),
-                ("holidays", "12-25 Christmas Day\n2026-12-24 Christmas Eve"),
+                (
+                    "holidays",
+                    "12-25 Christmas Day\n2026-12-24 Christmas Eve\n05-08 (from 2027) Liberation Day",
+                ),
             ],
         )
         .await;
@@ -455,9 +458,16 @@ async fn calendars_are_edited_as_text(app: TestApp) {
         "mon 09:00-12:00 13:00-17:00\ntue 09:00-12:00 13:00-17:00\nwed 09:00-12:00 13:00-17:00\n\
          thu 09:00-12:00 13:00-17:00\nfri 09:00-13:00"
     );
-    assert_eq!(created["holidays"], "12-25 Christmas Day\n2026-12-24 Christmas Eve");
+    assert_eq!(
+        created["holidays"],
+        "05-08 (from 2027) Liberation Day\n12-25 Christmas Day\n2026-12-24 Christmas Eve"
+    );
     let stored = app.escalator.store().calendar(id).await.unwrap().unwrap();
-    assert_eq!(stored.calendar.holidays().len(), 2);
+    assert_eq!(stored.calendar.holidays().len(), 3);
+    // A yearly holiday with a first year does not fall before it.
+    let may_8 = |y| chrono::NaiveDate::from_ymd_opt(y, 5, 8).unwrap();
+    assert!(stored.calendar.holiday_on(may_8(2026)).is_none());
+    assert!(stored.calendar.holiday_on(may_8(2027)).is_some());
 
     let id_text = id.to_string();
     let edit = |windows: &'static str, time_zone: &'static str| {

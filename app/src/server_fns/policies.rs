@@ -141,7 +141,13 @@ mod convert {
     fn holiday_text(h: &Holiday) -> String {
         let (when, name) = match h {
             Holiday::Date { date, name } => (date.format("%Y-%m-%d").to_string(), name),
-            Holiday::Yearly { month, day, name } => (format!("{month:02}-{day:02}"), name),
+            Holiday::Yearly {
+                month,
+                day,
+                since: Some(year),
+                name,
+            } => (format!("{month:02}-{day:02} (from {year})"), name),
+            Holiday::Yearly { month, day, name, .. } => (format!("{month:02}-{day:02}"), name),
         };
         match name {
             Some(name) => format!("{when} {name}"),
@@ -243,7 +249,23 @@ mod convert {
                 Holiday::on(date, name)
             } else {
                 let (m, d) = when.split_once('-').ok_or_else(bad)?;
-                Holiday::yearly(m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?, name)
+                // `12-25 (from 2027) Name`: every year from 2027 on.
+                let (since, name) = match name.and_then(|n| n.strip_prefix("(from ")) {
+                    Some(rest) => {
+                        let (year, name) = rest.split_once(')').ok_or_else(bad)?;
+                        let name = Some(name.trim()).filter(|n| !n.is_empty());
+                        (Some(year.trim().parse::<i32>().map_err(|_| bad())?), name)
+                    }
+                    None => (None, name),
+                };
+                let month = m.parse().map_err(|_| bad())?;
+                let day = d.parse().map_err(|_| bad())?;
+                Holiday::Yearly {
+                    month,
+                    day,
+                    since,
+                    name: name.map(str::to_string),
+                }
             };
             out.push(holiday);
         }

@@ -250,6 +250,9 @@ pub enum Holiday {
         month: u32,
         /// Day of the month.
         day: u32,
+        /// The first year it falls in (an iCalendar rule's `DTSTART`); every year when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<i32>,
         /// What the holiday is called, if known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
@@ -270,6 +273,17 @@ impl Holiday {
         Holiday::Yearly {
             month,
             day,
+            since: None,
+            name: name.map(str::to_string),
+        }
+    }
+
+    /// A holiday every year on the month and day of `first`, from `first` on.
+    pub fn yearly_from(first: NaiveDate, name: Option<&str>) -> Self {
+        Holiday::Yearly {
+            month: first.month(),
+            day: first.day(),
+            since: Some(first.year()),
             name: name.map(str::to_string),
         }
     }
@@ -283,7 +297,12 @@ impl Holiday {
 
     /// Whether the holiday falls on `date`.
     pub fn falls_on(&self, date: NaiveDate) -> bool {
-        self.key() == HolidayKey::Date(date) || self.key() == HolidayKey::Yearly(date.month(), date.day())
+        match *self {
+            Holiday::Date { date: on, .. } => on == date,
+            Holiday::Yearly { month, day, since, .. } => {
+                (month, day) == (date.month(), date.day()) && since.is_none_or(|first| date.year() >= first)
+            }
+        }
     }
 
     /// The sort and lookup key: yearly holidays first, by month and day, then dates.
@@ -295,6 +314,11 @@ impl Holiday {
     }
 
     fn validate(&self) -> Result<(), ValidationError> {
+        if let Holiday::Yearly { since: Some(year), .. } = *self {
+            if !(1..=9999).contains(&year) {
+                return Err(ValidationError::new("since", "must be a year between 1 and 9999"));
+            }
+        }
         if let Holiday::Yearly { month, day, .. } = *self {
             if !(1..=12).contains(&month) {
                 return Err(ValidationError::new("month", "must be between 1 and 12"));
@@ -451,7 +475,9 @@ impl Calendar {
                 .ok()
                 .map(|i| &self.holidays[i])
         };
-        find(HolidayKey::Date(date)).or_else(|| find(HolidayKey::Yearly(date.month(), date.day())))
+        find(HolidayKey::Date(date))
+            .or_else(|| find(HolidayKey::Yearly(date.month(), date.day())))
+            .filter(|h| h.falls_on(date))
     }
 
     /// The local wall-clock windows that `select` asks for on `date`.
@@ -658,9 +684,20 @@ fn validate_holidays(holidays: Vec<Holiday>) -> Result<Vec<Holiday>, ValidationE
     for (i, h) in holidays.iter().enumerate() {
         h.validate().map_err(|e| e.within(&format!("holidays[{i}].")))?;
     }
+    // One holiday per key; of yearly ones on the same day, the one that started first
+    // (an unbounded one before any with a first year), so the day is never lost.
+    let mut holidays = holidays;
+    holidays.sort_by_key(|h| {
+        (
+            h.key(),
+            match h {
+                Holiday::Yearly { since, .. } => *since,
+                Holiday::Date { .. } => None,
+            },
+        )
+    });
     let mut seen = BTreeSet::new();
-    let mut out: Vec<Holiday> = holidays.into_iter().filter(|h| seen.insert(h.key())).collect();
-    out.sort_by_key(Holiday::key);
+    let out: Vec<Holiday> = holidays.into_iter().filter(|h| seen.insert(h.key())).collect();
     let yearly_days = out.iter().filter(|h| matches!(h, Holiday::Yearly { .. })).count();
     if yearly_days >= 366 {
         return Err(ValidationError::new("holidays", "every day of the year is a holiday"));

@@ -184,7 +184,7 @@ impl Event {
                 count: None,
                 until: None,
                 ..
-            }) => out.extend(dates.map(|d| Holiday::yearly(d.month(), d.day(), name))),
+            }) => out.extend(dates.map(|d| Holiday::yearly_from(d, name))),
             Some(rule) => {
                 // A bounded yearly rule is a finite list of dates: expand it.
                 let mut occurrences = 0;
@@ -425,7 +425,7 @@ END:VCALENDAR\r\n";
         assert_eq!(
             hs,
             vec![
-                Holiday::yearly(12, 25, Some("Christmas, first day")),
+                Holiday::yearly_from(date(2026, 12, 25), Some("Christmas, first day")),
                 Holiday::on(date(2026, 4, 3), Some("Good Friday")),
                 Holiday::on(date(2026, 12, 31), Some("Year end")),
                 Holiday::on(date(2027, 1, 1), Some("Year end")),
@@ -500,5 +500,123 @@ BEGIN:VEVENT\nDTSTART:20250501\nRRULE:FREQ=YEARLY;UNTIL=20270501T000000Z\nSUMMAR
             parse(ics).unwrap(),
             vec![Holiday::on(date(2026, 7, 4), Some("Independence Day"))]
         );
+    }
+
+    /// RFC 5545's own examples (sections 3.6.1 and 3.3.10), as a holiday feed reads them.
+    mod rfc5545 {
+        use super::*;
+
+        fn event(lines: &str) -> Vec<Holiday> {
+            parse(&format!(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
+            ))
+            .unwrap()
+        }
+
+        fn days(holidays: &[Holiday], from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+            from.iter_days()
+                .take_while(|d| *d <= to)
+                .filter(|d| holidays.iter().any(|h| h.falls_on(*d)))
+                .collect()
+        }
+
+        /// §3.6.1: "Our Blissful Anniversary", an all-day event every year from its DTSTART.
+        const ANNIVERSARY: &str = "UID:19970901T130000Z-123403@example.com\r\nDTSTAMP:19970901T130000Z\r\n\
+DTSTART;VALUE=DATE:19971102\r\nSUMMARY:Our Blissful Anniversary\r\nTRANSP:TRANSPARENT\r\n\
+CLASS:CONFIDENTIAL\r\nCATEGORIES:ANNIVERSARY,PERSONAL,SPECIAL OCCASION\r\nRRULE:FREQ=YEARLY\r\n";
+
+        #[test]
+        fn a_yearly_rule_starts_at_its_dtstart() {
+            let hs = event(ANNIVERSARY);
+            assert_eq!(
+                hs,
+                vec![Holiday::yearly_from(
+                    date(1997, 11, 2),
+                    Some("Our Blissful Anniversary")
+                )]
+            );
+            // No occurrence before DTSTART; every year from it on.
+            assert!(!hs[0].falls_on(date(1996, 11, 2)));
+            assert!(hs[0].falls_on(date(1997, 11, 2)));
+            assert!(hs[0].falls_on(date(2031, 11, 2)));
+            let calendar =
+                crate::sla::Calendar::new("UTC", crate::sla::Week::every_day(&[crate::sla::Window::all_day()]), hs)
+                    .unwrap();
+            assert!(calendar.holiday_on(date(1990, 11, 2)).is_none());
+            assert!(calendar.holiday_on(date(2026, 11, 2)).is_some());
+        }
+
+        #[test]
+        fn a_multi_day_event_ends_the_day_before_its_dtend() {
+            // §3.6.1: "a multi-day event scheduled from June 28th, 2007 to July 8th, 2007
+            // inclusively": DTEND is exclusive.
+            let hs = event(
+                "UID:20070423T123432Z-541111@example.com\r\nDTSTAMP:20070423T123432Z\r\n\
+DTSTART;VALUE=DATE:20070628\r\nDTEND;VALUE=DATE:20070709\r\n\
+SUMMARY:Festival International de Jazz de Montreal\r\nTRANSP:TRANSPARENT\r\n",
+            );
+            let got = days(&hs, date(2007, 6, 1), date(2007, 7, 31));
+            assert_eq!(got.len(), 11);
+            assert_eq!((got[0], got[10]), (date(2007, 6, 28), date(2007, 7, 8)));
+        }
+
+        #[test]
+        fn count_includes_dtstart_and_bounds_the_rule() {
+            // §3.3.10: "The "DTSTART" property value always counts as the first occurrence."
+            let hs = event("DTSTART;VALUE=DATE:19971102\r\nRRULE:FREQ=YEARLY;COUNT=3\r\n");
+            let got = days(&hs, date(1990, 1, 1), date(2010, 12, 31));
+            assert_eq!(got, vec![date(1997, 11, 2), date(1998, 11, 2), date(1999, 11, 2)]);
+        }
+
+        #[test]
+        fn until_is_the_last_occurrence_when_it_falls_on_one() {
+            // §3.3.10: an UNTIL synchronised with the rule "becomes the last instance"; one
+            // between occurrences ends the rule at the occurrence before it.
+            let on = event("DTSTART;VALUE=DATE:19971102\r\nRRULE:FREQ=YEARLY;UNTIL=19991102\r\n");
+            assert_eq!(
+                days(&on, date(1990, 1, 1), date(2010, 12, 31)),
+                vec![date(1997, 11, 2), date(1998, 11, 2), date(1999, 11, 2)]
+            );
+            let between = event("DTSTART;VALUE=DATE:19971102\r\nRRULE:FREQ=YEARLY;UNTIL=19991101\r\n");
+            assert_eq!(
+                days(&between, date(1990, 1, 1), date(2010, 12, 31)),
+                vec![date(1997, 11, 2), date(1998, 11, 2)]
+            );
+            let before = event("DTSTART;VALUE=DATE:19971102\r\nRRULE:FREQ=YEARLY;UNTIL=19970101\r\n");
+            assert!(days(&before, date(1990, 1, 1), date(2010, 12, 31)).is_empty());
+        }
+
+        #[test]
+        fn invalid_dates_are_skipped_and_not_counted() {
+            // §3.3.10: instances with an invalid date (29 February in a common year) "MUST be
+            // ignored and MUST NOT be counted as part of the recurrence set".
+            let hs = event("DTSTART;VALUE=DATE:20240229\r\nRRULE:FREQ=YEARLY;COUNT=3\r\n");
+            assert_eq!(
+                days(&hs, date(2020, 1, 1), date(2040, 12, 31)),
+                vec![date(2024, 2, 29), date(2028, 2, 29), date(2032, 2, 29)]
+            );
+            // Unbounded: every leap year from 2024 on, none before.
+            let open = event("DTSTART;VALUE=DATE:20240229\r\nRRULE:FREQ=YEARLY\r\n");
+            assert_eq!(
+                days(&open, date(2019, 1, 1), date(2033, 12, 31)),
+                vec![date(2024, 2, 29), date(2028, 2, 29), date(2032, 2, 29)]
+            );
+        }
+
+        #[test]
+        fn rules_a_fixed_date_calendar_cannot_follow_are_refused() {
+            // §3.8.5.3's "yearly in June and July for 10 occurrences" (BYMONTH) and "every
+            // other year" (INTERVAL=2) describe other dates than DTSTART's: refused with the
+            // line, not approximated.
+            for rule in [
+                "FREQ=YEARLY;COUNT=10;BYMONTH=6,7",
+                "FREQ=YEARLY;INTERVAL=2;COUNT=10;BYMONTH=1,2,3",
+            ] {
+                let text = format!(
+                    "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:19970610\nRRULE:{rule}\nEND:VEVENT\nEND:VCALENDAR"
+                );
+                assert_eq!(line_of(&text), 4, "{rule}");
+            }
+        }
     }
 }

@@ -423,3 +423,105 @@ fn a_whole_day_window_lasts_as_long_as_the_day() {
         minutes(24 * 60 + 30)
     );
 }
+
+/// The examples the README ("What the clock does when the offset changes") and the
+/// calendar's API description give: a window counts exactly the instants whose local
+/// wall-clock time lies inside it.
+mod documented {
+    use super::*;
+
+    fn pieces(zone: &str, day: Weekday, window: Window, from: &str, to: &str) -> Vec<(String, String)> {
+        cal(zone, on(day, &[window]))
+            .working_intervals(at(from), at(to))
+            .into_iter()
+            .map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()))
+            .collect()
+    }
+
+    fn utc(rfc3339: &str) -> String {
+        at(rfc3339).to_rfc3339()
+    }
+
+    #[test]
+    fn a_window_starting_in_a_spring_forward_gap_counts_from_the_end_of_the_gap() {
+        // Berlin, Sunday 2026-03-29: 02:00 becomes 03:00. 02:30–04:00 counts 03:00–04:00.
+        let got = pieces(
+            "Europe/Berlin",
+            Weekday::Sun,
+            w("02:30", "04:00"),
+            "2026-03-29T00:00:00+01:00",
+            "2026-03-30T00:00:00+02:00",
+        );
+        assert_eq!(
+            got,
+            vec![(utc("2026-03-29T03:00:00+02:00"), utc("2026-03-29T04:00:00+02:00"))]
+        );
+    }
+
+    #[test]
+    fn a_window_inside_a_gap_counts_nothing() {
+        let got = pieces(
+            "Europe/Berlin",
+            Weekday::Sun,
+            w("02:10", "02:50"),
+            "2026-03-29T00:00:00+01:00",
+            "2026-03-30T00:00:00+02:00",
+        );
+        assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn a_window_across_a_fall_back_overlap_counts_both_passes_in_two_pieces() {
+        // St John's, Sunday 2023-11-05: 02:00 NDT (−2:30) becomes 01:00 NST (−3:30), so
+        // 01:00–02:00 happens twice. 01:45–02:15 counts 01:45–02:00 NDT, then 01:45–02:15
+        // NST: 45 minutes for a 30-minute window, in two pieces.
+        let got = pieces(
+            "America/St_Johns",
+            Weekday::Sun,
+            w("01:45", "02:15"),
+            "2023-11-05T00:00:00-02:30",
+            "2023-11-06T00:00:00-03:30",
+        );
+        assert_eq!(
+            got,
+            vec![
+                (utc("2023-11-05T01:45:00-02:30"), utc("2023-11-05T02:00:00-02:30")),
+                (utc("2023-11-05T01:45:00-03:30"), utc("2023-11-05T02:15:00-03:30")),
+            ]
+        );
+    }
+
+    #[test]
+    fn midnight_and_24_00_when_the_change_is_at_midnight() {
+        // São Paulo, Sunday 2016-10-16: 00:00 (−3) becomes 01:00 (−2). "00:00" is the day's
+        // first instant, which is 01:00; 00:00–24:00 counts 23 h.
+        let spring = pieces(
+            "America/Sao_Paulo",
+            Weekday::Sun,
+            Window::all_day(),
+            "2016-10-15T12:00:00-03:00",
+            "2016-10-17T12:00:00-02:00",
+        );
+        assert_eq!(
+            spring,
+            vec![(utc("2016-10-16T01:00:00-02:00"), utc("2016-10-17T00:00:00-02:00"))]
+        );
+        // Saturday 2017-02-18: at 24:00 (−2) the clock goes back to 23:00 (−3); "24:00" is
+        // the next day's first instant, so 23:00–24:00 counts the hour twice (2 h) and
+        // 00:00–24:00 counts 25 h.
+        let late = pieces(
+            "America/Sao_Paulo",
+            Weekday::Sat,
+            w("23:00", "24:00"),
+            "2017-02-18T00:00:00-02:00",
+            "2017-02-19T12:00:00-03:00",
+        );
+        assert_eq!(
+            late,
+            vec![(utc("2017-02-18T23:00:00-02:00"), utc("2017-02-19T00:00:00-03:00"))]
+        );
+        let whole = cal("America/Sao_Paulo", on(Weekday::Sat, &[Window::all_day()]))
+            .working_time_between(at("2017-02-17T12:00:00-02:00"), at("2017-02-19T12:00:00-03:00"));
+        assert_eq!(whole, TimeDelta::hours(25));
+    }
+}
