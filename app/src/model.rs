@@ -2,7 +2,7 @@
 //! server and the browser (WASM) compile.
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{Role, Segment, SlaStatus};
+use escalator_domain::{Omitted, Role, Segment, SlaStatus};
 use serde::{Deserialize, Serialize};
 
 /// People's names by e-mail, for pages that show people by name (and suggest them in
@@ -139,6 +139,8 @@ pub struct WorkflowDetail {
     /// How the assignee was reached past people who were away, if anyone was passed over.
     pub routing: Option<String>,
     pub segments: Vec<Segment>,
+    /// The middle of a long explanation, summed (the segments hold its two ends).
+    pub omitted: Option<Omitted>,
     pub timeline: Vec<TimelineEntry>,
     /// Actions the user may take now: `complete`, `advance`, `reassign`, `hold`, `resume`, `cancel`.
     pub actions: Vec<String>,

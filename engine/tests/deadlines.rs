@@ -16,7 +16,10 @@ use escalator_engine::{Actor, EngineConfig, Escalator, Metrics};
 use escalator_storage::testing::TestDb;
 use escalator_storage::AuditFilter;
 
-on_both!(thresholds_are_acted_on_when_they_come);
+on_both!(
+    thresholds_are_acted_on_when_they_come,
+    the_clock_of_a_five_year_old_workflow_is_explained_small_and_exact
+);
 
 async fn entry_time(e: &Escalator, action: &str) -> Option<DateTime<Utc>> {
     let entries = e
@@ -88,4 +91,57 @@ async fn thresholds_are_acted_on_when_they_come(db: TestDb) {
     );
     e.shutdown();
     watcher.await.unwrap();
+}
+
+/// A workflow started five years ago on office hours: its explanation lists the first and
+/// the last 50 of its 5,000-odd segments, sums the rest exactly, and stays small.
+async fn the_clock_of_a_five_year_old_workflow_is_explained_small_and_exact(db: TestDb) {
+    use escalator_domain::{Calendar, Week, Window};
+    let clock = ShiftedClock::new();
+    let e = common::engine_at(&db, &clock);
+    let hour = SlaPolicy::new("hour", 3600, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
+    let (_, chain) = common::org(&e, hour, vec![Target::DepartmentHead]).await;
+    let office = Calendar::new(
+        "Europe/Berlin",
+        Week::weekdays(&[
+            Window::parse("09:00", "12:00").unwrap(),
+            Window::parse("13:00", "17:00").unwrap(),
+        ]),
+        vec![],
+    )
+    .unwrap();
+    let now = Utc::now();
+    let calendar = e.store().create_calendar("Office", &office, now).await.unwrap();
+    // Long past its deadline: the explanation runs from the start to now.
+    let day = SlaPolicy::new(
+        "a business day",
+        7 * 3600,
+        WarningWindow::BeforeDeadline { seconds: 3600 },
+    )
+    .unwrap();
+    let policy = e.store().create_policy(&day, Some(calendar.id), now).await.unwrap();
+    let created = e
+        .create_workflow(
+            &common::input("OLD-1", "mgr@x.io", 5 * 365 * 24, (policy.id, chain)),
+            &common::admin(),
+            None,
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let explained = e.explain_sla(created.view.workflow.id, &common::admin()).await.unwrap();
+    let took = started.elapsed();
+    let json = serde_json::to_string(&explained).unwrap();
+    eprintln!("explained in {took:?}, {} bytes", json.len());
+    assert_eq!(explained.segments.len(), 100);
+    let omitted = explained.omitted.clone().expect("the middle is summed");
+    assert!(omitted.segments > 4_000, "{omitted:?}");
+    // Exact: what is listed and what is summed add up to the clock's elapsed time.
+    let listed = escalator_domain::SegmentTotals::of(&explained.segments);
+    assert_eq!(
+        listed.counted_seconds + omitted.totals.counted_seconds,
+        explained.sla.elapsed.num_seconds()
+    );
+    assert_eq!(explained.totals, listed.plus(omitted.totals));
+    assert!(json.len() < 20_000, "{} bytes", json.len());
 }

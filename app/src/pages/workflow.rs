@@ -80,12 +80,30 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                 <table class="segments">
                     <thead><tr><th scope="col">"From"</th><th scope="col">"To"</th><th scope="col">"Length"</th><th scope="col">"Counts as"</th></tr></thead>
                     <tbody>
-                        {detail.segments.iter().map(|s| view! {
-                            <tr class=format!("seg-{:?}", s.kind).to_lowercase()>
-                                <td>{when_in(s.from, &detail.time_zone)}</td><td>{when_in(s.to, &detail.time_zone)}</td>
-                                <td>{human_duration((s.to - s.from).num_seconds())}</td>
-                                <td>{segment_label(s.kind)}{s.holiday.clone().map(|h| format!(" ({h})"))}</td>
-                            </tr>
+                        {detail.segments.iter().map(|s| {
+                            // The summed middle of a long clock goes where it was left out.
+                            let gap = detail.omitted.clone().filter(|o| o.to == s.from).map(|o| view! {
+                                <tr class="seg-omitted">
+                                    <td>{when_in(o.from, &detail.time_zone)}</td><td>{when_in(o.to, &detail.time_zone)}</td>
+                                    <td>{human_duration((o.to - o.from).num_seconds())}</td>
+                                    <td>{format!(
+                                        "{} stretches: {} counted, {} outside working hours, {} holidays, {} paused",
+                                        o.segments,
+                                        human_duration(o.totals.counted_seconds),
+                                        human_duration(o.totals.outside_working_hours_seconds),
+                                        human_duration(o.totals.holiday_seconds),
+                                        human_duration(o.totals.paused_seconds),
+                                    )}</td>
+                                </tr>
+                            });
+                            view! {
+                                {gap}
+                                <tr class=format!("seg-{:?}", s.kind).to_lowercase()>
+                                    <td>{when_in(s.from, &detail.time_zone)}</td><td>{when_in(s.to, &detail.time_zone)}</td>
+                                    <td>{human_duration((s.to - s.from).num_seconds())}</td>
+                                    <td>{segment_label(s.kind)}{s.holiday.clone().map(|h| format!(" ({h})"))}</td>
+                                </tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>

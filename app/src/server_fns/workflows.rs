@@ -236,6 +236,7 @@ pub async fn workflow(id: i64) -> Result<WorkflowDetail, AppError> {
         chain: chain.name.clone(),
         steps,
         segments: explanation.segments,
+        omitted: explanation.omitted,
         routing: explanation.routing,
         timeline: entries,
         actions,

@@ -42,8 +42,14 @@ pub struct Segment {
 /// It is the same computation as [`evaluate`]: the counted segments add up to the target at
 /// `due_at`. An open pause lasts until `now`, as in the projected deadline.
 pub fn explain(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>) -> Vec<Segment> {
+    explain_until(terms, timeline, now, evaluate(terms, timeline, now).due_at)
+}
+
+/// [`explain`] for a clock already evaluated to `due_at` (which [`evaluate`] gives): over a
+/// clock that has run for years, evaluating it again costs as much as the explanation.
+pub fn explain_until(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>, due_at: DateTime<Utc>) -> Vec<Segment> {
     let start = timeline.started_at;
-    let end = evaluate(terms, timeline, now).due_at.max(now);
+    let end = due_at.max(now);
     if end <= start {
         return Vec::new();
     }
@@ -99,6 +105,82 @@ pub fn explain(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>) -> Vec
         }
     }
     segments
+}
+
+/// Seconds of each kind in a stretch of the timeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentTotals {
+    pub counted_seconds: i64,
+    pub outside_working_hours_seconds: i64,
+    pub holiday_seconds: i64,
+    pub paused_seconds: i64,
+}
+
+impl SegmentTotals {
+    /// The sums over `segments`.
+    pub fn of(segments: &[Segment]) -> Self {
+        let mut t = SegmentTotals::default();
+        for s in segments {
+            let seconds = (s.to - s.from).num_seconds();
+            let slot = match s.kind {
+                SegmentKind::Counted => &mut t.counted_seconds,
+                SegmentKind::OutsideWorkingHours => &mut t.outside_working_hours_seconds,
+                SegmentKind::Holiday => &mut t.holiday_seconds,
+                SegmentKind::Paused => &mut t.paused_seconds,
+            };
+            *slot = slot.saturating_add(seconds);
+        }
+        t
+    }
+
+    /// The sums of both.
+    pub fn plus(self, o: SegmentTotals) -> Self {
+        SegmentTotals {
+            counted_seconds: self.counted_seconds.saturating_add(o.counted_seconds),
+            outside_working_hours_seconds: self
+                .outside_working_hours_seconds
+                .saturating_add(o.outside_working_hours_seconds),
+            holiday_seconds: self.holiday_seconds.saturating_add(o.holiday_seconds),
+            paused_seconds: self.paused_seconds.saturating_add(o.paused_seconds),
+        }
+    }
+}
+
+/// The middle of a long explanation, left out and summed exactly: `[from, to)`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omitted {
+    /// Where the left-out stretch starts: the `to` of the last segment before it.
+    pub from: DateTime<Utc>,
+    /// Where it ends: the `from` of the first segment after it.
+    pub to: DateTime<Utc>,
+    /// How many segments it holds.
+    pub segments: usize,
+    /// Their seconds per kind.
+    pub totals: SegmentTotals,
+}
+
+/// At most `keep` segments: all when there are no more, else the first and the last
+/// `keep / 2`, with the ones between summed. A clock started years ago has thousands of
+/// segments (two per working day); people read its beginning and its end, and the totals.
+pub fn summarise(mut segments: Vec<Segment>, keep: usize) -> (Vec<Segment>, Option<Omitted>) {
+    let head = keep / 2;
+    let tail = keep - head;
+    if segments.len() <= keep || head == 0 {
+        return (segments, None);
+    }
+    let middle: Vec<Segment> = segments.drain(head..segments.len() - tail).collect();
+    let omitted = match (middle.first(), middle.last()) {
+        (Some(first), Some(last)) => Some(Omitted {
+            from: first.from,
+            to: last.to,
+            segments: middle.len(),
+            totals: SegmentTotals::of(&middle),
+        }),
+        _ => None,
+    };
+    (segments, omitted)
 }
 
 /// Whether `t` lies in one of the sorted, disjoint `[from, to)` intervals.

@@ -1,7 +1,7 @@
 //! A workflow's page and its explained clock: why it is due when it is.
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{evaluate, explain, Segment, SlaState};
+use escalator_domain::{evaluate, explain_until, summarise, Omitted, Segment, SegmentTotals, SlaState};
 use escalator_storage::{AuditEntry, AuditFilter, Hold, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +9,10 @@ use super::{timeline_of, Timeline, WorkflowView};
 use crate::access::Actor;
 use crate::service::Rules;
 use crate::{EngineError, EngineResult, Escalator};
+
+/// The most segments an explanation lists (its beginning and its end): a clock that has run
+/// for five years has over 5,000, which made the answer half a megabyte.
+const EXPLAINED_SEGMENTS: usize = 100;
 
 /// Why a workflow is due when it is: its clock and the intervals behind the deadline.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -24,8 +28,13 @@ pub struct SlaExplanation {
     pub time_zone: String,
     pub sla: SlaState,
     /// From the start of the current level to the deadline (or now, if later): counted,
-    /// outside working hours, holiday or paused.
+    /// outside working hours, holiday or paused. At most 100: when there are more (a clock
+    /// that has run for months), the first and the last 50, with the ones between in `omitted`.
     pub segments: Vec<Segment>,
+    /// The segments left out between the first and the last 50, summed exactly.
+    pub omitted: Option<Omitted>,
+    /// Seconds per kind over the whole span, the omitted segments included.
+    pub totals: SegmentTotals,
     /// How the current assignee was reached when people were away, e.g. "skipped
     /// dana@acme.example (absent until 2026-12-24 17:00 UTC): delegated to mike@acme.example".
     pub routing: Option<String>,
@@ -80,6 +89,10 @@ impl Escalator {
             .await?
             .ok_or_else(|| EngineError::not_found("SLA policy", w.state.policy_id))?;
         let timeline = timeline_of(w, holds);
+        let sla = evaluate(&terms, &timeline, now);
+        let all = explain_until(&terms, &timeline, now, sla.due_at);
+        let totals = SegmentTotals::of(&all);
+        let (segments, omitted) = summarise(all, EXPLAINED_SEGMENTS);
         Ok(SlaExplanation {
             workflow_id: w.id,
             level: w.state.level,
@@ -87,8 +100,10 @@ impl Escalator {
             policy_version: w.state.policy_version,
             calendar_id: policy.calendar_id,
             time_zone: terms.calendar.time_zone().name().to_string(),
-            sla: evaluate(&terms, &timeline, now),
-            segments: explain(&terms, &timeline, now),
+            sla,
+            segments,
+            omitted,
+            totals,
             routing: None,
         })
     }

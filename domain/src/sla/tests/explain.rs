@@ -142,3 +142,47 @@ fn a_holiday_across_a_dst_change_is_one_segment() {
     );
     assert_eq!(segments[1].to - segments[1].from, TimeDelta::hours(25));
 }
+
+#[test]
+fn a_clock_started_five_years_ago_is_summarised_with_exact_totals() {
+    let calendar = Calendar::new(
+        "Europe/Berlin",
+        Week::weekdays(&[w("09:00", "12:00"), w("13:00", "17:00")]),
+        vec![Holiday::yearly(12, 25, Some("Christmas"))],
+    )
+    .unwrap();
+    let terms =
+        SlaTerms::new(TimeDelta::hours(8), WarningWindow::BeforeDeadline { seconds: 3600 }).with_calendar(calendar);
+    let start = at("2021-12-01T10:00:00+01:00");
+    let now = at("2026-12-06T10:00:00+01:00");
+    let tl = Timeline {
+        started_at: start,
+        pauses: vec![(at("2023-05-02T10:00:00+02:00"), Some(at("2023-05-09T10:00:00+02:00")))],
+    };
+    let all = explain(&terms, &tl, now);
+    assert!(all.len() > 5000, "{}", all.len());
+    let totals = crate::SegmentTotals::of(&all);
+    let (kept, omitted) = crate::summarise(all.clone(), 100);
+    assert_eq!(kept.len(), 100);
+    let omitted = omitted.unwrap();
+    assert_eq!(omitted.segments, all.len() - 100);
+    // Nothing is lost: the kept ends and the summed middle add up to the whole, the
+    // middle joins the two ends, and the counted time is the clock's elapsed time.
+    assert_eq!(
+        crate::SegmentTotals::of(&kept[..50])
+            .plus(omitted.totals)
+            .plus(crate::SegmentTotals::of(&kept[50..])),
+        totals
+    );
+    assert_eq!((kept[49].to, kept[50].from), (omitted.from, omitted.to));
+    assert_eq!((kept[0].from, kept[99].to), (start, now));
+    assert_eq!(
+        totals.counted_seconds,
+        crate::evaluate(&terms, &tl, now).elapsed.num_seconds()
+    );
+    assert_eq!(totals.paused_seconds, 7 * 86_400);
+    assert!(totals.holiday_seconds >= 4 * 86_400, "{totals:?}");
+    // A short explanation is left whole.
+    let (short, none) = crate::summarise(all[..100].to_vec(), 100);
+    assert_eq!((short.len(), none), (100, None));
+}
