@@ -37,7 +37,7 @@ pub use outcome::{judge, Judged, Outcome, StageEnd};
 pub use policy::{SlaPolicy, SlaTerms, WarningWindow, MAX_EXHAUSTED_REPEATS};
 pub use report::{OutcomeCounts, ReportPeriod, SlaReport};
 pub use sla::{
-    evaluate, explain, explain_until, summarise, Calendar, Holiday, IcsError, Omitted, Segment, SegmentKind,
-    SegmentTotals, SlaState, SlaStatus, Timeline, Week, Window, WindowEnd,
+    evaluate, explain, explain_until, summarise, Calendar, Holiday, IcsError, OffsetChange, OffsetEffect, Omitted,
+    Segment, SegmentKind, SegmentTotals, SlaState, SlaStatus, Timeline, Week, Window, WindowEnd,
 };
 pub use workflow::{Action, PolicyRef, TransitionError, WorkflowState, WorkflowStatus};

@@ -1,7 +1,7 @@
 //! One workflow: its clock and why the deadline is when it is, its place in the chain,
 //! everything that happened to it, and the actions the user's role allows.
 
-use escalator_domain::SegmentKind;
+use escalator_domain::{OffsetEffect, SegmentKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -101,7 +101,19 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                                 <tr class=format!("seg-{:?}", s.kind).to_lowercase()>
                                     <td>{when_in(s.from, &detail.time_zone)}</td><td>{when_in(s.to, &detail.time_zone)}</td>
                                     <td>{human_duration((s.to - s.from).num_seconds())}</td>
-                                    <td>{segment_label(s.kind)}{s.holiday.clone().map(|h| format!(" ({h})"))}</td>
+                                    <td>
+                                        {segment_label(s.kind)}{s.holiday.clone().map(|h| format!(" ({h})"))}
+                                        {s.offset_change.clone().map(|c| view! {
+                                            <small class="offset-change">{format!(
+                                                " · at {} the clocks {} ({} → {}): local times {}",
+                                                when_in(c.at, &detail.time_zone),
+                                                if c.effect == OffsetEffect::Shortened { "went forward" } else { "went back" },
+                                                c.before,
+                                                c.after,
+                                                if c.effect == OffsetEffect::Shortened { "skipped do not count" } else { "repeated count twice" },
+                                            )}</small>
+                                        })}
+                                    </td>
                                 </tr>
                             }
                         }).collect_view()}

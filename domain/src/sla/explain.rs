@@ -34,6 +34,86 @@ pub struct Segment {
     /// The holiday's name, for `holiday` segments that have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holiday: Option<String>,
+    /// The calendar zone's UTC offset changed within this segment (at or after its start):
+    /// why a window here counted less or more than its nominal length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_change: Option<OffsetChange>,
+}
+
+/// A change of the calendar zone's UTC offset (a daylight-saving change, or a zone's rules
+/// changing): a window across it counts only the instants whose local time is inside it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetChange {
+    /// The first instant of the new offset.
+    pub at: DateTime<Utc>,
+    /// The offset before, e.g. `+01:00`.
+    pub before: String,
+    /// The offset from `at` on, e.g. `+02:00`.
+    pub after: String,
+    /// `shortened` when local clocks jumped forward (a spring-forward gap: the local times
+    /// skipped do not count), `lengthened` when they went back (the repeated local times
+    /// count twice).
+    pub effect: OffsetEffect,
+}
+
+/// What an offset change does to a window's counted length.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetEffect {
+    Shortened,
+    Lengthened,
+}
+
+/// The zone's offset at `t`, in seconds east of UTC.
+fn offset_at(tz: chrono_tz::Tz, t: DateTime<Utc>) -> i32 {
+    use chrono::{Offset, TimeZone};
+    tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()
+}
+
+fn offset_text(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.unsigned_abs();
+    format!("{sign}{:02}:{:02}", s / 3600, (s % 3600) / 60)
+}
+
+/// The first offset change in `[from, to)`, if any. Changes happen on whole seconds.
+fn offset_change(tz: chrono_tz::Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<OffsetChange> {
+    let at_second = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).map(|t| offset_at(tz, t));
+    let (first, last) = (from.timestamp(), (to - chrono::TimeDelta::seconds(1)).timestamp());
+    let before = at_second(first.checked_sub(1)?)?;
+    if at_second(first)? == before && at_second(last)? == before {
+        return None;
+    }
+    // The first second whose offset is not `before`: the offset is `before` at `lo`, not
+    // at `hi`, until they are adjacent.
+    let at = if at_second(first)? != before {
+        first
+    } else {
+        let (mut lo, mut hi) = (first, last);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if at_second(mid)? == before {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    };
+    let at = DateTime::<Utc>::from_timestamp(at, 0)?;
+    let after = offset_at(tz, at);
+    Some(OffsetChange {
+        at,
+        before: offset_text(before),
+        after: offset_text(after),
+        effect: if after > before {
+            OffsetEffect::Shortened
+        } else {
+            OffsetEffect::Lengthened
+        },
+    })
 }
 
 /// The timeline from the start to the deadline (or to `now`, if later), as contiguous
@@ -101,8 +181,13 @@ pub fn explain_until(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>, 
                 to,
                 kind,
                 holiday,
+                offset_change: None,
             }),
         }
+    }
+    let tz = terms.calendar.time_zone();
+    for s in &mut segments {
+        s.offset_change = offset_change(tz, s.from, s.to);
     }
     segments
 }

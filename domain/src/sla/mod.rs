@@ -15,5 +15,7 @@ mod tests;
 
 pub use calendar::{Calendar, Holiday, Week, Window, WindowEnd, SEARCH_HORIZON_DAYS};
 pub use clock::{evaluate, SlaState, SlaStatus, Timeline};
-pub use explain::{explain, explain_until, summarise, Omitted, Segment, SegmentKind, SegmentTotals};
+pub use explain::{
+    explain, explain_until, summarise, OffsetChange, OffsetEffect, Omitted, Segment, SegmentKind, SegmentTotals,
+};
 pub use ics::IcsError;

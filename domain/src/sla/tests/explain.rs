@@ -11,6 +11,7 @@ fn seg(from: &str, to: &str, kind: K) -> Segment {
         to: at(to),
         kind,
         holiday: None,
+        offset_change: None,
     }
 }
 
@@ -131,7 +132,16 @@ fn a_holiday_across_a_dst_change_is_one_segment() {
                 "2026-10-25T00:00:00+02:00",
                 K::OutsideWorkingHours
             ),
-            seg("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", K::Holiday),
+            Segment {
+                // The day is 25 h long because the clocks went back at 03:00 CEST.
+                offset_change: Some(crate::OffsetChange {
+                    at: at("2026-10-25T03:00:00+02:00"),
+                    before: "+02:00".into(),
+                    after: "+01:00".into(),
+                    effect: crate::OffsetEffect::Lengthened,
+                }),
+                ..seg("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", K::Holiday)
+            },
             seg(
                 "2026-10-26T00:00:00+01:00",
                 "2026-10-26T09:00:00+01:00",
@@ -185,4 +195,69 @@ fn a_clock_started_five_years_ago_is_summarised_with_exact_totals() {
     // A short explanation is left whole.
     let (short, none) = crate::summarise(all[..100].to_vec(), 100);
     assert_eq!((short.len(), none), (100, None));
+}
+
+#[test]
+fn the_explanation_marks_where_an_offset_change_shortened_or_lengthened_a_window() {
+    use crate::OffsetEffect;
+    let explained = |zone: &str, day: chrono::Weekday, window: crate::Window, start: &str, now: &str| {
+        let calendar = Calendar::new(zone, Week::default().with(day, &[window]), vec![]).unwrap();
+        let terms =
+            SlaTerms::new(TimeDelta::hours(1), WarningWindow::BeforeDeadline { seconds: 0 }).with_calendar(calendar);
+        explain(&terms, &Timeline::started(at(start)), at(now))
+    };
+    // Berlin, 2026-03-29: 02:30–04:00 counts 03:00–04:00; the counted segment starts
+    // where the clocks jumped from 02:00 to 03:00, and says so.
+    let berlin = explained(
+        "Europe/Berlin",
+        chrono::Weekday::Sun,
+        w("02:30", "04:00"),
+        "2026-03-28T12:00:00+01:00",
+        "2026-03-29T12:00:00+02:00",
+    );
+    let counted: Vec<_> = berlin.iter().filter(|s| s.kind == K::Counted).collect();
+    assert_eq!(counted.len(), 1, "{berlin:?}");
+    let change = counted[0].offset_change.clone().expect("marked");
+    assert_eq!(
+        (change.at, change.before.as_str(), change.after.as_str(), change.effect),
+        (
+            at("2026-03-29T03:00:00+02:00"),
+            "+01:00",
+            "+02:00",
+            OffsetEffect::Shortened
+        )
+    );
+    // St John's, 2023-11-05: 01:45–02:15 counts twice 15 minutes and once 30 (NST); the
+    // change falls between the two counted pieces and is marked on the stretch it starts.
+    let st_johns = explained(
+        "America/St_Johns",
+        chrono::Weekday::Sun,
+        w("01:45", "02:15"),
+        "2023-11-04T12:00:00-02:30",
+        "2023-11-05T12:00:00-03:30",
+    );
+    // (The 1-hour target runs on into the next Sunday: 45 minutes are counted on this one.)
+    let counted: Vec<_> = st_johns
+        .iter()
+        .filter(|s| s.kind == K::Counted && s.from < at("2023-11-06T00:00:00-03:30"))
+        .collect();
+    assert_eq!(counted.len(), 2, "{st_johns:?}");
+    let minutes: i64 = counted.iter().map(|s| (s.to - s.from).num_minutes()).sum();
+    assert_eq!(minutes, 45);
+    let marked: Vec<_> = st_johns.iter().filter_map(|s| s.offset_change.clone()).collect();
+    assert_eq!(marked.len(), 1, "{st_johns:?}");
+    assert_eq!(
+        (marked[0].at, marked[0].effect),
+        (at("2023-11-05T01:00:00-03:30"), OffsetEffect::Lengthened)
+    );
+    // Nothing is marked where the offset did not change.
+    assert!(explained(
+        "Europe/Berlin",
+        chrono::Weekday::Mon,
+        w("09:00", "17:00"),
+        "2026-06-01T08:00:00+02:00",
+        "2026-06-02T08:00:00+02:00"
+    )
+    .iter()
+    .all(|s| s.offset_change.is_none()));
 }
