@@ -107,7 +107,8 @@ impl Metrics {
         registry.register(Box::new(http_duration.clone()))?;
         let build_info = IntGauge::with_opts(
             Opts::new("escalator_build_info", "Escalator build information.")
-                .const_label("version", env!("CARGO_PKG_VERSION")),
+                .const_label("version", env!("CARGO_PKG_VERSION"))
+                .const_label("tz_rules", escalator_domain::sla::zones::TZ_RULES_VERSION),
         )?;
         build_info.set(1);
         registry.register(Box::new(build_info))?;

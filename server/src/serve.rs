@@ -76,6 +76,18 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
         }
         None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
     }
+    {
+        use escalator_domain::sla::zones::{is_newer, TZ_RULES_VERSION};
+        match crate::http::health::system_tz_rules() {
+            Some(system) if is_newer(system, TZ_RULES_VERSION) => tracing::warn!(
+                in_use = TZ_RULES_VERSION,
+                system,
+                "the system's time-zone rules are newer than the ones deadlines are computed with: \
+                 upgrade Escalator to a release with them, then preview and apply the policies"
+            ),
+            system => tracing::info!(in_use = TZ_RULES_VERSION, system, "time-zone rules"),
+        }
+    }
     if let Some(sms) = config.sms() {
         let channel = SmsChannel::new(sms).map_err(|message| ConfigError::Invalid {
             key: "ESCALATOR_SMS_*".into(),

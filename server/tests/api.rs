@@ -70,11 +70,21 @@ async fn health_and_readiness(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["database"], "ok");
     assert_eq!(body["status"], "ready");
+    // The zone rules deadlines use, and the system's when it has them (Debian's tzdata).
+    let in_use = escalator_domain::sla::zones::TZ_RULES_VERSION;
+    assert_eq!(body["tz_rules"]["in_use"], in_use, "{body}");
+    let system = std::fs::read_to_string("/usr/share/zoneinfo/tzdata.zi")
+        .ok()
+        .and_then(|t| escalator_domain::sla::zones::tzdata_version(&t).map(str::to_string));
+    assert_eq!(body["tz_rules"]["system"], json!(system), "{body}");
+    assert!(body["tz_rules"]["system_newer"].is_boolean(), "{body}");
 
     for url in ["/metrics", "/api/v1/metrics/prometheus"] {
         let (status, text) = app.send(app.request(Method::GET, url, None)).await;
         assert_eq!(status, StatusCode::OK, "{url}");
         assert!(text.as_str().is_some_and(|t| t.contains("# TYPE")), "{url}: {text}");
+        let info = format!("escalator_build_info{{tz_rules=\"{in_use}\",version=");
+        assert!(text.as_str().is_some_and(|t| t.contains(&info)), "{url}: {text}");
     }
 }
 

@@ -9,6 +9,7 @@ mod clock;
 mod explain;
 pub(crate) mod ics;
 mod walk;
+pub mod zones;
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 
 pub mod api;
 mod error;
-mod health;
+pub(crate) mod health;
 mod links;
 
 pub use health::healthz;
