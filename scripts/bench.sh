@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs Escalator's benchmarks (issue 8) on SQLite and on a PostgreSQL cluster with default
-# durability (fsync on; port 54330, separate from the test cluster) and prints a table.
-# Builds the release runner, then the server while the runner generates the data sets;
-# installs Debian's wrk and PostgreSQL when missing.
-#   ./scripts/bench.sh [--only tick,growth,outbox,http,metrics,memory,ingest] [--runs 3]
+# durability (fsync on, commit timestamps on for the peers' lateness; port 54330, separate
+# from the test cluster) and prints a table. Builds the release runner, then the server
+# while the runner generates the data sets; installs Debian's wrk and PostgreSQL when
+# missing, and the peers of scenario 9 (bench/peers/install.sh) when it runs.
+#   ./scripts/bench.sh [--only tick,growth,outbox,http,metrics,memory,ingest,reports,peers] [--runs 3]
 #                      [--sizes 100000,1000000] [--due 10000] [--backends sqlite,postgres] …
 #   ./scripts/bench.sh --help     every flag
 # The table is also written to target/bench/results.md.
