@@ -117,18 +117,8 @@ async fn directory(store: &Arc<dyn Store>, now: DateTime<Utc>) -> Result<Rules> 
 /// The INSERT … SELECT that writes `$1` workflows; `$2` is now (Unix seconds), `$3` the
 /// spacing of due workflows, `$4`–`$6` policy, version and chain.
 fn workflows_sql(postgres: bool) -> String {
-    let numbers = if postgres {
-        "SELECT i FROM generate_series(1, $1::bigint) AS g(i)"
-    } else {
-        "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < $1) SELECT i FROM g"
-    };
-    let t = |expr: &str| {
-        if postgres {
-            format!("to_timestamp({expr})")
-        } else {
-            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {expr}, 'unixepoch')")
-        }
-    };
+    let numbers = db::numbers_sql(postgres, 1);
+    let t = |expr: &str| db::unix_time_sql(postgres, expr);
     format!(
         "INSERT INTO workflows (external_id, workflow_type, title, stage, stage_seq, department_key, \
          initiator_email, assignee_email, status, level, policy_id, chain_id, stage_started_at, level_started_at, \

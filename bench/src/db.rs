@@ -32,6 +32,25 @@ macro_rules! bind_all {
     }};
 }
 
+/// A subquery of the numbers `first` … `first + $1 - 1` as column `i`, for bulk
+/// INSERT … SELECT (SQLite has no generate_series).
+pub fn numbers_sql(postgres: bool, first: i64) -> String {
+    if postgres {
+        format!("SELECT i FROM generate_series({first}, $1::bigint + {first} - 1) AS g(i)")
+    } else {
+        format!("WITH RECURSIVE g(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM g WHERE i < $1 + {first} - 1) SELECT i FROM g")
+    }
+}
+
+/// The timestamp of Unix seconds `expr`, as each backend stores it.
+pub fn unix_time_sql(postgres: bool, expr: &str) -> String {
+    if postgres {
+        format!("to_timestamp({expr})")
+    } else {
+        format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {expr}, 'unixepoch')")
+    }
+}
+
 /// Runs one statement; returns the rows affected.
 pub async fn exec(pool: &DbPool, sql: &str, args: &[Arg]) -> Result<u64> {
     let sql = sqlx::AssertSqlSafe(sql.to_string());

@@ -20,18 +20,8 @@ use crate::{Noop, Result};
 /// the first workflow id, `$4` how many workflows, `$5`–`$6` policy and version. One in
 /// seven breached, one in twenty cancelled, ten departments, four types, three stages.
 fn outcomes_sql(postgres: bool) -> String {
-    let numbers = if postgres {
-        "SELECT i FROM generate_series(0, $1::bigint - 1) AS g(i)"
-    } else {
-        "WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i < $1 - 1) SELECT i FROM g"
-    };
-    let t = |expr: &str| {
-        if postgres {
-            format!("to_timestamp({expr})")
-        } else {
-            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', {expr}, 'unixepoch')")
-        }
-    };
+    let numbers = db::numbers_sql(postgres, 0);
+    let t = |expr: &str| db::unix_time_sql(postgres, expr);
     format!(
         "INSERT INTO sla_outcomes (workflow_id, stage_seq, stage, department_key, workflow_type, policy_id, \
          policy_version, assignee_email, decided_by, ended_by, outcome, level, target_seconds, used_seconds, \
@@ -62,18 +52,8 @@ pub async fn measure(
 ) -> Result<Vec<(&'static str, Vec<f64>)>> {
     let store = escalator_storage::connect(&copy.url).await?;
     let pool = store.pool();
-    let (first, count): (i64, i64) = match &pool {
-        escalator_storage::DbPool::Sqlite(p) => {
-            sqlx::query_as("SELECT MIN(id), COUNT(*) FROM workflows")
-                .fetch_one(p)
-                .await?
-        }
-        escalator_storage::DbPool::Postgres(p) => {
-            sqlx::query_as("SELECT MIN(id), COUNT(*) FROM workflows")
-                .fetch_one(p)
-                .await?
-        }
-    };
+    let first = db::scalar(&pool, "SELECT MIN(id) FROM workflows", &[]).await?;
+    let count = db::scalar(&pool, "SELECT COUNT(*) FROM workflows", &[]).await?;
     let policy = store
         .policies()
         .await?

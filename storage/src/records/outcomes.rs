@@ -186,15 +186,36 @@ pub struct GroupCounts {
     pub counts: OutcomeCounts,
 }
 
+/// The six sums every aggregate query selects (`crate::sql::ROLLUP_COUNTS`).
 #[derive(sqlx::FromRow)]
-pub(crate) struct CountsRow {
-    pub key: String,
+pub(crate) struct SumsRow {
     met: i64,
     breached: i64,
     cancelled: i64,
     escalations: i64,
     reminders: i64,
     over_seconds: i64,
+}
+
+impl SumsRow {
+    fn counts(&self) -> OutcomeCounts {
+        OutcomeCounts {
+            met: self.met,
+            breached: self.breached,
+            cancelled: self.cancelled,
+            escalations: self.escalations,
+            reminders: self.reminders,
+            over_seconds: self.over_seconds,
+        }
+    }
+}
+
+/// The sums of one group (a day, …) named by `key`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CountsRow {
+    pub key: String,
+    #[sqlx(flatten)]
+    sums: SumsRow,
 }
 
 /// The sums of one (department, policy, type, stage, assignee) over the filter's days.
@@ -205,12 +226,8 @@ pub(crate) struct KeyedCountsRow {
     workflow_type: String,
     stage: String,
     assignee_email: String,
-    met: i64,
-    breached: i64,
-    cancelled: i64,
-    escalations: i64,
-    reminders: i64,
-    over_seconds: i64,
+    #[sqlx(flatten)]
+    sums: SumsRow,
 }
 
 impl KeyedCountsRow {
@@ -221,17 +238,6 @@ impl KeyedCountsRow {
             Dimension::WorkflowType => &self.workflow_type,
             Dimension::Stage => &self.stage,
             Dimension::Assignee => &self.assignee_email,
-        }
-    }
-
-    fn counts(&self) -> OutcomeCounts {
-        OutcomeCounts {
-            met: self.met,
-            breached: self.breached,
-            cancelled: self.cancelled,
-            escalations: self.escalations,
-            reminders: self.reminders,
-            over_seconds: self.over_seconds,
         }
     }
 }
@@ -245,7 +251,7 @@ pub(crate) fn top_groups(rows: &[KeyedCountsRow], limit: usize) -> Vec<(Dimensio
             let mut sums: std::collections::HashMap<&str, OutcomeCounts> = std::collections::HashMap::new();
             for row in rows {
                 let sum = sums.entry(row.key(by)).or_default();
-                *sum = sum.plus(row.counts());
+                *sum = sum.plus(row.sums.counts());
             }
             let mut groups: Vec<GroupCounts> = sums
                 .into_iter()
@@ -267,13 +273,6 @@ pub(crate) fn top_groups(rows: &[KeyedCountsRow], limit: usize) -> Vec<(Dimensio
 
 impl CountsRow {
     pub(crate) fn counts(&self) -> OutcomeCounts {
-        OutcomeCounts {
-            met: self.met,
-            breached: self.breached,
-            cancelled: self.cancelled,
-            escalations: self.escalations,
-            reminders: self.reminders,
-            over_seconds: self.over_seconds,
-        }
+        self.sums.counts()
     }
 }
