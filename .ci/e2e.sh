@@ -4,18 +4,15 @@
 #   .ci/e2e.sh [--release] [PLAYWRIGHT ARGS...]
 #
 # Runs from the repository root (wherever it is called from). Installs what is missing
-# (Debian's chromium, the wasm32 target, cargo-leptos 0.3.10, wasm-bindgen-cli 0.2.130,
-# end2end's npm packages), builds the site with `cargo leptos build` (dev; `--release` for
-# a release build, with wasm-opt from npm's binaryen), loads the demo data into a fresh
-# SQLite database, starts a real SMTP server (aiosmtpd, into a maildir the specs read) and
-# `escalator serve` on a free port, runs Playwright against it and
-# exits with Playwright's status. The server is always stopped. Build output goes to
+# (Debian's chromium, the wasm32 target, wasm-bindgen-cli 0.2.130, end2end's npm
+# packages), builds the binary and the site with scripts/build-site.sh (what
+# `cargo leptos build` does; dev, or `--release` with wasm-opt from npm's binaryen), loads
+# the demo data into a fresh SQLite database, starts a real SMTP server (aiosmtpd, into a
+# maildir the specs read) and `escalator serve` on a free port, runs Playwright against it
+# and exits with Playwright's status. The server is always stopped. Build output goes to
 # target/e2e/build.log (shown on failure, or always with E2E_VERBOSE=1); the server's log
 # is copied to end2end/test-results/server.log.
 set -euo pipefail
-
-CARGO_LEPTOS_VERSION=0.3.10
-WASM_BINDGEN_VERSION=0.2.130
 
 release=0
 if [ "${1:-}" = "--release" ]; then
@@ -25,20 +22,11 @@ fi
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
-export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"
+source scripts/tools.sh
+export PATH="$root/end2end/node_modules/.bin:$PATH"
 
 say() { echo "e2e: $*"; }
 elapsed() { echo "$(($(date +%s) - $1)) s"; }
-
-if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-apt_updated=0
-apt_install() {
-  if [ "$apt_updated" -eq 0 ]; then
-    $SUDO apt-get update -qq
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
 
 # --- tools ---------------------------------------------------------------------------
 chromium="${ESCALATOR_E2E_CHROMIUM:-/usr/bin/chromium}"
@@ -59,19 +47,7 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   exit 2
 fi
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  say "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
-fi
-if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes on 2 cores)"
-  cargo install --quiet --locked --force cargo-leptos --version "$CARGO_LEPTOS_VERSION"
-fi
-if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lock file holds a yanked crate.
-  cargo install --quiet --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
+ensure_build_tools
 
 # Playwright (driving Debian's chromium, never a downloaded browser) and binaryen's
 # wasm-opt. Reinstalled only when the lock file changed.
@@ -91,19 +67,18 @@ else
   profile=debug
   build_args=()
 fi
-say "cargo leptos build${build_args[*]:+ ${build_args[*]}} (log: target/e2e/build.log)"
+say "scripts/build-site.sh${build_args[*]:+ ${build_args[*]}} (log: target/e2e/build.log)"
 start=$(date +%s)
-# The build needs no database: a DATABASE_URL meant for the server stays out of it.
 if [ "${E2E_VERBOSE:-0}" = "1" ]; then
-  env -u DATABASE_URL cargo leptos build "${build_args[@]}" 2>&1 | tee "$build_log"
+  scripts/build-site.sh "${build_args[@]}" 2>&1 | tee "$build_log"
   build_status=${PIPESTATUS[0]}
 else
   build_status=0
-  env -u DATABASE_URL cargo leptos build "${build_args[@]}" >"$build_log" 2>&1 || build_status=$?
+  scripts/build-site.sh "${build_args[@]}" >"$build_log" 2>&1 || build_status=$?
 fi
 if [ "$build_status" -ne 0 ]; then
   tail -n 80 "$build_log" >&2
-  echo "e2e: cargo leptos build failed (status $build_status)" >&2
+  echo "e2e: the build failed (status $build_status)" >&2
   exit "$build_status"
 fi
 bin="$root/target/$profile/escalator"

@@ -8,9 +8,8 @@ cd "$(dirname "$0")/.."
 source scripts/tools.sh
 ensure_build_tools
 
-echo "==> building (cargo leptos build)" >&2
-# The build needs no database: a DATABASE_URL meant for the server stays out of it.
-env -u DATABASE_URL cargo leptos build
+echo "==> building the server and the site (scripts/build-site.sh)" >&2
+./scripts/build-site.sh
 
 export DATABASE_URL="${DATABASE_URL:-sqlite:target/demo.db}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Installs the build tools Escalator needs when they are missing: the wasm32 target,
-# cargo-leptos 0.3.10 and wasm-bindgen-cli 0.2.130 (the version wasm-bindgen is pinned to).
+# Installs the build tools Escalator needs when they are missing: the wasm32 target and
+# wasm-bindgen-cli 0.2.130 (the version wasm-bindgen is pinned to). scripts/build-site.sh
+# builds the site with them; cargo-leptos is not needed (developers may still use it).
 # Sourced by run-demo.sh, test-all.sh and .ci/e2e.sh.
 set -euo pipefail
+
+# Tools that `cargo install` puts in place must be found in this very run.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 ensure_build_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
     echo "==> adding the wasm32-unknown-unknown target" >&2
     rustup target add wasm32-unknown-unknown >&2
-  fi
-  if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-    echo "==> installing cargo-leptos 0.3.10 (about 11 minutes on 2 cores)" >&2
-    cargo install --locked cargo-leptos --version 0.3.10 >&2
   fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
     echo "==> installing wasm-bindgen-cli 0.2.130" >&2
