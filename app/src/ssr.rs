@@ -98,7 +98,7 @@ pub async fn viewer_zone(actor: &Actor) -> Result<String, AppError> {
 /// Formats instants in the signed-in user's time zone.
 pub async fn local_times(actor: &Actor) -> Result<impl Fn(chrono::DateTime<chrono::Utc>) -> String, AppError> {
     let zone = escalator_domain::readable::zone(Some(&viewer_zone(actor).await?));
-    Ok(move |at: chrono::DateTime<chrono::Utc>| escalator_domain::readable::short_time(at, zone))
+    Ok(move |at: chrono::DateTime<chrono::Utc>| escalator_domain::readable::short_time(at, &zone))
 }
 
 /// Sets the response status that goes with an error (server functions answer 500

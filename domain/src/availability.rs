@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
+use crate::sla::zones::Zone;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{Directory, IcsError, ValidationError};
@@ -114,7 +114,7 @@ impl Absence {
 /// (`2026-12-24T13:00:00+01:00`), a local date-time in the person's zone
 /// (`2026-12-24T13:00`), or a date (`2026-12-24`: the start of that day in the person's
 /// zone, or, for the end, the start of the next day: "to the 24th" includes the 24th).
-pub fn parse_bound(field: &str, raw: &str, zone: Tz, end: bool) -> Result<DateTime<Utc>, ValidationError> {
+pub fn parse_bound(field: &str, raw: &str, zone: &Zone, end: bool) -> Result<DateTime<Utc>, ValidationError> {
     let raw = raw.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(raw) {
         return Ok(instant.with_timezone(&Utc));
@@ -153,7 +153,7 @@ const MAX_IMPORTED: usize = 500;
 /// with a `TZID`, or floating times read in `zone`) and its `SUMMARY` as the reason.
 /// Cancelled events are skipped; a recurring event is refused (say each absence once)
 /// rather than read as one.
-pub fn parse_absences_ics(text: &str, zone: Tz) -> Result<Vec<Absence>, IcsError> {
+pub fn parse_absences_ics(text: &str, zone: &Zone) -> Result<Vec<Absence>, IcsError> {
     use crate::sla::ics::{fail, unfold, Property};
     let mut absences = Vec::new();
     let mut event: Option<(usize, Vec<Property>)> = None;
@@ -184,7 +184,7 @@ pub fn parse_absences_ics(text: &str, zone: Tz) -> Result<Vec<Absence>, IcsError
     Ok(absences)
 }
 
-fn absence_of(begin: usize, props: &[crate::sla::ics::Property], zone: Tz) -> Result<Option<Absence>, IcsError> {
+fn absence_of(begin: usize, props: &[crate::sla::ics::Property], zone: &Zone) -> Result<Option<Absence>, IcsError> {
     use crate::sla::ics::fail;
     let find = |name: &str| props.iter().find(|p| p.name == name);
     if find("STATUS").is_some_and(|p| p.value.eq_ignore_ascii_case("CANCELLED")) {
@@ -220,15 +220,15 @@ fn absence_of(begin: usize, props: &[crate::sla::ics::Property], zone: Tz) -> Re
 
 /// An iCalendar date or date-time: `20261224` (midnight in `zone`, or the next midnight
 /// for `day_end`), `20261224T130000Z`, or `20261224T130000` in its `TZID` or in `zone`.
-fn ics_instant(p: &crate::sla::ics::Property, zone: Tz, day_end: bool) -> Result<DateTime<Utc>, IcsError> {
+fn ics_instant(p: &crate::sla::ics::Property, zone: &Zone, day_end: bool) -> Result<DateTime<Utc>, IcsError> {
     use crate::sla::ics::fail;
     let value = p.value.as_str();
     let zone = match p.param("TZID") {
-        Some(id) => match id.parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => return fail(p.line, format!("unknown time zone {id:?}")),
+        Some(id) => match Zone::named(id) {
+            Some(tz) => tz,
+            None => return fail(p.line, format!("unknown time zone {id:?}")),
         },
-        None => zone,
+        None => zone.clone(),
     };
     let local = if value.len() == 8 {
         NaiveDate::parse_from_str(value, "%Y%m%d")
@@ -358,32 +358,32 @@ mod tests {
 
     #[test]
     fn bounds_read_as_people_write_them() {
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        let start = parse_bound("from", "2026-12-24", berlin, false).unwrap();
-        let end = parse_bound("to", "2026-12-24", berlin, true).unwrap();
+        let berlin = Zone::named("Europe/Berlin").unwrap();
+        let start = parse_bound("from", "2026-12-24", &berlin, false).unwrap();
+        let end = parse_bound("to", "2026-12-24", &berlin, true).unwrap();
         assert_eq!(start, Utc.with_ymd_and_hms(2026, 12, 23, 23, 0, 0).unwrap());
         assert_eq!(end, Utc.with_ymd_and_hms(2026, 12, 24, 23, 0, 0).unwrap());
-        let local = parse_bound("from", "2026-07-01T13:30", berlin, false).unwrap();
+        let local = parse_bound("from", "2026-07-01T13:30", &berlin, false).unwrap();
         assert_eq!(local, Utc.with_ymd_and_hms(2026, 7, 1, 11, 30, 0).unwrap());
-        let instant = parse_bound("from", "2026-07-01T13:30:00Z", berlin, false).unwrap();
+        let instant = parse_bound("from", "2026-07-01T13:30:00Z", &berlin, false).unwrap();
         assert_eq!(instant, Utc.with_ymd_and_hms(2026, 7, 1, 13, 30, 0).unwrap());
         // 02:30 on the spring-forward day does not exist in Berlin: the first instant after.
-        let gap = parse_bound("from", "2026-03-29T02:30", berlin, false).unwrap();
+        let gap = parse_bound("from", "2026-03-29T02:30", &berlin, false).unwrap();
         assert_eq!(gap, Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap());
-        let err = parse_bound("from", "next week", berlin, false).unwrap_err();
+        let err = parse_bound("from", "next week", &berlin, false).unwrap_err();
         assert_eq!(err.field, "from");
     }
 
     #[test]
     fn absences_are_read_from_an_icalendar_file() {
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Holiday\\, Canaries\r\n\
                    DTSTART;VALUE=DATE:20261221\r\nDTEND;VALUE=DATE:20270104\r\nEND:VEVENT\r\n\
                    BEGIN:VEVENT\r\nSUMMARY:Dentist\r\nDTSTART;TZID=America/New_York:20261110T090000\r\n\
                    DTEND;TZID=America/New_York:20261110T1\r\n 10000\r\nEND:VEVENT\r\n\
                    BEGIN:VEVENT\r\nSTATUS:CANCELLED\r\nDTSTART:20261201T080000Z\r\nDTEND:20261201T090000Z\r\nEND:VEVENT\r\n\
                    BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261124\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-        let absences = parse_absences_ics(ics, berlin).unwrap();
+        let absences = parse_absences_ics(ics, &berlin).unwrap();
         assert_eq!(absences.len(), 3, "{absences:?}");
         assert_eq!(absences[0].reason.as_deref(), Some("Holiday, Canaries"));
         assert_eq!(
@@ -404,10 +404,10 @@ mod tests {
         assert_eq!(absences[2].ends_at - absences[2].starts_at, TimeDelta::hours(24));
 
         let recurring = "BEGIN:VEVENT\nDTSTART;VALUE=DATE:20261221\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n";
-        let err = parse_absences_ics(recurring, berlin).unwrap_err();
+        let err = parse_absences_ics(recurring, &berlin).unwrap_err();
         assert_eq!(err.line, 3);
         let backwards = "BEGIN:VEVENT\nDTSTART:20261221T100000Z\nDTEND:20261221T090000Z\nEND:VEVENT\n";
-        assert!(parse_absences_ics(backwards, berlin).is_err());
+        assert!(parse_absences_ics(backwards, &berlin).is_err());
     }
 
     proptest! {

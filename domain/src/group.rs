@@ -4,8 +4,8 @@
 //! group's time zone, with overrides). Whoever is away is passed over; a group nobody
 //! in is present resolves to nobody, and the chain moves on to its next level.
 
+use crate::sla::zones::Zone;
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{Directory, Email, PassedOver, Presence, ValidationError};
@@ -105,9 +105,8 @@ impl Group {
                 ));
             }
         }
-        self.time_zone
-            .parse::<Tz>()
-            .map_err(|_| ValidationError::new("time_zone", format!("unknown IANA time zone {:?}", self.time_zone)))?;
+        Zone::named(&self.time_zone)
+            .ok_or_else(|| ValidationError::new("time_zone", format!("unknown IANA time zone {:?}", self.time_zone)))?;
         for (i, o) in self.overrides.iter().enumerate() {
             if o.to <= o.from {
                 return Err(ValidationError::new(format!("overrides[{i}].to"), "must be after from"));
@@ -165,7 +164,7 @@ impl Group {
     /// the group's zone, counted on the local calendar (so a turn lasts a local day or
     /// week across daylight-saving changes, 23 or 25 hours when one falls inside it).
     fn turn(&self, period: Period, starts_on: NaiveDate, at: DateTime<Utc>) -> usize {
-        let zone: Tz = self.time_zone.parse().unwrap_or(Tz::UTC);
+        let zone = Zone::named(&self.time_zone).unwrap_or(Zone::UTC);
         let today = at.with_timezone(&zone).date_naive();
         let days = (today - starts_on).num_days().max(0);
         let turns = match period {
@@ -261,7 +260,7 @@ mod tests {
             starts_on,
         });
         let people = People::default();
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         let local = |d: u32, h: u32| {
             berlin
                 .with_ymd_and_hms(2026, 3, d, h, 0, 0)

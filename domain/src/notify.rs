@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::sla::zones::Zone;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
@@ -227,8 +227,8 @@ impl QuietHours {
     /// inside them. The end is the first instant after `at` whose wall clock reads `end`;
     /// when `end` falls into a spring-forward gap, the first instant after the gap. A
     /// fall-back that turns the clock back before the start meanwhile does not end them.
-    pub fn ends_after(&self, zone: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = at.with_timezone(&zone).naive_local();
+    pub fn ends_after(&self, zone: &Zone, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = at.with_timezone(zone).naive_local();
         if !self.contains(local.time()) {
             return None;
         }
@@ -247,7 +247,7 @@ impl QuietHours {
 /// The first instant after `after` whose wall clock in `zone` reads `date time`, or the
 /// first valid wall-clock time after it when it does not exist (a DST gap).
 fn first_instant_at_or_after(
-    zone: Tz,
+    zone: &Zone,
     date: NaiveDate,
     time: NaiveTime,
     after: DateTime<Utc>,
@@ -257,7 +257,7 @@ fn first_instant_at_or_after(
     // step minute by minute to the first wall time that exists.
     for _ in 0..=(4 * 60) {
         let readings = zone.from_local_datetime(&wall);
-        let (Some(earliest), Some(latest)) = (readings.earliest(), readings.latest()) else {
+        let (Some(earliest), Some(latest)) = (readings.clone().earliest(), readings.latest()) else {
             wall = wall.with_second(0)?.with_nanosecond(0)? + chrono::TimeDelta::minutes(1);
             continue;
         };
@@ -292,8 +292,8 @@ impl NotificationPreferences {
     /// Checks the time zone and removes duplicate channels.
     pub fn validated(mut self) -> Result<Self, ValidationError> {
         if let Some(zone) = &self.time_zone {
-            zone.parse::<Tz>()
-                .map_err(|_| ValidationError::new("time_zone", format!("unknown IANA time zone {zone:?}")))?;
+            Zone::named(zone)
+                .ok_or_else(|| ValidationError::new("time_zone", format!("unknown IANA time zone {zone:?}")))?;
         }
         for list in self.channels.values_mut() {
             let mut seen = Vec::with_capacity(list.len());
@@ -312,16 +312,13 @@ impl NotificationPreferences {
     }
 
     /// The user's zone (UTC when unset or, for rows stored before validation, unknown).
-    pub fn zone(&self) -> Tz {
-        self.time_zone
-            .as_deref()
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(Tz::UTC)
+    pub fn zone(&self) -> Zone {
+        self.time_zone.as_deref().and_then(Zone::named).unwrap_or(Zone::UTC)
     }
 
     /// When delivery to this user must wait until, if `at` is inside their quiet hours.
     pub fn quiet_until(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.quiet_hours?.ends_after(self.zone(), at)
+        self.quiet_hours?.ends_after(&self.zone(), at)
     }
 }
 
@@ -393,7 +390,7 @@ mod tests {
             Some(&[PersonalChannel::InApp][..])
         );
         assert_eq!(p.channels_for(NotificationKind::Assignment), None);
-        assert_eq!(p.zone(), chrono_tz::Europe::Berlin);
+        assert_eq!(p.zone(), Zone::named("Europe/Berlin").unwrap());
         let bad = NotificationPreferences {
             time_zone: Some("Mars/Base".into()),
             ..Default::default()
@@ -420,57 +417,60 @@ mod tests {
     #[test]
     fn overnight_quiet_hours_in_a_zone() {
         let q = quiet("22:00", "07:00");
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         // 2026-01-14 21:59 UTC is 22:59 in Berlin (CET, UTC+1): quiet until 07:00 CET = 06:00 UTC.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 1, 14, 21, 59)),
+            q.ends_after(&berlin, utc(2026, 1, 14, 21, 59)),
             Some(utc(2026, 1, 15, 6, 0))
         );
         // After midnight: ends the same morning.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 1, 15, 2, 0)),
+            q.ends_after(&berlin, utc(2026, 1, 15, 2, 0)),
             Some(utc(2026, 1, 15, 6, 0))
         );
         // The start is inside, the end outside.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 1, 14, 21, 0)),
+            q.ends_after(&berlin, utc(2026, 1, 14, 21, 0)),
             Some(utc(2026, 1, 15, 6, 0))
         );
-        assert_eq!(q.ends_after(berlin, utc(2026, 1, 15, 6, 0)), None);
-        assert_eq!(q.ends_after(berlin, utc(2026, 1, 15, 12, 0)), None);
+        assert_eq!(q.ends_after(&berlin, utc(2026, 1, 15, 6, 0)), None);
+        assert_eq!(q.ends_after(&berlin, utc(2026, 1, 15, 12, 0)), None);
         // The same instant is daytime in Tokyo.
-        assert_eq!(q.ends_after(chrono_tz::Asia::Tokyo, utc(2026, 1, 15, 2, 0)), None);
+        assert_eq!(
+            q.ends_after(&Zone::named("Asia/Tokyo").unwrap(), utc(2026, 1, 15, 2, 0)),
+            None
+        );
     }
 
     #[test]
     fn daytime_quiet_hours() {
         let q = quiet("12:00", "13:30");
         assert_eq!(
-            q.ends_after(Tz::UTC, utc(2026, 5, 1, 12, 10)),
+            q.ends_after(&Zone::UTC, utc(2026, 5, 1, 12, 10)),
             Some(utc(2026, 5, 1, 13, 30))
         );
-        assert_eq!(q.ends_after(Tz::UTC, utc(2026, 5, 1, 11, 59)), None);
-        assert_eq!(q.ends_after(Tz::UTC, utc(2026, 5, 1, 13, 30)), None);
+        assert_eq!(q.ends_after(&Zone::UTC, utc(2026, 5, 1, 11, 59)), None);
+        assert_eq!(q.ends_after(&Zone::UTC, utc(2026, 5, 1, 13, 30)), None);
     }
 
     #[test]
     fn quiet_hours_end_at_the_local_time_across_dst() {
         let q = quiet("22:00", "07:00");
-        let ny = chrono_tz::America::New_York;
+        let ny = Zone::named("America/New_York").unwrap();
         // Night of the spring-forward (2026-03-08): 22:00 EST is 03:00 UTC; 07:00 EDT is 11:00 UTC.
-        assert_eq!(q.ends_after(ny, utc(2026, 3, 8, 4, 0)), Some(utc(2026, 3, 8, 11, 0)));
+        assert_eq!(q.ends_after(&ny, utc(2026, 3, 8, 4, 0)), Some(utc(2026, 3, 8, 11, 0)));
         // Night of the fall-back (2026-11-01): 07:00 EST is 12:00 UTC.
-        assert_eq!(q.ends_after(ny, utc(2026, 11, 1, 4, 0)), Some(utc(2026, 11, 1, 12, 0)));
+        assert_eq!(q.ends_after(&ny, utc(2026, 11, 1, 4, 0)), Some(utc(2026, 11, 1, 12, 0)));
     }
 
     #[test]
     fn an_end_inside_a_spring_forward_gap_is_the_end_of_the_gap() {
         // Berlin 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist.
         let q = quiet("22:00", "02:30");
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         // 23:00 CET on the 28th (22:00 UTC): quiet until 03:00 CEST = 01:00 UTC.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 3, 28, 22, 0)),
+            q.ends_after(&berlin, utc(2026, 3, 28, 22, 0)),
             Some(utc(2026, 3, 29, 1, 0))
         );
     }
@@ -480,17 +480,17 @@ mod tests {
         // Berlin 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice
         // (00:30 UTC and 01:30 UTC).
         let q = quiet("22:00", "02:30");
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         // 02:10 CEST (00:10 UTC): ends at the first 02:30.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 10, 25, 0, 10)),
+            q.ends_after(&berlin, utc(2026, 10, 25, 0, 10)),
             Some(utc(2026, 10, 25, 0, 30))
         );
         // 02:40 CEST (00:40 UTC): outside.
-        assert_eq!(q.ends_after(berlin, utc(2026, 10, 25, 0, 40)), None);
+        assert_eq!(q.ends_after(&berlin, utc(2026, 10, 25, 0, 40)), None);
         // 02:10 CET (01:10 UTC), the wall clock's second pass: quiet again until the second 02:30.
         assert_eq!(
-            q.ends_after(berlin, utc(2026, 10, 25, 1, 10)),
+            q.ends_after(&berlin, utc(2026, 10, 25, 1, 10)),
             Some(utc(2026, 10, 25, 1, 30))
         );
     }
@@ -499,9 +499,9 @@ mod tests {
     fn half_hour_shifts_lord_howe() {
         // Lord Howe springs forward 30 minutes at 02:00 local on 2026-10-04 (02:00 → 02:30).
         let q = quiet("23:00", "02:15");
-        let lh = chrono_tz::Australia::Lord_Howe;
+        let lh = Zone::named("Australia/Lord_Howe").unwrap();
         let at = lh.with_ymd_and_hms(2026, 10, 4, 0, 0, 0).unwrap().with_timezone(&Utc);
-        let end = q.ends_after(lh, at).unwrap();
+        let end = q.ends_after(&lh, at).unwrap();
         assert_eq!(end.with_timezone(&lh).format("%H:%M").to_string(), "02:30");
     }
 
@@ -521,22 +521,22 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        const ZONES: [Tz; 5] = [
-            Tz::UTC,
-            chrono_tz::Europe::Berlin,
-            chrono_tz::America::New_York,
-            chrono_tz::America::Sao_Paulo,
-            chrono_tz::Australia::Lord_Howe,
+        const ZONES: [&str; 5] = [
+            "UTC",
+            "Europe/Berlin",
+            "America/New_York",
+            "America/Sao_Paulo",
+            "Australia/Lord_Howe",
         ];
 
         /// The property below for one case.
-        fn check(zone: Tz, start_minute: u32, length: u32, at: DateTime<Utc>) -> Result<(), TestCaseError> {
+        fn check(zone: &Zone, start_minute: u32, length: u32, at: DateTime<Utc>) -> Result<(), TestCaseError> {
             let t = |m: u32| NaiveTime::from_hms_opt(m / 60 % 24, m % 60, 0).unwrap();
             let q = QuietHours {
                 start: t(start_minute),
                 end: t((start_minute + length) % 1440),
             };
-            let inside = |i: DateTime<Utc>| q.contains(i.with_timezone(&zone).time());
+            let inside = |i: DateTime<Utc>| q.contains(i.with_timezone(zone).time());
             match q.ends_after(zone, at) {
                 None => prop_assert!(!inside(at)),
                 Some(end) => {
@@ -544,7 +544,7 @@ mod tests {
                     prop_assert!(end > at && end - at <= chrono::TimeDelta::hours(27), "{at} {end}");
                     // Outside, unless a spring-forward gap swallowed the whole time between
                     // the end and the next start (then both fall on the gap's end).
-                    let wall = |i: DateTime<Utc>| i.with_timezone(&zone).naive_local();
+                    let wall = |i: DateTime<Utc>| i.with_timezone(zone).naive_local();
                     let jumped = wall(end) - wall(end - chrono::TimeDelta::seconds(1)) != chrono::TimeDelta::seconds(1);
                     prop_assert!(!inside(end) || jumped, "{at} {end}");
                     // Held throughout — the wall clock may only step outside when a fall-back
@@ -588,7 +588,7 @@ mod tests {
                 let end_minute = local + 1440 - 120 + end_shift;
                 let start_minute = (end_minute + 1440 - length) % 1440;
                 let at = DateTime::from_timestamp(instant + offset, 0).unwrap();
-                check(ZONES[zone], start_minute, length, at)?;
+                check(&Zone::named(ZONES[zone]).unwrap(), start_minute, length, at)?;
             }
 
             /// Whatever the zone, quiet hours and instant (2020-2030, DST changes included):
@@ -603,7 +603,7 @@ mod tests {
                 at_seconds in 1_577_836_800i64..1_893_456_000,
             ) {
                 let at = DateTime::from_timestamp(at_seconds, 0).unwrap();
-                check(ZONES[zone], start_minute, length, at)?;
+                check(&Zone::named(ZONES[zone]).unwrap(), start_minute, length, at)?;
             }
         }
     }

@@ -2,18 +2,18 @@
 //! 17:16 CET"), and relative to now where that helps ("in 2 h 10 m", "3 h ago"). Used by
 //! messages and the UI alike.
 
+use crate::sla::zones::Zone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 /// The zone named `name` (IANA), or UTC when there is none or it is unknown.
-pub fn zone(name: Option<&str>) -> Tz {
-    name.and_then(|n| n.parse::<Tz>().ok()).unwrap_or(Tz::UTC)
+pub fn zone(name: Option<&str>) -> Zone {
+    name.and_then(Zone::named).unwrap_or(Zone::UTC)
 }
 
 /// `Tuesday 1 December, 17:16 CET`; the year is added when it is not `now`'s.
-pub fn local_time(at: DateTime<Utc>, zone: Tz, now: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&zone);
-    let format = if local.format("%Y").to_string() == now.with_timezone(&zone).format("%Y").to_string() {
+pub fn local_time(at: DateTime<Utc>, zone: &Zone, now: DateTime<Utc>) -> String {
+    let local = at.with_timezone(zone);
+    let format = if local.format("%Y").to_string() == now.with_timezone(zone).format("%Y").to_string() {
         "%A %-d %B, %H:%M %Z"
     } else {
         "%A %-d %B %Y, %H:%M %Z"
@@ -22,8 +22,8 @@ pub fn local_time(at: DateTime<Utc>, zone: Tz, now: DateTime<Utc>) -> String {
 }
 
 /// `17:16 CET, 1 Dec`: short, for tables.
-pub fn short_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%-d %b %H:%M %Z").to_string()
+pub fn short_time(at: DateTime<Utc>, zone: &Zone) -> String {
+    at.with_timezone(zone).format("%-d %b %H:%M %Z").to_string()
 }
 
 /// A length in words: `2 d 3 h`, `2 h 10 m`, `45 m`, `30 s` (two units at most).
@@ -51,18 +51,18 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 /// `Tuesday 1 December, 17:16 CET — in 8 h`: a deadline as a message tells it.
-pub fn deadline(at: DateTime<Utc>, zone: Tz, now: DateTime<Utc>) -> String {
+pub fn deadline(at: DateTime<Utc>, zone: &Zone, now: DateTime<Utc>) -> String {
     deadline_for_all(at, zone, &[], now)
 }
 
 /// A deadline in the addressee's zone and, for the copies who live elsewhere, in theirs:
 /// `Tuesday 1 December, 17:16 CET (1 Dec 11:16 EST) — in 8 h`. One mail has one text,
 /// so every reader finds their own clock in it.
-pub fn deadline_for_all(at: DateTime<Utc>, zone: Tz, others: &[Tz], now: DateTime<Utc>) -> String {
+pub fn deadline_for_all(at: DateTime<Utc>, zone: &Zone, others: &[Zone], now: DateTime<Utc>) -> String {
     let own = short_time(at, zone);
     let mut elsewhere: Vec<String> = Vec::new();
     for other in others {
-        let time = short_time(at, *other);
+        let time = short_time(at, other);
         if time != own && !elsewhere.contains(&time) {
             elsewhere.push(time);
         }
@@ -89,19 +89,25 @@ mod tests {
     fn times_read_in_the_readers_zone_with_the_zone_named() {
         let now = utc(1, 8, 16);
         let berlin = zone(Some("Europe/Berlin"));
-        assert_eq!(local_time(utc(1, 16, 16), berlin, now), "Tuesday 1 December, 17:16 CET");
         assert_eq!(
-            deadline(utc(1, 16, 16), berlin, now),
+            local_time(utc(1, 16, 16), &berlin, now),
+            "Tuesday 1 December, 17:16 CET"
+        );
+        assert_eq!(
+            deadline(utc(1, 16, 16), &berlin, now),
             "Tuesday 1 December, 17:16 CET — in 8 h"
         );
         assert_eq!(
-            local_time(utc(1, 16, 16), zone(None), now),
+            local_time(utc(1, 16, 16), &zone(None), now),
             "Tuesday 1 December, 16:16 UTC"
         );
-        assert_eq!(zone(Some("Mars/Olympus")), Tz::UTC);
+        assert_eq!(zone(Some("Mars/Olympus")), Zone::UTC);
         let next_year = Utc.with_ymd_and_hms(2027, 1, 5, 9, 0, 0).unwrap();
-        assert_eq!(local_time(next_year, Tz::UTC, now), "Tuesday 5 January 2027, 09:00 UTC");
-        assert_eq!(short_time(utc(1, 16, 16), berlin), "1 Dec 17:16 CET");
+        assert_eq!(
+            local_time(next_year, &Zone::UTC, now),
+            "Tuesday 5 January 2027, 09:00 UTC"
+        );
+        assert_eq!(short_time(utc(1, 16, 16), &berlin), "1 Dec 17:16 CET");
     }
 
     #[test]
@@ -111,13 +117,18 @@ mod tests {
         let paris = zone(Some("Europe/Paris"));
         let new_york = zone(Some("America/New_York"));
         assert_eq!(
-            deadline_for_all(utc(1, 16, 16), berlin, &[new_york, berlin, new_york, Tz::UTC], now),
+            deadline_for_all(
+                utc(1, 16, 16),
+                &berlin,
+                &[new_york.clone(), berlin.clone(), new_york, Zone::UTC],
+                now
+            ),
             "Tuesday 1 December, 17:16 CET (1 Dec 11:16 EST, 1 Dec 16:16 UTC) — in 8 h"
         );
         // Paris reads the same wall clock as Berlin: nothing to add.
         assert_eq!(
-            deadline_for_all(utc(1, 16, 16), berlin, &[paris], now),
-            deadline(utc(1, 16, 16), berlin, now)
+            deadline_for_all(utc(1, 16, 16), &berlin, &[paris], now),
+            deadline(utc(1, 16, 16), &berlin, now)
         );
     }
 

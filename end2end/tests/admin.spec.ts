@@ -178,6 +178,20 @@ test('an admin makes a calendar and a policy, then previews, saves and applies a
   expect(Date.parse(moved.due_at)).toBeGreaterThan(Date.parse(before.due_at));
 });
 
+test('an admin checks the open workflows against the zone rules in use', async ({ page }) => {
+  await signIn(page, ADMIN, PASSWORD, '/policies');
+  await expect(page.getByTestId('app')).toHaveAttribute('data-hydrated', 'true');
+  const section = page.getByTestId('zone-rules');
+  // The version comes from the zone database's tzdata.zi (Debian's here), the bundled copy's too.
+  await expect(page.getByTestId('zone-rules-in-use')).toContainText(/\d{4}[a-z]+, from the system's tz database \(bundled copy: \d{4}[a-z]+\)/);
+  await section.getByTestId('preview-zone-rules').click();
+  // The rules have not changed since the deadlines were computed: nothing would move.
+  await expect(page.getByTestId('zone-rules-preview')).toBeVisible();
+  await expect(page.getByTestId('zone-rules-moved')).toHaveText('0');
+  await expect(section.getByTestId('impact-row')).toHaveCount(0);
+  await expect(section.getByTestId('apply-zone-rules')).toHaveCount(0);
+});
+
 test('every workflow action, from the workflow page', async ({ page, browser }) => {
   await signIn(page, ADMIN);
   const token = await apiToken(page, 'e2e actions');

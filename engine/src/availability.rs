@@ -100,8 +100,8 @@ impl Escalator {
             .await?
             .unwrap_or_default()
             .zone();
-        let starts_at = parse_bound("from", &input.from, zone, false)?;
-        let ends_at = parse_bound("to", &input.to, zone, true)?;
+        let starts_at = parse_bound("from", &input.from, &zone, false)?;
+        let ends_at = parse_bound("to", &input.to, &zone, true)?;
         if ends_at <= starts_at {
             return Err(ValidationError::new("to", "must be after from").into());
         }
@@ -157,7 +157,7 @@ impl Escalator {
         if ics.trim().is_empty() || ics.chars().count() > MAX_ICS_CHARS {
             return Err(ValidationError::new("ics", format!("must be 1-{MAX_ICS_CHARS} characters")).into());
         }
-        let parsed = parse_absences_ics(ics, zone).map_err(ValidationError::from)?;
+        let parsed = parse_absences_ics(ics, &zone).map_err(ValidationError::from)?;
         if let Some(long) = parsed
             .iter()
             .find(|a| a.ends_at - a.starts_at > TimeDelta::days(MAX_ABSENCE_DAYS))

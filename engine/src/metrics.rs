@@ -108,7 +108,11 @@ impl Metrics {
         let build_info = IntGauge::with_opts(
             Opts::new("escalator_build_info", "Escalator build information.")
                 .const_label("version", env!("CARGO_PKG_VERSION"))
-                .const_label("tz_rules", escalator_domain::sla::zones::TZ_RULES_VERSION),
+                // The zone rules in use when the process started.
+                .const_label(
+                    "tz_rules",
+                    crate::versions::zone_rules().in_use.unwrap_or_else(|| "unknown".into()),
+                ),
         )?;
         build_info.set(1);
         registry.register(Box::new(build_info))?;

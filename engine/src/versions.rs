@@ -1,11 +1,12 @@
-//! Policy versions: open workflows keep the version they started with; an admin previews
-//! a change's impact without changing anything, and applies the current version to open
-//! workflows explicitly (audited).
+//! Policy versions and zone rules: open workflows keep the deadlines computed under the
+//! rules they started with; an admin previews a change's impact without changing anything,
+//! and applies it to open workflows explicitly (audited).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use escalator_domain::{evaluate, terms_at, SlaStatus};
+use escalator_domain::sla::zones;
+use escalator_domain::{evaluate, terms_at, SlaStatus, WorkflowStatus};
 use escalator_storage::{Applied, NewAudit, WorkflowChange, WorkflowFilter, WorkflowRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,15 +47,81 @@ pub struct AppliedVersion {
     pub applied: u64,
 }
 
+/// The zone rules deadlines are computed with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ZoneRules {
+    /// `system` (the system's tz database, the bundled copy for zones it lacks), `bundled`
+    /// or `directory`.
+    pub source: String,
+    /// The version in use, e.g. `2025b` (none when its database names none).
+    pub in_use: Option<String>,
+    /// The version bundled into this binary.
+    pub bundled: String,
+    /// The system's version, from its `tzdata.zi` (none when it has none).
+    pub system: Option<String>,
+}
+
+/// What the zone rules in use do to the deadlines of open workflows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ZoneRulesPreview {
+    pub rules: ZoneRules,
+    /// Open workflows whose stored deadline differs from the one these rules give.
+    /// Workflows on hold are left out: resuming recomputes their deadline.
+    pub impact: Preview,
+}
+
+/// The result of recomputing open workflows' deadlines under the zone rules in use.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppliedZoneRules {
+    pub rules: ZoneRules,
+    pub applied: u64,
+}
+
+/// Where the system keeps its zone rules: `$TZDIR`, else `/usr/share/zoneinfo`.
+fn system_zoneinfo() -> std::path::PathBuf {
+    std::env::var_os("TZDIR").map_or_else(|| "/usr/share/zoneinfo".into(), Into::into)
+}
+
+/// The version a tz database directory names in its `tzdata.zi`.
+fn version_in(dir: &std::path::Path) -> Option<String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(dir.join("tzdata.zi")).ok()?;
+    let mut first = String::new();
+    std::io::BufReader::new(file).read_line(&mut first).ok()?;
+    zones::tzdata_version(&first).map(str::to_string)
+}
+
+/// The zone rules in use now, and the versions available.
+pub fn zone_rules() -> ZoneRules {
+    let system = version_in(&system_zoneinfo());
+    let bundled = zones::bundled_rules_version().to_string();
+    let source = zones::rules_source();
+    let in_use = match source {
+        "bundled" => Some(bundled.clone()),
+        "directory" => zones::rules_dir().and_then(|d| version_in(&d)),
+        _ => system.clone(),
+    };
+    ZoneRules {
+        source: source.to_string(),
+        in_use,
+        bundled,
+        system,
+    }
+}
+
 const LISTED: usize = 500;
 
 impl Escalator {
-    async fn open_workflows_of(&self, policy_id: i64) -> EngineResult<Vec<WorkflowRecord>> {
+    /// Every open workflow, or those of one policy.
+    async fn open_workflows(&self, policy_id: Option<i64>) -> EngineResult<Vec<WorkflowRecord>> {
         let mut all = Vec::new();
         let mut before_id = None;
         loop {
             let filter = WorkflowFilter {
-                policy_id: Some(policy_id),
+                policy_id,
                 open_only: true,
                 before_id,
                 limit: 500,
@@ -89,7 +156,7 @@ impl Escalator {
             proposed = proposed.with_calendar(Arc::new(calendar.calendar));
         }
         let rules = self.rules().await?;
-        let open = self.open_workflows_of(id).await?;
+        let open = self.open_workflows(Some(id)).await?;
         let ids: Vec<i64> = open.iter().map(|w| w.id).collect();
         let holds = self.store.holds(&ids).await?;
         let now = self.now();
@@ -130,7 +197,7 @@ impl Escalator {
             .ok_or_else(|| EngineError::not_found("SLA policy", id))?;
         let rules = self.rules().await?;
         let open: Vec<WorkflowRecord> = self
-            .open_workflows_of(id)
+            .open_workflows(Some(id))
             .await?
             .into_iter()
             .filter(|w| w.state.policy_version != current.version)
@@ -177,5 +244,120 @@ impl Escalator {
             version: current.version,
             applied,
         })
+    }
+
+    /// Open workflows (not on hold) whose stored deadline the zone rules in use would move.
+    ///
+    /// The rules are read afresh first, so an operator who just updated the system's tz
+    /// database sees its effect at once.
+    pub async fn preview_zone_rules(&self, actor: &Actor) -> EngineResult<ZoneRulesPreview> {
+        actor.require_admin()?;
+        zones::reload();
+        let moves = self.zone_rule_moves().await?;
+        let mut impact = Preview {
+            open_workflows: moves.open,
+            status_changes: 0,
+            workflows: Vec::new(),
+        };
+        for (w, sla) in &moves.moved {
+            let old_status = evaluate_status(w, w.state.due_at, self.now());
+            if old_status != sla.status {
+                impact.status_changes += 1;
+            }
+            if impact.workflows.len() < LISTED {
+                impact.workflows.push(Impact {
+                    workflow_id: w.id,
+                    external_id: w.external_id.clone(),
+                    old_status,
+                    new_status: sla.status,
+                    old_due_at: w.state.due_at,
+                    new_due_at: sla.due_at,
+                });
+            }
+        }
+        Ok(ZoneRulesPreview {
+            rules: zone_rules(),
+            impact,
+        })
+    }
+
+    /// Recomputes the deadlines [`Escalator::preview_zone_rules`] lists (audited per workflow).
+    pub async fn apply_zone_rules(&self, actor: &Actor) -> EngineResult<AppliedZoneRules> {
+        actor.require_admin()?;
+        zones::reload();
+        let rules = zone_rules();
+        let moves = self.zone_rule_moves().await?;
+        let now = self.now();
+        let mut applied = 0;
+        for (w, sla) in moves.moved {
+            let change = WorkflowChange {
+                workflow_id: w.id,
+                expected_version: w.version,
+                state: w.state.reclocked(&sla),
+                claim: None,
+                reminder: None,
+                hold: None,
+                audit: vec![NewAudit {
+                    actor: actor.email.clone(),
+                    action: "zone_rules_applied".into(),
+                    workflow_id: Some(w.id),
+                    details: json!({
+                        "tz_rules": rules.in_use,
+                        "old_due_at": w.state.due_at,
+                        "new_due_at": sla.due_at,
+                    }),
+                    at: now,
+                }],
+                outbox: Vec::new(),
+                outcome: None,
+                now,
+            };
+            if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Done) {
+                applied += 1;
+            }
+        }
+        self.rearm();
+        Ok(AppliedZoneRules { rules, applied })
+    }
+
+    /// The open workflows, and those whose deadline differs under the rules in use.
+    async fn zone_rule_moves(&self) -> EngineResult<ZoneRuleMoves> {
+        let rules = self.rules().await?;
+        let open = self.open_workflows(None).await?;
+        let running: Vec<&WorkflowRecord> = open
+            .iter()
+            .filter(|w| w.state.status != WorkflowStatus::OnHold)
+            .collect();
+        let ids: Vec<i64> = running.iter().map(|w| w.id).collect();
+        let holds = self.store.holds(&ids).await?;
+        let now = self.now();
+        let mut moved = Vec::new();
+        for w in running {
+            let sla = evaluate(&rules.terms(w)?, &timeline_of(w, &holds), now);
+            if sla.due_at != w.state.due_at {
+                moved.push((w.clone(), sla));
+            }
+        }
+        Ok(ZoneRuleMoves {
+            open: open.len() as u64,
+            moved,
+        })
+    }
+}
+
+/// Open workflows, and the new clock of those whose deadline moves.
+struct ZoneRuleMoves {
+    open: u64,
+    moved: Vec<(WorkflowRecord, escalator_domain::SlaState)>,
+}
+
+/// The SLA status a workflow has now with deadline `due_at` and its stored warning time.
+fn evaluate_status(w: &WorkflowRecord, due_at: DateTime<Utc>, now: DateTime<Utc>) -> SlaStatus {
+    if now >= due_at {
+        SlaStatus::Breached
+    } else if now >= w.state.warn_at {
+        SlaStatus::Warning
+    } else {
+        SlaStatus::Ok
     }
 }

@@ -120,6 +120,10 @@ pub struct Config {
     pub link_secrets: Vec<String>,
     /// `ESCALATOR_LINK_TTL_HOURS`: how long a one-click link acts after its message was sent.
     pub link_ttl_hours: u64,
+    /// `ESCALATOR_TZ_RULES`: where zone rules come from: `system` (the system's tz
+    /// database, `$TZDIR` or `/usr/share/zoneinfo`, with the bundled copy for zones it
+    /// lacks) or `bundled` (only the copy in the binary, the same on every machine).
+    pub tz_rules: escalator_domain::sla::zones::RulesSource,
 }
 
 impl Default for Config {
@@ -163,6 +167,7 @@ impl Default for Config {
             webhook_hosts: Vec::new(),
             link_secrets: Vec::new(),
             link_ttl_hours: 72,
+            tz_rules: escalator_domain::sla::zones::RulesSource::System,
             absence_handover: escalator_engine::Handover::default(),
             outbox_workers: EngineConfig::default().delivery_workers as u64,
         }

@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&config.log_format);
+    escalator_domain::sla::zones::use_rules(config.tz_rules);
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -77,15 +77,20 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
         None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
     }
     {
-        use escalator_domain::sla::zones::{is_newer, TZ_RULES_VERSION};
-        match crate::http::health::system_tz_rules() {
-            Some(system) if is_newer(system, TZ_RULES_VERSION) => tracing::warn!(
-                in_use = TZ_RULES_VERSION,
-                system,
-                "the system's time-zone rules are newer than the ones deadlines are computed with: \
-                 upgrade Escalator to a release with them, then preview and apply the policies"
-            ),
-            system => tracing::info!(in_use = TZ_RULES_VERSION, system, "time-zone rules"),
+        use escalator_domain::sla::zones::is_newer;
+        let rules = escalator_engine::versions::zone_rules();
+        let in_use = rules.in_use.as_deref().unwrap_or("unknown");
+        if is_newer(&rules.bundled, in_use) {
+            tracing::warn!(
+                source = %rules.source,
+                in_use,
+                bundled = %rules.bundled,
+                "the time-zone rules in use are older than the ones bundled into Escalator: \
+                 update the system's tzdata or set ESCALATOR_TZ_RULES=bundled, then preview and \
+                 apply the zone rules (Calendars page, or POST /api/v1/zone-rules/apply)"
+            );
+        } else {
+            tracing::info!(source = %rules.source, in_use, bundled = %rules.bundled, "time-zone rules");
         }
     }
     if let Some(sms) = config.sms() {

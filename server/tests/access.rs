@@ -513,6 +513,8 @@ const API: &[ApiRow] = &[
         none,
         "AFFFF",
     ),
+    row("get", "/api/v1/zone-rules", Needs::Nothing, same, none, "AFFFF"),
+    row("post", "/api/v1/zone-rules/apply", Needs::Nothing, same, none, "AFFFF"),
     row("get", "/api/v1/escalation-chains", Needs::Nothing, same, none, "AAAFF"),
     row(
         "post",
@@ -992,6 +994,8 @@ const UI: &[UiRow] = &[
         |fx| Args::Form(vec![("id", fx.policy.to_string())]),
         "AFFFF",
     ),
+    ui("preview_zone_rules", Needs::Nothing, no_args, "AFFFF"),
+    ui("apply_zone_rules", Needs::Nothing, no_args, "AFFFF"),
     ui(
         "save_calendar",
         Needs::Nothing,

@@ -70,14 +70,23 @@ async fn health_and_readiness(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["database"], "ok");
     assert_eq!(body["status"], "ready");
-    // The zone rules deadlines use, and the system's when it has them (Debian's tzdata).
-    let in_use = escalator_domain::sla::zones::TZ_RULES_VERSION;
-    assert_eq!(body["tz_rules"]["in_use"], in_use, "{body}");
+    // The zone rules deadlines use: the system's (Debian's tzdata), and the bundled copy's.
     let system = std::fs::read_to_string("/usr/share/zoneinfo/tzdata.zi")
         .ok()
         .and_then(|t| escalator_domain::sla::zones::tzdata_version(&t).map(str::to_string));
-    assert_eq!(body["tz_rules"]["system"], json!(system), "{body}");
-    assert!(body["tz_rules"]["system_newer"].is_boolean(), "{body}");
+    let rules = &body["tz_rules"];
+    assert_eq!(rules["source"], "system", "{body}");
+    assert_eq!(rules["system"], json!(system), "{body}");
+    assert_eq!(rules["in_use"], json!(system), "{body}");
+    let bundled = escalator_domain::sla::zones::bundled_rules_version();
+    assert_eq!(rules["bundled"], bundled, "{body}");
+    let newer = |a: &Option<String>| {
+        a.as_deref()
+            .is_some_and(|a| escalator_domain::sla::zones::is_newer(bundled, a))
+    };
+    assert_eq!(rules["bundled_newer"], newer(&system), "{body}");
+    assert_eq!(rules["system_newer"], false, "{body}");
+    let in_use = system.unwrap_or_else(|| "unknown".into());
 
     for url in ["/metrics", "/api/v1/metrics/prometheus"] {
         let (status, text) = app.send(app.request(Method::GET, url, None)).await;
@@ -973,7 +982,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
             }
         }
     }
-    assert_eq!(paths.len(), 51, "50 API paths and the metrics path: {:?}", paths.keys());
+    assert_eq!(paths.len(), 53, "52 API paths and the metrics path: {:?}", paths.keys());
 }
 
 async fn malformed_requests_are_400_naming_the_field(app: TestApp) {
@@ -1498,6 +1507,29 @@ async fn business_calendars_measure_deadlines_and_explain_them(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_value",
         Some("time_zone"),
+    );
+    // A yearly holiday's first year (RFC 5545's DTSTART) must be a year; the error names it.
+    for since in [json!(0), json!(10_000)] {
+        let mut bad = calendar.clone();
+        bad["holidays"] = json!([{"kind": "yearly", "month": 5, "day": 8, "name": "Liberation Day", "since": since}]);
+        let rejected = app.post(&path("/calendars"), &app.admin, bad).await;
+        assert_error(
+            &rejected,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("holidays[0].since"),
+        );
+    }
+    let mut bad = calendar.clone();
+    bad["holidays"] = json!([{"kind": "yearly", "month": 5, "day": 8, "since": "2027"}]);
+    let rejected = app.post(&path("/calendars"), &app.admin, bad).await;
+    // A year written as text is malformed, not just out of range (the holiday is named:
+    // its kind decides which fields it has).
+    assert_error(
+        &rejected,
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+        Some("holidays[0]"),
     );
 
     let policy = json!({"name": "8 business hours", "target_seconds": 28800,

@@ -20,6 +20,7 @@ on_both_one_at_a_time!(
     cross_site_requests_are_refused_and_change_nothing,
     failed_sign_ins_are_audited_and_throttled,
     pages_need_a_session_and_render_without_javascript,
+    a_long_clock_is_summed_and_changes_of_offset_are_marked,
     admins_export_the_audit_log_as_csv,
     my_settings_change_my_profile_messages_and_password,
     tokens_webhooks_and_dead_letters_are_managed_from_the_ui,
@@ -413,6 +414,43 @@ async fn pages_need_a_session_and_render_without_javascript(app: TestApp) {
     let po = app.workflow_id("PO-1003").await;
     let html = head.page(&format!("/workflows/{po}")).await.text().await.unwrap();
     assert!(html.contains("Office furniture") && html.contains("Why the deadline is then"));
+}
+
+async fn a_long_clock_is_summed_and_changes_of_offset_are_marked(app: TestApp) {
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let calendar = json!({
+        "name": "Berlin office", "time_zone": "Europe/Berlin",
+        "windows": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day,
+            "saturday": [], "sunday": []},
+    });
+    let (status, calendar) = app.post("/api/v1/calendars", &app.admin, calendar).await;
+    assert_eq!(status, StatusCode::CREATED, "{calendar}");
+    let policy = json!({"name": "a working day", "target_seconds": 28800,
+        "warning": {"kind": "before_deadline", "seconds": 3600}, "calendar_id": calendar["id"]});
+    let (status, policy) = app.post("/api/v1/sla-policies", &app.admin, policy).await;
+    assert_eq!(status, StatusCode::CREATED, "{policy}");
+    // Imported four and a half years late: Monday 2022-03-21, 08:00 UTC. Its first listed
+    // weeks hold Berlin's change to summer time on Sunday 2022-03-27 (02:00 → 03:00).
+    let mut body = app.new_workflow("OLD-DST");
+    body["policy_id"] = policy["id"].clone();
+    body["started_at"] = json!("2022-03-21T08:00:00Z");
+    let id = app.create_workflow(body).await["id"].as_i64().unwrap();
+
+    let admin = Browser::sign_in(&app, ADMIN).await;
+    let html = admin.page(&format!("/workflows/{id}")).await.text().await.unwrap();
+    // The middle of the clock is one summed row, with its stretches and totals.
+    let omitted = html.matches(r#"class="seg-omitted""#).count();
+    assert_eq!(omitted, 1, "one summed row");
+    assert!(html.contains(" stretches: "), "the summed row tells what it holds");
+    // The segment in which the clocks went forward says so, with both offsets.
+    assert!(
+        html.contains("the clocks went forward (+01:00 → +02:00): local times skipped do not count"),
+        "the change of offset is marked"
+    );
+    assert!(
+        !html.contains("went back"),
+        "no autumn change in the first and last weeks listed"
+    );
 }
 
 async fn admins_export_the_audit_log_as_csv(app: TestApp) {

@@ -433,6 +433,14 @@ async fn a_policy_preview_changes_nothing_then_save_and_apply_do(app: TestApp) {
     let (status, data) = admin.call("admin_policies", &[]).await;
     assert_eq!(status, StatusCode::OK, "{data}");
     assert_eq!(data["policies"].as_array().unwrap().len(), 2);
+    // The zone rules in use are named, and with unchanged rules no deadline would move.
+    let rules = data["zone_rules"].as_str().unwrap();
+    assert!(rules.contains("bundled copy"), "{rules}");
+    let (status, preview) = admin.call("preview_zone_rules", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["impact"]["workflows"], serde_json::json!([]), "{preview}");
+    let (status, applied) = admin.call("apply_zone_rules", &[]).await;
+    assert_eq!((status, applied), (StatusCode::OK, serde_json::json!(0)));
 }
 
 async fn calendars_are_edited_as_text(app: TestApp) {

@@ -21,7 +21,7 @@ pub fn ErrorNote(error: AppError) -> impl IntoView {
 
 /// A timestamp in the zone named `zone` (IANA; UTC if unknown), with the zone: `1 Dec 17:16 CET`.
 pub fn when_in(at: chrono::DateTime<chrono::Utc>, zone: &str) -> String {
-    escalator_domain::readable::short_time(at, escalator_domain::readable::zone(Some(zone)))
+    escalator_domain::readable::short_time(at, &escalator_domain::readable::zone(Some(zone)))
 }
 
 /// How far `at` is from `now`: `in 2 h 10 m`, `3 h ago`.

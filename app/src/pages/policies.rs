@@ -12,8 +12,8 @@ use leptos_router::hooks::use_query_map;
 use crate::components::{when_in, ErrorNote};
 use crate::model::{human_duration, sla_class, sla_label};
 use crate::server_fns::policies::{
-    admin_policies, ApplyPolicy, CalendarView, PoliciesData, PolicyPreview, PolicyView, PreviewPolicy, SaveCalendar,
-    SavePolicy,
+    admin_policies, ApplyPolicy, ApplyZoneRules, CalendarView, PoliciesData, PolicyPreview, PolicyView, PreviewPolicy,
+    PreviewZoneRules, SaveCalendar, SavePolicy,
 };
 
 #[derive(Clone, Copy)]
@@ -107,6 +107,7 @@ fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
         policies,
         calendars,
         can_edit,
+        zone_rules,
     } = data;
     let calendar_names: Vec<(i64, String)> = calendars.iter().map(|c| (c.id, c.name.clone())).collect();
     let policy_editor = {
@@ -178,6 +179,7 @@ fn Policies(data: PoliciesData, actions: Actions) -> impl IntoView {
             </div>
             {can_edit.then_some(calendar_editor)}
         </section>
+        <ZoneRules rules=zone_rules can_edit/>
     }
 }
 
@@ -457,27 +459,7 @@ fn PreviewPanel(
                 <strong data-testid="preview-status-changes">{result.status_changes}</strong> " would change SLA status and "
                 <strong data-testid="preview-moved">{result.workflows.len()}</strong> " would get a different deadline."
             </p>
-            {(!result.workflows.is_empty()).then(|| view! {
-                <div class="table-wrap">
-                    <table>
-                        <thead><tr>
-                            <th scope="col">"Workflow"</th><th scope="col">"Status now"</th><th scope="col">"Would be"</th>
-                            <th scope="col">"Deadline now"</th><th scope="col">"Would be"</th>
-                        </tr></thead>
-                        <tbody>
-                            {result.workflows.iter().map(|w| view! {
-                                <tr data-testid="impact-row">
-                                    <td><a href=format!("/workflows/{}", w.workflow_id)>{w.external_id.clone()}</a></td>
-                                    <td class=sla_class(w.old_status)>{sla_label(w.old_status)}</td>
-                                    <td class=sla_class(w.new_status)>{sla_label(w.new_status)}</td>
-                                    <td>{when_in(w.old_due_at, &result.zone)}</td>
-                                    <td>{when_in(w.new_due_at, &result.zone)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            })}
+            <ImpactTable result=result.clone()/>
             <p class="muted small">
                 "Saving creates a new version; open workflows keep theirs until you apply it."
             </p>
@@ -490,6 +472,84 @@ fn PreviewPanel(
                 view! { <p class="muted">"The form changed since this preview: preview again before saving."</p> }.into_any()
             }}
         </div>
+    }
+}
+
+/// The open workflows whose deadline (and maybe status) would move.
+#[component]
+fn ImpactTable(result: PolicyPreview) -> impl IntoView {
+    (!result.workflows.is_empty()).then(|| {
+        view! {
+            <div class="table-wrap">
+                <table>
+                    <thead><tr>
+                        <th scope="col">"Workflow"</th><th scope="col">"Status now"</th><th scope="col">"Would be"</th>
+                        <th scope="col">"Deadline now"</th><th scope="col">"Would be"</th>
+                    </tr></thead>
+                    <tbody>
+                        {result.workflows.iter().map(|w| view! {
+                            <tr data-testid="impact-row">
+                                <td><a href=format!("/workflows/{}", w.workflow_id)>{w.external_id.clone()}</a></td>
+                                <td class=sla_class(w.old_status)>{sla_label(w.old_status)}</td>
+                                <td class=sla_class(w.new_status)>{sla_label(w.new_status)}</td>
+                                <td>{when_in(w.old_due_at, &result.zone)}</td>
+                                <td>{when_in(w.new_due_at, &result.zone)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+    })
+}
+
+/// The zone rules in use; admins check what a rule update would do and apply it.
+#[component]
+fn ZoneRules(rules: String, can_edit: bool) -> impl IntoView {
+    let preview = ServerAction::<PreviewZoneRules>::new();
+    let apply = ServerAction::<ApplyZoneRules>::new();
+    view! {
+        <section aria-labelledby="zone-rules-h" class="stack" data-testid="zone-rules">
+            <h2 id="zone-rules-h">"Time-zone rules"</h2>
+            <p>"Deadlines are computed with the zone rules " <strong data-testid="zone-rules-in-use">{rules}</strong> "."</p>
+            {can_edit.then(|| view! {
+                <p class="muted small">
+                    "When the rules are updated (a new tzdata), open workflows keep the deadlines they have until you apply the new rules here."
+                </p>
+                <ActionForm action=preview attr:class="inline">
+                    <button type="submit" data-testid="preview-zone-rules" disabled=move || preview.pending().get()>
+                        "Check open workflows against the rules in use"
+                    </button>
+                </ActionForm>
+                {move || preview.value().get().map(|r| match r {
+                    Ok(view) => {
+                        let moved = view.impact.workflows.len();
+                        view! {
+                            <div class="preview stack" data-testid="zone-rules-preview" aria-live="polite">
+                                <p>
+                                    "Zone rules " {view.rules.clone()} ": "
+                                    <strong data-testid="zone-rules-moved">{moved}</strong> " of "
+                                    {view.impact.open_workflows} " open workflow(s) would get a different deadline."
+                                </p>
+                                <ImpactTable result=view.impact.clone()/>
+                                {(moved > 0).then(|| view! {
+                                    <ActionForm action=apply attr:class="inline">
+                                        <button type="submit" data-testid="apply-zone-rules">"Apply the rules in use"</button>
+                                    </ActionForm>
+                                })}
+                            </div>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                })}
+                {move || apply.value().get().map(|r| match r {
+                    Ok(applied) => view! {
+                        <p role="status" data-testid="zone-rules-applied">"Moved the deadlines of " {applied} " open workflow(s)."</p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
+                })}
+            })}
+        </section>
     }
 }
 

@@ -118,7 +118,7 @@ fn fields(details: &serde_json::Value, zone: &str) -> Vec<(String, String)> {
             }
             let text = match value {
                 Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
-                    Ok(at) => escalator_domain::readable::short_time(at.with_timezone(&chrono::Utc), zone),
+                    Ok(at) => escalator_domain::readable::short_time(at.with_timezone(&chrono::Utc), &zone),
                     Err(_) => s.clone(),
                 },
                 Value::Number(n) if key.ends_with("_seconds") => n

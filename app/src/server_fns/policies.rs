@@ -49,6 +49,8 @@ pub struct PoliciesData {
     pub calendars: Vec<CalendarView>,
     /// Whether the signed-in user may change policies and calendars (the page shows its editors).
     pub can_edit: bool,
+    /// The zone rules deadlines are computed with, in words.
+    pub zone_rules: String,
 }
 
 /// What an edit would do to one open workflow.
@@ -73,6 +75,14 @@ pub struct PolicyPreview {
     pub zone: String,
 }
 
+/// The zone rules in use and what they would do to open workflows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneRulesView {
+    /// The rules, in words.
+    pub rules: String,
+    pub impact: PolicyPreview,
+}
+
 /// The result of applying a policy's current version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedView {
@@ -87,9 +97,21 @@ mod convert {
     use escalator_engine::directory::{CalendarInput, PolicyInput};
     use escalator_storage::{CalendarRecord, PolicyRecord};
 
-    use super::{CalendarView, PolicyView};
+    use super::{CalendarView, ImpactRow, PolicyView};
     use crate::error::AppError;
     use crate::ssr;
+
+    /// One moved deadline as the page shows it.
+    pub fn impact(i: escalator_engine::versions::Impact) -> ImpactRow {
+        ImpactRow {
+            workflow_id: i.workflow_id,
+            external_id: i.external_id,
+            old_status: i.old_status,
+            new_status: i.new_status,
+            old_due_at: i.old_due_at,
+            new_due_at: i.new_due_at,
+        }
+    }
 
     const DAYS: [(Weekday, &str); 7] = [
         (Weekday::Mon, "mon"),
@@ -384,7 +406,48 @@ pub async fn admin_policies() -> Result<PoliciesData, AppError> {
         policies: policies.iter().map(|p| convert::policy(p, &calendars)).collect(),
         calendars: calendars.iter().map(convert::calendar).collect(),
         can_edit: actor.require_admin().is_ok(),
+        zone_rules: zone_rules_text(&escalator_engine::versions::zone_rules()),
     })
+}
+
+/// `2025b, from the system's tz database (bundled copy: 2026f)`.
+#[cfg(feature = "ssr")]
+fn zone_rules_text(rules: &escalator_engine::versions::ZoneRules) -> String {
+    let version = rules.in_use.as_deref().unwrap_or("version unknown");
+    let from = match rules.source.as_str() {
+        "system" => "from the system's tz database",
+        "bundled" => "bundled into Escalator",
+        _ => "from the configured tz database",
+    };
+    format!("{version}, {from} (bundled copy: {})", rules.bundled)
+}
+
+/// What the zone rules in use (read afresh) would do to the deadlines of open workflows.
+#[server(prefix = "/ui/fn", endpoint = "preview_zone_rules")]
+pub async fn preview_zone_rules() -> Result<ZoneRulesView, AppError> {
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    let preview = ssr::escalator()?.preview_zone_rules(&actor).await?;
+    Ok(ZoneRulesView {
+        rules: zone_rules_text(&preview.rules),
+        impact: PolicyPreview {
+            zone: ssr::viewer_zone(&actor).await?,
+            open_workflows: preview.impact.open_workflows,
+            status_changes: preview.impact.status_changes,
+            workflows: preview.impact.workflows.into_iter().map(convert::impact).collect(),
+        },
+    })
+}
+
+/// Recomputes open workflows' deadlines under the zone rules in use (audited per workflow);
+/// how many moved.
+#[server(prefix = "/ui/fn", endpoint = "apply_zone_rules")]
+pub async fn apply_zone_rules() -> Result<u64, AppError> {
+    use crate::ssr;
+
+    let actor = ssr::actor().await?;
+    Ok(ssr::escalator()?.apply_zone_rules(&actor).await?.applied)
 }
 
 /// Creates a policy (no `id`) or replaces policy `id` (a new version; open workflows keep
@@ -461,18 +524,7 @@ pub async fn preview_policy(
         zone: ssr::viewer_zone(&actor).await?,
         open_workflows: preview.open_workflows,
         status_changes: preview.status_changes,
-        workflows: preview
-            .workflows
-            .into_iter()
-            .map(|i| ImpactRow {
-                workflow_id: i.workflow_id,
-                external_id: i.external_id,
-                old_status: i.old_status,
-                new_status: i.new_status,
-                old_due_at: i.old_due_at,
-                new_due_at: i.new_due_at,
-            })
-            .collect(),
+        workflows: preview.workflows.into_iter().map(convert::impact).collect(),
     })
 }
 

@@ -16,8 +16,8 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
+use super::zones::Zone;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc, Weekday};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::ics::{self, IcsError};
@@ -354,7 +354,7 @@ enum HolidayKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "CalendarRepr", into = "CalendarRepr")]
 pub struct Calendar {
-    time_zone: Tz,
+    time_zone: Zone,
     /// Sorted by start within each day.
     windows: Week,
     /// Sorted by [`HolidayKey`], one entry per key (the first name given wins).
@@ -400,7 +400,7 @@ impl Calendar {
     /// 24/7 in UTC without holidays: every instant counts (the default).
     pub fn always() -> Self {
         Self {
-            time_zone: Tz::UTC,
+            time_zone: Zone::UTC,
             windows: Week::every_day(&[Window::all_day()]),
             holidays: Vec::new(),
             around_the_clock: true,
@@ -419,10 +419,8 @@ impl Calendar {
     /// The week needs at least one window, and yearly holidays may not cover every day of
     /// the year, so that working time always comes eventually.
     pub fn new(time_zone: &str, windows: Week, holidays: Vec<Holiday>) -> Result<Self, ValidationError> {
-        let time_zone: Tz = time_zone
-            .trim()
-            .parse()
-            .map_err(|_| ValidationError::new("time_zone", format!("unknown IANA time zone {time_zone:?}")))?;
+        let time_zone = Zone::named(time_zone)
+            .ok_or_else(|| ValidationError::new("time_zone", format!("unknown IANA time zone {time_zone:?}")))?;
         let windows = validate_week(windows)?;
         let holidays = validate_holidays(holidays)?;
         let around_the_clock = holidays.is_empty() && (0..7).all(|d| covers_whole_day(windows.day(d)));
@@ -448,8 +446,8 @@ impl Calendar {
     }
 
     /// The calendar's time zone.
-    pub fn time_zone(&self) -> Tz {
-        self.time_zone
+    pub fn time_zone(&self) -> &Zone {
+        &self.time_zone
     }
 
     /// The working windows per weekday, each day sorted by start.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::clock::{evaluate, Timeline};
+use super::zones::Zone;
 use crate::SlaTerms;
 
 /// Why a stretch of time did or did not count towards the target.
@@ -67,9 +68,8 @@ pub enum OffsetEffect {
 }
 
 /// The zone's offset at `t`, in seconds east of UTC.
-fn offset_at(tz: chrono_tz::Tz, t: DateTime<Utc>) -> i32 {
-    use chrono::{Offset, TimeZone};
-    tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()
+fn offset_at(tz: &Zone, t: DateTime<Utc>) -> i32 {
+    tz.offset_seconds(t.timestamp())
 }
 
 fn offset_text(seconds: i32) -> String {
@@ -79,7 +79,7 @@ fn offset_text(seconds: i32) -> String {
 }
 
 /// The first offset change in `[from, to)`, if any. Changes happen on whole seconds.
-fn offset_change(tz: chrono_tz::Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<OffsetChange> {
+fn offset_change(tz: &Zone, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<OffsetChange> {
     let at_second = |t: i64| DateTime::<Utc>::from_timestamp(t, 0).map(|t| offset_at(tz, t));
     let (first, last) = (from.timestamp(), (to - chrono::TimeDelta::seconds(1)).timestamp());
     let before = at_second(first.checked_sub(1)?)?;

@@ -11,17 +11,17 @@
 //! - any shift size (Lord Howe's 30 min, Samoa's skipped day), at any local time (São Paulo
 //!   and Tehran changed at midnight, so a day may start at 01:00 or end twice).
 //!
-//! `chrono-tz` does not expose its transition table, so transitions are found from the
-//! public offset lookup: sampled hourly, then bisected to the exact second (tz transitions
-//! fall on whole seconds). Two changes less than an hour apart that cancel each other out
-//! would be missed; the tz database has none in the years an SLA can touch.
+//! Transitions are found from the zone's offset lookup (which works the same for the
+//! system's rules and the bundled ones): sampled hourly, then bisected to the exact second
+//! (tz transitions fall on whole seconds). Two changes less than an hour apart that cancel
+//! each other out would be missed; the tz database has none in the years an SLA can touch.
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 
 use super::calendar::Calendar;
+use super::zones::Zone;
 
 /// A UTC interval `[from, to)`; `None` is open-ended.
 pub(crate) type Interval = (DateTime<Utc>, Option<DateTime<Utc>>);
@@ -101,7 +101,7 @@ impl LocalSpans<'_> {
     /// That day's local dates lie within a day of the cursor's own local date plus or minus
     /// any offset change during it (at most a day, as in Samoa's 2011 skip): two days of
     /// margin each side cover it.
-    fn nothing_selected_near_cursor(&self, tz: Tz) -> Option<bool> {
+    fn nothing_selected_near_cursor(&self, tz: &Zone) -> Option<bool> {
         let offset = TimeDelta::seconds(offset_at(tz, self.cursor.timestamp())?);
         let local_day = self.cursor.naive_utc().checked_add_signed(offset)?.date();
         let mut day = local_day.checked_sub_signed(TimeDelta::days(2))?;
@@ -131,14 +131,13 @@ impl Iterator for LocalSpans<'_> {
 }
 
 /// The zone's UTC offset at a whole-second UTC timestamp.
-fn offset_at(tz: Tz, timestamp: i64) -> Option<i64> {
-    let at = DateTime::from_timestamp(timestamp, 0)?.naive_utc();
-    Some(i64::from(tz.offset_from_utc_datetime(&at).fix().local_minus_utc()))
+fn offset_at(tz: &Zone, timestamp: i64) -> Option<i64> {
+    Some(i64::from(tz.offset_seconds(timestamp)))
 }
 
 /// The constant-offset piece that starts at `from`: its end (the next offset change, or at
 /// most a day later) and its offset.
-fn next_piece(tz: Tz, from: DateTime<Utc>) -> Option<(DateTime<Utc>, TimeDelta)> {
+fn next_piece(tz: &Zone, from: DateTime<Utc>) -> Option<(DateTime<Utc>, TimeDelta)> {
     // Offsets change on whole seconds, so the offset at `from` is the one at its second.
     let base = from.timestamp();
     let offset = offset_at(tz, base)?;
@@ -174,12 +173,12 @@ mod tests {
     #[test]
     fn pieces_end_exactly_at_the_change() {
         // Berlin, 2026-03-29: 01:00 UTC is 02:00 CET → 03:00 CEST.
-        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let tz = Zone::named("Europe/Berlin").unwrap();
         let from = Utc.with_ymd_and_hms(2026, 3, 28, 20, 17, 3).unwrap();
-        let (end, offset) = next_piece(tz, from).unwrap();
+        let (end, offset) = next_piece(&tz, from).unwrap();
         assert_eq!(end, Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap());
         assert_eq!(offset, TimeDelta::hours(1));
-        let (end, offset) = next_piece(tz, end).unwrap();
+        let (end, offset) = next_piece(&tz, end).unwrap();
         assert_eq!(
             end,
             Utc.with_ymd_and_hms(2026, 3, 30, 1, 0, 0).unwrap(),

@@ -140,7 +140,7 @@ pub fn render_for(payload: &Value, reading: &Reading<'_>) -> Result<Rendered, St
             .collect();
         context["due"] = Value::String(readable::deadline_for_all(
             due.with_timezone(&Utc),
-            zone,
+            &zone,
             &others,
             reading.now,
         ));

@@ -176,7 +176,7 @@ fn headline(a: &AuditEntry, name: &dyn Fn(&str) -> String) -> String {
         "hold" => match d["until"].as_str().and_then(|u| DateTime::parse_from_rfc3339(u).ok()) {
             Some(until) => format!(
                 "Snoozed until {}",
-                readable::short_time(until.with_timezone(&Utc), readable::zone(None))
+                readable::short_time(until.with_timezone(&Utc), &readable::zone(None))
             ),
             None => "Put on hold".into(),
         },

@@ -14,28 +14,20 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Where Debian, Ubuntu and most distributions keep the system's zone rules as text.
-const SYSTEM_TZDATA: &str = "/usr/share/zoneinfo/tzdata.zi";
-
-/// The system's zone-rules version, read once (none when the file is missing).
-pub fn system_tz_rules() -> Option<&'static str> {
-    static VERSION: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    VERSION
-        .get_or_init(|| {
-            let text = std::fs::read_to_string(SYSTEM_TZDATA).ok()?;
-            escalator_domain::sla::zones::tzdata_version(&text).map(str::to_string)
-        })
-        .as_deref()
-}
-
-/// The zone rules in use and the system's, for `/readyz`.
+/// The zone rules in use and the versions available, for `/readyz`: `bundled_newer` says
+/// the binary's copy is newer than the system's rules in use (update `tzdata`, or set
+/// `ESCALATOR_TZ_RULES=bundled`), `system_newer` the reverse.
 fn tz_rules() -> Value {
-    use escalator_domain::sla::zones::{is_newer, TZ_RULES_VERSION};
-    let system = system_tz_rules();
+    use escalator_domain::sla::zones::is_newer;
+    let rules = escalator_engine::versions::zone_rules();
+    let in_use = rules.in_use.as_deref();
     json!({
-        "in_use": TZ_RULES_VERSION,
-        "system": system,
-        "system_newer": system.is_some_and(|s| is_newer(s, TZ_RULES_VERSION)),
+        "source": rules.source,
+        "in_use": in_use,
+        "system": rules.system,
+        "bundled": rules.bundled,
+        "system_newer": rules.system.as_deref().zip(in_use).is_some_and(|(s, u)| is_newer(s, u)),
+        "bundled_newer": in_use.is_some_and(|u| is_newer(&rules.bundled, u)),
     })
 }
 

@@ -164,7 +164,7 @@ fn respond(escalator: &Escalator, token: &str, page: Result<LinkPage, EngineErro
                 Some(name) => format!("{name} ({})", w.assignee),
                 None => w.assignee.clone(),
             }),
-            due => page.workflow.as_ref().map(|w| readable::deadline(w.due_at, zone, now)),
+            due => page.workflow.as_ref().map(|w| readable::deadline(w.due_at, &zone, now)),
             workflow_id,
         },
     );

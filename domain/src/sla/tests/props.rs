@@ -150,7 +150,7 @@ fn brute_force_minutes(cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>) -
     let mut minutes = 0;
     let mut t = from;
     while t < to {
-        let local = t.with_timezone(&tz).naive_local();
+        let local = t.with_timezone(tz).naive_local();
         let off = local.time() - NaiveTime::MIN;
         let working = cal.holiday_on(local.date()).is_none()
             && cal

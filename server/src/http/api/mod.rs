@@ -80,6 +80,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::get_policy, policies::update_policy))
         .routes(routes!(policies::preview_policy))
         .routes(routes!(policies::apply_policy))
+        .routes(routes!(policies::preview_zone_rules))
+        .routes(routes!(policies::apply_zone_rules))
         .routes(routes!(groups::list_groups))
         .routes(routes!(groups::put_group, groups::get_group))
         .routes(routes!(policies::create_chain, policies::list_chains))

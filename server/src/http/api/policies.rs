@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use escalator_engine::directory::{CalendarInput, ChainInput, PolicyInput};
-use escalator_engine::versions::{AppliedVersion, Preview};
+use escalator_engine::versions::{AppliedVersion, AppliedZoneRules, Preview, ZoneRulesPreview};
 use escalator_storage::{CalendarRecord, ChainRecord, PolicyRecord};
 
 use super::auth::Caller;
@@ -181,4 +181,28 @@ pub async fn apply_policy(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AppliedVersion>, ApiError> {
     Ok(Json(state.escalator.apply_policy(id, &actor).await?))
+}
+
+/// The zone rules in use (re-read from the tz database) and the open workflows whose
+/// deadlines they would move, changing nothing.
+#[utoipa::path(get, path = "/zone-rules", tag = "policies",
+    responses((status = 200, body = ZoneRulesPreview), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn preview_zone_rules(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<ZoneRulesPreview>, ApiError> {
+    Ok(Json(state.escalator.preview_zone_rules(&actor).await?))
+}
+
+/// Recompute the deadlines of open workflows under the zone rules in use (audited per
+/// workflow).
+#[utoipa::path(post, path = "/zone-rules/apply", tag = "policies",
+    responses((status = 200, body = AppliedZoneRules), (status = 401, body = crate::http::error::ErrorBody), (status = 403, body = crate::http::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn apply_zone_rules(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<AppliedZoneRules>, ApiError> {
+    Ok(Json(state.escalator.apply_zone_rules(&actor).await?))
 }
