@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 
-step() { echo; echo "==> $*"; }
+started=$(date +%s)
+# Each step says when it starts, counted from the start: where a run's time goes.
+step() { echo; echo "==> [$(($(date +%s) - started)) s] $*"; }
 
 step "packages: the SMTP server of the e-mail tests, Prometheus tools"
 apt_install python3-aiosmtpd prometheus prometheus-alertmanager curl
@@ -48,4 +50,4 @@ step "metrics end to end: promtool check metrics, a real Prometheus, every PromQ
 bash .ci/metrics-e2e.sh target/debug/escalator
 
 echo
-echo "All test suites passed."
+echo "All test suites passed in $(($(date +%s) - started)) s."

@@ -49,7 +49,7 @@ pub async fn measure(
     outcomes: i64,
     samples: usize,
     server: Option<(&Path, &Path)>,
-) -> Result<Vec<(&'static str, Vec<f64>)>> {
+) -> Result<(Vec<(&'static str, Vec<f64>)>, Option<(Vec<f64>, usize)>)> {
     let store = escalator_storage::connect(&copy.url).await?;
     let pool = store.pool();
     let first = db::scalar(&pool, "SELECT MIN(id) FROM workflows", &[]).await?;
@@ -123,16 +123,18 @@ pub async fn measure(
     }
     db::close(&pool).await;
     drop(engine);
+    let mut explained = None;
     if let Some((binary, log)) = server {
-        results.extend(over_http(binary, log, &copy, &year_from, samples)?);
+        let server = http::Server::start(binary, &copy, log)?;
+        results.extend(over_http(&server, &year_from, samples)?);
+        explained = Some(crate::explain::over_http(&server, samples)?);
     }
     dbs.remove(&copy).await?;
-    Ok(results)
+    Ok((results, explained))
 }
 
 /// The year report by week through a running server: the page and the API.
-fn over_http(binary: &Path, log: &Path, db: &Db, from: &str, samples: usize) -> Result<Vec<(&'static str, Vec<f64>)>> {
-    let server = http::Server::start(binary, db, log)?;
+fn over_http(server: &http::Server, from: &str, samples: usize) -> Result<Vec<(&'static str, Vec<f64>)>> {
     let cookie = http::login(&server.addr, data::ADMIN, http::PASSWORD)?;
     let bearer = format!("Bearer {}", server.token);
     let query = format!("from={from}&period=week");

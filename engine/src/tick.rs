@@ -170,18 +170,18 @@ impl Escalator {
         now: DateTime<Utc>,
         mut lock: Option<&mut Box<dyn HeldLock>>,
     ) -> EngineResult<TickSummary> {
-        let rules = self.rules().await?;
-        let directory = self.store.directory(now).await?;
+        let inputs = self.tick_inputs(now).await?;
+        let (rules, directory) = (&*inputs.rules, &*inputs.directory);
         let mut summary = TickSummary::default();
         // First the work of people who just went away, so that what falls due below is
         // already with someone present.
-        let handed = self.hand_over(now, &rules, &directory).await?;
+        let handed = self.hand_over(now, rules, directory).await?;
         summary.handed_over = handed.moved;
         summary.stale += handed.stale;
         // The next page is read and decided while the current one is written: the pages
         // are disjoint (a keyset cursor), writing is the database's time and deciding is
         // ours, so the two overlap instead of taking turns.
-        let mut page = Some(self.plan_page(now, None, &rules, &directory).await?);
+        let mut page = Some(self.plan_page(now, None, rules, directory).await?);
         while let Some(Page {
             planned,
             effects,
@@ -196,7 +196,7 @@ impl Escalator {
             }
             let following = async {
                 match next {
-                    Some(cursor) => self.plan_page(now, Some(cursor), &rules, &directory).await.map(Some),
+                    Some(cursor) => self.plan_page(now, Some(cursor), rules, directory).await.map(Some),
                     None => Ok(None),
                 }
             };

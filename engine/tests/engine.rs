@@ -29,6 +29,7 @@ on_both!(
     bad_input_is_rejected_and_changes_nothing,
     deliveries_retry_with_backoff_then_dead_letter,
     concurrent_ticks_escalate_each_workflow_exactly_once,
+    a_tick_decides_with_the_directory_as_it_is_now,
 );
 
 /// Backoff of the test engines: long enough that one delivery round does not retry.
@@ -189,6 +190,48 @@ async fn the_seed_scenario_escalates_to_the_department_head(db: TestDb) {
         e.store().outbox(Some(OutboxStatus::Pending), 10).await.unwrap().len(),
         0
     );
+}
+
+/// The tick keeps the rules and directory it read between ticks; a change to them in
+/// between (here, through the store, as another replica would make it) is seen by the
+/// next tick.
+async fn a_tick_decides_with_the_directory_as_it_is_now(db: TestDb) {
+    let e = engine(&db, Arc::new(LogChannel));
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let first = e
+        .create_workflow(&input("KEPT-1", "mgr@x.io", 48, refs), &api(), None)
+        .await
+        .unwrap();
+    assert_eq!(e.tick().await.unwrap().escalated, 1);
+    let w = e.workflow(first.view.workflow.id, &api()).await.unwrap().workflow;
+    assert_eq!(w.state.assignee, "boss@x.io");
+
+    // Ops gets a new head; the next tick must escalate to her, not to the kept one.
+    let store = e.store();
+    let now = chrono::Utc::now();
+    let key = escalator_domain::DepartmentKey::parse("ops").unwrap();
+    let head = escalator_domain::User {
+        email: email("new.boss@x.io"),
+        name: "New Boss".into(),
+        role: escalator_domain::Role::DepartmentHead,
+        department: Some(key.clone()),
+        manager: None,
+        phone: None,
+    };
+    store.upsert_user(&head, now).await.unwrap();
+    let ops = escalator_domain::Department {
+        key,
+        name: "Ops".into(),
+        head: Some(email("new.boss@x.io")),
+    };
+    store.upsert_department(&ops, now).await.unwrap();
+    let second = e
+        .create_workflow(&input("KEPT-2", "ann@x.io", 48, refs), &api(), None)
+        .await
+        .unwrap();
+    assert_eq!(e.tick().await.unwrap().escalated, 1);
+    let w = e.workflow(second.view.workflow.id, &api()).await.unwrap().workflow;
+    assert_eq!(w.state.assignee, "new.boss@x.io");
 }
 
 async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {

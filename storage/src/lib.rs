@@ -208,6 +208,10 @@ pub trait RulesStore: Send + Sync + 'static {
         calendar_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<PolicyRecord>>;
+    /// A number that every change to policies, chains, departments, users, absences or
+    /// groups moves (database triggers, in the change's transaction): equal numbers mean
+    /// the rules and the directory read before are still current.
+    async fn rules_generation(&self) -> StoreResult<i64>;
     /// Every version of every policy (small: one row per edit), for the clocks of workflows.
     async fn policy_versions(&self) -> StoreResult<Vec<PolicyVersion>>;
     /// Stores a business calendar.

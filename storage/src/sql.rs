@@ -8,6 +8,44 @@
 //! dialect differences come from each store's `Dialect` constants, and the placeholders of
 //! the tick's multi-row statements from [`rows_of`].
 
+/// A `WHERE` clause of only the conditions whose values are given, numbered `$1`, `$2`, …
+/// in the order they are added, so the binds follow the same order.
+///
+/// A catch-all condition such as `($1 IS NULL OR workflow_id = $1)` lets SQLite plan the
+/// statement before it sees the value: it scans the whole table instead of the index (a
+/// workflow's page read the whole audit log to find its entries).
+#[derive(Default)]
+pub(crate) struct Conditions {
+    sql: String,
+    params: usize,
+}
+
+impl Conditions {
+    /// Adds `condition` when `given`; a `?` in it stands for the next parameter.
+    pub(crate) fn and(mut self, given: bool, condition: &str) -> Self {
+        if given {
+            self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+            if condition.contains('?') {
+                self.params += 1;
+                self.sql.push_str(&condition.replace('?', &format!("${}", self.params)));
+            } else {
+                self.sql.push_str(condition);
+            }
+        }
+        self
+    }
+
+    /// The number of the parameter after the conditions' (`$n` of a `LIMIT`).
+    pub(crate) fn next(&self) -> usize {
+        self.params + 1
+    }
+
+    /// ` WHERE a = $1 AND b = $2`, or nothing.
+    pub(crate) fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
 /// The dialect words that differ between backends.
 pub(crate) struct Dialect {
     /// Statement that opens a write transaction.
@@ -285,8 +323,20 @@ pub(crate) trait HasDb {
 
 #[cfg(test)]
 mod tests {
-    use super::{quantiles, rollup_days, rows_of, value_rows};
+    use super::{quantiles, rollup_days, rows_of, value_rows, Conditions};
     use crate::Backend;
+
+    #[test]
+    fn only_the_given_conditions_are_written_and_numbered_in_order() {
+        let none = Conditions::default().and(false, "a = ?").and(false, "b IS NULL");
+        assert_eq!((none.sql(), none.next()), ("", 1));
+        let some = Conditions::default()
+            .and(false, "a = ?")
+            .and(true, "b = ?")
+            .and(true, "c IS NULL")
+            .and(true, "d < ?");
+        assert_eq!((some.sql(), some.next()), (" WHERE b = $1 AND c IS NULL AND d < $2", 3));
+    }
 
     #[test]
     fn quantiles_are_the_bounds_of_the_buckets_they_fall_in() {

@@ -56,6 +56,7 @@ contract!(
     phones_and_preferences_round_trip,
     reminder_repeats_have_their_own_claims_and_stop_once_acknowledged,
     digests_take_rows_out_of_the_queue_and_deliver_them_together,
+    every_change_to_rules_or_directory_moves_the_generation,
 );
 
 /// "Now" for every case of this run, in whole seconds. One instant, not the clock: a case
@@ -1423,4 +1424,79 @@ async fn sla_outcomes_are_written_once_with_their_stage_and_add_up(db: TestDb) {
     // The open one is in the backlog: its stage is two hours old and past its deadline.
     let backlog = s.backlog(&all, &[3600, 86_400], t0()).await.unwrap();
     assert_eq!(backlog, vec![(1, SlaStatus::Breached, 1)]);
+}
+
+async fn every_change_to_rules_or_directory_moves_the_generation(db: TestDb) {
+    let store = &db.store;
+    let (policy_id, chain_id) = seed(store).await;
+    let now = t0();
+    let mut last = store.rules_generation().await.unwrap();
+    // Each kind of change moves it, in its own transaction.
+    let mut moved = |name: &str, now_at: i64| {
+        assert!(
+            now_at > last,
+            "{name} did not move the rules generation ({last} → {now_at})"
+        );
+        last = now_at;
+    };
+    let dept = Department {
+        key: DepartmentKey::parse("finance").unwrap(),
+        name: "Finance & Control".into(),
+        head: Some(email("head@x.io")),
+    };
+    store.upsert_department(&dept, now).await.unwrap();
+    moved("a department", store.rules_generation().await.unwrap());
+    let user = User {
+        email: email("bo@x.io"),
+        name: "Bo".into(),
+        role: Role::Approver,
+        department: Some(dept.key.clone()),
+        manager: None,
+        phone: None,
+    };
+    store.upsert_user(&user, now).await.unwrap();
+    moved("a user", store.rules_generation().await.unwrap());
+    let policy = SlaPolicy::new("p2", 7200, WarningWindow::BeforeDeadline { seconds: 600 }).unwrap();
+    store.update_policy(policy_id, &policy, None, now).await.unwrap();
+    moved("a policy version", store.rules_generation().await.unwrap());
+    let chain = EscalationChain::new(
+        "c2",
+        vec![Level {
+            target: Target::DepartmentHead,
+            time_limit_seconds: 900,
+        }],
+    )
+    .unwrap();
+    store.update_chain(chain_id, &chain, now).await.unwrap();
+    moved("a chain", store.rules_generation().await.unwrap());
+    let absence = escalator_domain::Absence {
+        starts_at: now,
+        ends_at: now + TimeDelta::days(2),
+        reason: None,
+        delegate: None,
+    };
+    let added = store
+        .add_absence("ann@x.io", &absence, &audit("absence_added", now))
+        .await
+        .unwrap();
+    moved("an absence", store.rules_generation().await.unwrap());
+    store
+        .set_delegate("ann@x.io", Some("bo@x.io"), &audit("delegate_set", now))
+        .await
+        .unwrap();
+    moved("a delegate", store.rules_generation().await.unwrap());
+    store
+        .delete_absence("ann@x.io", added.id, &audit("absence_deleted", now))
+        .await
+        .unwrap();
+    moved("a deleted absence", store.rules_generation().await.unwrap());
+    // Work on workflows leaves it alone: the tick keeps what it read.
+    let w = workflow(store, "GEN-1", Some(now)).await;
+    store.append_audit(&audit("noted", now)).await.unwrap();
+    assert_eq!(
+        store.rules_generation().await.unwrap(),
+        last,
+        "workflow {} moved it",
+        w.id
+    );
 }

@@ -82,6 +82,12 @@ impl crate::RulesStore for Db {
         self.policy(id).await
     }
 
+    async fn rules_generation(&self) -> crate::StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT n FROM rules_generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn policy_versions(&self) -> crate::StoreResult<Vec<crate::PolicyVersion>> {
         let rows = sqlx::query_as::<_, crate::records::PolicyVersionRow>(
             "SELECT policy_id, version, name, target_seconds, warning_kind, warning_value, calendar, reminder_repeat_seconds, \

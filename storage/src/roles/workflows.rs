@@ -288,22 +288,35 @@ impl crate::WorkflowStore for Db {
     }
 
     async fn reminders(&self, f: &crate::ReminderFilter) -> crate::StoreResult<Vec<crate::Reminder>> {
+        let conditions = crate::sql::Conditions::default()
+            .and(f.assignee.is_some(), "assignee_email = ?")
+            .and(f.workflow_id.is_some(), "workflow_id = ?")
+            .and(f.unacknowledged_only, "acknowledged_at IS NULL")
+            .and(f.before_id.is_some(), "id < ?")
+            .and(
+                f.department.is_some(),
+                "workflow_id IN (SELECT id FROM workflows WHERE department_key = ?)",
+            );
         let sql = format!(
-            "SELECT {} FROM reminders WHERE ($1 IS NULL OR assignee_email = $1) AND ($2 IS NULL OR workflow_id = $2) \
-             AND ($3 = 0 OR acknowledged_at IS NULL) AND ($4 IS NULL OR id < $4) \
-             AND ($6 IS NULL OR workflow_id IN (SELECT id FROM workflows WHERE department_key = $6)) \
-             ORDER BY id DESC LIMIT $5",
-            crate::sql::REMINDER_COLUMNS
+            "SELECT {} FROM reminders{} ORDER BY id DESC LIMIT ${}",
+            crate::sql::REMINDER_COLUMNS,
+            conditions.sql(),
+            conditions.next()
         );
-        let rows = sqlx::query_as::<_, crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql))
-            .bind(f.assignee.as_deref())
-            .bind(f.workflow_id)
-            .bind(i64::from(f.unacknowledged_only))
-            .bind(f.before_id)
-            .bind(f.limit)
-            .bind(f.department.as_deref())
-            .fetch_all(&self.pool)
-            .await?;
+        let mut query = sqlx::query_as::<_, crate::records::ReminderRow>(sqlx::AssertSqlSafe(sql));
+        if let Some(assignee) = f.assignee.as_deref() {
+            query = query.bind(assignee);
+        }
+        if let Some(workflow_id) = f.workflow_id {
+            query = query.bind(workflow_id);
+        }
+        if let Some(before_id) = f.before_id {
+            query = query.bind(before_id);
+        }
+        if let Some(department) = f.department.as_deref() {
+            query = query.bind(department);
+        }
+        let rows = query.bind(f.limit).fetch_all(&self.pool).await?;
         crate::records::convert(rows)
     }
 
@@ -359,25 +372,38 @@ impl crate::WorkflowStore for Db {
     }
 
     async fn audit_entries(&self, f: &crate::AuditFilter) -> crate::StoreResult<Vec<crate::AuditEntry>> {
-        let rows = sqlx::query_as::<_, crate::records::AuditRow>(
-            "SELECT id, at, actor, action, workflow_id, details FROM audit_log \
-             WHERE ($1 IS NULL OR workflow_id = $1) \
-               AND ($2 IS NULL OR action = $2) \
-               AND ($3 IS NULL OR actor = $3) \
-               AND ($4 IS NULL OR at >= $4) \
-               AND ($5 IS NULL OR at < $5) \
-               AND ($6 IS NULL OR id < $6) \
-             ORDER BY id DESC LIMIT $7",
-        )
-        .bind(f.workflow_id)
-        .bind(f.action.as_deref())
-        .bind(f.actor.as_deref())
-        .bind(f.from)
-        .bind(f.to)
-        .bind(f.before_id)
-        .bind(f.limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let conditions = crate::sql::Conditions::default()
+            .and(f.workflow_id.is_some(), "workflow_id = ?")
+            .and(f.action.is_some(), "action = ?")
+            .and(f.actor.is_some(), "actor = ?")
+            .and(f.from.is_some(), "at >= ?")
+            .and(f.to.is_some(), "at < ?")
+            .and(f.before_id.is_some(), "id < ?");
+        let sql = format!(
+            "SELECT id, at, actor, action, workflow_id, details FROM audit_log{} ORDER BY id DESC LIMIT ${}",
+            conditions.sql(),
+            conditions.next()
+        );
+        let mut query = sqlx::query_as::<_, crate::records::AuditRow>(sqlx::AssertSqlSafe(sql));
+        if let Some(workflow_id) = f.workflow_id {
+            query = query.bind(workflow_id);
+        }
+        if let Some(action) = f.action.as_deref() {
+            query = query.bind(action);
+        }
+        if let Some(actor) = f.actor.as_deref() {
+            query = query.bind(actor);
+        }
+        if let Some(from) = f.from {
+            query = query.bind(from);
+        }
+        if let Some(to) = f.to {
+            query = query.bind(to);
+        }
+        if let Some(before_id) = f.before_id {
+            query = query.bind(before_id);
+        }
+        let rows = query.bind(f.limit).fetch_all(&self.pool).await?;
         crate::records::convert(rows)
     }
 
