@@ -124,12 +124,12 @@ pub async fn measure(
             dbs.remove(&copy).await?;
             let run = parse(&result?, due)?;
             eprintln!(
-                "      {:.1} s, {:.0}/s, lateness p50 {:.2} s p99 {:.2} s max {:.2} s, {:.1} CPU s, {:.0} MB",
+                "      {:.1} s, {:.0}/s, lateness p50 {} p99 {} max {}, {:.1} CPU s, {:.0} MB",
                 run.burst_seconds,
                 run.per_second,
-                run.lateness.0,
-                run.lateness.1,
-                run.lateness.2,
+                seconds(run.lateness.0),
+                seconds(run.lateness.1),
+                seconds(run.lateness.2),
                 run.cpu_seconds,
                 run.peak_rss_mb
             );
@@ -141,7 +141,7 @@ pub async fn measure(
                 if run.system == "escalator" || !mine.is_finite() || mine <= 0.0 {
                     String::new()
                 } else {
-                    format!("{:.1}× Escalator's", theirs / mine)
+                    format!("{:.2}× Escalator's", theirs / mine)
                 }
             };
             let (value, label, compare) = if mode == "burst" {
@@ -158,8 +158,13 @@ pub async fn measure(
                 )
             };
             let mut note = format!(
-                "{:.0} escalations/s; lateness p50 {:.2} s, max {:.2} s; {:.1} CPU s; peak RSS {:.0} MB",
-                run.per_second, run.lateness.0, run.lateness.2, run.cpu_seconds, run.peak_rss_mb
+                "{:.0} escalations/s; lateness p50 {}, p99 {}, max {}; {:.1} CPU s; peak RSS {:.0} MB",
+                run.per_second,
+                seconds(run.lateness.0),
+                seconds(run.lateness.1),
+                seconds(run.lateness.2),
+                run.cpu_seconds,
+                run.peak_rss_mb
             );
             if !compare.is_empty() {
                 note = format!("{compare}; {note}");
@@ -177,6 +182,16 @@ pub async fn measure(
         }
     }
     Ok(())
+}
+
+/// A lateness as people read it: milliseconds under a second (steady streams differ
+/// there), seconds above.
+fn seconds(value: f64) -> String {
+    if value < 1.0 {
+        format!("{:.1} ms", value * 1000.0)
+    } else {
+        format!("{value:.2} s")
+    }
 }
 
 #[cfg(test)]
