@@ -34,7 +34,7 @@ cargo test --workspace --exclude frontend
 step "deployment checks (deploy/check.sh)"
 bash deploy/check.sh
 
-step "end-to-end tests in headless Chromium (.ci/e2e.sh; builds the site and the binary with cargo-leptos)"
+step "end-to-end tests in headless Chromium (.ci/e2e.sh; builds the site and the binary with scripts/build-site.sh)"
 bash .ci/e2e.sh
 
 step "chaos test, short profile: 3 replicas on PostgreSQL, kill -9 (the tick holder too), SMTP down (scripts/chaos.sh --short)"
