@@ -96,13 +96,26 @@ fn version_in(dir: &std::path::Path) -> Option<String> {
 
 /// The zone rules in use now, and the versions available.
 pub fn zone_rules() -> ZoneRules {
-    let system = version_in(&system_zoneinfo());
+    let dir = system_zoneinfo();
+    let system = version_in(&dir);
     let bundled = zones::bundled_rules_version().to_string();
-    let source = zones::rules_source();
-    let in_use = match source {
-        "bundled" => Some(bundled.clone()),
-        "directory" => zones::rules_dir().and_then(|d| version_in(&d)),
-        _ => system.clone(),
+    let directory = zones::rules_dir().map(|d| version_in(&d));
+    rules_in_use(zones::rules_source(), dir.is_dir(), system, bundled, directory)
+}
+
+/// Which rules answer: a system without a tz database (a slim container) is answered by
+/// the bundled copy, whatever the setting says.
+fn rules_in_use(
+    source: &str,
+    system_has_database: bool,
+    system: Option<String>,
+    bundled: String,
+    directory: Option<Option<String>>,
+) -> ZoneRules {
+    let (source, in_use) = match source {
+        "directory" => ("directory", directory.flatten()),
+        "system" if system_has_database => ("system", system.clone()),
+        _ => ("bundled", Some(bundled.clone())),
     };
     ZoneRules {
         source: source.to_string(),
@@ -359,5 +372,30 @@ fn evaluate_status(w: &WorkflowRecord, due_at: DateTime<Utc>, now: DateTime<Utc>
         SlaStatus::Warning
     } else {
         SlaStatus::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rules_in_use;
+
+    #[test]
+    fn the_rules_in_use_are_named_by_where_they_come_from() {
+        let v = |s: &str| Some(s.to_string());
+        let system = rules_in_use("system", true, v("2025b"), "2026f".into(), None);
+        assert_eq!((system.source.as_str(), system.in_use), ("system", v("2025b")));
+        // A tz database without a tzdata.zi names no version: unknown, not the bundled one.
+        let unnamed = rules_in_use("system", true, None, "2026f".into(), None);
+        assert_eq!((unnamed.source.as_str(), unnamed.in_use), ("system", None));
+        // No tz database at all: the bundled copy answers every lookup.
+        let slim = rules_in_use("system", false, None, "2026f".into(), None);
+        assert_eq!((slim.source.as_str(), slim.in_use), ("bundled", v("2026f")));
+        let bundled = rules_in_use("bundled", true, v("2025b"), "2026f".into(), None);
+        assert_eq!(
+            (bundled.source.as_str(), bundled.in_use, bundled.system),
+            ("bundled", v("2026f"), v("2025b"))
+        );
+        let dir = rules_in_use("directory", true, v("2025b"), "2026f".into(), Some(None));
+        assert_eq!((dir.source.as_str(), dir.in_use), ("directory", None));
     }
 }
