@@ -123,16 +123,7 @@ pub async fn measure(
             let result = run_one(root, &copy, system, mode, span, server, logs);
             dbs.remove(&copy).await?;
             let run = parse(&result?, due)?;
-            eprintln!(
-                "      {:.1} s, {:.0}/s, lateness p50 {} p99 {} max {}, {:.1} CPU s, {:.0} MB",
-                run.burst_seconds,
-                run.per_second,
-                seconds(run.lateness.0),
-                seconds(run.lateness.1),
-                seconds(run.lateness.2),
-                run.cpu_seconds,
-                run.peak_rss_mb
-            );
+            eprintln!("      {:.1} s, {}", run.burst_seconds, summary(&run));
             runs.push(run);
         }
         let ours = runs.iter().find(|r| r.system == "escalator").cloned();
@@ -157,15 +148,7 @@ pub async fn measure(
                     ratio(run.lateness.1, ours.as_ref().map_or(f64::NAN, |o| o.lateness.1)),
                 )
             };
-            let mut note = format!(
-                "{:.0} escalations/s; lateness p50 {}, p99 {}, max {}; {:.1} CPU s; peak RSS {:.0} MB",
-                run.per_second,
-                seconds(run.lateness.0),
-                seconds(run.lateness.1),
-                seconds(run.lateness.2),
-                run.cpu_seconds,
-                run.peak_rss_mb
-            );
+            let mut note = summary(run);
             if !compare.is_empty() {
                 note = format!("{compare}; {note}");
             }
@@ -182,6 +165,19 @@ pub async fn measure(
         }
     }
     Ok(())
+}
+
+/// A run's rate, lateness, CPU and memory, for the progress line and the table's note.
+fn summary(run: &Run) -> String {
+    format!(
+        "{:.0} escalations/s; lateness p50 {}, p99 {}, max {}; {:.1} CPU s; peak RSS {:.0} MB",
+        run.per_second,
+        seconds(run.lateness.0),
+        seconds(run.lateness.1),
+        seconds(run.lateness.2),
+        run.cpu_seconds,
+        run.peak_rss_mb
+    )
 }
 
 /// A lateness as people read it: milliseconds under a second (steady streams differ

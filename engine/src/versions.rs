@@ -62,6 +62,23 @@ pub struct ZoneRules {
     pub system: Option<String>,
 }
 
+impl ZoneRules {
+    /// Whether the bundled copy is newer than the rules in use (update tzdata, or use it).
+    pub fn bundled_newer(&self) -> bool {
+        self.in_use
+            .as_deref()
+            .is_some_and(|u| zones::is_newer(&self.bundled, u))
+    }
+
+    /// Whether the system has newer rules than those in use.
+    pub fn system_newer(&self) -> bool {
+        self.system
+            .as_deref()
+            .zip(self.in_use.as_deref())
+            .is_some_and(|(s, u)| zones::is_newer(s, u))
+    }
+}
+
 /// What the zone rules in use do to the deadlines of open workflows.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,7 +116,7 @@ pub fn zone_rules() -> ZoneRules {
     let dir = system_zoneinfo();
     let system = version_in(&dir);
     let bundled = zones::bundled_rules_version().to_string();
-    let directory = zones::rules_dir().map(|d| version_in(&d));
+    let directory = zones::rules_dir().and_then(|d| version_in(&d));
     rules_in_use(zones::rules_source(), dir.is_dir(), system, bundled, directory)
 }
 
@@ -110,10 +127,10 @@ fn rules_in_use(
     system_has_database: bool,
     system: Option<String>,
     bundled: String,
-    directory: Option<Option<String>>,
+    directory: Option<String>,
 ) -> ZoneRules {
     let (source, in_use) = match source {
-        "directory" => ("directory", directory.flatten()),
+        "directory" => ("directory", directory),
         "system" if system_has_database => ("system", system.clone()),
         _ => ("bundled", Some(bundled.clone())),
     };
@@ -223,32 +240,17 @@ impl Escalator {
             let mut moved = w.clone();
             moved.state.policy_version = current.version;
             let sla = evaluate(&rules.terms(&moved)?, &timeline_of(&moved, &holds), now);
-            let state = moved.state.reclocked(&sla);
-            let change = WorkflowChange {
-                workflow_id: w.id,
-                expected_version: w.version,
-                state,
-                claim: None,
-                reminder: None,
-                hold: None,
-                audit: vec![NewAudit {
-                    actor: actor.email.clone(),
-                    action: "policy_applied".into(),
-                    workflow_id: Some(w.id),
-                    details: json!({
-                        "policy_id": id,
-                        "from_version": w.state.policy_version,
-                        "to_version": current.version,
-                        "old_due_at": w.state.due_at,
-                        "new_due_at": sla.due_at,
-                    }),
-                    at: now,
-                }],
-                outbox: Vec::new(),
-                outcome: None,
-                now,
-            };
-            if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Done) {
+            let details = json!({
+                "policy_id": id,
+                "from_version": w.state.policy_version,
+                "to_version": current.version,
+                "old_due_at": w.state.due_at,
+                "new_due_at": sla.due_at,
+            });
+            if self
+                .reclock(&w, moved.state.reclocked(&sla), "policy_applied", details, actor, now)
+                .await?
+            {
                 applied += 1;
             }
         }
@@ -272,8 +274,9 @@ impl Escalator {
             status_changes: 0,
             workflows: Vec::new(),
         };
+        let now = self.now();
         for (w, sla) in &moves.moved {
-            let old_status = evaluate_status(w, w.state.due_at, self.now());
+            let old_status = SlaStatus::running_at(w.state.warn_at, w.state.due_at, now);
             if old_status != sla.status {
                 impact.status_changes += 1;
             }
@@ -303,34 +306,52 @@ impl Escalator {
         let now = self.now();
         let mut applied = 0;
         for (w, sla) in moves.moved {
-            let change = WorkflowChange {
-                workflow_id: w.id,
-                expected_version: w.version,
-                state: w.state.reclocked(&sla),
-                claim: None,
-                reminder: None,
-                hold: None,
-                audit: vec![NewAudit {
-                    actor: actor.email.clone(),
-                    action: "zone_rules_applied".into(),
-                    workflow_id: Some(w.id),
-                    details: json!({
-                        "tz_rules": rules.in_use,
-                        "old_due_at": w.state.due_at,
-                        "new_due_at": sla.due_at,
-                    }),
-                    at: now,
-                }],
-                outbox: Vec::new(),
-                outcome: None,
-                now,
-            };
-            if self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Done) {
+            let details = json!({
+                "tz_rules": rules.in_use,
+                "old_due_at": w.state.due_at,
+                "new_due_at": sla.due_at,
+            });
+            if self
+                .reclock(&w, w.state.reclocked(&sla), "zone_rules_applied", details, actor, now)
+                .await?
+            {
                 applied += 1;
             }
         }
         self.rearm();
         Ok(AppliedZoneRules { rules, applied })
+    }
+
+    /// Writes a workflow's recomputed clock with its audit entry, if it is still at the
+    /// version it was computed from; whether it was written.
+    async fn reclock(
+        &self,
+        w: &WorkflowRecord,
+        state: escalator_domain::WorkflowState,
+        action: &str,
+        details: serde_json::Value,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> EngineResult<bool> {
+        let change = WorkflowChange {
+            workflow_id: w.id,
+            expected_version: w.version,
+            state,
+            claim: None,
+            reminder: None,
+            hold: None,
+            audit: vec![NewAudit {
+                actor: actor.email.clone(),
+                action: action.into(),
+                workflow_id: Some(w.id),
+                details,
+                at: now,
+            }],
+            outbox: Vec::new(),
+            outcome: None,
+            now,
+        };
+        Ok(self.store.apply(std::slice::from_ref(&change)).await?.first() == Some(&Applied::Done))
     }
 
     /// The open workflows, and those whose deadline differs under the rules in use.
@@ -364,17 +385,6 @@ struct ZoneRuleMoves {
     moved: Vec<(WorkflowRecord, escalator_domain::SlaState)>,
 }
 
-/// The SLA status a workflow has now with deadline `due_at` and its stored warning time.
-fn evaluate_status(w: &WorkflowRecord, due_at: DateTime<Utc>, now: DateTime<Utc>) -> SlaStatus {
-    if now >= due_at {
-        SlaStatus::Breached
-    } else if now >= w.state.warn_at {
-        SlaStatus::Warning
-    } else {
-        SlaStatus::Ok
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::rules_in_use;
@@ -395,7 +405,7 @@ mod tests {
             (bundled.source.as_str(), bundled.in_use, bundled.system),
             ("bundled", v("2026f"), v("2025b"))
         );
-        let dir = rules_in_use("directory", true, v("2025b"), "2026f".into(), Some(None));
+        let dir = rules_in_use("directory", true, v("2025b"), "2026f".into(), None);
         assert_eq!((dir.source.as_str(), dir.in_use), ("directory", None));
     }
 }

@@ -77,10 +77,9 @@ pub async fn engine(config: &Config) -> Result<Escalator, ServerError> {
         None => tracing::info!("ESCALATOR_SMTP_HOST is not set: notifications are in-app only"),
     }
     {
-        use escalator_domain::sla::zones::is_newer;
         let rules = escalator_engine::versions::zone_rules();
         let in_use = rules.in_use.as_deref().unwrap_or("unknown");
-        if is_newer(&rules.bundled, in_use) {
+        if rules.bundled_newer() {
             tracing::warn!(
                 source = %rules.source,
                 in_use,

@@ -36,9 +36,7 @@ pub fn provide_clock(now: DateTime<Utc>) -> Clock {
 pub fn status_at(row: &WorkflowRow, now: DateTime<Utc>) -> SlaStatus {
     match row.sla {
         SlaStatus::Paused => SlaStatus::Paused,
-        _ if now >= row.due_at => SlaStatus::Breached,
-        _ if now >= row.warn_at => SlaStatus::Warning,
-        _ => SlaStatus::Ok,
+        _ => SlaStatus::running_at(row.warn_at, row.due_at, now),
     }
 }
 

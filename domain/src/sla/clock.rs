@@ -21,6 +21,17 @@ pub enum SlaStatus {
 }
 
 impl SlaStatus {
+    /// The status of a running clock at `now`, given its warning time and deadline.
+    pub fn running_at(warn_at: DateTime<Utc>, due_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if now >= due_at {
+            SlaStatus::Breached
+        } else if now >= warn_at {
+            SlaStatus::Warning
+        } else {
+            SlaStatus::Ok
+        }
+    }
+
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -216,12 +227,8 @@ pub fn evaluate(terms: &SlaTerms, timeline: &Timeline, now: DateTime<Utc>) -> Sl
     );
     let status = if timeline.paused_at(now) {
         SlaStatus::Paused
-    } else if now >= due_at {
-        SlaStatus::Breached
-    } else if now >= warn_at {
-        SlaStatus::Warning
     } else {
-        SlaStatus::Ok
+        SlaStatus::running_at(warn_at, due_at, now)
     };
     SlaState {
         status,

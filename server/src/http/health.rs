@@ -18,16 +18,14 @@ pub async fn healthz() -> Json<Value> {
 /// the binary's copy is newer than the system's rules in use (update `tzdata`, or set
 /// `ESCALATOR_TZ_RULES=bundled`), `system_newer` the reverse.
 fn tz_rules() -> Value {
-    use escalator_domain::sla::zones::is_newer;
     let rules = escalator_engine::versions::zone_rules();
-    let in_use = rules.in_use.as_deref();
     json!({
         "source": rules.source,
-        "in_use": in_use,
+        "in_use": rules.in_use,
         "system": rules.system,
         "bundled": rules.bundled,
-        "system_newer": rules.system.as_deref().zip(in_use).is_some_and(|(s, u)| is_newer(s, u)),
-        "bundled_newer": in_use.is_some_and(|u| is_newer(&rules.bundled, u)),
+        "system_newer": rules.system_newer(),
+        "bundled_newer": rules.bundled_newer(),
     })
 }
 
