@@ -229,10 +229,11 @@ impl Escalator {
     /// The actor a signed-in user's e-mail stands for now (roles may have changed since
     /// sign-in); `None` if the user no longer exists or was deactivated (which signs them out).
     pub async fn actor(&self, email: &str) -> EngineResult<Option<Actor>> {
-        if self.is_deactivated(email).await? {
+        let directory = self.kept(self.now()).await?.directory;
+        if directory.is_deactivated(email) {
             return Ok(None);
         }
-        Ok(self.store.user(email).await?.map(|u| Actor::from(&u)))
+        Ok(directory.user(email).map(Actor::from))
     }
 
     async fn audit_login(&self, email: &str, action: &str, details: serde_json::Value) -> EngineResult<()> {

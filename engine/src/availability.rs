@@ -279,15 +279,6 @@ impl Escalator {
         }
     }
 
-    /// Whether a person is deactivated (signed-in sessions of theirs stop working).
-    pub(crate) async fn is_deactivated(&self, email: &str) -> EngineResult<bool> {
-        Ok(self
-            .store
-            .availability(email)
-            .await?
-            .is_some_and(|a| a.deactivated_at.is_some()))
-    }
-
     /// The person whose availability the actor may manage: themselves, or anyone for admins.
     async fn availability_subject(&self, email: &str, actor: &Actor) -> EngineResult<String> {
         let email = email.trim().to_lowercase();

@@ -242,15 +242,10 @@ impl Escalator {
     /// The names of the people with these e-mails (unknown ones are left out), for pages
     /// that show people by name. Only pass e-mails the reader already sees.
     pub async fn names_of(&self, emails: &[String]) -> EngineResult<std::collections::HashMap<String, String>> {
-        let mut emails = emails.to_vec();
-        emails.sort_unstable();
-        emails.dedup();
-        Ok(self
-            .store
-            .contacts(&emails)
-            .await?
-            .into_iter()
-            .map(|c| (c.email, c.name))
+        let directory = self.kept(self.now()).await?.directory;
+        Ok(emails
+            .iter()
+            .filter_map(|email| Some((email.clone(), directory.user(email)?.name.clone())))
             .collect())
     }
 
@@ -408,7 +403,7 @@ impl Escalator {
 
     /// Every department: anyone signed in (departments are the filters of every page).
     pub async fn departments(&self, _actor: &Actor) -> EngineResult<Vec<Department>> {
-        Ok(self.store.departments().await?)
+        Ok(self.kept(self.now()).await?.directory.departments().to_vec())
     }
 
     /// One department.
@@ -428,10 +423,11 @@ impl Escalator {
     /// One person, as the actor may see them; "not found" when they may not.
     pub async fn user(&self, email: &str, actor: &Actor) -> EngineResult<User> {
         let email = email.trim().to_lowercase();
-        self.store
-            .user(&email)
+        self.kept(self.now())
             .await?
-            .and_then(|u| actor.sees_person(&u))
+            .directory
+            .user(&email)
+            .and_then(|u| actor.sees_person(u))
             .ok_or_else(|| EngineError::not_found("user", email))
     }
 

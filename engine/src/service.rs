@@ -139,8 +139,11 @@ pub struct Escalator {
     pub(crate) counts: Arc<crate::workflows::CountsCache>,
     /// One tick at a time in this process: the watcher and the cron wait for each other.
     pub(crate) tick_gate: Arc<tokio::sync::Mutex<()>>,
-    /// The rules and directory the last tick read (see `Escalator::tick_inputs`).
-    pub(crate) kept: Arc<std::sync::Mutex<Option<KeptInputs>>>,
+    /// The rules and directory last read (see `Escalator::kept`).
+    pub(crate) kept: Arc<KeptCell>,
+    /// Set for the engine of one read-only request ([`Escalator::for_reading`]): the rules
+    /// and directory it read first, which the rest of the request reuses.
+    pub(crate) reading: Option<Arc<tokio::sync::OnceCell<Kept>>>,
     /// Cancelled when the process shuts down.
     pub(crate) stop: CancellationToken,
 }
@@ -158,6 +161,7 @@ impl Escalator {
             counts: Arc::default(),
             tick_gate: Arc::default(),
             kept: Arc::default(),
+            reading: None,
             stop: CancellationToken::new(),
         }
     }
@@ -253,43 +257,85 @@ impl Rules {
     }
 }
 
-/// What a tick decides with, as read at one rules generation.
+/// The rules and directory as read at one rules generation: what a tick decides with and
+/// what pages resolve names, roles and clocks with.
 #[derive(Clone)]
-pub(crate) struct KeptInputs {
+pub(crate) struct Kept {
     generation: i64,
     read_at: std::time::Instant,
     pub(crate) rules: Arc<Rules>,
     pub(crate) directory: Arc<escalator_storage::DirectorySnapshot>,
 }
 
-/// How long a tick reuses the rules and directory at most, even when the database says
-/// they did not change: zone rules live outside the database (a changed tzdata reaches
-/// the tick within a minute, as it reaches the cached zone files within five).
-const KEEP_INPUTS_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+/// The kept [`Kept`], and the lock that lets one caller at a time read it again.
+#[derive(Default)]
+pub(crate) struct KeptCell {
+    current: std::sync::Mutex<Option<Kept>>,
+    reading: tokio::sync::Mutex<()>,
+}
 
-impl Escalator {
-    /// The rules and directory a tick decides with. Reading them is most of a small
-    /// tick's fixed cost (about 1.5–2.5 ms of ~4 ms at a deadline every few milliseconds),
-    /// so they are kept between ticks and read again only when the store's rules
-    /// generation moved. The generation is read first: a change committed while the rules
-    /// are read leaves them tagged older, so the next tick reads again.
-    pub(crate) async fn tick_inputs(&self, now: chrono::DateTime<chrono::Utc>) -> EngineResult<KeptInputs> {
-        let generation = self.store.rules_generation().await?;
-        let kept = self
-            .kept
+impl KeptCell {
+    fn fresh(&self, generation: i64) -> Option<Kept> {
+        self.current
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        if let Some(kept) = kept.filter(|k| k.generation == generation && k.read_at.elapsed() < KEEP_INPUTS_AT_MOST) {
+            .clone()
+            .filter(|k| k.generation == generation && k.read_at.elapsed() < KEEP_AT_MOST)
+    }
+}
+
+/// How long the rules and directory are reused at most, even when the database says they
+/// did not change: zone rules live outside the database (a changed tzdata reaches the
+/// tick within a minute, as it reaches the cached zone files within five), and absences
+/// are read from the time of reading on.
+const KEEP_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Escalator {
+    /// The rules and directory, as the database holds them now. Reading them is most of a
+    /// small tick's fixed cost (about 1.5–2.5 ms of ~4 ms at a deadline every few
+    /// milliseconds) and most of a page view's statements, so they are kept and read again
+    /// only when the store's rules generation moved: each call costs one one-row read, and
+    /// a change committed anywhere (any replica) is seen by the next call. The generation
+    /// is read first: a change committed while the rules are read leaves them tagged older,
+    /// so the next call reads again. One caller reads at a time; the others wait for it.
+    pub(crate) async fn kept(&self, now: chrono::DateTime<chrono::Utc>) -> EngineResult<Kept> {
+        match &self.reading {
+            Some(once) => once.get_or_try_init(|| self.read_kept(now)).await.cloned(),
+            None => self.read_kept(now).await,
+        }
+    }
+
+    /// The engine for one request that only reads (a page view): every call it makes
+    /// sees the rules and directory as of its first look, read (or checked) once instead
+    /// of once per call. Not for requests that change anything: they would not see their
+    /// own changes to the rules or the directory.
+    pub fn for_reading(&self) -> Escalator {
+        Escalator {
+            reading: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    async fn read_kept(&self, now: chrono::DateTime<chrono::Utc>) -> EngineResult<Kept> {
+        let generation = self.store.rules_generation().await?;
+        if let Some(kept) = self.kept.fresh(generation) {
             return Ok(kept);
         }
-        let fresh = KeptInputs {
+        let _reading = self.kept.reading.lock().await;
+        if let Some(kept) = self.kept.fresh(generation) {
+            return Ok(kept);
+        }
+        let fresh = Kept {
             generation,
             read_at: std::time::Instant::now(),
             rules: Arc::new(self.rules().await?),
             directory: Arc::new(self.store.directory(now).await?),
         };
-        *self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fresh.clone());
+        *self
+            .kept
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fresh.clone());
         Ok(fresh)
     }
 

@@ -170,7 +170,7 @@ impl Escalator {
         now: DateTime<Utc>,
         mut lock: Option<&mut Box<dyn HeldLock>>,
     ) -> EngineResult<TickSummary> {
-        let inputs = self.tick_inputs(now).await?;
+        let inputs = self.kept(now).await?;
         let (rules, directory) = (&*inputs.rules, &*inputs.directory);
         let mut summary = TickSummary::default();
         // First the work of people who just went away, so that what falls due below is
@@ -240,7 +240,7 @@ impl Escalator {
         }
         // Holds of this page only (a workflow resumed after a pause counts around it).
         let ids: Vec<i64> = due.iter().map(|w| w.id).collect();
-        let holds = self.store.holds(&ids).await?;
+        let holds = self.holds_of(&due).await?;
         let reminders = self.store.reminders_of(&ids).await?;
         for workflow in &due {
             match plan(workflow, rules, directory, &holds, &reminders, now) {

@@ -30,6 +30,7 @@ on_both!(
     deliveries_retry_with_backoff_then_dead_letter,
     concurrent_ticks_escalate_each_workflow_exactly_once,
     a_tick_decides_with_the_directory_as_it_is_now,
+    people_and_roles_are_read_as_they_are_now_and_once_per_reading_request,
 );
 
 /// Backoff of the test engines: long enough that one delivery round does not retry.
@@ -232,6 +233,71 @@ async fn a_tick_decides_with_the_directory_as_it_is_now(db: TestDb) {
     assert_eq!(e.tick().await.unwrap().escalated, 1);
     let w = e.workflow(second.view.workflow.id, &api()).await.unwrap().workflow;
     assert_eq!(w.state.assignee, "new.boss@x.io");
+}
+
+/// Pages read people, roles and departments from the kept directory: a change made
+/// through the store (as another replica would make it) shows on the next call, a
+/// deactivation signs the person out at once, and an engine made for one read-only request
+/// keeps the snapshot it read first.
+async fn people_and_roles_are_read_as_they_are_now_and_once_per_reading_request(db: TestDb) {
+    let e = engine(&db, Arc::new(LogChannel));
+    org(&e, vec![Target::DepartmentHead]).await;
+    let admin = api();
+    let ann = e.actor("ann@x.io").await.unwrap().expect("ann is signed in");
+    assert_eq!(ann.role, escalator_domain::Role::Approver);
+    let names = e.names_of(&["ann@x.io".into(), "nobody@x.io".into()]).await.unwrap();
+    assert_eq!(names.len(), 1, "unknown people are left out: {names:?}");
+    let ann_name = names["ann@x.io"].clone();
+
+    let reading = e.for_reading();
+    assert_eq!(reading.departments(&admin).await.unwrap().len(), 1);
+
+    let store = e.store();
+    let now = chrono::Utc::now();
+    let mut user = store.user("ann@x.io").await.unwrap().unwrap();
+    user.name = "Ann Renamed".into();
+    user.role = escalator_domain::Role::DepartmentHead;
+    store.upsert_user(&user, now).await.unwrap();
+    let legal = escalator_domain::Department {
+        key: escalator_domain::DepartmentKey::parse("legal").unwrap(),
+        name: "Legal".into(),
+        head: None,
+    };
+    store.upsert_department(&legal, now).await.unwrap();
+
+    // The shared engine sees every change on the next call.
+    let ann = e.actor("ann@x.io").await.unwrap().unwrap();
+    assert_eq!(
+        ann.role,
+        escalator_domain::Role::DepartmentHead,
+        "a changed role applies at once"
+    );
+    assert_eq!(
+        e.names_of(&["ann@x.io".into()]).await.unwrap()["ann@x.io"],
+        "Ann Renamed"
+    );
+    assert_eq!(e.user("ann@x.io", &admin).await.unwrap().name, "Ann Renamed");
+    assert_eq!(e.departments(&admin).await.unwrap().len(), 2);
+    // The reading request keeps what it read first, so its page is consistent.
+    assert_eq!(reading.departments(&admin).await.unwrap().len(), 1);
+    assert_eq!(
+        reading.names_of(&["ann@x.io".into()]).await.unwrap()["ann@x.io"],
+        ann_name
+    );
+    assert_eq!(e.for_reading().departments(&admin).await.unwrap().len(), 2);
+
+    let entry = escalator_storage::NewAudit {
+        actor: "admin@x.io".into(),
+        action: "user_deactivated".into(),
+        workflow_id: None,
+        details: serde_json::json!({}),
+        at: now,
+    };
+    assert!(store.set_deactivated("ann@x.io", Some(now), &entry).await.unwrap());
+    assert!(
+        e.actor("ann@x.io").await.unwrap().is_none(),
+        "a deactivated person is signed out"
+    );
 }
 
 async fn unresolved_targets_fall_through_and_are_audited(db: TestDb) {

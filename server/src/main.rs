@@ -10,6 +10,10 @@ use server::config::Config;
 use server::serve::{self, ServerError};
 use server::telemetry;
 
+/// mimalloc instead of glibc's malloc: see the dependency's note in `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use escalator_engine::{Actor, Escalator};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_sessions::Session;
 
@@ -64,7 +64,14 @@ pub fn router(options: LeptosOptions, escalator: Escalator, settings: &SessionSe
     let context = {
         let escalator = escalator.clone();
         move || {
-            provide_context(escalator.clone());
+            // A page load only reads (server functions are POSTs): one look at the rules
+            // and directory serves all of its server functions.
+            let reading = use_context::<axum::http::request::Parts>().is_some_and(|p| p.method == Method::GET);
+            provide_context(if reading {
+                escalator.for_reading()
+            } else {
+                escalator.clone()
+            });
             provide_context(app::ssr::RequestActor::default());
         }
     };

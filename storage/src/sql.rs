@@ -224,10 +224,24 @@ pub(crate) const POLICY_SELECT: &str = "SELECT p.id, p.name, p.target_seconds, p
     p.ack_timeout_seconds, p.exhausted_repeat_seconds \
     FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id";
 pub(crate) const CHAIN_COLUMNS: &str = "id, name, levels, created_at, updated_at";
-pub(crate) const WORKFLOW_COLUMNS: &str = "id, external_id, workflow_type, title, stage, stage_seq, \
-    department_key, initiator_email, assignee_email, status, level, policy_id, policy_version, chain_id, \
-    stage_started_at, level_started_at, warn_at, due_at, next_check_at, version, created_at, \
-    updated_at, closed_at, idempotency_key";
+/// The columns of a workflow row (a macro, so that the list below can extend it).
+macro_rules! workflow_columns {
+    () => {
+        "id, external_id, workflow_type, title, stage, stage_seq, department_key, initiator_email, \
+         assignee_email, status, level, policy_id, policy_version, chain_id, stage_started_at, \
+         level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at, \
+         idempotency_key"
+    };
+}
+pub(crate) const WORKFLOW_COLUMNS: &str = workflow_columns!();
+/// [`WORKFLOW_COLUMNS`] and whether a hold counts for the current level's clock (the rule
+/// of the engine's `timeline_of`), so that readers fetch holds only for workflows that
+/// have one: most never do.
+pub(crate) const WORKFLOW_COLUMNS_WITH_HOLDS: &str = concat!(
+    workflow_columns!(),
+    ", EXISTS (SELECT 1 FROM workflow_holds h WHERE h.workflow_id = workflows.id \
+     AND (h.resumed_at IS NULL OR h.resumed_at > workflows.level_started_at)) AS held_at_level"
+);
 pub(crate) const REMINDER_COLUMNS: &str = "id, workflow_id, stage_seq, level, assignee_email, due_at, created_at, \
     acknowledged_at, acknowledged_by, sent_count, last_sent_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_email, name, created_at, revoked_at";

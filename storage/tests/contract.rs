@@ -13,9 +13,9 @@ use escalator_domain::{
 };
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
-    Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, Dimension, DueCursor, NewAudit, NewOutbox,
-    NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeFilter, ReminderFilter, SessionRecord,
-    Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
+    Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, Dimension, DueCursor, HoldChange, NewAudit,
+    NewOutbox, NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeFilter, ReminderFilter,
+    SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
 };
 use serde_json::json;
 
@@ -57,6 +57,7 @@ contract!(
     reminder_repeats_have_their_own_claims_and_stop_once_acknowledged,
     digests_take_rows_out_of_the_queue_and_deliver_them_together,
     every_change_to_rules_or_directory_moves_the_generation,
+    reads_say_whether_a_hold_counts_at_the_current_level,
 );
 
 /// "Now" for every case of this run, in whole seconds. One instant, not the clock: a case
@@ -1499,4 +1500,56 @@ async fn every_change_to_rules_or_directory_moves_the_generation(db: TestDb) {
         "workflow {} moved it",
         w.id
     );
+}
+
+/// Readers skip the holds of workflows whose read says none counts for the current
+/// level's clock: open holds and holds ended after the level began count, earlier ones not.
+async fn reads_say_whether_a_hold_counts_at_the_current_level(db: TestDb) {
+    let s = &db.store;
+    let w = workflow(s, "HOLD-1", Some(t0())).await;
+    assert_eq!(w.held_at_level, Some(false), "a new workflow has no hold");
+    let held_at_level = |id| async move { s.workflow(id).await.unwrap().unwrap().held_at_level };
+    assert_eq!(held_at_level(w.id).await, Some(false));
+    let apply = |w: &WorkflowRecord, hold: HoldChange, at: DateTime<Utc>| {
+        let mut c = change(w, None, &format!("hold-{}", w.version));
+        c.reminder = None;
+        c.outbox.clear();
+        c.hold = Some(hold);
+        c.now = at;
+        c
+    };
+    let open = HoldChange::Open {
+        reason: "waiting".into(),
+        by: "ann@x.io".into(),
+        resume_status: WorkflowStatus::Pending,
+    };
+    s.apply(&[apply(&w, open, t0())]).await.unwrap();
+    assert_eq!(held_at_level(w.id).await, Some(true), "an open hold counts");
+    let w = s.workflow(w.id).await.unwrap().unwrap();
+    s.apply(&[apply(&w, HoldChange::Close, t0() + TimeDelta::minutes(5))])
+        .await
+        .unwrap();
+    assert_eq!(
+        held_at_level(w.id).await,
+        Some(true),
+        "a hold ended after the level began counts"
+    );
+    // The next level begins after the hold ended: the hold no longer counts.
+    let w = s.workflow(w.id).await.unwrap().unwrap();
+    let mut next = change(&w, None, "next-level");
+    next.reminder = None;
+    next.outbox.clear();
+    next.state.level_started_at = t0() + TimeDelta::minutes(5) + TimeDelta::microseconds(1);
+    s.apply(&[next]).await.unwrap();
+    assert_eq!(held_at_level(w.id).await, Some(false));
+    let listed = s
+        .workflows(&WorkflowFilter {
+            limit: 10,
+            ..WorkflowFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(listed.iter().all(|w| w.held_at_level.is_some()), "lists say it too");
+    let due = s.due_workflows(t0() + TimeDelta::days(1), None, 10).await.unwrap();
+    assert!(due.iter().all(|w| w.held_at_level.is_some()), "so do due pages");
 }

@@ -156,7 +156,7 @@ impl Escalator {
             }
             ActionRequest::Resume => {
                 let holds = self.store.holds(&[w.id]).await?;
-                let resumed = resumed(w, &self.rules().await?, &holds, now)?;
+                let resumed = resumed(w, &self.kept(now).await?.rules, &holds, now)?;
                 hold = Some(HoldChange::Close);
                 if let Some(paused) = resumed.paused_seconds {
                     details.insert("paused_seconds".into(), json!(paused));
@@ -191,7 +191,8 @@ impl Escalator {
         let outcome = match ended {
             Some(end) => {
                 let holds = self.store.holds(&[w.id]).await?;
-                let outcome = EndedStage::current(w).judge(&self.rules().await?, &holds, end, &actor.email, now)?;
+                let outcome =
+                    EndedStage::current(w).judge(&self.kept(now).await?.rules, &holds, end, &actor.email, now)?;
                 details.insert("sla".into(), json!(outcome.outcome.as_str()));
                 details.insert("policy_id".into(), json!(outcome.policy_id));
                 details.insert("policy_version".into(), json!(outcome.policy_version));

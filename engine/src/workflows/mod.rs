@@ -358,7 +358,7 @@ impl Escalator {
 
     /// A workflow's clock at `at` with the given holds.
     async fn clock_with(&self, w: &WorkflowRecord, holds: &[Hold], at: DateTime<Utc>) -> EngineResult<SlaState> {
-        clock_of(w, &self.rules().await?, holds, at)
+        clock_of(w, &self.kept(self.now()).await?.rules, holds, at)
     }
 
     /// A workflow, its SLA state and everything that happened to it.
@@ -403,9 +403,8 @@ impl Escalator {
         let now = self.now();
         filter.now = Some(now);
         let records = self.store.workflows(&filter).await?;
-        let rules = self.rules().await?;
-        let ids: Vec<i64> = records.iter().map(|w| w.id).collect();
-        let holds = self.store.holds(&ids).await?;
+        let rules = self.kept(now).await?.rules;
+        let holds = self.holds_of(&records).await?;
         records
             .into_iter()
             .map(|workflow| {
@@ -453,6 +452,22 @@ impl Escalator {
         let counts = self.store.sla_counts(&filter, self.now()).await?;
         self.counts.put(key, counts.clone(), std::time::Instant::now());
         Ok(counts)
+    }
+}
+
+impl Escalator {
+    /// The holds of these workflows that may count for their clocks: none are read for
+    /// workflows their read says have none at the current level.
+    pub(crate) async fn holds_of(&self, records: &[WorkflowRecord]) -> EngineResult<Vec<Hold>> {
+        let ids: Vec<i64> = records
+            .iter()
+            .filter(|w| w.held_at_level != Some(false))
+            .map(|w| w.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.holds(&ids).await?)
     }
 }
 

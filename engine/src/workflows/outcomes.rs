@@ -116,7 +116,7 @@ impl Escalator {
     /// it, so running it twice writes nothing the second time.
     pub async fn backfill_outcomes(&self, actor: &Actor) -> EngineResult<Backfilled> {
         actor.require_admin()?;
-        let rules = self.rules().await?;
+        let rules = self.kept(self.now()).await?.rules;
         let mut done = Backfilled::default();
         let mut before_id = None;
         loop {

@@ -60,7 +60,7 @@ impl Escalator {
     /// The SLA clock of a workflow with the timeline that explains its deadline.
     pub async fn explain_sla(&self, id: i64, actor: &Actor) -> EngineResult<SlaExplanation> {
         let w = self.visible(id, actor).await?;
-        let rules = self.rules().await?;
+        let rules = self.kept(self.now()).await?.rules;
         let holds = self.store.holds(&[w.id]).await?;
         let audit = self
             .store
@@ -111,7 +111,7 @@ impl Escalator {
     /// A workflow's page, if the actor may see it: rules, holds and the workflow read once.
     pub async fn workflow_page(&self, id: i64, actor: &Actor) -> EngineResult<WorkflowPage> {
         let w = self.visible(id, actor).await?;
-        let rules = self.rules().await?;
+        let rules = self.kept(self.now()).await?.rules;
         let holds = self.store.holds(&[w.id]).await?;
         let now = self.now();
         let mut explanation = self.explanation_of(&w, &rules, &holds, now).await?;

@@ -2,27 +2,28 @@
 
 use super::*;
 
-/// The directory in memory: enough to resolve every escalation target of a tick.
+/// The directory in memory: every department and person, who is away and the groups.
+/// Enough to resolve every escalation target of a tick, and the names, roles and
+/// department filters a page shows.
 #[derive(Debug, Clone, Default)]
 pub struct DirectorySnapshot {
+    departments: Vec<Department>,
     heads: HashMap<String, String>,
-    managers: HashMap<String, Option<String>>,
+    users: HashMap<String, User>,
     away: AwaySnapshot,
     groups: HashMap<String, Group>,
 }
 
 impl DirectorySnapshot {
     /// Builds a snapshot from departments and users.
-    pub fn new(departments: &[Department], users: &[User]) -> Self {
+    pub fn new(departments: Vec<Department>, users: Vec<User>) -> Self {
         Self {
             heads: departments
                 .iter()
                 .filter_map(|d| Some((d.key.to_string(), d.head.as_ref()?.to_string())))
                 .collect(),
-            managers: users
-                .iter()
-                .map(|u| (u.email.to_string(), u.manager.as_ref().map(Email::to_string)))
-                .collect(),
+            departments,
+            users: users.into_iter().map(|u| (u.email.to_string(), u)).collect(),
             away: AwaySnapshot::default(),
             groups: HashMap::new(),
         }
@@ -39,6 +40,21 @@ impl DirectorySnapshot {
         self.away = away;
         self
     }
+
+    /// The person with this (lower-case) e-mail.
+    pub fn user(&self, email: &str) -> Option<&User> {
+        self.users.get(email)
+    }
+
+    /// Whether the person was deactivated.
+    pub fn is_deactivated(&self, email: &str) -> bool {
+        self.away.deactivated.contains(email)
+    }
+
+    /// Every department, by key.
+    pub fn departments(&self) -> &[Department] {
+        &self.departments
+    }
 }
 
 impl Directory for DirectorySnapshot {
@@ -46,10 +62,10 @@ impl Directory for DirectorySnapshot {
         self.heads.get(department).map(String::as_str)
     }
     fn manager_of(&self, user: &str) -> Option<&str> {
-        self.managers.get(user)?.as_deref()
+        self.users.get(user)?.manager.as_ref().map(Email::as_str)
     }
     fn has_user(&self, user: &str) -> bool {
-        self.managers.contains_key(user)
+        self.users.contains_key(user)
     }
     fn presence(&self, user: &str, at: DateTime<Utc>) -> Presence<'_> {
         self.away.presence(user, at)

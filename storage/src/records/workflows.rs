@@ -21,6 +21,10 @@ pub struct WorkflowRecord {
     pub updated_at: DateTime<Utc>,
     #[serde(skip)]
     pub idempotency_key: Option<String>,
+    /// Whether a hold counts for the current level's clock (open, or ended after the level
+    /// began); `None` when the read that made this record did not look.
+    #[serde(skip)]
+    pub held_at_level: Option<bool>,
 }
 
 /// A workflow to insert.
@@ -287,6 +291,8 @@ pub(crate) struct WorkflowRow {
     updated_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
     idempotency_key: Option<String>,
+    #[sqlx(default)]
+    held_at_level: Option<bool>,
 }
 
 impl TryFrom<WorkflowRow> for WorkflowRecord {
@@ -319,6 +325,7 @@ impl TryFrom<WorkflowRow> for WorkflowRecord {
             created_at: r.created_at,
             updated_at: r.updated_at,
             idempotency_key: r.idempotency_key,
+            held_at_level: r.held_at_level,
         })
     }
 }

@@ -94,7 +94,7 @@ impl crate::DirectoryStore for Db {
         let users = self.users().await?;
         let away = crate::AvailabilityStore::away(self, now).await?;
         let groups = self.groups().await?;
-        Ok(crate::DirectorySnapshot::new(&departments, &users)
+        Ok(crate::DirectorySnapshot::new(departments, users)
             .with_away(away)
             .with_groups(groups))
     }

@@ -17,7 +17,7 @@ impl crate::WorkflowStore for Db {
              level_started_at, warn_at, due_at, next_check_at, version, created_at, updated_at, closed_at, idempotency_key, \
              policy_version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 0, $18, $18, $19, $20, $21) \
-             RETURNING {}",
+             RETURNING {}, FALSE AS held_at_level",
             crate::sql::WORKFLOW_COLUMNS
         );
         let row = sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
@@ -56,7 +56,7 @@ impl crate::WorkflowStore for Db {
     }
 
     async fn workflow(&self, id: i64) -> crate::StoreResult<Option<crate::WorkflowRecord>> {
-        let sql = format!("SELECT {} FROM workflows WHERE id = $1", crate::sql::WORKFLOW_COLUMNS);
+        let sql = format!("SELECT {} FROM workflows WHERE id = $1", crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS);
         sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -68,7 +68,7 @@ impl crate::WorkflowStore for Db {
     async fn workflow_by_external_id(&self, external_id: &str) -> crate::StoreResult<Option<crate::WorkflowRecord>> {
         let sql = format!(
             "SELECT {} FROM workflows WHERE external_id = $1",
-            crate::sql::WORKFLOW_COLUMNS
+            crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS
         );
         sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
             .bind(external_id)
@@ -118,7 +118,7 @@ impl crate::WorkflowStore for Db {
                     WHEN status NOT IN ('pending', 'escalated') THEN 'closed' \
                     WHEN due_at <= $8 THEN 'breached' WHEN warn_at <= $8 THEN 'warning' ELSE 'ok' END) \
              ORDER BY {order} LIMIT $6",
-            crate::sql::WORKFLOW_COLUMNS
+            crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS
         );
         let rows = sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
             .bind(f.status.map(|s| s.as_str()))
@@ -187,7 +187,7 @@ impl crate::WorkflowStore for Db {
             "SELECT {} FROM workflows \
              WHERE next_check_at IS NOT NULL AND next_check_at <= $1 {cursor} \
              ORDER BY next_check_at, id LIMIT $4",
-            crate::sql::WORKFLOW_COLUMNS
+            crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS
         );
         let rows = sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
             .bind(now)
