@@ -16,6 +16,10 @@ use crate::Escalator;
 /// Pause after an error before trying again.
 const BACKOFF: Duration = Duration::from_secs(5);
 
+/// The watcher keeps the tick lock between ticks while the next threshold is this close,
+/// and gives it back before a longer sleep, so that other replicas can take over.
+const KEEP_LOCK_WHILE_NEXT_WITHIN: Duration = Duration::from_millis(500);
+
 /// Runs the tick at every threshold until the engine shuts down ([`Escalator::shutdown`]).
 pub async fn watch(escalator: Escalator) {
     let config = escalator.config().clone();
@@ -26,7 +30,7 @@ pub async fn watch(escalator: Escalator) {
             Ok(Some(at)) => {
                 let wait = (at - escalator.now()).to_std().unwrap_or(Duration::ZERO);
                 if wait.is_zero() {
-                    match escalator.tick().await {
+                    match escalator.tick_keeping_lock().await {
                         // Another replica is on it; look again soon in case it dies.
                         Ok(s) if s.skipped => config.tick_lock_retry,
                         // Failed workflows stay due: do not spin on them.
@@ -47,8 +51,14 @@ pub async fn watch(escalator: Escalator) {
                 BACKOFF
             }
         };
+        if sleep >= KEEP_LOCK_WHILE_NEXT_WITHIN {
+            escalator.release_tick_lock().await;
+        }
         tokio::select! {
-            () = escalator.stopped() => return,
+            () = escalator.stopped() => {
+                escalator.release_tick_lock().await;
+                return;
+            }
             () = escalator.wake.notified() => {}
             () = jumped(&mut jumps) => {}
             () = tokio::time::sleep(sleep) => {}

@@ -138,7 +138,8 @@ pub struct Escalator {
     /// Recent SLA counts per scope (see `Escalator::sla_counts`).
     pub(crate) counts: Arc<crate::workflows::CountsCache>,
     /// One tick at a time in this process: the watcher and the cron wait for each other.
-    pub(crate) tick_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Holds the tick lock the deadline watcher kept between its ticks, if any.
+    pub(crate) tick_gate: Arc<tokio::sync::Mutex<crate::tick::KeptLock>>,
     /// The rules and directory last read (see `Escalator::kept`).
     pub(crate) kept: Arc<KeptCell>,
     /// Set for the engine of one read-only request ([`Escalator::for_reading`]): the rules

@@ -98,16 +98,61 @@ struct Planned {
 /// The name of the lock that lets one replica at a time run the tick.
 const TICK_LOCK: &str = "tick";
 
+/// How long a kept tick lock is trusted without asking the database whether it is still
+/// ours. Trusting it wrongly (its connection died unnoticed) only lets two replicas tick
+/// at once, which every change's version check makes safe.
+const KEPT_LOCK_TRUSTED: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The tick lock the deadline watcher keeps between ticks while thresholds follow each
+/// other closely: taking and giving it back are two round trips of every small tick.
+#[derive(Default)]
+pub(crate) struct KeptLock {
+    lock: Option<Box<dyn HeldLock>>,
+    checked: Option<Instant>,
+}
+
 impl Escalator {
     /// Runs one tick unless another replica holds the tick lock. Within this process ticks
     /// take turns: a caller arriving while one runs waits for it, then runs its own (cheap
     /// when the first left nothing due).
     pub async fn tick(&self) -> EngineResult<TickSummary> {
-        let _turn = self.tick_gate.lock().await;
-        let lock = self
-            .store
-            .try_lock(TICK_LOCK, &self.config.instance, self.config.tick_lock_ttl)
-            .await?;
+        self.tick_then(false).await
+    }
+
+    /// A tick that keeps the tick lock afterwards, for the deadline watcher when the next
+    /// threshold is near; [`Escalator::release_tick_lock`] gives it back.
+    pub(crate) async fn tick_keeping_lock(&self) -> EngineResult<TickSummary> {
+        self.tick_then(true).await
+    }
+
+    /// Gives back a tick lock kept between ticks (the watcher going idle, or stopping).
+    pub(crate) async fn release_tick_lock(&self) {
+        let kept = self.tick_gate.lock().await.lock.take();
+        if let Some(lock) = kept {
+            lock.release().await;
+        }
+    }
+
+    async fn tick_then(&self, keep: bool) -> EngineResult<TickSummary> {
+        let mut gate = self.tick_gate.lock().await;
+        let mut kept = gate.lock.take();
+        let trusted = gate.checked.is_some_and(|at| at.elapsed() < KEPT_LOCK_TRUSTED);
+        if let Some(lock) = kept.as_mut().filter(|_| !trusted) {
+            if lock.still_held().await {
+                gate.checked = Some(Instant::now());
+            } else {
+                kept = None;
+            }
+        }
+        let lock = match kept {
+            Some(lock) => Some(lock),
+            None => {
+                gate.checked = Some(Instant::now());
+                self.store
+                    .try_lock(TICK_LOCK, &self.config.instance, self.config.tick_lock_ttl)
+                    .await?
+            }
+        };
         let Some(mut lock) = lock else {
             tracing::debug!("another replica holds the tick lock; skipping this tick");
             self.metrics.record_skipped_tick();
@@ -117,7 +162,11 @@ impl Escalator {
             });
         };
         let result = self.run_tick(Some(&mut lock)).await;
-        lock.release().await;
+        if keep && result.is_ok() && !self.stopping() {
+            gate.lock = Some(lock);
+        } else {
+            lock.release().await;
+        }
         result
     }
 
@@ -174,10 +223,13 @@ impl Escalator {
         let (rules, directory) = (&*inputs.rules, &*inputs.directory);
         let mut summary = TickSummary::default();
         // First the work of people who just went away, so that what falls due below is
-        // already with someone present.
-        let handed = self.hand_over(now, rules, directory).await?;
-        summary.handed_over = handed.moved;
-        summary.stale += handed.stale;
+        // already with someone present. The directory was read at this tick's rules
+        // generation, so with nobody away in it there is nothing to look for.
+        if directory.anyone_away(now) {
+            let handed = self.hand_over(now, rules, directory).await?;
+            summary.handed_over = handed.moved;
+            summary.stale += handed.stale;
+        }
         // The next page is read and decided while the current one is written: the pages
         // are disjoint (a keyset cursor), writing is the database's time and deciding is
         // ours, so the two overlap instead of taking turns.

@@ -19,6 +19,7 @@ use escalator_storage::{DbPool, OutboxMessage, OutboxStatus, Store, WorkflowFilt
 on_both!(
     ticks_in_one_process_take_turns,
     a_replica_takes_the_tick_over_once_the_lock_is_free,
+    the_watcher_keeps_the_lock_only_while_thresholds_are_near,
     a_slow_channel_never_causes_a_resend,
     a_shutdown_hands_unsent_rows_back,
 );
@@ -119,6 +120,63 @@ async fn a_replica_takes_the_tick_over_once_the_lock_is_free(db: TestDb) {
         .await
         .expect("the watcher stops at shutdown")
         .unwrap();
+}
+
+/// The deadline watcher keeps the tick lock between close thresholds (a replica asking
+/// meanwhile is refused), holds nothing while the next threshold is far, and gives the
+/// lock back at shutdown.
+async fn the_watcher_keeps_the_lock_only_while_thresholds_are_near(db: TestDb) {
+    let a = engine(
+        db.store.clone(),
+        Channels::only(Arc::new(LogChannel)),
+        EngineConfig::default(),
+    );
+    let policy = SlaPolicy::new("minute", 60, WarningWindow::BeforeDeadline { seconds: 30 }).unwrap();
+    let refs = common::org(&a, policy, vec![Target::DepartmentHead]).await;
+    // 100 warnings 15 ms apart, from `first` on.
+    let first = Utc::now() + TimeDelta::seconds(4);
+    for i in 0..100 {
+        let mut input = common::input(&format!("NEAR-{i}"), "ann@x.io", 0, refs);
+        input.started_at = Some(first - TimeDelta::seconds(30) + TimeDelta::milliseconds(15 * i));
+        a.create_workflow(&input, &Actor::internal("test"), None).await.unwrap();
+    }
+    let other = escalator_storage::connect(&db.url).await.unwrap();
+    let held = |store: Arc<dyn Store>| async move {
+        match store.try_lock("tick", "probe", Duration::from_secs(2)).await.unwrap() {
+            Some(lock) => {
+                lock.release().await;
+                false
+            }
+            None => true,
+        }
+    };
+    let watcher = tokio::spawn(escalator_engine::deadlines::watch(a.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(Utc::now() < first - TimeDelta::milliseconds(600), "the set-up was slow");
+    assert!(
+        !held(other.clone()).await,
+        "the next threshold is seconds away: nothing is held"
+    );
+
+    let until = |at: chrono::DateTime<Utc>| (at - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(until(first + TimeDelta::milliseconds(200))).await;
+    let (mut probes, mut seen_held) = (0, 0);
+    while Utc::now() < first + TimeDelta::milliseconds(1300) {
+        probes += 1;
+        seen_held += usize::from(held(other.clone()).await);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Ticks alone (a few ms every 15 ms) would hold it a fraction of the time.
+    assert!(
+        seen_held * 10 >= probes * 8,
+        "the lock stays with the watcher between close thresholds: held at {seen_held} of {probes} probes"
+    );
+    a.shutdown();
+    tokio::time::timeout(Duration::from_secs(5), watcher)
+        .await
+        .expect("the watcher stops at shutdown")
+        .unwrap();
+    assert!(!held(other).await, "a shutdown gives the kept lock back");
 }
 
 /// A channel that takes its time and counts what it sent.

@@ -34,6 +34,8 @@ pub struct AwaySnapshot {
     pub delegates: HashMap<String, String>,
     /// Deactivated people.
     pub deactivated: std::collections::HashSet<String>,
+    /// When the absences whose people's work was not handed on yet begin.
+    pub handover_due: Vec<DateTime<Utc>>,
 }
 
 impl AwaySnapshot {

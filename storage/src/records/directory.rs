@@ -55,6 +55,13 @@ impl DirectorySnapshot {
     pub fn departments(&self) -> &[Department] {
         &self.departments
     }
+
+    /// Whether anyone may have work to hand on at `at`: a deactivated person, or an
+    /// absence that has begun and was not handed on yet (marking it moves the rules
+    /// generation). When not, the tick need not look for such work.
+    pub fn anyone_away(&self, at: DateTime<Utc>) -> bool {
+        !self.away.deactivated.is_empty() || self.away.handover_due.iter().any(|starts| *starts <= at)
+    }
 }
 
 impl Directory for DirectorySnapshot {

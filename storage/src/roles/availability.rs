@@ -134,6 +134,9 @@ impl crate::AvailabilityStore for Db {
             .await?;
         for row in rows {
             let record: crate::AbsenceRecord = row.into();
+            if record.handed_over_at.is_none() {
+                away.handover_due.push(record.absence.starts_at);
+            }
             away.absences.entry(record.user).or_default().push(record.absence);
         }
         let people: Vec<(String, Option<String>, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
