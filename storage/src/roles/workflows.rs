@@ -56,7 +56,10 @@ impl crate::WorkflowStore for Db {
     }
 
     async fn workflow(&self, id: i64) -> crate::StoreResult<Option<crate::WorkflowRecord>> {
-        let sql = format!("SELECT {} FROM workflows WHERE id = $1", crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS);
+        let sql = format!(
+            "SELECT {} FROM workflows WHERE id = $1",
+            crate::sql::WORKFLOW_COLUMNS_WITH_HOLDS
+        );
         sqlx::query_as::<_, crate::records::WorkflowRow>(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
