@@ -398,8 +398,7 @@ impl Escalator {
                 break;
             };
             before_id = Some(last.id);
-            let ids: Vec<i64> = page.iter().map(|w| w.id).collect();
-            let holds = self.store.holds(&ids).await?;
+            let holds = self.holds_of(&page).await?;
             let changes: Vec<WorkflowChange> = page
                 .iter()
                 .filter_map(|w| plan_hand_over(w, rules, directory, &holds, now, mode))

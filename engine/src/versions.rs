@@ -187,8 +187,7 @@ impl Escalator {
         }
         let rules = self.rules().await?;
         let open = self.open_workflows(Some(id)).await?;
-        let ids: Vec<i64> = open.iter().map(|w| w.id).collect();
-        let holds = self.store.holds(&ids).await?;
+        let holds = self.holds_of(&open).await?;
         let now = self.now();
         let mut preview = Preview {
             open_workflows: open.len() as u64,
@@ -232,8 +231,7 @@ impl Escalator {
             .into_iter()
             .filter(|w| w.state.policy_version != current.version)
             .collect();
-        let ids: Vec<i64> = open.iter().map(|w| w.id).collect();
-        let holds = self.store.holds(&ids).await?;
+        let holds = self.holds_of(&open).await?;
         let now = self.now();
         let mut applied = 0;
         for w in open {
@@ -362,8 +360,7 @@ impl Escalator {
             .iter()
             .filter(|w| w.state.status != WorkflowStatus::OnHold)
             .collect();
-        let ids: Vec<i64> = running.iter().map(|w| w.id).collect();
-        let holds = self.store.holds(&ids).await?;
+        let holds = self.holds_of(running.iter().copied()).await?;
         let now = self.now();
         let mut moved = Vec::new();
         for w in running {

@@ -453,14 +453,15 @@ impl Escalator {
         self.counts.put(key, counts.clone(), std::time::Instant::now());
         Ok(counts)
     }
-}
 
-impl Escalator {
     /// The holds of these workflows that may count for their clocks: none are read for
     /// workflows their read says have none at the current level.
-    pub(crate) async fn holds_of(&self, records: &[WorkflowRecord]) -> EngineResult<Vec<Hold>> {
+    pub(crate) async fn holds_of<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a WorkflowRecord>,
+    ) -> EngineResult<Vec<Hold>> {
         let ids: Vec<i64> = records
-            .iter()
+            .into_iter()
             .filter(|w| w.held_at_level != Some(false))
             .map(|w| w.id)
             .collect();
