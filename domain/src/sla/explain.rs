@@ -207,7 +207,10 @@ impl SegmentTotals {
     pub fn of(segments: &[Segment]) -> Self {
         let mut t = SegmentTotals::default();
         for s in segments {
-            let seconds = (s.to - s.from).num_seconds();
+            // Whole seconds between the instants floored to the second, rather than the
+            // span truncated: then the segments' seconds add up across any split (listed
+            // and omitted, first and later), and a run of segments counts what its ends say.
+            let seconds = s.to.timestamp().saturating_sub(s.from.timestamp());
             let slot = match s.kind {
                 SegmentKind::Counted => &mut t.counted_seconds,
                 SegmentKind::OutsideWorkingHours => &mut t.outside_working_hours_seconds,
