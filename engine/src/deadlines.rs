@@ -29,8 +29,8 @@ pub async fn watch(escalator: Escalator) {
         let sleep = match escalator.store.next_check_at().await {
             Ok(Some(at)) => {
                 let wait = (at - escalator.now()).to_std().unwrap_or(Duration::ZERO);
-                if wait.is_zero() {
-                    match escalator.tick_keeping_lock().await {
+                if wait <= config.decide_ahead {
+                    match escalator.tick_at(at).await {
                         // Another replica is on it; look again soon in case it dies.
                         Ok(s) if s.skipped => config.tick_lock_retry,
                         // Failed workflows stay due: do not spin on them.
@@ -42,7 +42,7 @@ pub async fn watch(escalator: Escalator) {
                         }
                     }
                 } else {
-                    wait.min(config.watch_recheck)
+                    (wait - config.decide_ahead).min(config.watch_recheck)
                 }
             }
             Ok(None) => config.watch_recheck,

@@ -27,6 +27,9 @@ pub struct EngineConfig {
     /// Longest the deadline watcher sleeps without reading the next deadline again, which
     /// is how it learns of changes made by other replicas.
     pub watch_recheck: Duration,
+    /// How long before a threshold the deadline watcher reads and decides what falls due
+    /// then, so that only the write is left when it comes (which is never before it).
+    pub decide_ahead: Duration,
     /// How long claimed outbox rows stay hidden from other workers. Renewed while their
     /// batch is being delivered, so only a dead worker's rows come back, within this long.
     pub claim_lease: Duration,
@@ -96,6 +99,8 @@ impl Default for EngineConfig {
             tick_lock_ttl: Duration::from_secs(10),
             tick_lock_retry: Duration::from_secs(1),
             watch_recheck: Duration::from_secs(5),
+            // Reading and deciding a threshold's page takes a few round trips: 1–3 ms.
+            decide_ahead: Duration::from_millis(5),
             claim_lease: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(10),
             backoff: Backoff::default(),

@@ -116,13 +116,16 @@ impl Escalator {
     /// take turns: a caller arriving while one runs waits for it, then runs its own (cheap
     /// when the first left nothing due).
     pub async fn tick(&self) -> EngineResult<TickSummary> {
-        self.tick_then(false).await
+        self.tick_then(false, None).await
     }
 
-    /// A tick that keeps the tick lock afterwards, for the deadline watcher when the next
-    /// threshold is near; [`Escalator::release_tick_lock`] gives it back.
-    pub(crate) async fn tick_keeping_lock(&self) -> EngineResult<TickSummary> {
-        self.tick_then(true).await
+    /// The deadline watcher's tick for the threshold `at`, which may still be a few
+    /// milliseconds ahead: it reads and decides what falls due by `at` first, then waits
+    /// for the clock to reach `at` and only then writes, so the write is all that is left
+    /// between a deadline and its escalation. Keeps the tick lock afterwards;
+    /// [`Escalator::release_tick_lock`] gives it back.
+    pub(crate) async fn tick_at(&self, at: DateTime<Utc>) -> EngineResult<TickSummary> {
+        self.tick_then(true, Some(at)).await
     }
 
     /// Gives back a tick lock kept between ticks (the watcher going idle, or stopping).
@@ -133,7 +136,7 @@ impl Escalator {
         }
     }
 
-    async fn tick_then(&self, keep: bool) -> EngineResult<TickSummary> {
+    async fn tick_then(&self, keep: bool, at: Option<DateTime<Utc>>) -> EngineResult<TickSummary> {
         let mut gate = self.tick_gate.lock().await;
         let mut kept = gate.lock.take();
         let trusted = gate.checked.is_some_and(|at| at.elapsed() < KEPT_LOCK_TRUSTED);
@@ -161,7 +164,7 @@ impl Escalator {
                 ..TickSummary::default()
             });
         };
-        let result = self.run_tick(Some(&mut lock)).await;
+        let result = self.run_tick(Some(&mut lock), at).await;
         if keep && result.is_ok() && !self.stopping() {
             gate.lock = Some(lock);
         } else {
@@ -173,12 +176,17 @@ impl Escalator {
     /// Runs one tick without taking the lock. Correct even when several run at once:
     /// every change is conditional on the version it was decided from.
     pub async fn tick_unleased(&self) -> EngineResult<TickSummary> {
-        self.run_tick(None).await
+        self.run_tick(None, None).await
     }
 
-    async fn run_tick(&self, lock: Option<&mut Box<dyn HeldLock>>) -> EngineResult<TickSummary> {
+    /// Runs a tick as of `at` (default: now), under `lock` when one was taken.
+    async fn run_tick(
+        &self,
+        lock: Option<&mut Box<dyn HeldLock>>,
+        at: Option<DateTime<Utc>>,
+    ) -> EngineResult<TickSummary> {
         let started = Instant::now();
-        let now = self.now();
+        let now = at.map_or_else(|| self.now(), |at| at.max(self.now()));
         let result = self.process_due(now, lock).await;
         let elapsed = started.elapsed().as_secs_f64();
         match result {
@@ -226,6 +234,9 @@ impl Escalator {
         // already with someone present. The directory was read at this tick's rules
         // generation, so with nobody away in it there is nothing to look for.
         if directory.anyone_away(now) {
+            if !self.reached(now).await {
+                return Ok(summary);
+            }
             let handed = self.hand_over(now, rules, directory).await?;
             summary.handed_over = handed.moved;
             summary.stale += handed.stale;
@@ -233,7 +244,12 @@ impl Escalator {
         // The next page is read and decided while the current one is written: the pages
         // are disjoint (a keyset cursor), writing is the database's time and deciding is
         // ours, so the two overlap instead of taking turns.
-        let mut page = Some(self.plan_page(now, None, rules, directory).await?);
+        let first = self.plan_page(now, None, rules, directory).await?;
+        // Decided ahead of its threshold, written only once it has come (never early).
+        if !self.reached(now).await {
+            return Ok(summary);
+        }
+        let mut page = Some(first);
         while let Some(Page {
             planned,
             effects,
@@ -267,6 +283,18 @@ impl Escalator {
             }
         }
         Ok(summary)
+    }
+
+    /// Waits until the engine's clock shows `at` (a few milliseconds at most, for a tick
+    /// decided ahead); false when it does not get there, as a test's stopped clock may not.
+    async fn reached(&self, at: DateTime<Utc>) -> bool {
+        for _ in 0..3 {
+            match (at - self.now()).to_std() {
+                Ok(ahead) if !ahead.is_zero() => tokio::time::sleep(ahead).await,
+                _ => return true,
+            }
+        }
+        self.now() >= at
     }
 
     /// Reads the page of due workflows after `after` and decides each.

@@ -1,5 +1,6 @@
 //! Deadlines, not polling intervals: with the periodic tick 15 minutes away, the deadline
-//! watcher reminds and escalates a workflow at its thresholds, never before. Time is the
+//! watcher reminds and escalates a workflow at its thresholds, never before (it may
+//! decide a few milliseconds ahead, but writes only once a threshold has come). Time is the
 //! engine's clock, moved forward by the test: no sleeping until the thresholds.
 
 mod common;
@@ -54,6 +55,7 @@ async fn thresholds_are_acted_on_when_they_come(db: TestDb) {
         Arc::new(Metrics::new(900.0).unwrap()),
         EngineConfig {
             clock: clock.shared(),
+            decide_ahead: Duration::from_millis(300),
             ..EngineConfig::default()
         },
     );
@@ -83,7 +85,22 @@ async fn thresholds_are_acted_on_when_they_come(db: TestDb) {
         reminded >= warn_at && reminded - warn_at < TimeDelta::seconds(1),
         "reminded at {reminded}, warn_at {warn_at}"
     );
-    clock.advance(due_at - e.now());
+    // Shortly before the deadline the watcher reads and decides what falls due then (this
+    // engine decides 300 ms ahead), but writes only once the deadline has come: an
+    // escalation seen by a look that ended before the deadline would be one written early.
+    clock.advance(due_at - e.now() - TimeDelta::milliseconds(200));
+    let looking = Instant::now();
+    while looking.elapsed() < Duration::from_millis(400) {
+        let seen = entry_time(&e, "escalate").await;
+        let looked_until = e.now();
+        assert!(
+            seen.is_none() || looked_until >= due_at,
+            "escalated before the deadline: seen at {looked_until}, due {due_at}"
+        );
+        if seen.is_some() {
+            break;
+        }
+    }
     let escalated = written(&e, "escalate").await;
     assert!(
         escalated >= due_at && escalated - due_at < TimeDelta::seconds(1),
