@@ -68,6 +68,47 @@ pub struct WorkflowRow {
     pub remaining_seconds: i64,
 }
 
+/// What a countdown needs of its workflow (cheap to copy into every closure of a row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlaClock {
+    pub sla: SlaStatus,
+    pub warn_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// Counted time left at the page's `now` (frozen while on hold).
+    pub remaining_seconds: i64,
+}
+
+impl WorkflowRow {
+    /// The row's SLA clock.
+    pub fn clock(&self) -> SlaClock {
+        SlaClock {
+            sla: self.sla,
+            warn_at: self.warn_at,
+            due_at: self.due_at,
+            remaining_seconds: self.remaining_seconds,
+        }
+    }
+}
+
+impl SlaClock {
+    /// The SLA status at `now`: paused clocks stay paused; others move through warning and
+    /// breached as their instants pass.
+    pub fn status_at(self, now: DateTime<Utc>) -> SlaStatus {
+        match self.sla {
+            SlaStatus::Paused => SlaStatus::Paused,
+            _ => SlaStatus::running_at(self.warn_at, self.due_at, now),
+        }
+    }
+
+    /// Seconds left at `now` (frozen while paused), for a page read at `page_now`.
+    pub fn remaining_at(self, page_now: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+        match self.sla {
+            SlaStatus::Paused => self.remaining_seconds,
+            _ => self.remaining_seconds - (now - page_now).num_seconds().max(0),
+        }
+    }
+}
+
 /// A page of the pending-workflows table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingPage {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use escalator_domain::SlaStatus;
 use leptos::prelude::*;
 
-use crate::model::{human_duration, sla_class, sla_label, WorkflowRow};
+use crate::model::{human_duration, sla_class, sla_label, SlaClock};
 
 /// The page's clock.
 #[derive(Clone, Copy)]
@@ -31,39 +31,24 @@ pub fn provide_clock(now: DateTime<Utc>) -> Clock {
     clock
 }
 
-/// The SLA status of a row at `now`: paused rows stay paused; others move through
-/// warning and breached as their instants pass.
-pub fn status_at(row: &WorkflowRow, now: DateTime<Utc>) -> SlaStatus {
-    match row.sla {
-        SlaStatus::Paused => SlaStatus::Paused,
-        _ => SlaStatus::running_at(row.warn_at, row.due_at, now),
-    }
-}
-
-/// Seconds left at `now` (frozen while paused).
-pub fn remaining_at(row: &WorkflowRow, page_now: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    match row.sla {
-        SlaStatus::Paused => row.remaining_seconds,
-        _ => row.remaining_seconds - (now - page_now).num_seconds().max(0),
-    }
-}
-
 /// A badge and countdown for one workflow.
 #[component]
-pub fn Countdown(row: WorkflowRow, page_now: DateTime<Utc>) -> impl IntoView {
-    let clock = use_context::<Clock>().unwrap_or_else(|| Clock(RwSignal::new(page_now)));
-    let row_for_status = row.clone();
-    let status = Memo::new(move |_| status_at(&row_for_status, clock.0.get()));
+pub fn Countdown(clock: SlaClock, page_now: DateTime<Utc>) -> impl IntoView {
+    let now = use_context::<Clock>()
+        .unwrap_or_else(|| Clock(RwSignal::new(page_now)))
+        .0;
+    // Recomputed per use rather than memoised: two comparisons cost less than a memo per row.
+    let status = move || clock.status_at(now.get());
     let text = move || {
-        let left = remaining_at(&row, page_now, clock.0.get());
-        match status.get() {
+        let left = clock.remaining_at(page_now, now.get());
+        match status() {
             SlaStatus::Paused => format!("on hold, {} left", human_duration(left)),
             SlaStatus::Breached => format!("{} overdue", human_duration(left.min(0))),
             _ => format!("{} left", human_duration(left)),
         }
     };
     view! {
-        <span class=move || format!("badge {}", sla_class(status.get()))>{move || sla_label(status.get())}</span>
+        <span class=move || format!("badge {}", sla_class(status()))>{move || sla_label(status())}</span>
         " "
         <span class="countdown" data-testid="countdown">{text}</span>
     }
@@ -72,9 +57,10 @@ pub fn Countdown(row: WorkflowRow, page_now: DateTime<Utc>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::WorkflowRow;
     use chrono::TimeDelta;
 
-    fn row(sla: SlaStatus, remaining: i64, now: DateTime<Utc>) -> WorkflowRow {
+    fn row(sla: SlaStatus, remaining: i64, now: DateTime<Utc>) -> SlaClock {
         WorkflowRow {
             id: 1,
             external_id: "X".into(),
@@ -91,23 +77,24 @@ mod tests {
             due_at: now + TimeDelta::seconds(remaining),
             remaining_seconds: remaining,
         }
+        .clock()
     }
 
     #[test]
     fn a_countdown_moves_through_warning_to_breached() {
         let t0 = Utc::now();
         let r = row(SlaStatus::Ok, 120, t0);
-        assert_eq!(status_at(&r, t0), SlaStatus::Ok);
-        assert_eq!(status_at(&r, t0 + TimeDelta::seconds(60)), SlaStatus::Warning);
-        assert_eq!(status_at(&r, t0 + TimeDelta::seconds(120)), SlaStatus::Breached);
-        assert_eq!(remaining_at(&r, t0, t0 + TimeDelta::seconds(30)), 90);
+        assert_eq!(r.status_at(t0), SlaStatus::Ok);
+        assert_eq!(r.status_at(t0 + TimeDelta::seconds(60)), SlaStatus::Warning);
+        assert_eq!(r.status_at(t0 + TimeDelta::seconds(120)), SlaStatus::Breached);
+        assert_eq!(r.remaining_at(t0, t0 + TimeDelta::seconds(30)), 90);
     }
 
     #[test]
     fn a_paused_countdown_stands_still() {
         let t0 = Utc::now();
         let r = row(SlaStatus::Paused, 120, t0);
-        assert_eq!(status_at(&r, t0 + TimeDelta::hours(5)), SlaStatus::Paused);
-        assert_eq!(remaining_at(&r, t0, t0 + TimeDelta::hours(5)), 120);
+        assert_eq!(r.status_at(t0 + TimeDelta::hours(5)), SlaStatus::Paused);
+        assert_eq!(r.remaining_at(t0, t0 + TimeDelta::hours(5)), 120);
     }
 }

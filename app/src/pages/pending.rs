@@ -142,15 +142,17 @@ fn Pending(page: PendingPage) -> impl IntoView {
                     <tbody>
                         {page.rows.into_iter().map(|row| {
                             let href = format!("/workflows/{}", row.id);
+                            let clock = row.clock();
+                            let department = row.department;
                             view! {
-                                <tr data-testid="workflow-row" data-department=row.department.clone()>
-                                    <td><a href=href>{row.title.clone()}</a>
-                                        <div class="muted">{row.external_id.clone()} " · " {row.workflow_type.clone()}
+                                <tr data-testid="workflow-row" data-department=department.clone()>
+                                    <td><a href=href>{row.title}</a>
+                                        <div class="muted">{row.external_id} " · " {row.workflow_type}
                                             {(row.level > 0).then(|| format!(" · escalated ×{}", row.level))}</div></td>
-                                    <td>{row.department.clone()}</td>
-                                    <td>{row.stage.clone()}</td>
-                                    <td><Person name=row.assignee_name.clone() email=row.assignee.clone()/></td>
-                                    <td class="sla"><Countdown row=row.clone() page_now=page_now/></td>
+                                    <td>{department.clone()}</td>
+                                    <td>{row.stage}</td>
+                                    <td><Person name=row.assignee_name email=row.assignee/></td>
+                                    <td class="sla"><Countdown clock page_now/></td>
                                 </tr>
                             }
                         }).collect_view()}

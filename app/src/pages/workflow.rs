@@ -69,7 +69,7 @@ fn Detail(detail: WorkflowDetail, act: ServerAction<Act>) -> impl IntoView {
                 {detail.routing.clone().map(|note| view! {
                     <dt>"Routed"</dt><dd data-testid="routing">{note}</dd>
                 })}
-                <dt>"Clock"</dt><dd><Countdown row=row.clone() page_now=detail.now/></dd>
+                <dt>"Clock"</dt><dd><Countdown clock=row.clock() page_now=detail.now/></dd>
                 <dt>"Warning at"</dt><dd>{when_in(row.warn_at, &zone)} " (" {relative(row.warn_at, detail.now)} ")"</dd>
                 <dt>"Deadline"</dt><dd>{when_in(row.due_at, &zone)} " (" {relative(row.due_at, detail.now)} ")"</dd>
                 <dt>"Policy"</dt><dd>{detail.policy.clone()} " (version " {detail.policy_version} ", " {detail.time_zone.clone()} ")"</dd>
