@@ -13,6 +13,10 @@
 //!
 //! Over 500 lines: one runner whose scenarios share their data builders and report; each scenario is one function.
 
+/// The shipped server's allocator (see `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod data;
 mod db;
 mod explain;
