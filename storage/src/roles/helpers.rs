@@ -76,37 +76,7 @@ impl Db {
         let mut outcomes = vec![crate::Applied::Stale; changes.len()];
         let rows = batch_rows(16);
         for (n, chunk) in changes.chunks(rows).enumerate() {
-            let sql = format!(
-                "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
-                 assignee_email = v.column6, level = v.column7, policy_id = v.column8, stage_started_at = v.column9, \
-                 level_started_at = v.column10, warn_at = v.column11, due_at = v.column12, next_check_at = v.column13, \
-                 closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
-                 FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
-                 RETURNING workflows.id",
-                value_rows(BACKEND, chunk.len(), 16)
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
-            for c in chunk {
-                let s = &c.state;
-                q = q
-                    .bind(c.workflow_id)
-                    .bind(c.expected_version)
-                    .bind(s.status.as_str())
-                    .bind(&s.stage)
-                    .bind(s.stage_seq)
-                    .bind(&s.assignee)
-                    .bind(i64::from(s.level))
-                    .bind(s.policy_id)
-                    .bind(s.stage_started_at)
-                    .bind(s.level_started_at)
-                    .bind(s.warn_at)
-                    .bind(s.due_at)
-                    .bind(s.next_check_at)
-                    .bind(s.closed_at)
-                    .bind(c.now)
-                    .bind(s.policy_version);
-            }
-            let updated: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
+            let updated = Self::update_versions(tx, chunk).await?;
             for (i, c) in chunk.iter().enumerate() {
                 if updated.contains(&c.workflow_id) {
                     outcomes[n * rows + i] = crate::Applied::Done;
