@@ -55,15 +55,15 @@ pub async fn watch(escalator: Escalator) {
             escalator.release_tick_lock().await;
         }
         tokio::select! {
-            () = escalator.stopped() => {
-                escalator.release_tick_lock().await;
-                return;
-            }
+            () = escalator.stopped() => break,
             () = escalator.wake.notified() => {}
             () = jumped(&mut jumps) => {}
             () = tokio::time::sleep(sleep) => {}
         }
     }
+    // However the loop ended (stopped while asleep, or found stopping on waking), a kept
+    // lock goes back now rather than when its lease runs out.
+    escalator.release_tick_lock().await;
 }
 
 /// Delivers the outbox whenever this process queued something, and otherwise at the
