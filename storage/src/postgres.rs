@@ -89,7 +89,7 @@ impl HasDb for PgStore {
 }
 
 impl PgStore {
-    /// The version-checked updates of a batch of changes, as one `UPDATE … FROM UNNEST(…)`
+    /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
     /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
     /// (8,000 for a page of 500, 44 ms of binding per 10k escalations). Returns the ids it
     /// updated.

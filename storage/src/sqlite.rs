@@ -73,7 +73,7 @@ impl HasDb for SqliteStore {
 }
 
 impl SqliteStore {
-    /// The version-checked updates of a batch of changes, as one `UPDATE … FROM (VALUES …)`
+    /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM (VALUES …)`
     /// (anonymous `?` parameters, see `rows_of`); returns the ids it updated.
     pub(crate) async fn update_versions(
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,

@@ -248,31 +248,7 @@ impl Db {
         c: &crate::WorkflowChange,
     ) -> crate::StoreResult<crate::Applied> {
         let s = &c.state;
-        let updated = sqlx::query(
-            "UPDATE workflows SET status = $1, stage = $2, stage_seq = $3, assignee_email = $4, level = $5, \
-             policy_id = $6, stage_started_at = $7, level_started_at = $8, warn_at = $9, due_at = $10, \
-             next_check_at = $11, closed_at = $12, updated_at = $13, version = version + 1, policy_version = $16 \
-             WHERE id = $14 AND version = $15",
-        )
-        .bind(s.status.as_str())
-        .bind(&s.stage)
-        .bind(s.stage_seq)
-        .bind(&s.assignee)
-        .bind(i64::from(s.level))
-        .bind(s.policy_id)
-        .bind(s.stage_started_at)
-        .bind(s.level_started_at)
-        .bind(s.warn_at)
-        .bind(s.due_at)
-        .bind(s.next_check_at)
-        .bind(s.closed_at)
-        .bind(c.now)
-        .bind(c.workflow_id)
-        .bind(c.expected_version)
-        .bind(s.policy_version)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if Self::update_versions(tx, std::slice::from_ref(c)).await?.is_empty() {
             return Ok(crate::Applied::Stale);
         }
         if let Some(claim) = &c.claim {
