@@ -1,7 +1,7 @@
-//! Deadlines, not polling intervals: the engine sleeps until the earliest next check time
-//! among open workflows and ticks then, so a workflow is reminded or escalated within
-//! moments of its threshold (and never before: the tick acts only on rows whose time has
-//! come). The cron tick stays as a safety net. Changes in this process re-arm the timer
+//! Deadlines, not polling intervals: the engine sleeps until just before the earliest next
+//! check time among open workflows (`decide_ahead`) and ticks for it, so a workflow is
+//! reminded or escalated within moments of its threshold (and never before: the tick
+//! decides ahead but writes only once the time has come, [`Escalator::tick_at`]). The cron tick stays as a safety net. Changes in this process re-arm the timer
 //! at once; changes made by other replicas are picked up within `watch_recheck`. When
 //! another replica holds the tick lock the watcher tries again after `tick_lock_retry`,
 //! so that if the holder dies, a survivor takes over within about that long.

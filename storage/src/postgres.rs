@@ -97,12 +97,10 @@ impl PgStore {
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         chunk: &[crate::WorkflowChange],
     ) -> StoreResult<std::collections::HashSet<i64>> {
-        type Time = chrono::DateTime<chrono::Utc>;
-        let column = |f: &dyn Fn(&crate::WorkflowChange) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
-        let text = |f: &dyn Fn(&crate::WorkflowChange) -> &str| chunk.iter().map(f).collect::<Vec<&str>>();
-        let time = |f: &dyn Fn(&crate::WorkflowChange) -> Time| chunk.iter().map(f).collect::<Vec<Time>>();
-        let maybe =
-            |f: &dyn Fn(&crate::WorkflowChange) -> Option<Time>| chunk.iter().map(f).collect::<Vec<Option<Time>>>();
+        // One array per column, in the changes' order.
+        fn column<'a, T>(chunk: &'a [crate::WorkflowChange], f: impl Fn(&'a crate::WorkflowChange) -> T) -> Vec<T> {
+            chunk.iter().map(f).collect()
+        }
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
              assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
@@ -116,22 +114,22 @@ impl PgStore {
              WHERE workflows.id = v.id AND workflows.version = v.expected_version \
              RETURNING workflows.id",
         )
-        .bind(column(&|c| c.workflow_id))
-        .bind(column(&|c| c.expected_version))
-        .bind(text(&|c| c.state.status.as_str()))
-        .bind(text(&|c| &c.state.stage))
-        .bind(column(&|c| c.state.stage_seq))
-        .bind(text(&|c| &c.state.assignee))
-        .bind(column(&|c| i64::from(c.state.level)))
-        .bind(column(&|c| c.state.policy_id))
-        .bind(time(&|c| c.state.stage_started_at))
-        .bind(time(&|c| c.state.level_started_at))
-        .bind(time(&|c| c.state.warn_at))
-        .bind(time(&|c| c.state.due_at))
-        .bind(maybe(&|c| c.state.next_check_at))
-        .bind(maybe(&|c| c.state.closed_at))
-        .bind(time(&|c| c.now))
-        .bind(column(&|c| c.state.policy_version))
+        .bind(column(chunk, |c| c.workflow_id))
+        .bind(column(chunk, |c| c.expected_version))
+        .bind(column(chunk, |c| c.state.status.as_str()))
+        .bind(column(chunk, |c| c.state.stage.as_str()))
+        .bind(column(chunk, |c| c.state.stage_seq))
+        .bind(column(chunk, |c| c.state.assignee.as_str()))
+        .bind(column(chunk, |c| i64::from(c.state.level)))
+        .bind(column(chunk, |c| c.state.policy_id))
+        .bind(column(chunk, |c| c.state.stage_started_at))
+        .bind(column(chunk, |c| c.state.level_started_at))
+        .bind(column(chunk, |c| c.state.warn_at))
+        .bind(column(chunk, |c| c.state.due_at))
+        .bind(column(chunk, |c| c.state.next_check_at))
+        .bind(column(chunk, |c| c.state.closed_at))
+        .bind(column(chunk, |c| c.now))
+        .bind(column(chunk, |c| c.state.policy_version))
         .fetch_all(&mut **tx)
         .await?;
         Ok(ids.into_iter().collect())
