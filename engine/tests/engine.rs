@@ -565,6 +565,41 @@ async fn concurrent_ticks_escalate_each_workflow_exactly_once(db: TestDb) {
     assert_eq!(audit(&e, "escalate").await.len() as u64, 2 * n);
 }
 
+on_both!(advancing_a_held_workflow_ends_its_hold);
+
+/// A held workflow moved to its next stage is no longer held: its hold ends with the
+/// advance, and it can be held again (an open hold left behind made that a 500).
+async fn advancing_a_held_workflow_ends_its_hold(db: TestDb) {
+    use escalator_engine::workflows::ActionRequest;
+    let clock = ShiftedClock::new();
+    let e = engine_at(&db, Arc::new(LogChannel), &clock);
+    let refs = org(&e, vec![Target::DepartmentHead]).await;
+    let w = e
+        .create_workflow(&input("H-ADV", "ann@x.io", 1, refs), &api(), None)
+        .await
+        .unwrap()
+        .view
+        .workflow;
+    let hold = || ActionRequest::Hold {
+        reason: "waiting".into(),
+        until: None,
+    };
+    e.act(w.id, &hold(), &api()).await.unwrap();
+    let advance = ActionRequest::Advance {
+        stage: "Finance".into(),
+        policy_id: None,
+        assignee: Some("ann@x.io".into()),
+    };
+    let advanced = e.act(w.id, &advance, &api()).await.unwrap();
+    assert_eq!(advanced.workflow.state.status, WorkflowStatus::Pending);
+    let holds = e.store().holds(&[w.id]).await.unwrap();
+    assert_eq!(holds.len(), 1);
+    assert!(holds[0].resumed_at.is_some(), "the advance ended the hold: {holds:?}");
+    let held = e.act(w.id, &hold(), &api()).await.unwrap();
+    assert_eq!(held.workflow.state.status, WorkflowStatus::OnHold);
+    assert_eq!(e.store().holds(&[w.id]).await.unwrap().len(), 2);
+}
+
 on_both!(paused_time_is_never_counted);
 
 async fn paused_time_is_never_counted(db: TestDb) {

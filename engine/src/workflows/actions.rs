@@ -180,6 +180,15 @@ impl Escalator {
                 (w.state.reassign(assignee)?, kind)
             }
         };
+        // A held workflow that leaves the hold other than by resuming (advanced, completed
+        // or cancelled) ends its hold too: an open hold left behind would count against
+        // its clock and make the next hold collide with it.
+        if hold.is_none()
+            && w.state.status == escalator_domain::WorkflowStatus::OnHold
+            && state.status != escalator_domain::WorkflowStatus::OnHold
+        {
+            hold = Some(HoldChange::Close);
+        }
         let action = request.action().name();
         let ended = match request {
             ActionRequest::Complete { .. } => Some(StageEnd::Completed),
