@@ -34,6 +34,48 @@ pub struct Effects {
     transitions: i64,
     audit: i64,
     outbox: i64,
+    /// The JSON fields of one escalation's audit entry, event row and message row: the
+    /// tick and the floor write the same fields, so the same bytes.
+    fields: Vec<String>,
+}
+
+/// The sorted field paths of a JSON object (one level into nested objects).
+fn field_paths(json: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) {
+        for (key, value) in map {
+            match value {
+                serde_json::Value::Object(inner) => paths.extend(inner.keys().map(|k| format!("{key}.{k}"))),
+                _ => paths.push(key),
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// The field paths of the first escalated workflow's audit entry, event and message.
+async fn fields(pool: &DbPool) -> Result<Vec<String>> {
+    let first = "(SELECT MIN(workflow_id) FROM audit_log WHERE action = 'escalate')";
+    let mut fields = Vec::new();
+    for (label, sql) in [
+        (
+            "audit",
+            format!("SELECT details FROM audit_log WHERE action = 'escalate' AND workflow_id = {first}"),
+        ),
+        (
+            "event",
+            format!("SELECT payload FROM outbox WHERE kind = 'event' AND workflow_id = {first}"),
+        ),
+        (
+            "message",
+            format!("SELECT payload FROM outbox WHERE kind = 'notification' AND workflow_id = {first}"),
+        ),
+    ] {
+        let json = db::text(pool, &sql).await?;
+        fields.extend(field_paths(&json).into_iter().map(|f| format!("{label}:{f}")));
+    }
+    Ok(fields)
 }
 
 async fn effects(pool: &DbPool) -> Result<Effects> {
@@ -52,6 +94,7 @@ async fn effects(pool: &DbPool) -> Result<Effects> {
         .await?,
         audit: db::scalar(pool, "SELECT COUNT(*) FROM audit_log WHERE action = 'escalate'", &[]).await?,
         outbox: db::scalar(pool, "SELECT COUNT(*) FROM outbox", &[]).await?,
+        fields: fields(pool).await?,
     })
 }
 
@@ -112,7 +155,8 @@ pub async fn tick_once(db: &Db) -> Result<(f64, Option<f64>, Effects)> {
     Ok((ms, rss, effects))
 }
 
-/// The floor: four set-based statements in one transaction.
+/// The floor: four set-based statements in one transaction, writing the same rows with
+/// the same JSON fields as the engine.
 async fn floor_once(db: &Db) -> Result<(f64, Effects)> {
     let store = escalator_storage::connect(&db.url).await?;
     store.ping().await?;
@@ -147,29 +191,40 @@ fn floor_statements(
         "(CAST(strftime('%s', $1) AS INTEGER) - CAST(strftime('%s', w.level_started_at) AS INTEGER))"
     };
     let due_text = if postgres { "w.due_at::text" } else { "w.due_at" };
-    let next_due = due_at.to_rfc3339();
+    // Timestamps in the payloads as the engine's JSON writes them.
+    let json_time = |t: chrono::DateTime<Utc>| serde_json::to_value(t).ok().and_then(|v| v.as_str().map(String::from));
+    let next_due = json_time(due_at).unwrap_or_default();
+    let at = json_time(now).unwrap_or_default();
     let transitions = format!(
         "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at) \
          SELECT w.id, w.stage_seq, w.level, 'escalate', $1 FROM workflows w WHERE {due}"
     );
+    // The same fields as the engine's `escalate` audit entry.
     let audit = format!(
         "INSERT INTO audit_log (at, actor, action, workflow_id, details) \
          SELECT $1, 'system', 'escalate', w.id, \
-         '{{\"reason\":\"sla_breach\",\"elapsed_seconds\":' || {elapsed} || ',\"elapsed\":\"' || ({elapsed} / 3600) || \
-         'h\",\"from_assignee\":\"' || w.assignee_email || '\",\"to_assignee\":\"' || d.head_email || \
-         '\",\"from_level\":' || w.level || ',\"to_level\":' || (w.level + 1) || ',\"due_at\":\"' || {due_text} || \
-         '\",\"next_due_at\":\"' || $2 || '\"}}' \
+         '{{\"acknowledged_until\":null,\"due_at\":\"' || {due_text} || '\",\"elapsed\":\"' || ({elapsed} / 3600) || \
+         'h\",\"elapsed_seconds\":' || {elapsed} || ',\"from_assignee\":\"' || w.assignee_email || \
+         '\",\"from_level\":' || w.level || ',\"next_due_at\":\"' || $2 || '\",\"note\":null,\"passed_over\":[],\
+         \"reason\":\"sla_breach\",\"to_assignee\":\"' || d.head_email || '\",\"to_level\":' || (w.level + 1) || '}}' \
          FROM workflows w JOIN departments d ON d.key = w.department_key WHERE {due}"
     );
+    // The engine's event row (the `workflow.escalated` event) and its message row (the
+    // event with its addressees added): the same fields, so the same bytes to write.
     let outbox = format!(
         "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel) \
          SELECT $1, k.kind, 'workflow.escalated', w.id, \
-         '{{\"template\":\"escalated\",\"to\":[\"' || d.head_email || '\"],\"cc\":[\"' || w.assignee_email || '\",\"' || \
-         w.initiator_email || '\"],\"workflow\":{{\"id\":' || w.id || ',\"external_id\":\"' || w.external_id || \
-         '\",\"type\":\"' || w.workflow_type || '\",\"title\":\"' || w.title || '\",\"stage\":\"' || w.stage || \
-         '\",\"department\":\"' || w.department_key || '\",\"initiator\":\"' || w.initiator_email || \
-         '\"}},\"from_assignee\":\"' || w.assignee_email || '\",\"level\":' || (w.level + 1) || \
-         ',\"elapsed_seconds\":' || {elapsed} || ',\"due_at\":\"' || $2 || '\"}}', \
+         '{{\"workflow\":{{\"id\":' || w.id || ',\"external_id\":\"' || w.external_id || '\",\"type\":\"' || \
+         w.workflow_type || '\",\"title\":\"' || w.title || '\",\"department\":\"' || w.department_key || \
+         '\",\"initiator\":\"' || w.initiator_email || '\",\"stage\":\"' || w.stage || \
+         '\",\"status\":\"escalated\",\"assignee\":\"' || d.head_email || '\",\"level\":' || (w.level + 1) || \
+         ',\"due_at\":\"' || $2 || '\"}},\"actor\":\"system\",\"at\":\"' || $3 || \
+         '\",\"event\":\"escalated\",\"from_assignee\":\"' || w.assignee_email || '\",\"to_assignee\":\"' || \
+         d.head_email || '\",\"from_level\":' || w.level || ',\"to_level\":' || (w.level + 1) || \
+         ',\"elapsed_seconds\":' || {elapsed} || ',\"breached_due_at\":\"' || {due_text} || \
+         '\",\"skipped\":[],\"passed_over\":[],\"acknowledged_until\":null' || \
+         CASE WHEN k.kind = 'notification' THEN ',\"template\":\"escalation\",\"to\":[\"' || d.head_email || \
+         '\"],\"cc\":[\"' || w.assignee_email || '\",\"' || w.initiator_email || '\"]' ELSE '' END || '}}', \
          'escalate:' || w.id || ':' || w.stage_seq || ':' || w.level || k.suffix, 'pending', 0, $1, NULL \
          FROM workflows w JOIN departments d ON d.key = w.department_key \
          CROSS JOIN (SELECT 'notification' AS kind, ':notify' AS suffix UNION ALL SELECT 'event', ':event') AS k \
@@ -183,7 +238,7 @@ fn floor_statements(
     vec![
         (transitions, vec![Arg::Time(now)]),
         (audit, vec![Arg::Time(now), Arg::Text(next_due.clone())]),
-        (outbox, vec![Arg::Time(now), Arg::Text(next_due)]),
+        (outbox, vec![Arg::Time(now), Arg::Text(next_due), Arg::Text(at)]),
         (update, vec![Arg::Time(now), Arg::Time(warn_at), Arg::Time(due_at)]),
     ]
 }

@@ -16,7 +16,10 @@ use crate::{EngineError, EngineResult};
 /// Engine settings; the server fills them from its configuration.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// How many due workflows one batch (one transaction) handles.
+    /// How many due workflows one batch (one transaction) handles. Each transaction
+    /// rewrites the index pages its rows touch, so small ones write the same pages again and
+    /// again (at 500, SQLite's write-ahead log held 1.8× the pages of one transaction); large
+    /// ones hold SQLite's single write lock longer (2,000 takes ~0.1 s).
     pub batch_size: i64,
     /// Time to live of the tick's lock on SQLite, renewed every third of it while a tick
     /// runs (a dead holder's lock is free after it). PostgreSQL's lock dies with its session.
@@ -95,7 +98,7 @@ impl Default for DigestPolicy {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            batch_size: 500,
+            batch_size: 2_000,
             tick_lock_ttl: Duration::from_secs(10),
             tick_lock_retry: Duration::from_secs(1),
             watch_recheck: Duration::from_secs(5),

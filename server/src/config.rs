@@ -134,7 +134,7 @@ impl Default for Config {
             metrics_listen: None,
             tick_schedule: SchedulerConfig::default().tick_schedule,
             tick_interval_seconds: 900,
-            batch_size: 500,
+            batch_size: EngineConfig::default().batch_size,
             outbox_max_attempts: Backoff::default().max_attempts,
             outbox_backoff_base_seconds: Backoff::default().base.as_secs(),
             outbox_backoff_cap_seconds: Backoff::default().cap.as_secs(),
