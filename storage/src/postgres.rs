@@ -88,6 +88,11 @@ impl HasDb for PgStore {
     type Db = sqlx::Postgres;
 }
 
+/// One array to bind for `UNNEST`: a column of `rows`, in their order.
+fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
+}
+
 impl PgStore {
     /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
     /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
@@ -97,10 +102,6 @@ impl PgStore {
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         chunk: &[crate::WorkflowChange],
     ) -> StoreResult<std::collections::HashSet<i64>> {
-        // One array per column, in the changes' order.
-        fn column<'a, T>(chunk: &'a [crate::WorkflowChange], f: impl Fn(&'a crate::WorkflowChange) -> T) -> Vec<T> {
-            chunk.iter().map(f).collect()
-        }
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
              assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
@@ -133,6 +134,86 @@ impl PgStore {
         .fetch_all(&mut **tx)
         .await?;
         Ok(ids.into_iter().collect())
+    }
+
+    /// The transition claims of a page, as one `INSERT … SELECT FROM UNNEST(…)` over six
+    /// arrays; returns the workflows whose claim was new.
+    pub(crate) async fn insert_claims(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        claims: &[(&crate::WorkflowChange, crate::Claim)],
+    ) -> StoreResult<std::collections::HashSet<i64>> {
+        if claims.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        let claimed: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[]) \
+             ON CONFLICT DO NOTHING RETURNING workflow_id",
+        )
+        .bind(column(claims, |(c, _)| c.workflow_id))
+        .bind(column(claims, |(_, claim)| claim.stage_seq))
+        .bind(column(claims, |(_, claim)| i64::from(claim.level)))
+        .bind(column(claims, |(_, claim)| claim.kind_str()))
+        .bind(column(claims, |(c, _)| c.now))
+        .bind(column(claims, |(_, claim)| i64::from(claim.seq)))
+        .fetch_all(&mut **tx)
+        .await?;
+        Ok(claimed.into_iter().collect())
+    }
+
+    /// Audit entries, as one `INSERT … SELECT FROM UNNEST(…)` over five arrays.
+    pub(crate) async fn insert_audits(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        audits: &[&crate::NewAudit],
+    ) -> StoreResult<()> {
+        if audits.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, workflow_id, details) \
+             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], $5::text[])",
+        )
+        .bind(column(audits, |a| a.at))
+        .bind(column(audits, |a| a.actor.as_str()))
+        .bind(column(audits, |a| a.action.as_str()))
+        .bind(column(audits, |a| a.workflow_id))
+        .bind(column(audits, |a| a.details.to_string()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The outbox rows of changes, as one `INSERT … SELECT FROM UNNEST(…)` over nine
+    /// arrays; a dedupe key already there is skipped.
+    pub(crate) async fn insert_messages(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        messages: &[(&crate::WorkflowChange, &crate::NewOutbox)],
+    ) -> StoreResult<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, \
+             next_attempt_at, channel, recipient) \
+             SELECT v.created_at, v.kind, v.topic, v.workflow_id, v.payload, v.dedupe_key, 'pending', 0, \
+             COALESCE(v.not_before, v.created_at), v.channel, v.recipient \
+             FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], \
+             $7::timestamptz[], $8::text[], $9::text[]) \
+             AS v(created_at, kind, topic, workflow_id, payload, dedupe_key, not_before, channel, recipient) \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(column(messages, |(c, _)| c.now))
+        .bind(column(messages, |(_, o)| o.kind.as_str()))
+        .bind(column(messages, |(_, o)| o.topic.as_str()))
+        .bind(column(messages, |(c, _)| c.workflow_id))
+        .bind(column(messages, |(_, o)| o.payload.as_str()))
+        .bind(column(messages, |(_, o)| o.dedupe_key.as_str()))
+        .bind(column(messages, |(_, o)| o.not_before))
+        .bind(column(messages, |(_, o)| o.channel.as_deref()))
+        .bind(column(messages, |(_, o)| o.recipient.as_deref()))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 }
 

@@ -111,6 +111,92 @@ impl SqliteStore {
         }
         Ok(q.fetch_all(&mut **tx).await?.into_iter().collect())
     }
+
+    /// The transition claims of a page, as `INSERT … VALUES` of as many rows as SQLite
+    /// binds at once; returns the workflows whose claim was new.
+    pub(crate) async fn insert_claims(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        claims: &[(&crate::WorkflowChange, crate::Claim)],
+    ) -> StoreResult<std::collections::HashSet<i64>> {
+        let mut claimed = std::collections::HashSet::new();
+        for chunk in claims.chunks(crate::sql::batch_rows(6)) {
+            let sql = format!(
+                "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES {} \
+                 ON CONFLICT DO NOTHING RETURNING workflow_id",
+                crate::sql::value_rows(crate::Backend::Sqlite, chunk.len(), 6)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for (c, claim) in chunk {
+                q = q
+                    .bind(c.workflow_id)
+                    .bind(claim.stage_seq)
+                    .bind(i64::from(claim.level))
+                    .bind(claim.kind_str())
+                    .bind(c.now)
+                    .bind(i64::from(claim.seq));
+            }
+            claimed.extend(q.fetch_all(&mut **tx).await?);
+        }
+        Ok(claimed)
+    }
+
+    /// Audit entries, as `INSERT … VALUES`.
+    pub(crate) async fn insert_audits(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        audits: &[&crate::NewAudit],
+    ) -> StoreResult<()> {
+        for chunk in audits.chunks(crate::sql::batch_rows(5)) {
+            let sql = format!(
+                "INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES {}",
+                crate::sql::value_rows(crate::Backend::Sqlite, chunk.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                q = q
+                    .bind(a.at)
+                    .bind(&a.actor)
+                    .bind(&a.action)
+                    .bind(a.workflow_id)
+                    .bind(a.details.to_string());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// The outbox rows of changes, as `INSERT … VALUES`; a dedupe key already there is skipped.
+    pub(crate) async fn insert_messages(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        messages: &[(&crate::WorkflowChange, &crate::NewOutbox)],
+    ) -> StoreResult<()> {
+        for chunk in messages.chunks(crate::sql::batch_rows(10)) {
+            let rows = crate::sql::rows_of(
+                crate::Backend::Sqlite,
+                chunk.len(),
+                "(?, ?, ?, ?, ?, ?, 'pending', 0, COALESCE(?, ?), ?, ?)",
+            );
+            let sql = format!(
+                "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, \
+                 next_attempt_at, channel, recipient) VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (c, o) in chunk {
+                q = q
+                    .bind(c.now)
+                    .bind(o.kind.as_str())
+                    .bind(&o.topic)
+                    .bind(Some(c.workflow_id))
+                    .bind(o.payload.as_str())
+                    .bind(&o.dedupe_key)
+                    .bind(o.not_before)
+                    .bind(c.now)
+                    .bind(o.channel.as_deref())
+                    .bind(o.recipient.as_deref());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The store's roles: the same SQL as PostgreSQL's, compiled for this pool type

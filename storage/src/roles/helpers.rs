@@ -72,7 +72,7 @@ impl Db {
         tx: &mut sqlx::Transaction<'static, <Self as crate::sql::HasDb>::Db>,
         changes: &[crate::WorkflowChange],
     ) -> crate::StoreResult<Vec<crate::Applied>> {
-        use crate::sql::{batch_rows, rows_of, value_rows};
+        use crate::sql::{batch_rows, rows_of};
         let mut outcomes = vec![crate::Applied::Stale; changes.len()];
         let rows = batch_rows(16);
         for (n, chunk) in changes.chunks(rows).enumerate() {
@@ -87,30 +87,14 @@ impl Db {
         let claiming: Vec<usize> = (0..changes.len())
             .filter(|&i| outcomes[i] == crate::Applied::Done && changes[i].claim.is_some())
             .collect();
-        for chunk in claiming.chunks(batch_rows(6)) {
-            let sql = format!(
-                "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) VALUES {} \
-                 ON CONFLICT DO NOTHING RETURNING workflow_id",
-                value_rows(BACKEND, chunk.len(), 6)
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
-            for &i in chunk {
-                let c = &changes[i];
-                if let Some(claim) = &c.claim {
-                    q = q
-                        .bind(c.workflow_id)
-                        .bind(claim.stage_seq)
-                        .bind(i64::from(claim.level))
-                        .bind(claim.kind_str())
-                        .bind(c.now)
-                        .bind(i64::from(claim.seq));
-                }
-            }
-            let claimed: std::collections::HashSet<i64> = q.fetch_all(&mut **tx).await?.into_iter().collect();
-            for &i in chunk {
-                if !claimed.contains(&changes[i].workflow_id) {
-                    outcomes[i] = crate::Applied::AlreadyClaimed;
-                }
+        let claims: Vec<(&crate::WorkflowChange, crate::Claim)> = claiming
+            .iter()
+            .filter_map(|&i| changes[i].claim.map(|claim| (&changes[i], claim)))
+            .collect();
+        let claimed = Self::insert_claims(tx, &claims).await?;
+        for &i in &claiming {
+            if !claimed.contains(&changes[i].workflow_id) {
+                outcomes[i] = crate::Applied::AlreadyClaimed;
             }
         }
 
@@ -145,52 +129,12 @@ impl Db {
             q.execute(&mut **tx).await?;
         }
         let audits: Vec<&crate::NewAudit> = done.iter().flat_map(|c| &c.audit).collect();
-        for chunk in audits.chunks(batch_rows(5)) {
-            let sql = format!(
-                "INSERT INTO audit_log (at, actor, action, workflow_id, details) VALUES {}",
-                value_rows(BACKEND, chunk.len(), 5)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in chunk {
-                q = q
-                    .bind(a.at)
-                    .bind(&a.actor)
-                    .bind(&a.action)
-                    .bind(a.workflow_id)
-                    .bind(a.details.to_string());
-            }
-            q.execute(&mut **tx).await?;
-        }
+        Self::insert_audits(tx, &audits).await?;
         let messages: Vec<(&crate::WorkflowChange, &crate::NewOutbox)> = done
             .iter()
             .flat_map(|c| c.outbox.iter().map(move |o| (*c, o)))
             .collect();
-        for chunk in messages.chunks(batch_rows(10)) {
-            let rows = rows_of(
-                BACKEND,
-                chunk.len(),
-                "(?, ?, ?, ?, ?, ?, 'pending', 0, COALESCE(?, ?), ?, ?)",
-            );
-            let sql = format!(
-                "INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, next_attempt_at, channel, recipient) \
-                 VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (c, o) in chunk {
-                q = q
-                    .bind(c.now)
-                    .bind(o.kind.as_str())
-                    .bind(&o.topic)
-                    .bind(Some(c.workflow_id))
-                    .bind(o.payload.as_str())
-                    .bind(&o.dedupe_key)
-                    .bind(o.not_before)
-                    .bind(c.now)
-                    .bind(o.channel.as_deref())
-                    .bind(o.recipient.as_deref());
-            }
-            q.execute(&mut **tx).await?;
-        }
+        Self::insert_messages(tx, &messages).await?;
         Ok(outcomes)
     }
 
