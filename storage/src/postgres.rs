@@ -96,8 +96,8 @@ fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
 impl PgStore {
     /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
     /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
-    /// (8,000 for a page of 500, 44 ms of binding per 10k escalations). Returns the ids it
-    /// updated.
+    /// (binding 8,000 for a page of 500 took 44 ms per 10k escalations). Returns the ids
+    /// it updated.
     pub(crate) async fn update_versions(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         chunk: &[crate::WorkflowChange],

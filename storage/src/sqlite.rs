@@ -37,9 +37,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout)
             .pragma("temp_store", "memory")
-            // 4 MB of page cache per connection (SQLite's default is 2 MB): a tick page of 500
-            // due rows, one in a hundred at a million workflows, touches ~500 table pages to
-            // decide and again to write, and 2 MB evicted them in between. At most 32 MB for
+            // 4 MB of page cache per connection (SQLite's default is 2 MB): a tick page of due
+            // rows (500 when this was measured), one in a hundred at a million workflows,
+            // touches as many table pages to decide and again to write, and 2 MB evicted them
+            // in between. At most 32 MB for
             // the pool of 8, allocated only as pages are read.
             .pragma("cache_size", "-4096");
         let pool = SqlitePoolOptions::new()
