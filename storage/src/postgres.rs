@@ -100,7 +100,7 @@ impl PgStore {
     /// it updated.
     pub(crate) async fn update_versions(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        chunk: &[crate::WorkflowChange],
+        changes: &[crate::WorkflowChange],
     ) -> StoreResult<std::collections::HashSet<i64>> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
@@ -115,22 +115,22 @@ impl PgStore {
              WHERE workflows.id = v.id AND workflows.version = v.expected_version \
              RETURNING workflows.id",
         )
-        .bind(column(chunk, |c| c.workflow_id))
-        .bind(column(chunk, |c| c.expected_version))
-        .bind(column(chunk, |c| c.state.status.as_str()))
-        .bind(column(chunk, |c| c.state.stage.as_str()))
-        .bind(column(chunk, |c| c.state.stage_seq))
-        .bind(column(chunk, |c| c.state.assignee.as_str()))
-        .bind(column(chunk, |c| i64::from(c.state.level)))
-        .bind(column(chunk, |c| c.state.policy_id))
-        .bind(column(chunk, |c| c.state.stage_started_at))
-        .bind(column(chunk, |c| c.state.level_started_at))
-        .bind(column(chunk, |c| c.state.warn_at))
-        .bind(column(chunk, |c| c.state.due_at))
-        .bind(column(chunk, |c| c.state.next_check_at))
-        .bind(column(chunk, |c| c.state.closed_at))
-        .bind(column(chunk, |c| c.now))
-        .bind(column(chunk, |c| c.state.policy_version))
+        .bind(column(changes, |c| c.workflow_id))
+        .bind(column(changes, |c| c.expected_version))
+        .bind(column(changes, |c| c.state.status.as_str()))
+        .bind(column(changes, |c| c.state.stage.as_str()))
+        .bind(column(changes, |c| c.state.stage_seq))
+        .bind(column(changes, |c| c.state.assignee.as_str()))
+        .bind(column(changes, |c| i64::from(c.state.level)))
+        .bind(column(changes, |c| c.state.policy_id))
+        .bind(column(changes, |c| c.state.stage_started_at))
+        .bind(column(changes, |c| c.state.level_started_at))
+        .bind(column(changes, |c| c.state.warn_at))
+        .bind(column(changes, |c| c.state.due_at))
+        .bind(column(changes, |c| c.state.next_check_at))
+        .bind(column(changes, |c| c.state.closed_at))
+        .bind(column(changes, |c| c.now))
+        .bind(column(changes, |c| c.state.policy_version))
         .fetch_all(&mut **tx)
         .await?;
         Ok(ids.into_iter().collect())

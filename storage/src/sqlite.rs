@@ -75,43 +75,48 @@ impl HasDb for SqliteStore {
 }
 
 impl SqliteStore {
-    /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM (VALUES …)`
-    /// (anonymous `?` parameters, see `rows_of`); returns the ids it updated.
+    /// The version-checked updates of changes (one, or a tick's page), as `UPDATE … FROM (VALUES …)`
+    /// of as many rows as SQLite binds at once (anonymous `?` parameters, see `rows_of`);
+    /// returns the ids it updated.
     pub(crate) async fn update_versions(
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        chunk: &[crate::WorkflowChange],
+        changes: &[crate::WorkflowChange],
     ) -> StoreResult<std::collections::HashSet<i64>> {
-        let sql = format!(
-            "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
-             assignee_email = v.column6, level = v.column7, policy_id = v.column8, stage_started_at = v.column9, \
-             level_started_at = v.column10, warn_at = v.column11, due_at = v.column12, next_check_at = v.column13, \
-             closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
-             FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
-             RETURNING workflows.id",
-            crate::sql::value_rows(crate::Backend::Sqlite, chunk.len(), 16)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            let s = &c.state;
-            q = q
-                .bind(c.workflow_id)
-                .bind(c.expected_version)
-                .bind(s.status.as_str())
-                .bind(&s.stage)
-                .bind(s.stage_seq)
-                .bind(&s.assignee)
-                .bind(i64::from(s.level))
-                .bind(s.policy_id)
-                .bind(s.stage_started_at)
-                .bind(s.level_started_at)
-                .bind(s.warn_at)
-                .bind(s.due_at)
-                .bind(s.next_check_at)
-                .bind(s.closed_at)
-                .bind(c.now)
-                .bind(s.policy_version);
+        let mut updated = std::collections::HashSet::new();
+        for chunk in changes.chunks(crate::sql::batch_rows(16)) {
+            let sql = format!(
+                "UPDATE workflows SET status = v.column3, stage = v.column4, stage_seq = v.column5, \
+                 assignee_email = v.column6, level = v.column7, policy_id = v.column8, stage_started_at = v.column9, \
+                 level_started_at = v.column10, warn_at = v.column11, due_at = v.column12, next_check_at = v.column13, \
+                 closed_at = v.column14, updated_at = v.column15, version = workflows.version + 1, policy_version = v.column16 \
+                 FROM (VALUES {}) AS v WHERE workflows.id = v.column1 AND workflows.version = v.column2 \
+                 RETURNING workflows.id",
+                crate::sql::value_rows(crate::Backend::Sqlite, chunk.len(), 16)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+            for c in chunk {
+                let s = &c.state;
+                q = q
+                    .bind(c.workflow_id)
+                    .bind(c.expected_version)
+                    .bind(s.status.as_str())
+                    .bind(&s.stage)
+                    .bind(s.stage_seq)
+                    .bind(&s.assignee)
+                    .bind(i64::from(s.level))
+                    .bind(s.policy_id)
+                    .bind(s.stage_started_at)
+                    .bind(s.level_started_at)
+                    .bind(s.warn_at)
+                    .bind(s.due_at)
+                    .bind(s.next_check_at)
+                    .bind(s.closed_at)
+                    .bind(c.now)
+                    .bind(s.policy_version);
+            }
+            updated.extend(q.fetch_all(&mut **tx).await?);
         }
-        Ok(q.fetch_all(&mut **tx).await?.into_iter().collect())
+        Ok(updated)
     }
 
     /// The transition claims of a page, as `INSERT … VALUES` of as many rows as SQLite

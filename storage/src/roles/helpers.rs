@@ -73,16 +73,17 @@ impl Db {
         changes: &[crate::WorkflowChange],
     ) -> crate::StoreResult<Vec<crate::Applied>> {
         use crate::sql::{batch_rows, rows_of};
-        let mut outcomes = vec![crate::Applied::Stale; changes.len()];
-        let rows = batch_rows(16);
-        for (n, chunk) in changes.chunks(rows).enumerate() {
-            let updated = Self::update_versions(tx, chunk).await?;
-            for (i, c) in chunk.iter().enumerate() {
+        let updated = Self::update_versions(tx, changes).await?;
+        let mut outcomes: Vec<crate::Applied> = changes
+            .iter()
+            .map(|c| {
                 if updated.contains(&c.workflow_id) {
-                    outcomes[n * rows + i] = crate::Applied::Done;
+                    crate::Applied::Done
+                } else {
+                    crate::Applied::Stale
                 }
-            }
-        }
+            })
+            .collect();
 
         let claiming: Vec<usize> = (0..changes.len())
             .filter(|&i| outcomes[i] == crate::Applied::Done && changes[i].claim.is_some())
