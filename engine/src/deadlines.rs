@@ -7,7 +7,8 @@
 //! so that if the holder dies, a survivor takes over within about that long.
 //!
 //! Delivery is watched the same way ([`watch_deliveries`]): woken by this process's
-//! changes, asleep until the next retry time otherwise.
+//! changes (a moment later, so that one round takes what several changes queued), asleep
+//! until the next retry time otherwise.
 
 use std::time::Duration;
 
@@ -94,11 +95,17 @@ pub async fn watch_deliveries(escalator: Escalator) {
                 BACKOFF
             }
         };
-        tokio::select! {
+        let queued = tokio::select! {
             () = escalator.stopped() => return,
-            () = escalator.deliver.notified() => {}
-            () = jumped(&mut jumps) => {}
-            () = tokio::time::sleep(sleep) => {}
+            () = escalator.deliver.notified() => true,
+            () = jumped(&mut jumps) => false,
+            () = tokio::time::sleep(sleep) => false,
+        };
+        if queued && !config.delivery_linger.is_zero() {
+            tokio::select! {
+                () = escalator.stopped() => return,
+                () = tokio::time::sleep(config.delivery_linger) => {}
+            }
         }
     }
 }

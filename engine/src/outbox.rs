@@ -3,7 +3,7 @@
 //! delivered, or schedule a retry with exponential backoff, or dead-letter it.
 //! Nothing is dropped: a row leaves `pending` only as `delivered` or `dead`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -137,8 +137,10 @@ impl Escalator {
         Ok(total)
     }
 
-    /// Delivers one claimed batch. Delivered rows are marked at least every [`MARK_EVERY`];
-    /// on shutdown the rows not sent are handed back to the queue.
+    /// Delivers one claimed batch: routes its new messages all at once, hands the rows of
+    /// channels that write to our own database (in-app) to them together, and sends the
+    /// rest one by one. Delivered rows are marked at least every [`MARK_EVERY`]; on
+    /// shutdown the rows not sent are handed back to the queue.
     async fn deliver_batch(
         &self,
         batch: &[OutboxMessage],
@@ -149,12 +151,42 @@ impl Escalator {
         let settle = |id: i64| {
             lock(unsettled).remove(&id);
         };
+        let (unrouted, rows): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) =
+            batch.iter().partition(|m| m.channel.is_none());
+        if !unrouted.is_empty() {
+            let routed = self.route(&unrouted).await?;
+            self.store.expand_outbox(&routed, self.now()).await?;
+            unrouted.iter().for_each(|m| settle(m.id));
+        }
+        let together = |m: &&OutboxMessage| {
+            m.channel
+                .as_deref()
+                .and_then(|c| self.channels.get(c))
+                .is_some_and(|c| c.together())
+        };
+        let (grouped, one_by_one): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) = rows.into_iter().partition(together);
         let mut delivered: Vec<(i64, &str)> = Vec::new();
+        let mut by_channel: BTreeMap<&str, Vec<&OutboxMessage>> = BTreeMap::new();
+        for m in grouped {
+            if let Some(channel) = m.channel.as_deref() {
+                by_channel.entry(channel).or_default().push(m);
+            }
+        }
+        for (name, group) in by_channel {
+            let Some(channel) = self.channels.get(name) else {
+                continue;
+            };
+            let results = channel.deliver_all(&group).await;
+            for (message, result) in group.into_iter().zip(results) {
+                settle(message.id);
+                self.settle_sent(message, name, result, &mut delivered, summary).await?;
+            }
+        }
         let mut marked_at = Instant::now();
         let mut for_digest: HashMap<&str, Vec<i64>> = HashMap::new();
-        for (i, message) in batch.iter().enumerate() {
+        for (i, message) in one_by_one.iter().enumerate() {
             if self.stopping() {
-                self.hand_back(&batch[i..], summary).await?;
+                self.hand_back(&one_by_one[i..], summary).await?;
                 break;
             }
             if marked_at.elapsed() >= MARK_EVERY {
@@ -163,9 +195,6 @@ impl Escalator {
             }
             let now = self.now();
             let Some(channel_name) = message.channel.as_deref() else {
-                let rows = self.route(message).await?;
-                self.store.expand_outbox(message, &rows, now).await?;
-                settle(message.id);
                 continue;
             };
             let mail_to = message.recipient.as_deref().filter(|_| channel_name == "email");
@@ -195,35 +224,18 @@ impl Escalator {
                 result = send => result,
                 () = self.hard_stop() => {
                     tracing::warn!(outbox_id = message.id, "shutting down: abandoning a send in flight");
-                    self.hand_back(&batch[i..], summary).await?;
+                    self.hand_back(&one_by_one[i..], summary).await?;
                     break;
                 }
             };
             settle(message.id);
-            match result {
-                Ok(()) => {
-                    if let Some(n) = mail_to.and_then(|r| sent.get_mut(r)) {
-                        *n += 1;
-                    }
-                    delivered.push((message.id, channel_name))
-                }
-                Err(err) => {
-                    self.metrics.record_delivery_failure(channel_name);
-                    match self.config.backoff.retry_after(message.attempts, jitter()) {
-                        Some(wait) => {
-                            summary.retried += 1;
-                            let retry_at = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(60));
-                            tracing::warn!(outbox_id = message.id, attempts = message.attempts, %err, %retry_at, "delivery failed; will retry");
-                            self.store.outbox_failed(message.id, &err.0, Some(retry_at)).await?;
-                        }
-                        None => {
-                            summary.dead += 1;
-                            tracing::error!(outbox_id = message.id, attempts = message.attempts, %err, "delivery failed for the last time; dead-lettered");
-                            self.store.outbox_failed(message.id, &err.0, None).await?;
-                        }
-                    }
+            if result.is_ok() {
+                if let Some(n) = mail_to.and_then(|r| sent.get_mut(r)) {
+                    *n += 1;
                 }
             }
+            self.settle_sent(message, channel_name, result, &mut delivered, summary)
+                .await?;
         }
         for (recipient, ids) in for_digest {
             summary.digested += ids.len() as u64;
@@ -231,6 +243,37 @@ impl Escalator {
             ids.into_iter().for_each(settle);
         }
         self.mark_delivered(&mut delivered, summary).await
+    }
+
+    /// Records what one send did: delivered (marked with the next batch of marks), or a
+    /// retry scheduled with backoff, or the row dead-lettered.
+    async fn settle_sent<'a>(
+        &self,
+        message: &OutboxMessage,
+        channel: &'a str,
+        result: Result<(), DeliveryError>,
+        delivered: &mut Vec<(i64, &'a str)>,
+        summary: &mut DeliverySummary,
+    ) -> EngineResult<()> {
+        let Err(err) = result else {
+            delivered.push((message.id, channel));
+            return Ok(());
+        };
+        self.metrics.record_delivery_failure(channel);
+        match self.config.backoff.retry_after(message.attempts, jitter()) {
+            Some(wait) => {
+                summary.retried += 1;
+                let retry_at = self.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(60));
+                tracing::warn!(outbox_id = message.id, attempts = message.attempts, %err, %retry_at, "delivery failed; will retry");
+                self.store.outbox_failed(message.id, &err.0, Some(retry_at)).await?;
+            }
+            None => {
+                summary.dead += 1;
+                tracing::error!(outbox_id = message.id, attempts = message.attempts, %err, "delivery failed for the last time; dead-lettered");
+                self.store.outbox_failed(message.id, &err.0, None).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Marks sent rows delivered.
@@ -253,7 +296,7 @@ impl Escalator {
     }
 
     /// Gives claimed rows back to the queue at once (their attempt not counted).
-    async fn hand_back(&self, rows: &[OutboxMessage], summary: &mut DeliverySummary) -> EngineResult<()> {
+    async fn hand_back(&self, rows: &[&OutboxMessage], summary: &mut DeliverySummary) -> EngineResult<()> {
         let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
         self.store.release_outbox_claim(&ids, self.now()).await?;
         summary.handed_back += ids.len() as u64;

@@ -43,6 +43,10 @@ pub struct EngineConfig {
     pub backoff: Backoff,
     /// How many outbox rows one delivery round claims.
     pub delivery_batch: i64,
+    /// How long delivery waits after this process queued something before it looks, so
+    /// that one round routes and delivers what several ticks queued (in-app rows in one
+    /// insert) instead of a few transactions per escalation competing with the next one.
+    pub delivery_linger: Duration,
     /// How many delivery rounds run at once in this process (each claims its own rows),
     /// so that one slow channel round trip does not hold up the rest.
     pub delivery_workers: usize,
@@ -102,12 +106,14 @@ impl Default for EngineConfig {
             tick_lock_ttl: Duration::from_secs(10),
             tick_lock_retry: Duration::from_secs(1),
             watch_recheck: Duration::from_secs(5),
-            // Reading and deciding a threshold's page takes a few round trips: 1–3 ms.
-            decide_ahead: Duration::from_millis(5),
+            // Reading and deciding a threshold's page takes a few round trips: 1–3 ms, but
+            // several times that on a busy machine, and a write that starts late is late.
+            decide_ahead: Duration::from_millis(20),
             claim_lease: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(10),
             backoff: Backoff::default(),
             delivery_batch: 500,
+            delivery_linger: Duration::from_millis(50),
             delivery_workers: 4,
             instance: instance_name(),
             quiet_hours_hold_urgent: false,

@@ -2,7 +2,7 @@
 //! read the due workflows, decide each with the pure domain, apply the decisions as
 //! version-checked changes that carry their audit entries and outbox rows.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use escalator_domain::{decide, routing_note, Decision, Directory, EventKind, ReminderState, Subject, WorkflowStatus};
@@ -288,9 +288,9 @@ impl Escalator {
     /// Waits until the engine's clock shows `at` (a few milliseconds at most, for a tick
     /// decided ahead); false when it does not get there, as a test's stopped clock may not.
     async fn reached(&self, at: DateTime<Utc>) -> bool {
-        for _ in 0..3 {
+        for _ in 0..4 {
             match (at - self.now()).to_std() {
-                Ok(ahead) if !ahead.is_zero() => tokio::time::sleep(ahead).await,
+                Ok(ahead) if !ahead.is_zero() => sleep_precisely(ahead).await,
                 _ => return true,
             }
         }
@@ -410,6 +410,23 @@ impl Escalator {
             (Applied::Done, Effect::Exhaust) => summary.exhausted += 1,
             (Applied::Done, Effect::Resume) => summary.resumed += 1,
         }
+    }
+}
+
+/// Sleeps about `wait`, or exactly when it is short. tokio's timer counts whole
+/// milliseconds and wakes up to one late, which a threshold's write would add to its
+/// lateness; so the last two milliseconds are slept on a blocking thread (nanosleep, tens of
+/// microseconds late). Longer waits sleep on the timer until that close (callers look
+/// at the clock again).
+async fn sleep_precisely(wait: Duration) {
+    const COARSE: Duration = Duration::from_millis(2);
+    if wait > COARSE {
+        tokio::time::sleep(wait - COARSE).await;
+    } else if tokio::task::spawn_blocking(move || std::thread::sleep(wait))
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(wait).await;
     }
 }
 

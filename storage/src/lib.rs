@@ -319,13 +319,9 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn outbox_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
     /// Outbox rows by status, for the API and tests.
     async fn outbox(&self, status: Option<OutboxStatus>, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
-    /// Replaces an unrouted row by its per-channel delivery rows, atomically.
-    async fn expand_outbox(
-        &self,
-        parent: &OutboxMessage,
-        children: &[NewOutbox],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    /// Replaces unrouted rows by their per-channel delivery rows, all in one transaction
+    /// (a delivery round routes its whole batch at once).
+    async fn expand_outbox(&self, routed: &[(&OutboxMessage, Vec<NewOutbox>)], now: DateTime<Utc>) -> StoreResult<()>;
     /// Puts a dead-lettered row back in the queue (an admin's retry); false if it is not dead.
     async fn retry_outbox(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Marks a dead letter discarded (an admin's decision not to send it); false if it is not an undiscarded dead letter.
@@ -350,8 +346,8 @@ pub trait OutboxStore: Send + Sync + 'static {
 /// In-app notifications and webhook endpoints with their delivery log.
 #[async_trait]
 pub trait InboxStore: Send + Sync + 'static {
-    /// Stores an in-app notification (once per outbox row).
-    async fn insert_notification(&self, notification: &NewNotification) -> StoreResult<()>;
+    /// Stores in-app notifications (once per outbox row: a row stored before is skipped).
+    async fn insert_notifications(&self, notifications: &[NewNotification]) -> StoreResult<()>;
     /// A user's in-app notifications, newest first.
     async fn notifications(
         &self,

@@ -136,58 +136,129 @@ impl PgStore {
         Ok(ids.into_iter().collect())
     }
 
-    /// The transition claims of a page, as one `INSERT … SELECT FROM UNNEST(…)` over six
-    /// arrays; returns the workflows whose claim was new.
-    pub(crate) async fn insert_claims(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        claims: &[(&crate::WorkflowChange, crate::Claim)],
-    ) -> StoreResult<std::collections::HashSet<i64>> {
-        if claims.is_empty() {
-            return Ok(std::collections::HashSet::new());
-        }
-        let claimed: Vec<i64> = sqlx::query_scalar(
-            "INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::bigint[]) \
-             ON CONFLICT DO NOTHING RETURNING workflow_id",
+    /// Applies changes that `batchable` admits as one statement, atomic by itself (no
+    /// BEGIN and COMMIT round trips): a threshold's write is one round trip. Its CTEs do
+    /// what SQLite's `apply_batch` does statement by statement: the version-checked
+    /// updates (`u`), the transition claims of the updated (`c`), then the reminders,
+    /// audit entries and outbox rows of the changes both updated and claimed (`d`).
+    pub(crate) async fn apply_batched(&self, changes: &[crate::WorkflowChange]) -> StoreResult<Vec<crate::Applied>> {
+        let claims: Vec<(&crate::WorkflowChange, crate::Claim)> =
+            changes.iter().filter_map(|c| c.claim.map(|claim| (c, claim))).collect();
+        let reminders: Vec<(&crate::WorkflowChange, &crate::NewReminder)> = changes
+            .iter()
+            .filter_map(|c| c.reminder.as_ref().map(|r| (c, r)))
+            .collect();
+        let audits: Vec<(&crate::WorkflowChange, &crate::NewAudit)> = changes
+            .iter()
+            .flat_map(|c| c.audit.iter().map(move |a| (c, a)))
+            .collect();
+        let messages: Vec<(&crate::WorkflowChange, &crate::NewOutbox)> = changes
+            .iter()
+            .flat_map(|c| c.outbox.iter().map(move |o| (c, o)))
+            .collect();
+        let rows: Vec<(i64, bool)> = sqlx::query_as(
+            "WITH u AS (\
+               UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
+               assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
+               level_started_at = v.level_started_at, warn_at = v.warn_at, due_at = v.due_at, next_check_at = v.next_check_at, \
+               closed_at = v.closed_at, updated_at = v.updated_at, version = workflows.version + 1, policy_version = v.policy_version \
+               FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], \
+               $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], \
+               $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
+               AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
+               level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
+               WHERE workflows.id = v.id AND workflows.version = v.expected_version \
+               RETURNING workflows.id), \
+             c AS (\
+               INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) \
+               SELECT k.* FROM UNNEST($17::bigint[], $18::bigint[], $19::bigint[], $20::text[], $21::timestamptz[], $22::bigint[]) \
+               AS k(workflow_id, stage_seq, level, kind, at, seq) WHERE k.workflow_id IN (SELECT id FROM u) \
+               ON CONFLICT DO NOTHING RETURNING workflow_id), \
+             d AS (SELECT id FROM u WHERE id <> ALL($17::bigint[]) UNION ALL SELECT workflow_id FROM c), \
+             r AS (\
+               INSERT INTO reminders (workflow_id, stage_seq, level, assignee_email, due_at, created_at, sent_count, last_sent_at) \
+               SELECT x.workflow_id, x.stage_seq, x.level, x.assignee, x.due_at, x.at, 1, x.at \
+               FROM UNNEST($23::bigint[], $24::bigint[], $25::bigint[], $26::text[], $27::timestamptz[], $28::timestamptz[]) \
+               AS x(workflow_id, stage_seq, level, assignee, due_at, at) WHERE x.workflow_id IN (SELECT id FROM d) \
+               ON CONFLICT DO NOTHING), \
+             a AS (\
+               INSERT INTO audit_log (at, actor, action, workflow_id, details) \
+               SELECT x.at, x.actor, x.action, x.workflow_id, x.details \
+               FROM UNNEST($29::timestamptz[], $30::text[], $31::text[], $32::bigint[], $33::text[], $34::bigint[]) \
+               AS x(at, actor, action, workflow_id, details, owner) WHERE x.owner IN (SELECT id FROM d)), \
+             m AS (\
+               INSERT INTO outbox (created_at, kind, topic, workflow_id, payload, dedupe_key, status, attempts, \
+               next_attempt_at, channel, recipient) \
+               SELECT v.created_at, v.kind, v.topic, v.workflow_id, v.payload, v.dedupe_key, 'pending', 0, \
+               COALESCE(v.not_before, v.created_at), v.channel, v.recipient \
+               FROM UNNEST($35::timestamptz[], $36::text[], $37::text[], $38::bigint[], $39::text[], $40::text[], \
+               $41::timestamptz[], $42::text[], $43::text[]) \
+               AS v(created_at, kind, topic, workflow_id, payload, dedupe_key, not_before, channel, recipient) \
+               WHERE v.workflow_id IN (SELECT id FROM d) \
+               ON CONFLICT (dedupe_key) DO NOTHING) \
+             SELECT u.id, u.id IN (SELECT id FROM d) FROM u",
         )
-        .bind(column(claims, |(c, _)| c.workflow_id))
-        .bind(column(claims, |(_, claim)| claim.stage_seq))
-        .bind(column(claims, |(_, claim)| i64::from(claim.level)))
-        .bind(column(claims, |(_, claim)| claim.kind_str()))
-        .bind(column(claims, |(c, _)| c.now))
-        .bind(column(claims, |(_, claim)| i64::from(claim.seq)))
-        .fetch_all(&mut **tx)
+        .bind(column(changes, |c| c.workflow_id))
+        .bind(column(changes, |c| c.expected_version))
+        .bind(column(changes, |c| c.state.status.as_str()))
+        .bind(column(changes, |c| c.state.stage.as_str()))
+        .bind(column(changes, |c| c.state.stage_seq))
+        .bind(column(changes, |c| c.state.assignee.as_str()))
+        .bind(column(changes, |c| i64::from(c.state.level)))
+        .bind(column(changes, |c| c.state.policy_id))
+        .bind(column(changes, |c| c.state.stage_started_at))
+        .bind(column(changes, |c| c.state.level_started_at))
+        .bind(column(changes, |c| c.state.warn_at))
+        .bind(column(changes, |c| c.state.due_at))
+        .bind(column(changes, |c| c.state.next_check_at))
+        .bind(column(changes, |c| c.state.closed_at))
+        .bind(column(changes, |c| c.now))
+        .bind(column(changes, |c| c.state.policy_version))
+        .bind(column(&claims, |(c, _)| c.workflow_id))
+        .bind(column(&claims, |(_, claim)| claim.stage_seq))
+        .bind(column(&claims, |(_, claim)| i64::from(claim.level)))
+        .bind(column(&claims, |(_, claim)| claim.kind_str()))
+        .bind(column(&claims, |(c, _)| c.now))
+        .bind(column(&claims, |(_, claim)| i64::from(claim.seq)))
+        .bind(column(&reminders, |(c, _)| c.workflow_id))
+        .bind(column(&reminders, |(c, _)| c.state.stage_seq))
+        .bind(column(&reminders, |(c, _)| i64::from(c.state.level)))
+        .bind(column(&reminders, |(_, r)| r.assignee.as_str()))
+        .bind(column(&reminders, |(_, r)| r.due_at))
+        .bind(column(&reminders, |(c, _)| c.now))
+        .bind(column(&audits, |(_, a)| a.at))
+        .bind(column(&audits, |(_, a)| a.actor.as_str()))
+        .bind(column(&audits, |(_, a)| a.action.as_str()))
+        .bind(column(&audits, |(_, a)| a.workflow_id))
+        .bind(column(&audits, |(_, a)| a.details.to_string()))
+        .bind(column(&audits, |(c, _)| c.workflow_id))
+        .bind(column(&messages, |(c, _)| c.now))
+        .bind(column(&messages, |(_, o)| o.kind.as_str()))
+        .bind(column(&messages, |(_, o)| o.topic.as_str()))
+        .bind(column(&messages, |(c, _)| c.workflow_id))
+        .bind(column(&messages, |(_, o)| o.payload.as_str()))
+        .bind(column(&messages, |(_, o)| o.dedupe_key.as_str()))
+        .bind(column(&messages, |(_, o)| o.not_before))
+        .bind(column(&messages, |(_, o)| o.channel.as_deref()))
+        .bind(column(&messages, |(_, o)| o.recipient.as_deref()))
+        .fetch_all(&self.pool)
         .await?;
-        Ok(claimed.into_iter().collect())
-    }
-
-    /// Audit entries, as one `INSERT … SELECT FROM UNNEST(…)` over five arrays.
-    pub(crate) async fn insert_audits(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        audits: &[&crate::NewAudit],
-    ) -> StoreResult<()> {
-        if audits.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, workflow_id, details) \
-             SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], $5::text[])",
-        )
-        .bind(column(audits, |a| a.at))
-        .bind(column(audits, |a| a.actor.as_str()))
-        .bind(column(audits, |a| a.action.as_str()))
-        .bind(column(audits, |a| a.workflow_id))
-        .bind(column(audits, |a| a.details.to_string()))
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        let outcome: std::collections::HashMap<i64, bool> = rows.into_iter().collect();
+        Ok(changes
+            .iter()
+            .map(|c| match outcome.get(&c.workflow_id) {
+                Some(true) => crate::Applied::Done,
+                Some(false) => crate::Applied::AlreadyClaimed,
+                None => crate::Applied::Stale,
+            })
+            .collect())
     }
 
     /// The outbox rows of changes, as one `INSERT … SELECT FROM UNNEST(…)` over nine
     /// arrays; a dedupe key already there is skipped.
     pub(crate) async fn insert_messages(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        messages: &[(&crate::WorkflowChange, &crate::NewOutbox)],
+        messages: &[crate::sql::Queued<'_>],
     ) -> StoreResult<()> {
         if messages.is_empty() {
             return Ok(());
@@ -202,15 +273,15 @@ impl PgStore {
              AS v(created_at, kind, topic, workflow_id, payload, dedupe_key, not_before, channel, recipient) \
              ON CONFLICT (dedupe_key) DO NOTHING",
         )
-        .bind(column(messages, |(c, _)| c.now))
-        .bind(column(messages, |(_, o)| o.kind.as_str()))
-        .bind(column(messages, |(_, o)| o.topic.as_str()))
-        .bind(column(messages, |(c, _)| c.workflow_id))
-        .bind(column(messages, |(_, o)| o.payload.as_str()))
-        .bind(column(messages, |(_, o)| o.dedupe_key.as_str()))
-        .bind(column(messages, |(_, o)| o.not_before))
-        .bind(column(messages, |(_, o)| o.channel.as_deref()))
-        .bind(column(messages, |(_, o)| o.recipient.as_deref()))
+        .bind(column(messages, |(at, _, _)| *at))
+        .bind(column(messages, |(_, _, o)| o.kind.as_str()))
+        .bind(column(messages, |(_, _, o)| o.topic.as_str()))
+        .bind(column(messages, |(_, w, _)| *w))
+        .bind(column(messages, |(_, _, o)| o.payload.as_str()))
+        .bind(column(messages, |(_, _, o)| o.dedupe_key.as_str()))
+        .bind(column(messages, |(_, _, o)| o.not_before))
+        .bind(column(messages, |(_, _, o)| o.channel.as_deref()))
+        .bind(column(messages, |(_, _, o)| o.recipient.as_deref()))
         .execute(&mut **tx)
         .await?;
         Ok(())

@@ -261,6 +261,9 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// An outbox row to insert: when it was queued, its workflow, the message.
+pub(crate) type Queued<'a> = (chrono::DateTime<chrono::Utc>, Option<i64>, &'a crate::NewOutbox);
+
 /// Rows per multi-row statement of a batched `apply`, for rows of `cols` parameters: a
 /// whole tick batch in one statement, within both databases' parameter limits.
 pub(crate) fn batch_rows(cols: usize) -> usize {
@@ -315,15 +318,16 @@ pub(crate) fn claim_outbox_sql(skip_locked: &str) -> String {
     )
 }
 
-/// Whether `apply` may write `changes` with multi-row statements: several changes, each
-/// of a different workflow, none opening or closing a hold, none repeating a reminder
-/// (a repeat is conditional on the reminder being unacknowledged, row by row). A tick's
-/// batches qualify; single changes and anything unusual take the one-by-one path.
+/// Whether `apply` may write `changes` with multi-row statements: each of a different
+/// workflow, none opening or closing a hold, none repeating a reminder (a repeat is
+/// conditional on the reminder being unacknowledged, row by row). A tick's batches
+/// qualify, also of one change (a threshold of its own: one statement per table, fewer
+/// round trips than row by row); anything unusual takes the one-by-one path.
 pub(crate) fn batchable(changes: &[crate::WorkflowChange]) -> bool {
     let mut ids: Vec<i64> = changes.iter().map(|c| c.workflow_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    changes.len() > 1
+    !changes.is_empty()
         && ids.len() == changes.len()
         && changes
             .iter()

@@ -14,8 +14,8 @@ use escalator_domain::{
 use escalator_storage::testing::TestDb;
 use escalator_storage::{
     Applied, AuditEntry, AuditFilter, Backend, Claim, ClaimKind, DbPool, Dimension, DueCursor, HoldChange, NewAudit,
-    NewOutbox, NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeFilter, ReminderFilter,
-    SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
+    NewNotification, NewOutbox, NewOutcome, NewReminder, NewWorkflow, OutboxKind, OutboxStatus, OutcomeFilter,
+    ReminderFilter, SessionRecord, Store, StoreError, WorkflowChange, WorkflowFilter, WorkflowOrder, WorkflowRecord,
 };
 use serde_json::json;
 
@@ -45,6 +45,7 @@ contract!(
     changes_are_version_checked_and_claims_happen_once,
     a_failed_batch_writes_nothing,
     outbox_rows_are_claimed_once_retried_and_dead_lettered,
+    a_round_expands_its_messages_together_and_stores_notifications_once,
     locks_are_exclusive_and_die_with_their_holder,
     a_claim_takes_exactly_its_rows_whatever_the_backlog,
     claims_are_extended_and_handed_back,
@@ -455,6 +456,64 @@ async fn a_failed_batch_writes_nothing(db: TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_round_expands_its_messages_together_and_stores_notifications_once(db: TestDb) {
+    let s = &db.store;
+    let (a, b) = (workflow(s, "A", Some(t0())).await, workflow(s, "B", Some(t0())).await);
+    s.apply(&[change(&a, None, "ka"), change(&b, None, "kb")])
+        .await
+        .unwrap();
+    let now = t0() + TimeDelta::seconds(1);
+    let parents = s.claim_outbox(now, now + TimeDelta::minutes(2), 10).await.unwrap();
+    assert_eq!(parents.len(), 2);
+    let child = |parent: &escalator_storage::OutboxMessage, who: &str| NewOutbox {
+        dedupe_key: format!("{}:in_app:{who}", parent.dedupe_key),
+        channel: Some("in_app".into()),
+        recipient: Some(who.into()),
+        kind: parent.kind,
+        topic: parent.topic.clone(),
+        payload: parent.payload.clone().try_into().unwrap(),
+        not_before: None,
+    };
+    let routed: Vec<(&escalator_storage::OutboxMessage, Vec<NewOutbox>)> = parents
+        .iter()
+        .map(|p| (p, vec![child(p, "x@x.io"), child(p, "y@x.io")]))
+        .collect();
+    s.expand_outbox(&routed, now).await.unwrap();
+    // Routed again (a worker that crashed before its mark): the children are not doubled.
+    s.expand_outbox(&routed, now).await.unwrap();
+    let delivered = s.outbox(Some(OutboxStatus::Delivered), 10).await.unwrap();
+    assert_eq!(
+        delivered.iter().map(|m| m.id).collect::<Vec<_>>(),
+        parents.iter().map(|m| m.id).collect::<Vec<_>>()
+    );
+    let children = s.claim_outbox(now, now + TimeDelta::minutes(2), 10).await.unwrap();
+    assert_eq!(children.len(), 4);
+    assert!(children.iter().all(|m| m.channel.as_deref() == Some("in_app")));
+    assert_eq!(
+        children.iter().filter(|m| m.workflow_id == Some(a.id)).count(),
+        2,
+        "each child belongs to its parent's workflow"
+    );
+    let note = |m: &escalator_storage::OutboxMessage| NewNotification {
+        user: m.recipient.clone().unwrap(),
+        outbox_id: m.id,
+        workflow_id: m.workflow_id,
+        topic: m.topic.clone(),
+        title: format!("title {}", m.id),
+        body: "body".into(),
+        at: now,
+    };
+    let notes: Vec<NewNotification> = children.iter().map(note).collect();
+    s.insert_notifications(&notes).await.unwrap();
+    // Once per outbox row: delivering the same rows again stores nothing more.
+    s.insert_notifications(&notes[..2]).await.unwrap();
+    s.insert_notifications(&[]).await.unwrap();
+    let x = s.notifications("x@x.io", false, None, 10).await.unwrap();
+    let y = s.notifications("y@x.io", false, None, 10).await.unwrap();
+    assert_eq!((x.len(), y.len()), (2, 2));
+    assert!(x.iter().all(|n| n.title.starts_with("title ")));
 }
 
 async fn outbox_rows_are_claimed_once_retried_and_dead_lettered(db: TestDb) {

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use escalator_domain::{NotificationKind, NotificationPreferences, PersonalChannel, Phone};
-use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
+use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage, Webhook};
 use serde_json::{Map, Value};
 
 use crate::{EngineResult, Escalator};
@@ -38,6 +39,22 @@ pub trait Channel: Send + Sync + 'static {
     /// Delivers one delivery row. Must tolerate being called again for the same row after
     /// a crash: the row id identifies a re-send (e-mail Message-ID, in-app unique key).
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError>;
+
+    /// Whether [`Channel::deliver_all`] delivers many rows in one go (it writes to our own
+    /// database instead of sending): delivery then hands it a round's rows together.
+    fn together(&self) -> bool {
+        false
+    }
+
+    /// Delivers several rows: one result per row, in their order. One by one unless the
+    /// channel does better.
+    async fn deliver_all(&self, messages: &[&OutboxMessage]) -> Vec<Result<(), DeliveryError>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for message in messages {
+            results.push(self.deliver(message).await);
+        }
+        results
+    }
 }
 
 /// A channel that writes each message to the log.
@@ -53,6 +70,10 @@ impl Channel for LogChannel {
     async fn deliver(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
         tracing::info!(outbox_id = m.id, topic = %m.topic, workflow_id = ?m.workflow_id, payload = %m.payload, "delivered");
         Ok(())
+    }
+
+    fn together(&self) -> bool {
+        true
     }
 }
 
@@ -251,21 +272,34 @@ fn list(value: &Value) -> Vec<String> {
 }
 
 impl Escalator {
-    /// The delivery rows of an unrouted message: its channels by the recipients'
-    /// preferences, non-urgent e-mail and SMS held until their quiet hours end, plus
-    /// webhooks for events.
-    pub(crate) async fn route(&self, message: &OutboxMessage) -> EngineResult<Vec<NewOutbox>> {
-        if message.kind == OutboxKind::Event {
-            let mut rows = self.channels.route(message);
-            if self.channels.get(webhook::NAME).is_some() {
-                rows.extend(webhook::route(message, &self.store.webhooks().await?));
+    /// The delivery rows of unrouted messages, each message with its own: its channels by
+    /// the recipients' preferences, non-urgent e-mail and SMS held until their quiet hours
+    /// end, plus webhooks for events. One look-up of everyone addressed and one of the
+    /// webhooks serve a whole delivery round.
+    pub(crate) async fn route<'m>(
+        &self,
+        messages: &[&'m OutboxMessage],
+    ) -> EngineResult<Vec<(&'m OutboxMessage, Vec<NewOutbox>)>> {
+        let events = messages.iter().any(|m| m.kind == OutboxKind::Event);
+        let hooks = if events && self.channels.get(webhook::NAME).is_some() {
+            self.store.webhooks().await?
+        } else {
+            Vec::new()
+        };
+        // Nobody is looked up when no channel reaches people.
+        let mut addressed: Vec<String> = Vec::new();
+        if self.channels.reaches_people() {
+            for m in messages.iter().filter(|m| m.kind == OutboxKind::Notification) {
+                addressed.extend(recipients(&m.payload));
             }
-            return Ok(rows);
+            addressed.sort_unstable();
+            addressed.dedup();
         }
-        // One look-up for everyone addressed, and none when no channel reaches people.
-        let people: HashMap<String, Person> = if self.channels.reaches_people() {
+        let contacts: HashMap<String, Person> = if addressed.is_empty() {
+            HashMap::new()
+        } else {
             self.store
-                .contacts(&recipients(&message.payload))
+                .contacts(&addressed)
                 .await?
                 .into_iter()
                 .map(|c| {
@@ -278,14 +312,37 @@ impl Escalator {
                     (c.email, person)
                 })
                 .collect()
-        } else {
-            HashMap::new()
         };
+        let now = self.now();
+        Ok(messages
+            .iter()
+            .map(|m| (*m, self.route_one(m, &hooks, &contacts, now)))
+            .collect())
+    }
+
+    fn route_one(
+        &self,
+        message: &OutboxMessage,
+        hooks: &[Webhook],
+        contacts: &HashMap<String, Person>,
+        now: DateTime<Utc>,
+    ) -> Vec<NewOutbox> {
+        if message.kind == OutboxKind::Event {
+            let mut rows = self.channels.route(message);
+            if self.channels.get(webhook::NAME).is_some() {
+                rows.extend(webhook::route(message, hooks));
+            }
+            return rows;
+        }
+        // Only this message's people: routing names everyone it is given in the payload.
+        let people: HashMap<String, Person> = recipients(&message.payload)
+            .into_iter()
+            .filter_map(|r| contacts.get(&r).map(|p| (r, p.clone())))
+            .collect();
         let mut rows = self.channels.route_to(message, &people);
         let kind = NotificationKind::from_topic(&message.topic);
         let urgent = kind.is_some_and(NotificationKind::is_urgent);
         if !urgent || self.config.quiet_hours_hold_urgent {
-            let now = self.now();
             for row in &mut rows {
                 let held_channel = matches!(row.channel.as_deref(), Some(email::NAME | sms::NAME));
                 let person = row.recipient.as_ref().and_then(|r| people.get(r));
@@ -294,7 +351,7 @@ impl Escalator {
                 }
             }
         }
-        Ok(rows)
+        rows
     }
 }
 

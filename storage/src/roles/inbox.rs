@@ -4,20 +4,26 @@
 
 #[async_trait::async_trait]
 impl crate::InboxStore for Db {
-    async fn insert_notification(&self, n: &crate::NewNotification) -> crate::StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO notifications (user_email, outbox_id, workflow_id, topic, title, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (outbox_id) DO NOTHING",
-        )
-        .bind(&n.user)
-        .bind(n.outbox_id)
-        .bind(n.workflow_id)
-        .bind(&n.topic)
-        .bind(&n.title)
-        .bind(&n.body)
-        .bind(n.at)
-        .execute(&self.pool)
-        .await?;
+    async fn insert_notifications(&self, notifications: &[crate::NewNotification]) -> crate::StoreResult<()> {
+        for chunk in notifications.chunks(crate::sql::batch_rows(7)) {
+            let sql = format!(
+                "INSERT INTO notifications (user_email, outbox_id, workflow_id, topic, title, body, created_at) \
+                 VALUES {} ON CONFLICT (outbox_id) DO NOTHING",
+                crate::sql::value_rows(BACKEND, chunk.len(), 7)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for n in chunk {
+                q = q
+                    .bind(&n.user)
+                    .bind(n.outbox_id)
+                    .bind(n.workflow_id)
+                    .bind(&n.topic)
+                    .bind(&n.title)
+                    .bind(&n.body)
+                    .bind(n.at);
+            }
+            q.execute(&self.pool).await?;
+        }
         Ok(())
     }
 

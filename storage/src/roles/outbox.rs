@@ -97,19 +97,30 @@ impl crate::OutboxStore for Db {
 
     async fn expand_outbox(
         &self,
-        parent: &crate::OutboxMessage,
-        children: &[crate::NewOutbox],
+        routed: &[(&crate::OutboxMessage, Vec<crate::NewOutbox>)],
         now: chrono::DateTime<chrono::Utc>,
     ) -> crate::StoreResult<()> {
-        let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
-        for child in children {
-            Self::insert_outbox(&mut tx, child, parent.workflow_id, now).await?;
+        if routed.is_empty() {
+            return Ok(());
         }
-        sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(parent.id)
-            .execute(&mut *tx)
-            .await?;
+        let children: Vec<crate::sql::Queued<'_>> = routed
+            .iter()
+            .flat_map(|(parent, rows)| rows.iter().map(move |row| (now, parent.workflow_id, row)))
+            .collect();
+        let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
+        Self::insert_messages(&mut tx, &children).await?;
+        let parents: Vec<i64> = routed.iter().map(|(parent, _)| parent.id).collect();
+        for chunk in parents.chunks(500) {
+            let sql = format!(
+                "UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE id IN ({})",
+                crate::sql::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -234,16 +234,14 @@ impl crate::WorkflowStore for Db {
     }
 
     async fn apply(&self, changes: &[crate::WorkflowChange]) -> crate::StoreResult<Vec<crate::Applied>> {
+        if crate::sql::batchable(changes) {
+            return self.apply_batched(changes).await;
+        }
         let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
-        let outcomes = if crate::sql::batchable(changes) {
-            Self::apply_batch(&mut tx, changes).await?
-        } else {
-            let mut outcomes = Vec::with_capacity(changes.len());
-            for change in changes {
-                outcomes.push(Self::apply_one(&mut tx, change).await?);
-            }
-            outcomes
-        };
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for change in changes {
+            outcomes.push(Self::apply_one(&mut tx, change).await?);
+        }
         tx.commit().await?;
         Ok(outcomes)
     }
