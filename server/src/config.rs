@@ -108,6 +108,9 @@ pub struct Config {
     pub db_busy_timeout_seconds: u64,
     /// `ESCALATOR_OUTBOX_WORKERS`: delivery rounds running at once per process.
     pub outbox_workers: u64,
+    /// `ESCALATOR_OUTBOX_LINGER_MS`: how long delivery waits after this process queued
+    /// something, so that one round takes what several changes queued (0: at once).
+    pub outbox_linger_ms: u64,
     /// `ESCALATOR_ABSENCE_HANDOVER`: what happens to a person's open work when their
     /// absence starts: `delegate_or_escalate`, `delegate` or `off`.
     pub absence_handover: escalator_engine::Handover,
@@ -160,6 +163,7 @@ impl Default for Config {
             tick_lock_ttl_seconds: EngineConfig::default().tick_lock_ttl.as_secs(),
             tick_lock_retry_seconds: EngineConfig::default().tick_lock_retry.as_secs(),
             watch_recheck_seconds: EngineConfig::default().watch_recheck.as_secs(),
+            outbox_linger_ms: u64::try_from(EngineConfig::default().delivery_linger.as_millis()).unwrap_or(50),
             outbox_claim_seconds: EngineConfig::default().claim_lease.as_secs(),
             shutdown_grace_seconds: EngineConfig::default().shutdown_grace.as_secs(),
             db_statement_timeout_seconds: DbSettings::default().statement_timeout.as_secs(),
@@ -349,6 +353,13 @@ impl Config {
                 "must be 1 to 32",
             ));
         }
+        if self.outbox_linger_ms > 5_000 {
+            return Err(invalid(
+                "outbox_linger_ms",
+                self.outbox_linger_ms.to_string(),
+                "must be at most 5000 (people wait for what lingers)",
+            ));
+        }
         if self.tick_lock_ttl_seconds < 3 {
             return Err(invalid(
                 "tick_lock_ttl_seconds",
@@ -393,6 +404,7 @@ impl Config {
             webhook_hosts: self.webhook_hosts.clone(),
             handover: self.absence_handover,
             delivery_workers: usize::try_from(self.outbox_workers).unwrap_or(1),
+            delivery_linger: Duration::from_millis(self.outbox_linger_ms),
             digest: DigestPolicy {
                 max_mails: self.digest_max_mails,
                 window: Duration::from_secs(self.digest_window_seconds),
@@ -509,6 +521,7 @@ mod tests {
             ("ESCALATOR_SHUTDOWN_GRACE_SECONDS", "7"),
             ("ESCALATOR_WATCH_RECHECK_SECONDS", "2"),
             ("ESCALATOR_DB_STATEMENT_TIMEOUT_SECONDS", "45"),
+            ("ESCALATOR_OUTBOX_LINGER_MS", "0"),
         ]
         .into();
         let mut c = Config::default();
@@ -517,8 +530,11 @@ mod tests {
         assert_eq!(c.engine().watch_recheck, Duration::from_secs(2));
         assert_eq!(c.database().statement_timeout, Duration::from_secs(45));
         assert_eq!(c.engine().tick_lock_ttl, Duration::from_secs(10));
+        assert_eq!(c.engine().delivery_linger, Duration::ZERO);
+        assert_eq!(Config::default().engine().delivery_linger, Duration::from_millis(50));
         for (key, value) in [
             ("ESCALATOR_OUTBOX_CLAIM_SECONDS", "0"),
+            ("ESCALATOR_OUTBOX_LINGER_MS", "60000"),
             ("ESCALATOR_TICK_LOCK_TTL_SECONDS", "2"),
         ] {
             let mut c = Config::default();
