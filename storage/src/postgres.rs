@@ -102,7 +102,9 @@ impl PgStore {
     /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
     /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
     /// (binding 8,000 for a page of 500 took 44 ms per 10k escalations). Returns the ids
-    /// it updated.
+    /// it updated. The redundant `id = ANY($1)` lets the planner find the rows through the
+    /// primary key: with the join alone it hashed the whole table for a page of 2,000 at
+    /// 100k open (92 against 52 ms a page).
     pub(crate) async fn update_versions(
         tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
         changes: &[crate::WorkflowChange],
@@ -117,7 +119,7 @@ impl PgStore {
              $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
              AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
              level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
-             WHERE workflows.id = v.id AND workflows.version = v.expected_version \
+             WHERE workflows.id = v.id AND workflows.version = v.expected_version AND workflows.id = ANY($1::bigint[]) \
              RETURNING workflows.id",
         )
         .bind(column(changes, |c| c.workflow_id))
@@ -226,7 +228,7 @@ impl PgStore {
                $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
                AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
                level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
-               WHERE workflows.id = v.id AND workflows.version = v.expected_version \
+               WHERE workflows.id = v.id AND workflows.version = v.expected_version AND workflows.id = ANY($1::bigint[]) \
                RETURNING workflows.id), \
              c AS (\
                INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) \
