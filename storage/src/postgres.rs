@@ -98,31 +98,30 @@ fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
     rows.iter().map(f).collect()
 }
 
-impl PgStore {
-    /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
-    /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
-    /// (binding 8,000 for a page of 500 took 44 ms per 10k escalations). Returns the ids
-    /// it updated. The redundant `id = ANY($1)` lets the planner find the rows through the
-    /// primary key: with the join alone it hashed the whole table for a page of 2,000 at
-    /// 100k open (92 against 52 ms a page).
-    pub(crate) async fn update_versions(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        changes: &[crate::WorkflowChange],
-    ) -> StoreResult<std::collections::HashSet<i64>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
-             assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
-             level_started_at = v.level_started_at, warn_at = v.warn_at, due_at = v.due_at, next_check_at = v.next_check_at, \
-             closed_at = v.closed_at, updated_at = v.updated_at, version = workflows.version + 1, policy_version = v.policy_version \
-             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], \
-             $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], \
-             $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
-             AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
-             level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
-             WHERE workflows.id = v.id AND workflows.version = v.expected_version AND workflows.id = ANY($1::bigint[]) \
-             RETURNING workflows.id",
-        )
-        .bind(column(changes, |c| c.workflow_id))
+/// The version-checked update of a page, `$1`–`$16` bound by [`bind_versions`], returning
+/// the ids it updated: `update_versions`, and the first CTE of `apply_batched`.
+macro_rules! update_versions_sql {
+    () => {
+        "UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
+         assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
+         level_started_at = v.level_started_at, warn_at = v.warn_at, due_at = v.due_at, next_check_at = v.next_check_at, \
+         closed_at = v.closed_at, updated_at = v.updated_at, version = workflows.version + 1, policy_version = v.policy_version \
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], \
+         $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], \
+         $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
+         AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
+         level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
+         WHERE workflows.id = v.id AND workflows.version = v.expected_version AND workflows.id = ANY($1::bigint[]) \
+         RETURNING workflows.id"
+    };
+}
+
+/// Binds the 16 arrays of [`update_versions_sql`] for `changes`.
+fn bind_versions<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    changes: &'q [crate::WorkflowChange],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(column(changes, |c| c.workflow_id))
         .bind(column(changes, |c| c.expected_version))
         .bind(column(changes, |c| c.state.status.as_str()))
         .bind(column(changes, |c| c.state.stage.as_str()))
@@ -138,9 +137,23 @@ impl PgStore {
         .bind(column(changes, |c| c.state.closed_at))
         .bind(column(changes, |c| c.now))
         .bind(column(changes, |c| c.state.policy_version))
-        .fetch_all(&mut **tx)
-        .await?;
-        Ok(ids.into_iter().collect())
+}
+
+impl PgStore {
+    /// The version-checked updates of changes (one, or a tick's page), as one `UPDATE … FROM UNNEST(…)`
+    /// over 16 arrays: PostgreSQL binds and plans 16 parameters instead of 16 per row
+    /// (binding 8,000 for a page of 500 took 44 ms per 10k escalations). Returns the ids
+    /// it updated. The redundant `id = ANY($1)` lets the planner find the rows through the
+    /// primary key: with the join alone it hashed the whole table for a page of 2,000 at
+    /// 100k open (92 against 52 ms a page).
+    pub(crate) async fn update_versions(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        changes: &[crate::WorkflowChange],
+    ) -> StoreResult<std::collections::HashSet<i64>> {
+        let ids: Vec<(i64,)> = bind_versions(sqlx::query_as(update_versions_sql!()), changes)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// The transition claims of a page, as one `INSERT … SELECT FROM UNNEST(…)` over six
@@ -217,19 +230,10 @@ impl PgStore {
             .iter()
             .flat_map(|c| c.outbox.iter().map(move |o| (c, o)))
             .collect();
-        let rows: Vec<(i64, bool)> = sqlx::query_as(
-            "WITH u AS (\
-               UPDATE workflows SET status = v.status, stage = v.stage, stage_seq = v.stage_seq, \
-               assignee_email = v.assignee, level = v.level, policy_id = v.policy_id, stage_started_at = v.stage_started_at, \
-               level_started_at = v.level_started_at, warn_at = v.warn_at, due_at = v.due_at, next_check_at = v.next_check_at, \
-               closed_at = v.closed_at, updated_at = v.updated_at, version = workflows.version + 1, policy_version = v.policy_version \
-               FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], \
-               $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], \
-               $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[]) \
-               AS v(id, expected_version, status, stage, stage_seq, assignee, level, policy_id, stage_started_at, \
-               level_started_at, warn_at, due_at, next_check_at, closed_at, updated_at, policy_version) \
-               WHERE workflows.id = v.id AND workflows.version = v.expected_version AND workflows.id = ANY($1::bigint[]) \
-               RETURNING workflows.id), \
+        let statement = sqlx::query_as(concat!(
+            "WITH u AS (",
+            update_versions_sql!(),
+            "), \
              c AS (\
                INSERT INTO sla_transitions (workflow_id, stage_seq, level, kind, at, seq) \
                SELECT k.* FROM UNNEST($17::bigint[], $18::bigint[], $19::bigint[], $20::text[], $21::timestamptz[], $22::bigint[]) \
@@ -257,53 +261,38 @@ impl PgStore {
                AS v(created_at, kind, topic, workflow_id, payload, dedupe_key, not_before, channel, recipient) \
                WHERE v.workflow_id IN (SELECT id FROM d) \
                ON CONFLICT (dedupe_key) DO NOTHING) \
-             SELECT u.id, u.id IN (SELECT id FROM d) FROM u",
-        )
-        .bind(column(changes, |c| c.workflow_id))
-        .bind(column(changes, |c| c.expected_version))
-        .bind(column(changes, |c| c.state.status.as_str()))
-        .bind(column(changes, |c| c.state.stage.as_str()))
-        .bind(column(changes, |c| c.state.stage_seq))
-        .bind(column(changes, |c| c.state.assignee.as_str()))
-        .bind(column(changes, |c| i64::from(c.state.level)))
-        .bind(column(changes, |c| c.state.policy_id))
-        .bind(column(changes, |c| c.state.stage_started_at))
-        .bind(column(changes, |c| c.state.level_started_at))
-        .bind(column(changes, |c| c.state.warn_at))
-        .bind(column(changes, |c| c.state.due_at))
-        .bind(column(changes, |c| c.state.next_check_at))
-        .bind(column(changes, |c| c.state.closed_at))
-        .bind(column(changes, |c| c.now))
-        .bind(column(changes, |c| c.state.policy_version))
-        .bind(column(&claims, |(c, _)| c.workflow_id))
-        .bind(column(&claims, |(_, claim)| claim.stage_seq))
-        .bind(column(&claims, |(_, claim)| i64::from(claim.level)))
-        .bind(column(&claims, |(_, claim)| claim.kind_str()))
-        .bind(column(&claims, |(c, _)| c.now))
-        .bind(column(&claims, |(_, claim)| i64::from(claim.seq)))
-        .bind(column(&reminders, |(c, _)| c.workflow_id))
-        .bind(column(&reminders, |(c, _)| c.state.stage_seq))
-        .bind(column(&reminders, |(c, _)| i64::from(c.state.level)))
-        .bind(column(&reminders, |(_, r)| r.assignee.as_str()))
-        .bind(column(&reminders, |(_, r)| r.due_at))
-        .bind(column(&reminders, |(c, _)| c.now))
-        .bind(column(&audits, |(_, a)| a.at))
-        .bind(column(&audits, |(_, a)| a.actor.as_str()))
-        .bind(column(&audits, |(_, a)| a.action.as_str()))
-        .bind(column(&audits, |(_, a)| a.workflow_id))
-        .bind(column(&audits, |(_, a)| a.details.to_string()))
-        .bind(column(&audits, |(c, _)| c.workflow_id))
-        .bind(column(&messages, |(c, _)| c.now))
-        .bind(column(&messages, |(_, o)| o.kind.as_str()))
-        .bind(column(&messages, |(_, o)| o.topic.as_str()))
-        .bind(column(&messages, |(c, _)| c.workflow_id))
-        .bind(column(&messages, |(_, o)| o.payload.as_str()))
-        .bind(column(&messages, |(_, o)| o.dedupe_key.as_str()))
-        .bind(column(&messages, |(_, o)| o.not_before))
-        .bind(column(&messages, |(_, o)| o.channel.as_deref()))
-        .bind(column(&messages, |(_, o)| o.recipient.as_deref()))
-        .fetch_all(&self.pool)
-        .await?;
+             SELECT u.id, u.id IN (SELECT id FROM d) FROM u"
+        ));
+        let rows: Vec<(i64, bool)> = bind_versions(statement, changes)
+            .bind(column(&claims, |(c, _)| c.workflow_id))
+            .bind(column(&claims, |(_, claim)| claim.stage_seq))
+            .bind(column(&claims, |(_, claim)| i64::from(claim.level)))
+            .bind(column(&claims, |(_, claim)| claim.kind_str()))
+            .bind(column(&claims, |(c, _)| c.now))
+            .bind(column(&claims, |(_, claim)| i64::from(claim.seq)))
+            .bind(column(&reminders, |(c, _)| c.workflow_id))
+            .bind(column(&reminders, |(c, _)| c.state.stage_seq))
+            .bind(column(&reminders, |(c, _)| i64::from(c.state.level)))
+            .bind(column(&reminders, |(_, r)| r.assignee.as_str()))
+            .bind(column(&reminders, |(_, r)| r.due_at))
+            .bind(column(&reminders, |(c, _)| c.now))
+            .bind(column(&audits, |(_, a)| a.at))
+            .bind(column(&audits, |(_, a)| a.actor.as_str()))
+            .bind(column(&audits, |(_, a)| a.action.as_str()))
+            .bind(column(&audits, |(_, a)| a.workflow_id))
+            .bind(column(&audits, |(_, a)| a.details.to_string()))
+            .bind(column(&audits, |(c, _)| c.workflow_id))
+            .bind(column(&messages, |(c, _)| c.now))
+            .bind(column(&messages, |(_, o)| o.kind.as_str()))
+            .bind(column(&messages, |(_, o)| o.topic.as_str()))
+            .bind(column(&messages, |(c, _)| c.workflow_id))
+            .bind(column(&messages, |(_, o)| o.payload.as_str()))
+            .bind(column(&messages, |(_, o)| o.dedupe_key.as_str()))
+            .bind(column(&messages, |(_, o)| o.not_before))
+            .bind(column(&messages, |(_, o)| o.channel.as_deref()))
+            .bind(column(&messages, |(_, o)| o.recipient.as_deref()))
+            .fetch_all(&self.pool)
+            .await?;
         let outcome: std::collections::HashMap<i64, bool> = rows.into_iter().collect();
         Ok(changes
             .iter()
