@@ -4,6 +4,7 @@
 //! Nothing is dropped: a row leaves `pending` only as `delivered` or `dead`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -12,7 +13,7 @@ use escalator_storage::{NewOutbox, OutboxKind, OutboxMessage};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::notify::{render, DeliveryError};
+use crate::notify::{render, Channel, DeliveryError};
 
 use crate::{EngineResult, Escalator};
 
@@ -151,31 +152,31 @@ impl Escalator {
         let settle = |id: i64| {
             lock(unsettled).remove(&id);
         };
-        let (unrouted, rows): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) =
-            batch.iter().partition(|m| m.channel.is_none());
+        // New messages to route; rows of channels that deliver many at once (in-app);
+        // rows sent one by one.
+        let mut unrouted: Vec<&OutboxMessage> = Vec::new();
+        let mut together: BTreeMap<&str, (&Arc<dyn Channel>, Vec<&OutboxMessage>)> = BTreeMap::new();
+        let mut one_by_one: Vec<(&OutboxMessage, &str)> = Vec::new();
+        for message in batch {
+            match message.channel.as_deref() {
+                None => unrouted.push(message),
+                Some(name) => match self.channels.get(name).filter(|c| c.together()) {
+                    Some(channel) => together
+                        .entry(name)
+                        .or_insert_with(|| (channel, Vec::new()))
+                        .1
+                        .push(message),
+                    None => one_by_one.push((message, name)),
+                },
+            }
+        }
         if !unrouted.is_empty() {
             let routed = self.route(&unrouted).await?;
             self.store.expand_outbox(&routed, self.now()).await?;
             unrouted.iter().for_each(|m| settle(m.id));
         }
-        let together = |m: &&OutboxMessage| {
-            m.channel
-                .as_deref()
-                .and_then(|c| self.channels.get(c))
-                .is_some_and(|c| c.together())
-        };
-        let (grouped, one_by_one): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) = rows.into_iter().partition(together);
         let mut delivered: Vec<(i64, &str)> = Vec::new();
-        let mut by_channel: BTreeMap<&str, Vec<&OutboxMessage>> = BTreeMap::new();
-        for m in grouped {
-            if let Some(channel) = m.channel.as_deref() {
-                by_channel.entry(channel).or_default().push(m);
-            }
-        }
-        for (name, group) in by_channel {
-            let Some(channel) = self.channels.get(name) else {
-                continue;
-            };
+        for (name, (channel, group)) in together {
             let results = channel.deliver_all(&group).await;
             for (message, result) in group.into_iter().zip(results) {
                 settle(message.id);
@@ -184,7 +185,7 @@ impl Escalator {
         }
         let mut marked_at = Instant::now();
         let mut for_digest: HashMap<&str, Vec<i64>> = HashMap::new();
-        for (i, message) in one_by_one.iter().enumerate() {
+        for (i, &(message, channel_name)) in one_by_one.iter().enumerate() {
             if self.stopping() {
                 self.hand_back(&one_by_one[i..], summary).await?;
                 break;
@@ -194,9 +195,6 @@ impl Escalator {
                 marked_at = Instant::now();
             }
             let now = self.now();
-            let Some(channel_name) = message.channel.as_deref() else {
-                continue;
-            };
             let mail_to = message.recipient.as_deref().filter(|_| channel_name == "email");
             if let Some(recipient) = mail_to {
                 let count = match sent.get(recipient) {
@@ -296,8 +294,8 @@ impl Escalator {
     }
 
     /// Gives claimed rows back to the queue at once (their attempt not counted).
-    async fn hand_back(&self, rows: &[&OutboxMessage], summary: &mut DeliverySummary) -> EngineResult<()> {
-        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    async fn hand_back(&self, rows: &[(&OutboxMessage, &str)], summary: &mut DeliverySummary) -> EngineResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|(m, _)| m.id).collect();
         self.store.release_outbox_claim(&ids, self.now()).await?;
         summary.handed_back += ids.len() as u64;
         tracing::info!(rows = ids.len(), "outbox rows handed back to the queue");

@@ -4,9 +4,20 @@
 
 impl Db {
     /// `UPDATE outbox SET {set_where} AND id IN (…)` for `ids`, 500 at a time, with
-    /// `$1` bound to `at`.
+    /// `$1` bound to `at`, each statement on its own.
     async fn update_outbox_rows(
         &self,
+        set_where: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        ids: &[i64],
+    ) -> crate::StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        Self::update_outbox_rows_on(&mut conn, set_where, at, ids).await
+    }
+
+    /// [`Self::update_outbox_rows`] on `conn`: a pooled connection, or a transaction's.
+    async fn update_outbox_rows_on(
+        conn: &mut <<Self as crate::sql::HasDb>::Db as sqlx::Database>::Connection,
         set_where: &str,
         at: chrono::DateTime<chrono::Utc>,
         ids: &[i64],
@@ -20,7 +31,7 @@ impl Db {
             for id in chunk {
                 q = q.bind(*id);
             }
-            q.execute(&self.pool).await?;
+            q.execute(&mut *conn).await?;
         }
         Ok(())
     }

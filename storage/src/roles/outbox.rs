@@ -110,17 +110,13 @@ impl crate::OutboxStore for Db {
         let mut tx = self.pool.begin_with(DIALECT.begin_write).await?;
         Self::insert_messages(&mut tx, &children).await?;
         let parents: Vec<i64> = routed.iter().map(|(parent, _)| parent.id).collect();
-        for chunk in parents.chunks(500) {
-            let sql = format!(
-                "UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE id IN ({})",
-                crate::sql::placeholders(2, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        Self::update_outbox_rows_on(
+            &mut tx,
+            "status = 'delivered', delivered_at = $1 WHERE true",
+            now,
+            &parents,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
